@@ -1,0 +1,3 @@
+from polldetox.cli import main
+
+main()
