@@ -186,6 +186,6 @@ class ScanResult:
     errors: tuple[ScanError, ...]
     suppressed: tuple[Finding, ...] = ()
     files_scanned: int = 0  # files discovered and considered
-    files_parsed: int = 0  # files that passed the prefilter and were parsed
-    lines_parsed: int = 0
+    files_parsed: int = 0  # files that passed the byte prefilter (parsed, or served from the cache)
+    lines_scanned: int = 0  # lines in every file read
     elapsed_seconds: float = 0.0

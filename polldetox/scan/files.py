@@ -1,0 +1,202 @@
+"""Which files a scan reads: discovery under the given paths, .gitignore, include/exclude, language.
+
+Directories are walked with os.scandir; symlinked folders are followed once (a loop is detected
+by device and inode and not entered again). Files named on the command line are scanned even
+when a pattern excludes them, unless `force_exclude` is set (what pre-commit needs).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from polldetox.config import Config
+from polldetox.findings import ScanError
+
+LANGUAGES = {
+    ".py": "python",
+    ".ts": "typescript",
+    ".tsx": "typescript",
+    ".mts": "typescript",
+    ".cts": "typescript",
+    ".js": "javascript",
+    ".jsx": "javascript",
+    ".mjs": "javascript",
+    ".cjs": "javascript",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: Path  # absolute
+    relative: str  # to the project root, "/" separators
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class Discovery:
+    files: tuple[SourceFile, ...]
+    errors: tuple[ScanError, ...]  # unreadable folders, explicit files of an unsupported type
+
+
+class PathNotFound(Exception):
+    """A path named on the command line does not exist (a usage error, exit 2)."""
+
+
+def language_of(path: Path) -> str | None:
+    name = path.name
+    if name.endswith(".d.ts") or name.endswith(".min.js"):
+        return None
+    return LANGUAGES.get(path.suffix.lower())
+
+
+def relative_to_root(path: Path, root: Path) -> str:
+    try:
+        return path.relative_to(root).as_posix()
+    except ValueError:  # outside the project root: keep it recognisable rather than absolute
+        return Path(os.path.relpath(path, root)).as_posix()
+
+
+def discover(paths: Sequence[Path], config: Config) -> Discovery:
+    """Every source file under `paths` that the configuration selects, sorted, without duplicates."""
+    missing = [str(path) for path in paths if not path.exists()]
+    if missing:
+        raise PathNotFound(f"no such file or directory: {', '.join(missing)}")
+    found: dict[str, SourceFile] = {}
+    errors: list[ScanError] = []
+    for path in paths:
+        absolute = path.resolve() if path.is_symlink() else path.absolute()
+        if absolute.is_dir():
+            walker = _Walker(config, errors)
+            for source in walker.walk(absolute):
+                found.setdefault(source.relative, source)
+        else:
+            source = _explicit_file(absolute, config, errors)
+            if source is not None:
+                found.setdefault(source.relative, source)
+    return Discovery(files=tuple(sorted(found.values(), key=lambda s: s.relative)), errors=tuple(errors))
+
+
+def _explicit_file(path: Path, config: Config, errors: list[ScanError]) -> SourceFile | None:
+    relative = relative_to_root(path, config.root)
+    language = language_of(path)
+    if language is None:
+        errors.append(ScanError(path=relative, message="not a Python, TypeScript or JavaScript source file"))
+        return None
+    if config.force_exclude and (_excluded(relative, config) or _gitignored_explicit(path, config)):
+        return None
+    return SourceFile(path=path, relative=relative, language=language)
+
+
+def _excluded(relative: str, config: Config, is_dir: bool = False) -> bool:
+    candidate = relative + "/" if is_dir else relative
+    if config.exclude_spec.match_file(candidate):
+        return True
+    if not is_dir and config.include_spec is not None:
+        return not config.include_spec.match_file(relative)
+    return False
+
+
+def _gitignored_explicit(path: Path, config: Config) -> bool:
+    """Whether .gitignore files between the root and an explicitly named file ignore it."""
+    if not config.respect_gitignore:
+        return False
+    folder = path.parent
+    chain = [folder, *folder.parents]
+    ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+    for directory in reversed(chain):
+        if not directory.is_relative_to(config.root):
+            continue
+        spec = _read_gitignore(directory)
+        if spec is not None:
+            ignores.append((directory, spec))
+    return _ignored_by(ignores, path, is_dir=False)
+
+
+def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
+    try:
+        lines = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return None
+    return pathspec.GitIgnoreSpec.from_lines(lines)
+
+
+def _ignored_by(ignores: Sequence[tuple[Path, pathspec.GitIgnoreSpec]], path: Path, is_dir: bool) -> bool:
+    """Git's rule: the deepest .gitignore with a matching pattern decides (negations included)."""
+    verdict = False
+    for directory, spec in ignores:
+        if not path.is_relative_to(directory):
+            continue
+        relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+        result = spec.check_file(relative)
+        if result.include is not None:
+            verdict = result.include
+    return verdict
+
+
+class _Walker:
+    def __init__(self, config: Config, errors: list[ScanError]) -> None:
+        self.config = config
+        self.errors = errors
+        self.visited: set[tuple[int, int]] = set()
+
+    def walk(self, top: Path) -> Iterator[SourceFile]:
+        ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+        if self.config.respect_gitignore:
+            # .gitignore files above the starting folder (up to the root) apply too.
+            for directory in reversed([top, *top.parents]):
+                if directory != top and directory.is_relative_to(self.config.root):
+                    spec = _read_gitignore(directory)
+                    if spec is not None:
+                        ignores.append((directory, spec))
+        yield from self._walk_dir(top, ignores)
+
+    def _walk_dir(self, directory: Path, ignores: list[tuple[Path, pathspec.GitIgnoreSpec]]) -> Iterator[SourceFile]:
+        try:
+            stat = directory.stat()
+        except OSError as error:
+            self.errors.append(ScanError(path=self._relative(directory), message=f"cannot read folder: {error}"))
+            return
+        key = (stat.st_dev, stat.st_ino)
+        if key in self.visited:  # a symlink loop, or a folder reached twice
+            return
+        self.visited.add(key)
+        if (directory / "pyvenv.cfg").is_file():  # a virtualenv, whatever its name
+            return
+        if self.config.respect_gitignore:
+            spec = _read_gitignore(directory)
+            if spec is not None:
+                ignores = [*ignores, (directory, spec)]
+        try:
+            entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+        except OSError as error:
+            self.errors.append(ScanError(path=self._relative(directory), message=f"cannot read folder: {error}"))
+            return
+        for entry in entries:
+            path = Path(entry.path)
+            relative = self._relative(path)
+            try:
+                is_dir = entry.is_dir()  # follows symlinks; loops are caught by `visited`
+                is_file = not is_dir and entry.is_file()
+            except OSError:
+                continue
+            if is_dir:
+                if entry.name == ".git" or _excluded(relative, self.config, is_dir=True):
+                    continue
+                if ignores and _ignored_by(ignores, path, is_dir=True):
+                    continue
+                yield from self._walk_dir(path, ignores)
+            elif is_file:
+                language = language_of(path)
+                if language is None or _excluded(relative, self.config):
+                    continue
+                if ignores and _ignored_by(ignores, path, is_dir=False):
+                    continue
+                yield SourceFile(path=path, relative=relative, language=language)
+
+    def _relative(self, path: Path) -> str:
+        return relative_to_root(path, self.config.root)
