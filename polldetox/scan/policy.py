@@ -1,0 +1,479 @@
+"""The standard's rulings: facts + path + suppressions + config -> findings.
+
+The policy never looks at syntax; it reads `PollingSite` facts. Each site gets a rule by what
+it is (a backend watcher, a query option, a timer), then an exception by where it lives and how
+it behaves (Exception Cases 1-4), then a severity, a message, and the replacement the standard
+recommends (Decision Tree 1). Anti-Pattern 3 pairs are found across files.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from polldetox.config import Config
+from polldetox.findings import (
+    Context,
+    FileFacts,
+    Finding,
+    Location,
+    PollingSite,
+    Polls,
+    Related,
+    Route,
+    Severity,
+    SiteKind,
+    Status,
+    Suppression,
+)
+from polldetox.rules import RULES, get_rule
+
+# The standard's Exception 3: "Must have max fallback duration (5 minutes)".
+MAX_FALLBACK_SECONDS = 5 * 60
+
+_BACKEND_KINDS = {SiteKind.LOOP, SiteKind.SCHEDULER}
+_TIMER_KINDS = {SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP}
+_BACKEND_RULES = {"PD101", "PD102", "PD103"}
+_FRONTEND_POLLING_RULES = {"PD201", "PD202", "PD203", "PD204"}
+_SEVERITIES = (Severity.INFO, Severity.WARNING, Severity.ERROR)
+
+
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    findings: tuple[Finding, ...]
+    suppressed: tuple[Finding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Ruled:
+    """A finding with the site it came from, while cross-file rulings still need the facts."""
+
+    finding: Finding
+    site: PollingSite | None
+    file: FileFacts
+
+
+def judge(facts: Sequence[FileFacts], config: Config) -> Judgement:
+    ruled = [_rule_site(site, file, config) for file in facts for site in file.sites]
+    ruled += _double_polling(ruled, facts, config)
+    kept, suppressed, used = _apply_suppressions(ruled, facts)
+    kept += _unused_suppressions(facts, used, config)
+    findings = [finding for finding in kept if config.rule_enabled(finding.rule, finding.location.path)]
+    suppressed = [finding for finding in suppressed if config.rule_enabled(finding.rule, finding.location.path)]
+    return Judgement(findings=_sorted(findings), suppressed=_sorted(suppressed))
+
+
+def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    return tuple(sorted(findings, key=lambda f: (f.location.path, f.location.line, f.location.column, f.rule)))
+
+
+def is_backend(site: PollingSite) -> bool:
+    return site.kind in _BACKEND_KINDS or (site.kind in _TIMER_KINDS and site.context == Context.BACKEND)
+
+
+def rule_for(site: PollingSite) -> str:
+    """Which rule a site falls under, by what kind of polling it is."""
+    if is_backend(site):
+        if site.broadcasts and not site.compares_state:
+            return "PD102"
+        return "PD103" if site.kind == SiteKind.SCHEDULER else "PD101"
+    if site.kind == SiteKind.QUERY_OPTION:
+        return "PD201" if "refetchInterval" in site.mechanism else "PD202"
+    if site.kind == SiteKind.START_POLLING:
+        return "PD202"
+    if site.kind in _TIMER_KINDS:
+        return "PD203"
+    if site.kind in (SiteKind.POLLING_ENGINE, SiteKind.ENGINE_CALL):
+        return "PD204"
+    return "PD205"
+
+
+def exception_for(site: PollingSite, file: FileFacts, config: Config) -> tuple[str | None, tuple[str, ...]]:
+    """The standard's exception a site falls under, and each of its requirements the code misses."""
+    if site.kind == SiteKind.MANUAL_REFRESH:
+        return "manual_refresh", ()
+    if site.fallback_only:
+        missing = []
+        if not site.logs_warning:
+            missing.append("logs a WARNING when the fallback activates")
+        if not site.restores_connection:
+            missing.append("attempts to restore the event-driven connection")
+        if site.max_duration_seconds is None:
+            missing.append("has a maximum fallback duration (5 minutes)")
+        elif site.max_duration_seconds > MAX_FALLBACK_SECONDS:
+            missing.append(f"keeps the fallback within 5 minutes (allows {format_interval(site.max_duration_seconds)})")
+        return "fallback", tuple(missing)
+    path = site.location.path
+    if config.trigger_spec.match_file(path):
+        missing = []
+        if not file.documents_webhook_reason:
+            missing.append("documents why webhooks are not used")
+        if site.interval_env_var is None:
+            missing.append("takes its interval from an environment variable")
+        if not site.logs_activity:
+            missing.append("logs polling activity")
+        return "trigger", tuple(missing)
+    if config.dev_tool_spec.match_file(path):
+        missing = []
+        if not file.documents_dev_tool:
+            missing.append("documents that it is a development tool")
+        if site.opt_in_flag is None:
+            missing.append("polls only behind an opt-in flag such as --watch")
+        return "devtool", tuple(missing)
+    return None, ()
+
+
+_EXCEPTION_NAMES = {
+    "devtool": "development tool (Exception 1)",
+    "trigger": "automation trigger (Exception 2)",
+    "fallback": "emergency fallback (Exception 3)",
+    "manual_refresh": "manual refresh (Exception 4)",
+}
+
+
+def _rule_site(site: PollingSite, file: FileFacts, config: Config) -> _Ruled:
+    rule_id = rule_for(site)
+    rule = RULES[rule_id]
+    path = site.location.path
+    exception, missing = exception_for(site, file, config)
+    if exception == "manual_refresh":
+        status, severity = Status.ALLOWED, config.rule_severity(rule_id, path, rule.severity)
+    elif exception is not None:
+        status, severity = Status.ALLOWED, Severity.WARNING if missing else Severity.INFO
+    else:
+        status, severity = Status.VIOLATION, config.rule_severity(rule_id, path, rule.severity)
+        if rule_id == "PD101" and site.compares_state:
+            severity = _shift(severity, -1)  # the standard's "better" variant of Anti-Pattern 2
+        if site.in_background:
+            severity = _shift(severity, +1)
+    recommendation, scaffold = recommend(site)
+    finding = Finding(
+        rule=rule_id,
+        name=rule.name,
+        severity=severity,
+        status=status,
+        location=site.location,
+        message=_message(site, rule_id, exception, missing),
+        snippet=site.snippet,
+        interval_seconds=site.interval_seconds,
+        polls=site.polls,
+        tables=site.tables,
+        exception=exception,
+        missing=missing,
+        recommendation=recommendation,
+        scaffold=scaffold,
+        site_kind=site.kind,
+        context=site.context,
+        broadcasts=site.broadcasts,
+    )
+    return _Ruled(finding=finding, site=site, file=file)
+
+
+def _shift(severity: Severity, steps: int) -> Severity:
+    index = _SEVERITIES.index(severity) + steps
+    return _SEVERITIES[max(0, min(len(_SEVERITIES) - 1, index))]
+
+
+def format_interval(seconds: float | None) -> str:
+    if seconds is None:
+        return "an interval that cannot be resolved statically"
+    for unit, size in (("h", 3600), ("min", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
+
+
+def _every(site: PollingSite) -> str:
+    if site.interval_seconds is None:
+        return "on an interval that cannot be resolved statically"
+    return f"every {format_interval(site.interval_seconds)}"
+
+
+def _source(site: PollingSite) -> str:
+    if site.polls == Polls.DATABASE:
+        if site.tables:
+            return ("table " if len(site.tables) == 1 else "tables ") + ", ".join(site.tables)
+        return "the database"
+    if site.polls == Polls.FILE:
+        return "the file system"
+    if site.polls == Polls.HTTP or site.urls:
+        return " ".join(site.urls[:2]) if site.urls else "an HTTP endpoint"
+    if site.polls == Polls.MEMORY:
+        return "in-process state"
+    return "its data"
+
+
+def _subject(site: PollingSite, rule_id: str) -> str:
+    name = f"`{site.function}`" if site.function else None
+    if is_backend(site):
+        kind = "Scheduled job" if site.kind == SiteKind.SCHEDULER else "Backend watcher"
+        return f"{kind} {name}" if name else kind
+    if site.kind == SiteKind.POLLING_ENGINE:
+        return f"Polling engine {name}" if name else "Polling engine"
+    return f"{site.mechanism} in {name}" if name else site.mechanism
+
+
+def _message(site: PollingSite, rule_id: str, exception: str | None, missing: tuple[str, ...]) -> str:
+    if site.kind == SiteKind.MANUAL_REFRESH:
+        text = f"{_subject(site, rule_id)} fetches once and refreshes on a user action"
+    elif site.kind == SiteKind.POLLING_ENGINE:
+        text = f"{_subject(site, rule_id)} wraps a timer around the callback it is given"
+    else:
+        text = f"{_subject(site, rule_id)} polls {_source(site)} {_every(site)}"
+        if is_backend(site) and site.kind == SiteKind.LOOP:
+            text += f" ({site.mechanism})"
+    if rule_id == "PD102":
+        text += "; it broadcasts on every tick without comparing with the previous state"
+    elif is_backend(site) and site.compares_state:
+        text += "; it compares state before broadcasting, but still polls"
+    if site.in_background:
+        text += "; it keeps polling while the tab is in the background"
+    if site.detail:
+        text += f" ({site.detail})"
+    if exception is not None:
+        text += f". Allowed as {_EXCEPTION_NAMES[exception]}"
+        if missing:
+            text += "; missing: " + "; ".join(missing)
+    return text
+
+
+def recommend(site: PollingSite) -> tuple[str, str | None]:
+    """The standard's event detection method for the data a site polls (Decision Tree 1)."""
+    name = data_name(site)
+    if site.kind == SiteKind.MANUAL_REFRESH:
+        return "Keep the manual refresh with a last-updated time, or prefer a WebSocket hook (Exception 4)", None
+    if is_backend(site):
+        if site.polls == Polls.DATABASE:
+            table = site.tables[0] if site.tables else name
+            where = f" on {', '.join(site.tables)}" if site.tables else ""
+            return (
+                f"PostgreSQL NOTIFY trigger{where} and a LISTEN callback (Event Detection Method 1)",
+                f"polldetox scaffold {table}" if table else None,
+            )
+        if site.polls == Polls.FILE:
+            return (
+                "File system watcher with debounce (Event Detection Method 2)",
+                f"polldetox scaffold {name} --pattern file" if name else None,
+            )
+        return (
+            "Direct broadcast from the action that changes the data (Event Detection Method 3)",
+            f"polldetox scaffold {name} --pattern action" if name else None,
+        )
+    hook = f"use{_pascal(name)}WebSocket()" if name else "a WebSocket hook"
+    return (
+        f"Subscribe with {hook}, fed by the backend's event broadcast; remove the polling",
+        f"polldetox scaffold {name}" if name else None,
+    )
+
+
+_NOISE_PREFIXES = ("watch_", "poll_", "refresh_", "sync_", "fetch_", "get_", "use_", "load_")
+_NOISE_SUFFIXES = ("_watcher", "_loop", "_poller", "_polling", "_panel", "_query", "_provider", "_monitor")
+
+
+def data_name(site: PollingSite) -> str | None:
+    """A snake_case name for the polled data: its table, query key, URL, or function name."""
+    if site.tables:
+        return site.tables[0].split(".")[-1]
+    candidates = []
+    if site.query_key:
+        candidates += re.findall(r"['\"`]([A-Za-z][\w-]*)['\"`]", site.query_key)
+    for url in site.urls:
+        segments = [s for s in _url_path(url).split("/") if s and not _is_parameter(s)]
+        segments = [s for s in segments if s not in ("api",) and not re.fullmatch(r"v\d+", s)]
+        if segments:
+            candidates.append(segments[-1])
+    if site.function:
+        candidates.append(site.function.split(".")[-1])
+    for candidate in candidates:
+        name = _snake(candidate)
+        for prefix in _NOISE_PREFIXES:
+            name = name.removeprefix(prefix)
+        for suffix in _NOISE_SUFFIXES:
+            name = name.removesuffix(suffix)
+        if re.fullmatch(r"[a-z][a-z0-9_]*", name):
+            return name
+    return None
+
+
+def _snake(text: str) -> str:
+    text = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", text.replace("-", "_"))
+    return re.sub(r"_+", "_", text).strip("_").lower()
+
+
+def _pascal(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("_"))
+
+
+# --- Anti-Pattern 3: the backend polls and broadcasts what the frontend also polls ---------------
+
+
+def _url_path(url: str) -> str:
+    """The path part of a URL as written in code: no scheme, host, template prefix or query."""
+    path = re.sub(r"^[a-z]+://[^/]+", "", url.strip())
+    path = re.sub(r"^\$\{[^}]*\}", "", path)  # `${API_BASE}/api/v1/queue`
+    path = path.split("?", 1)[0].split("#", 1)[0]
+    return path if path.startswith("/") else "/" + path
+
+
+def _is_parameter(segment: str) -> bool:
+    return bool(re.fullmatch(r"\{[^}]*\}|:\w+|<[^>]*>|\$\{[^}]*\}|\[[^\]]*\]", segment))
+
+
+def url_matches_route(url: str, route_path: str) -> bool:
+    """Whether a fetched URL is served by a route; parameters match any one segment."""
+    fetched = [s for s in _url_path(url).strip("/").split("/") if s]
+    served = [s for s in _url_path(route_path).strip("/").split("/") if s]
+    if not fetched or len(fetched) != len(served):
+        return False
+    return all(_is_parameter(a) or _is_parameter(b) or a == b for a, b in zip(fetched, served, strict=True))
+
+
+def _names_in(site: PollingSite) -> set[str]:
+    """Table-like names a frontend site mentions in its query key and URLs."""
+    words = re.findall(r"[A-Za-z][\w-]*", " ".join((site.query_key or "", *site.urls)))
+    return {_snake(word) for word in words}
+
+
+def _double_polling(ruled: Sequence[_Ruled], facts: Sequence[FileFacts], config: Config) -> list[_Ruled]:
+    routes: list[Route] = [route for file in facts for route in file.routes]
+    backend = [
+        r for r in ruled if r.site and r.finding.rule in _BACKEND_RULES and r.finding.status == Status.VIOLATION
+        and r.site.broadcasts
+    ]  # fmt: skip
+    frontend = [
+        r for r in ruled if r.site and r.finding.rule in _FRONTEND_POLLING_RULES
+        and r.finding.status == Status.VIOLATION and r.site.kind != SiteKind.POLLING_ENGINE
+    ]  # fmt: skip
+    pairs: list[_Ruled] = []
+    for front in frontend:
+        assert front.site is not None
+        for back in backend:
+            assert back.site is not None
+            link = _link(front, back, routes)
+            if link is not None:
+                pairs.append(_pair(front, back, link, config))
+    return pairs
+
+
+def _link(front: _Ruled, back: _Ruled, routes: Sequence[Route]) -> tuple[str, Route | None] | None:
+    """How a frontend site and a backend loop are seen to poll the same data, if they are."""
+    fsite, bsite = front.site, back.site
+    assert fsite is not None and bsite is not None
+    tables, types = set(bsite.tables), set(bsite.message_types)
+    for url in fsite.urls:
+        for route in routes:
+            if url_matches_route(url, route.path) and (tables & set(route.tables) or types & set(route.message_types)):
+                return f"{url} is served by {route.method} {route.path}, which reads {', '.join(route.tables)}", route
+    handled = types & set(front.file.handled_message_types)
+    if handled:
+        return f"both sides handle the message type {', '.join(sorted(handled))}", None
+    shared = tables & _names_in(fsite)
+    if shared:
+        return f"both read {', '.join(sorted(shared))}", None
+    return None
+
+
+def _pair(front: _Ruled, back: _Ruled, link: tuple[str, Route | None], config: Config) -> _Ruled:
+    fsite, bsite = front.site, back.site
+    assert fsite is not None and bsite is not None
+    reason, route = link
+    rule = RULES["PD301"]
+    path = fsite.location.path
+    base = config.rule_severity("PD301", path, rule.severity)
+    severity = max(base, _shift(max(front.finding.severity, back.finding.severity, key=_SEVERITIES.index), +1),
+                   key=_SEVERITIES.index)  # fmt: skip
+    back_where = f"{bsite.location.path}:{bsite.location.line}"
+    message = (
+        f"{_subject(fsite, front.finding.rule)} polls {_every(fsite)} while {_subject(bsite, back.finding.rule)} "
+        f"({back_where}) already polls {_source(bsite)} {_every(bsite)} and broadcasts it ({reason})"
+    )
+    related = [Related(location=bsite.location, message=f"backend polling loop: {back.finding.message}")]
+    if route is not None:
+        related.append(Related(location=route.location, message=f"route {route.method} {route.path}"))
+    finding = Finding(
+        rule="PD301",
+        name=rule.name,
+        severity=severity,
+        status=Status.VIOLATION,
+        location=fsite.location,
+        message=message,
+        snippet=fsite.snippet,
+        interval_seconds=fsite.interval_seconds,
+        polls=bsite.polls,
+        tables=bsite.tables,
+        recommendation=back.finding.recommendation,
+        scaffold=back.finding.scaffold,
+        related=tuple(related),
+        site_kind=fsite.kind,
+        context=fsite.context,
+        broadcasts=True,
+    )
+    return _Ruled(finding=finding, site=None, file=front.file)
+
+
+# --- Suppressions ---------------------------------------------------------------------------------
+
+
+def _suppression_matches(suppression: Suppression, rule_id: str, line: int) -> bool:
+    if line not in (suppression.line, suppression.line + 1):
+        return False
+    if not suppression.rules:
+        return True
+    rule = RULES[rule_id]
+    return rule.id in suppression.rules or rule.name in suppression.rules
+
+
+def _apply_suppressions(
+    ruled: Sequence[_Ruled], facts: Sequence[FileFacts]
+) -> tuple[list[Finding], list[Finding], set[tuple[str, int]]]:
+    by_path = {file.path: file.suppressions for file in facts if file.suppressions}
+    kept: list[Finding] = []
+    suppressed: list[Finding] = []
+    used: set[tuple[str, int]] = set()
+    for item in ruled:
+        finding = item.finding
+        places = [finding.location, *(related.location for related in finding.related)]
+        hits = [
+            (place.path, suppression.line)
+            for place in places
+            for suppression in by_path.get(place.path, ())
+            if _suppression_matches(suppression, finding.rule, place.line)
+        ]
+        if hits:
+            used.update(hits)
+            suppressed.append(finding)
+        else:
+            kept.append(finding)
+    return kept, suppressed, used
+
+
+def _unused_suppressions(facts: Sequence[FileFacts], used: set[tuple[str, int]], config: Config) -> list[Finding]:
+    rule = RULES["PD901"]
+    findings = []
+    for file in facts:
+        for suppression in file.suppressions:
+            unknown = [name for name in suppression.rules if get_rule(name) is None]
+            if unknown:
+                problem = f"names unknown rule {', '.join(unknown)} (see `polldetox rules`)"
+            elif (file.path, suppression.line) not in used:
+                named = ", ".join(suppression.rules) or "all rules"
+                problem = f"suppresses {named} but no finding on this line or the next"
+            else:
+                continue
+            location = Location(
+                path=file.path, line=suppression.line, column=1, end_line=suppression.line, end_column=1
+            )
+            findings.append(
+                Finding(
+                    rule=rule.id,
+                    name=rule.name,
+                    severity=config.rule_severity(rule.id, file.path, rule.severity),
+                    status=Status.VIOLATION,
+                    location=location,
+                    message=f"This polldetox ignore comment {problem}",
+                    snippet=f"polldetox ignore {' '.join(suppression.rules)}".strip(),
+                    recommendation="Delete the comment, or move it to the line the finding is reported on",
+                )
+            )
+    return findings

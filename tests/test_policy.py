@@ -1,0 +1,298 @@
+"""The standard's rulings, on facts as the detectors hand them over (no parsing here)."""
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from polldetox.config import Config, PathOverride
+from polldetox.findings import (
+    Context,
+    FileFacts,
+    Location,
+    PollingSite,
+    Polls,
+    Route,
+    Severity,
+    SiteKind,
+    Status,
+    Suppression,
+)
+from polldetox.scan.policy import data_name, judge, url_matches_route
+
+CONFIG = Config(root=Path("/project"))
+
+
+def at(path: str, line: int) -> Location:
+    return Location(path=path, line=line, column=5, end_line=line + 4, end_column=1)
+
+
+def backend_loop(path: str = "app/server/services/watchers.py", line: int = 10, **facts) -> PollingSite:
+    defaults = dict(
+        kind=SiteKind.LOOP,
+        mechanism="while True + asyncio.sleep",
+        language="python",
+        location=at(path, line),
+        snippet="while True: ... await asyncio.sleep(2)",
+        function="watch_queue",
+        context=Context.BACKEND,
+        interval_seconds=2.0,
+        polls=Polls.DATABASE,
+        tables=("queue_items",),
+    )
+    return PollingSite(**{**defaults, **facts})
+
+
+def query_option(path: str = "app/client/src/components/QueuePanel.tsx", line: int = 7, **facts) -> PollingSite:
+    defaults = dict(
+        kind=SiteKind.QUERY_OPTION,
+        mechanism="useQuery refetchInterval",
+        language="typescript",
+        location=at(path, line),
+        snippet="refetchInterval: 3000",
+        function="QueuePanel",
+        context=Context.COMPONENT,
+        interval_seconds=3.0,
+        polls=Polls.HTTP,
+        urls=("/api/v1/queue",),
+        query_key="['queue']",
+    )
+    return PollingSite(**{**defaults, **facts})
+
+
+def facts_of(*sites: PollingSite, **file_facts) -> FileFacts:
+    path = sites[0].location.path if sites else file_facts.pop("path")
+    return FileFacts(path=path, language="python" if path.endswith(".py") else "typescript", sites=sites, **file_facts)
+
+
+def only(config: Config = CONFIG, *files: FileFacts):
+    findings = judge(files, config).findings
+    assert len(findings) == 1, findings
+    return findings[0]
+
+
+def test_backend_loop_is_a_violation_with_the_recommended_replacement() -> None:
+    finding = only(CONFIG, facts_of(backend_loop()))
+    assert (finding.rule, finding.status, finding.severity) == ("PD101", Status.VIOLATION, Severity.ERROR)
+    assert finding.message == (
+        "Backend watcher `watch_queue` polls table queue_items every 2 s (while True + asyncio.sleep)"
+    )
+    assert finding.recommendation.startswith("PostgreSQL NOTIFY trigger on queue_items")
+    assert finding.scaffold == "polldetox scaffold queue_items"
+
+
+def test_anti_pattern_2_outranks_the_better_variant() -> None:
+    unchanged = only(CONFIG, facts_of(backend_loop(broadcasts=True)))
+    compared = only(CONFIG, facts_of(backend_loop(broadcasts=True, compares_state=True)))
+    assert (unchanged.rule, unchanged.severity) == ("PD102", Severity.ERROR)
+    assert "without comparing with the previous state" in unchanged.message
+    assert (compared.rule, compared.severity) == ("PD101", Severity.WARNING)
+
+
+def test_scheduler_and_node_backend_timer_are_backend_watchers() -> None:
+    scheduled = only(CONFIG, facts_of(backend_loop(kind=SiteKind.SCHEDULER, mechanism="APScheduler interval job")))
+    node = only(
+        CONFIG,
+        facts_of(
+            backend_loop(
+                path="jobs/stale_jobs.mjs", kind=SiteKind.INTERVAL_TIMER, language="javascript", mechanism="setInterval"
+            )
+        ),
+    )
+    assert scheduled.rule == "PD103"
+    assert node.rule == "PD101"
+
+
+@pytest.mark.parametrize(
+    ("site", "rule"),
+    [
+        (query_option(), "PD201"),
+        (query_option(mechanism="useSWR refreshInterval"), "PD202"),
+        (query_option(kind=SiteKind.START_POLLING, mechanism="Apollo startPolling"), "PD202"),
+        (query_option(kind=SiteKind.INTERVAL_TIMER, mechanism="setInterval"), "PD203"),
+        (query_option(kind=SiteKind.TIMEOUT_LOOP, mechanism="recursive setTimeout"), "PD203"),
+        (query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling"), "PD204"),
+        (query_option(kind=SiteKind.ENGINE_CALL, mechanism="usePolling call"), "PD204"),
+    ],
+)
+def test_frontend_sites_map_to_their_rules(site: PollingSite, rule: str) -> None:
+    finding = only(CONFIG, facts_of(site))
+    assert (finding.rule, finding.status) == (rule, Status.VIOLATION)
+    assert finding.scaffold == "polldetox scaffold queue"
+
+
+def test_background_polling_raises_the_configured_severity() -> None:
+    config = replace(CONFIG, severity={"PD201": Severity.WARNING})
+    assert only(config, facts_of(query_option())).severity == Severity.WARNING
+    assert only(config, facts_of(query_option(in_background=True))).severity == Severity.ERROR
+
+
+def test_manual_refresh_is_allowed_at_info() -> None:
+    finding = only(CONFIG, facts_of(query_option(kind=SiteKind.MANUAL_REFRESH, interval_seconds=None)))
+    assert (finding.rule, finding.status, finding.severity, finding.exception) == (
+        "PD205",
+        Status.ALLOWED,
+        Severity.INFO,
+        "manual_refresh",
+    )
+
+
+def test_dev_tool_exception_names_each_missing_requirement() -> None:
+    path = "scripts/monitor_tokens.py"
+    complete = only(CONFIG, facts_of(backend_loop(path=path, opt_in_flag="--watch"), documents_dev_tool=True))
+    partial = only(CONFIG, facts_of(backend_loop(path=path)))
+    assert (complete.status, complete.exception, complete.severity, complete.missing) == (
+        Status.ALLOWED,
+        "devtool",
+        Severity.INFO,
+        (),
+    )
+    assert (partial.status, partial.severity) == (Status.ALLOWED, Severity.WARNING)
+    assert partial.missing == (
+        "documents that it is a development tool",
+        "polls only behind an opt-in flag such as --watch",
+    )
+    assert "Allowed as development tool (Exception 1); missing:" in partial.message
+
+
+def test_trigger_exception_takes_precedence_inside_adws() -> None:
+    path = "adws/adw_triggers/trigger_cron.py"
+    complete = only(
+        CONFIG,
+        facts_of(backend_loop(path=path, interval_env_var="ADW_POLL_SECONDS", logs_activity=True),
+                 documents_webhook_reason=True),
+    )  # fmt: skip
+    partial = only(CONFIG, facts_of(backend_loop(path=path)))
+    assert (complete.exception, complete.severity) == ("trigger", Severity.INFO)
+    assert partial.exception == "trigger"
+    assert partial.missing == (
+        "documents why webhooks are not used",
+        "takes its interval from an environment variable",
+        "logs polling activity",
+    )
+
+
+def test_fallback_exception_applies_in_the_main_app() -> None:
+    complete = backend_loop(fallback_only=True, logs_warning=True, restores_connection=True, max_duration_seconds=300)
+    too_long = replace(complete, max_duration_seconds=900, logs_warning=False)
+    assert only(CONFIG, facts_of(complete)).exception == "fallback"
+    assert only(CONFIG, facts_of(complete)).severity == Severity.INFO
+    finding = only(CONFIG, facts_of(too_long))
+    assert finding.status == Status.ALLOWED
+    assert finding.missing == (
+        "logs a WARNING when the fallback activates",
+        "keeps the fallback within 5 minutes (allows 15 min)",
+    )
+
+
+def test_configured_paths_and_per_path_overrides() -> None:
+    config = replace(
+        CONFIG,
+        dev_tool_paths=("tools/",),
+        per_path=(PathOverride(patterns=("app/legacy/",), severity={"PD101": Severity.WARNING}),),
+    )
+    assert only(config, facts_of(backend_loop(path="tools/watch.py"))).exception == "devtool"
+    assert only(config, facts_of(backend_loop(path="scripts/watch.py"))).exception is None
+    assert only(config, facts_of(backend_loop(path="app/legacy/watch.py"))).severity == Severity.WARNING
+    ignored = replace(CONFIG, ignore=frozenset({"PD101"}))
+    assert judge([facts_of(backend_loop())], ignored).findings == ()
+
+
+def test_suppressions_on_the_line_or_above_by_id_name_or_bare() -> None:
+    site = backend_loop(line=10)
+    for suppression in (
+        Suppression(line=10, rules=("PD101",)),
+        Suppression(line=9, rules=("backend-polling-loop",)),
+        Suppression(line=10, rules=()),
+    ):
+        judgement = judge([facts_of(site, suppressions=(suppression,))], CONFIG)
+        assert judgement.findings == ()
+        assert [f.rule for f in judgement.suppressed] == ["PD101"]
+
+
+def test_suppression_for_another_rule_does_not_hide_and_is_reported_unused() -> None:
+    judgement = judge([facts_of(backend_loop(line=10), suppressions=(Suppression(line=10, rules=("PD201",)),))], CONFIG)
+    assert [(f.rule, f.location.line) for f in judgement.findings] == [("PD901", 10), ("PD101", 10)]
+    unused = judgement.findings[0]
+    assert unused.severity == Severity.WARNING
+    assert unused.message == "This polldetox ignore comment suppresses PD201 but no finding on this line or the next"
+
+
+def test_suppression_naming_an_unknown_rule_is_reported() -> None:
+    facts = facts_of(path="app/util.py", suppressions=(Suppression(line=3, rules=("PD999",)),))
+    finding = only(CONFIG, facts)
+    assert (finding.rule, finding.location.line) == ("PD901", 3)
+    assert "unknown rule PD999" in finding.message
+
+
+def test_double_polling_is_linked_through_the_route_that_serves_the_url() -> None:
+    back = facts_of(backend_loop(broadcasts=True, message_types=("queue_update",)))
+    route = FileFacts(
+        path="app/server/routes/queue_routes.py",
+        language="python",
+        routes=(Route(method="GET", path="/api/v1/queue", location=at("app/server/routes/queue_routes.py", 8),
+                      tables=("queue_items",)),),
+    )  # fmt: skip
+    front = facts_of(query_option(urls=("http://localhost:8000/api/v1/queue?limit=50",)))
+    findings = judge([back, route, front], CONFIG).findings
+    assert sorted(f.rule for f in findings) == ["PD102", "PD201", "PD301"]
+    pair = next(f for f in findings if f.rule == "PD301")
+    assert pair.location.path == "app/client/src/components/QueuePanel.tsx"
+    assert [r.location.path for r in pair.related] == [
+        "app/server/services/watchers.py",
+        "app/server/routes/queue_routes.py",
+    ]
+    assert pair.severity == Severity.ERROR
+    assert "already polls table queue_items every 2 s and broadcasts it" in pair.message
+    assert pair.scaffold == "polldetox scaffold queue_items"
+
+
+def test_double_polling_is_linked_through_message_type_or_table_name() -> None:
+    back = facts_of(backend_loop(broadcasts=True, compares_state=True, message_types=("queue_update",)))
+    by_type = facts_of(query_option(urls=("/api/other",)), handled_message_types=("queue_update",))
+    by_table = facts_of(query_option(urls=(), query_key="['queue_items', page]"))
+    unrelated = facts_of(query_option(urls=("/api/v1/users",), query_key="['users']"))
+    assert [f.rule for f in judge([back, by_type], CONFIG).findings].count("PD301") == 1
+    assert [f.rule for f in judge([back, by_table], CONFIG).findings].count("PD301") == 1
+    assert "PD301" not in [f.rule for f in judge([back, unrelated], CONFIG).findings]
+    # A backend loop that does not broadcast is not half of a pair.
+    silent = facts_of(backend_loop())
+    assert "PD301" not in [f.rule for f in judge([silent, by_table], CONFIG).findings]
+
+
+def test_pair_is_suppressed_from_either_place() -> None:
+    back = facts_of(backend_loop(broadcasts=True, line=10), suppressions=(Suppression(line=9, rules=("PD301",)),))
+    front = facts_of(query_option(urls=(), query_key="['queue_items']"))
+    judgement = judge([back, front], CONFIG)
+    assert "PD301" not in [f.rule for f in judgement.findings]
+    assert [f.rule for f in judgement.suppressed] == ["PD301"]
+
+
+@pytest.mark.parametrize(
+    ("url", "route", "matches"),
+    [
+        ("/api/v1/queue", "/api/v1/queue", True),
+        ("`${API_BASE}/api/v1/queue`", "/api/v1/queue", False),
+        ("${API_BASE}/api/v1/queue", "/api/v1/queue", True),
+        ("https://api.example.com/api/v1/items/42", "/api/v1/items/{item_id}", True),
+        ("/api/v1/items/${id}", "/api/v1/items/:id", True),
+        ("/api/v1/queue/stats", "/api/v1/queue", False),
+        ("/api/v1/queue?limit=5", "/api/v1/queue/", True),
+    ],
+)
+def test_url_matching(url: str, route: str, matches: bool) -> None:
+    assert url_matches_route(url, route) is matches
+
+
+@pytest.mark.parametrize(
+    ("facts", "name"),
+    [
+        ({"tables": ("public.planned_features",)}, "planned_features"),
+        ({"tables": (), "query_key": "['planned-features', { limit: 200 }]"}, "planned_features"),
+        ({"tables": (), "query_key": None, "urls": ("/api/v1/workflow-history/{id}",)}, "workflow_history"),
+        ({"tables": (), "query_key": None, "urls": (), "function": "SystemStatusPanel"}, "system_status"),
+        ({"tables": (), "query_key": None, "urls": (), "function": "Watcher.watch_system_status"}, "system_status"),
+    ],
+)
+def test_data_name_for_the_scaffold_command(facts: dict, name: str) -> None:
+    assert data_name(query_option(**facts)) == name
