@@ -96,7 +96,7 @@ def test_unsupported_explicit_file_is_an_error_entry_and_missing_path_a_usage_er
     assert [(e.path, e.message) for e in discovery.errors] == [
         ("notes.txt", "not a Python, TypeScript or JavaScript source file")
     ]
-    with pytest.raises(PathNotFound, match="no such file or directory: .*missing"):
+    with pytest.raises(PathNotFound, match=r"no such file or directory: .*missing"):
         discover([root / "missing"], load_config(root))
 
 
