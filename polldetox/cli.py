@@ -1,0 +1,385 @@
+"""The command line. Thin: options in, one call per command, results handed to a reporter.
+
+Exit codes, as ruff and ESLint: 0 no finding at or above --fail-on, 1 findings, 2 usage error or
+the tool itself failed. A file that cannot be parsed is reported and never changes the exit code.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+from rich.markdown import Markdown
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from polldetox import __version__
+from polldetox.config import ConfigError, load_config, parse_fail_on, with_overrides
+from polldetox.findings import ScanResult
+from polldetox.report import FORMATS, renderer
+from polldetox.report.summary import summarize
+from polldetox.report.text import print_summary, print_text
+from polldetox.rules import RULES, get_rule
+from polldetox.scan import engine
+from polldetox.scan.files import PathNotFound
+
+app = typer.Typer(
+    name="polldetox",
+    help=(
+        "Find polling in Python and TypeScript code, judge it against the Real-Time Data Architecture "
+        "Standard, gate CI on it, and scaffold the event-driven replacement."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+stdout = Console(highlight=False, soft_wrap=False)
+stderr = Console(stderr=True, highlight=False)
+
+
+class ReportFormat(StrEnum):
+    text = "text"
+    json = "json"
+    sarif = "sarif"
+    github = "github"
+    gitlab = "gitlab"
+    junit = "junit"
+
+
+assert tuple(ReportFormat) == FORMATS
+
+
+class FailOn(StrEnum):
+    error = "error"
+    warning = "warning"
+
+
+class UsageProblem(Exception):
+    """A problem with how polldetox was called or configured (exit 2, no traceback)."""
+
+
+def _fail(message: object) -> NoReturn:
+    """Report a usage problem on stderr, exactly as written, and exit 2."""
+    stderr.print(Text.assemble(("error: ", "bold red"), str(message)), soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _version(value: bool) -> None:
+    if value:
+        stdout.print(f"polldetox {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """polldetox: from polling to event-driven updates."""
+
+
+def _split_rules(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [item.strip() for value in values for item in value.split(",") if item.strip()]
+
+
+@app.command()
+def scan(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Files and folders to scan (default: the current folder).", show_default=False),
+    ] = None,
+    format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
+    output: Annotated[
+        Path | None,
+        typer.Option("--output", "-o", help="Write the report to FILE; the terminal still gets the text summary."),
+    ] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option(help="Lowest severity that makes the exit code 1 (default from config, else error)."),
+    ] = None,
+    exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings fail the scan.")] = False,
+    config_file: Annotated[
+        Path | None,
+        typer.Option("--config", help="Settings file (default: nearest .polldetox.toml or pyproject.toml)."),
+    ] = None,
+    select: Annotated[list[str] | None, typer.Option(help="Only these rules (ids or names, comma-separated).")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Skip these rules (ids or names, comma-separated).")] = None,
+    extend_exclude: Annotated[
+        list[str] | None, typer.Option("--exclude", help="Also exclude paths matching this .gitignore-style pattern.")
+    ] = None,
+    respect_gitignore: Annotated[
+        bool | None, typer.Option("--respect-gitignore/--no-respect-gitignore", help="Skip files .gitignore ignores.")
+    ] = None,
+    force_exclude: Annotated[
+        bool,
+        typer.Option("--force-exclude", help="Apply exclusions to files named on the command line too (pre-commit)."),
+    ] = False,
+    jobs: Annotated[
+        int | None, typer.Option("--jobs", "-j", min=1, help="Parser processes (default: one per core).")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file, ignoring cached results.")] = False,
+    statistics: Annotated[bool, typer.Option("--statistics", help="Print counts by rule.")] = False,
+    hide_allowed: Annotated[
+        bool, typer.Option("--hide-allowed", help="Text report: leave out allowed exceptions.")
+    ] = False,
+    baseline: Annotated[
+        Path | None, typer.Option(help="Fail only on findings not recorded in this baseline file.")
+    ] = None,
+    write_baseline: Annotated[Path | None, typer.Option(help="Record today's findings in FILE and exit 0.")] = None,
+    prune_baseline: Annotated[
+        bool, typer.Option("--prune-baseline", help="Rewrite the baseline without findings that are gone.")
+    ] = False,
+    diff_base: Annotated[
+        str | None, typer.Option(help="Report only findings on lines changed since this git revision.")
+    ] = None,
+) -> None:
+    """Scan for polling and judge each site by the standard."""
+    targets = paths or [Path(".")]
+    try:
+        config = load_config(_common_root(targets), config_file)
+        config = with_overrides(
+            config,
+            select=_split_rules(select),
+            ignore=_split_rules(ignore),
+            extend_exclude=tuple(extend_exclude) if extend_exclude else None,
+            respect_gitignore=respect_gitignore,
+            force_exclude=force_exclude or None,
+            jobs=jobs,
+            cache=False if no_cache else None,
+            fail_on=parse_fail_on(fail_on.value) if fail_on else None,
+        )
+        with _progress_reporter() as progress:
+            result = engine.scan(targets, config, progress)
+        if diff_base:
+            from polldetox.gitdiff import changed_lines, filter_to_changed
+
+            result = filter_to_changed(result, changed_lines(config.root, diff_base))
+        if write_baseline:
+            from polldetox.baseline import write_baseline as record
+
+            count = record(result, write_baseline)
+            stderr.print(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.")
+            raise typer.Exit(0)
+        baseline_path = baseline or config.baseline
+        if baseline_path:
+            result = _apply_baseline(result, baseline_path, prune_baseline)
+        elif prune_baseline:
+            raise UsageProblem("--prune-baseline needs --baseline FILE (or `baseline` in the config)")
+    except (ConfigError, PathNotFound, UsageProblem) as problem:
+        _fail(problem)
+    except typer.Exit:
+        raise
+    except Exception as problem:  # the CI/baseline modules' own errors carry a readable message
+        if type(problem).__name__ in ("BaselineError", "GitDiffError"):
+            _fail(problem)
+        raise
+    _report(result, format, output, statistics, hide_allowed)
+    failing = [f for f in result.findings if f.severity.rank >= config.fail_on.rank]
+    raise typer.Exit(1 if failing and not exit_zero else 0)
+
+
+def _common_root(paths: list[Path]) -> Path:
+    resolved = [path.resolve() for path in paths]
+    return Path(os.path.commonpath(resolved)) if resolved else Path.cwd()
+
+
+def _apply_baseline(result: ScanResult, path: Path, prune: bool) -> ScanResult:
+    from polldetox.baseline import apply_baseline, load_baseline, prune_baseline
+
+    loaded = load_baseline(path)
+    outcome = apply_baseline(result, loaded)
+    if outcome.gone:
+        if prune:
+            removed = prune_baseline(loaded, outcome.gone)
+            stderr.print(f"Pruned {removed} finding{'s' if removed != 1 else ''} that are gone from {path}.")
+        else:
+            stderr.print(
+                f"{len(outcome.gone)} baselined finding{'s are' if len(outcome.gone) != 1 else ' is'} gone "
+                f"(run with --prune-baseline to drop them from {path}):"
+            )
+            for entry in outcome.gone:
+                stderr.print(f"  {entry.path}:{entry.line} {entry.rule} {entry.snippet}", markup=False)
+    if outcome.baselined:
+        stderr.print(f"{outcome.baselined} finding{'s' if outcome.baselined != 1 else ''} in the baseline not shown.")
+    return outcome.result
+
+
+def _report(
+    result: ScanResult, format: ReportFormat, output: Path | None, statistics: bool, hide_allowed: bool
+) -> None:
+    if format == ReportFormat.text:
+        if output is None:
+            print_text(result, stdout, statistics=statistics, show_allowed=not hide_allowed)
+            return
+        buffer = io.StringIO()
+        print_text(result, Console(file=buffer, width=120, no_color=True, highlight=False), statistics=statistics)
+        text = buffer.getvalue()
+    else:
+        text = renderer(format.value)(result)
+    if output is None:
+        sys.stdout.write(text)
+        if statistics:
+            print_summary(summarize(result), stderr, statistics=True)
+        return
+    _write_atomically(output, text)
+    print_summary(summarize(result), stdout, statistics=statistics)
+    stdout.print(f"Report written to {output}.")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+class _progress_reporter:
+    """A progress bar on stderr for long scans, only when a person is watching a terminal."""
+
+    def __init__(self) -> None:
+        self.progress: Progress | None = None
+        self.task = None
+
+    def __enter__(self) -> Callable[[int, int], None] | None:
+        if not stderr.is_terminal or os.environ.get("CI"):
+            return None
+        return self.update
+
+    def update(self, done: int, total: int) -> None:
+        if self.progress is None:
+            if total < 200:
+                return
+            self.progress = Progress(
+                TextColumn("Parsing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                console=stderr, transient=True,
+            )  # fmt: skip
+            self.progress.start()
+            self.task = self.progress.add_task("parse", total=total)
+        self.progress.update(self.task, completed=done)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+class RulesFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command("rules")
+def list_rules(
+    format: Annotated[RulesFormat, typer.Option("--format", "-f", help="Output format.")] = RulesFormat.text,
+) -> None:
+    """List every rule with its id, name, default severity and summary."""
+    if format == RulesFormat.json:
+        import json
+
+        rows = [
+            {"id": r.id, "name": r.name, "severity": r.severity.value, "summary": r.summary, "section": r.section}
+            for r in RULES.values()
+        ]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return
+    table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
+    for column in ("id", "name", "severity", "summary"):
+        table.add_column(column)
+    for rule in RULES.values():
+        table.add_row(rule.id, rule.name, rule.severity.value, rule.summary)
+    stdout.print(table)
+    stdout.print("\nRun `polldetox explain RULE` for a rule's documentation.")
+
+
+@app.command()
+def explain(rule: Annotated[str, typer.Argument(help="A rule id (PD101) or name (backend-polling-loop).")]) -> None:
+    """Print a rule's documentation: what it does, why it is bad, an example, what to use instead."""
+    found = get_rule(rule)
+    if found is None:
+        _fail(f"unknown rule {rule!r}; `polldetox rules` lists them")
+    if stdout.is_terminal:
+        stdout.print(Markdown(found.documentation()))
+    else:
+        sys.stdout.write(found.documentation())
+
+
+STARTER_CONFIG = """\
+[tool.polldetox]
+# Paths use .gitignore syntax, relative to this file's folder.
+# include = ["app/**"]                      # default: every Python / TypeScript / JavaScript file
+# extend-exclude = ["legacy/", "**/*.stories.tsx"]
+# respect-gitignore = true
+
+# The standard's exception locations (Exception Cases 1 and 2).
+dev-tool-paths = ["scripts/", "adws/"]       # development tools: polling allowed behind --watch
+trigger-paths = ["adws/adw_triggers/"]       # automation triggers: allowed when webhooks are not viable
+
+# Exit 1 when a finding at or above this severity remains: "error" or "warning".
+fail-on = "error"
+
+# Legacy code: fail only on findings that are not in this file (`polldetox scan --write-baseline FILE`).
+# baseline = "polldetox-baseline.json"
+
+# Rules: `polldetox rules` lists them. Severity: "error", "warning", "info" or "off".
+# select = ["PD101", "PD201"]
+# ignore = ["PD205"]
+# [tool.polldetox.severity]
+# PD203 = "warning"
+
+# Loosen or tighten rules under some paths.
+# [[tool.polldetox.per-path]]
+# paths = ["app/client/src/legacy/"]
+# severity = { PD201 = "warning" }
+"""
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Project folder.", file_okay=False)] = Path("."),
+    standalone: Annotated[
+        bool, typer.Option("--standalone", help="Write .polldetox.toml instead of adding to pyproject.toml.")
+    ] = False,
+) -> None:
+    """Write a commented starting configuration ([tool.polldetox] in pyproject.toml, or .polldetox.toml)."""
+    if not directory.is_dir():
+        _fail(f"no such folder: {directory}")
+    pyproject = directory / "pyproject.toml"
+    dotfile = directory / ".polldetox.toml"
+    if dotfile.exists():
+        _fail(f"{dotfile} already exists; nothing written")
+    if not standalone and pyproject.is_file():
+        existing = pyproject.read_text(encoding="utf-8")
+        if "[tool.polldetox" in existing:
+            _fail(f"{pyproject} already has [tool.polldetox]; nothing written")
+        separator = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
+        _write_atomically(pyproject, existing + separator + STARTER_CONFIG)
+        stdout.print(f"Added [tool.polldetox] to {pyproject}.")
+        return
+    standalone_text = STARTER_CONFIG.replace("[tool.polldetox]\n", "", 1).replace("tool.polldetox.", "")
+    _write_atomically(dotfile, standalone_text)
+    stdout.print(f"Wrote {dotfile}.")
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        stderr.print("interrupted")
+        sys.exit(2)
+    except Exception as problem:  # the tool itself failed: say so in one line and exit 2, like ruff
+        stderr.print(Text.assemble(("polldetox failed: ", "bold red"), f"{type(problem).__name__}: {problem}"))
+        if os.environ.get("POLLDETOX_DEBUG"):
+            raise
+        sys.exit(2)

@@ -1,0 +1,174 @@
+"""The command line as users and CI meet it: commands, output contracts and exit codes."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from polldetox import __version__
+from polldetox.cli import app
+from polldetox.findings import Severity
+from polldetox.rules import RULES
+from tests.conftest import DEMO
+
+runner = CliRunner()
+
+WATCHER = """
+import asyncio
+
+
+async def watch_queue(pool, manager):
+    while True:
+        rows = await pool.fetch("SELECT id FROM queue_items")
+        if rows != manager.last:
+            await manager.broadcast({"type": "queue_update", "data": rows})
+        await asyncio.sleep(5)
+"""
+
+
+def test_version_and_help() -> None:
+    assert runner.invoke(app, ["--version"]).output.strip() == f"polldetox {__version__}"
+    result = runner.invoke(app, ["scan", "--help"])
+    assert result.exit_code == 0
+    for option in ("--format", "--fail-on", "--exit-zero", "--baseline", "--diff-base", "--output"):
+        assert option in result.output
+
+
+def test_rules_lists_every_rule_in_text_and_json() -> None:
+    text = runner.invoke(app, ["rules"])
+    assert text.exit_code == 0
+    for rule in RULES.values():
+        assert rule.id in text.output and rule.name in text.output
+    rows = json.loads(runner.invoke(app, ["rules", "--format", "json"]).output)
+    assert [row["id"] for row in rows] == list(RULES)
+    assert {"id", "name", "severity", "summary", "section"} <= set(rows[0])
+
+
+@pytest.mark.parametrize("key", ["PD102", "pd102", "broadcast-unchanged-data"])
+def test_explain_prints_the_four_part_documentation(key: str) -> None:
+    result = runner.invoke(app, ["explain", key])
+    assert result.exit_code == 0
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
+        assert heading in result.output
+    assert "Anti-Pattern 2" in result.output
+
+
+def test_explain_unknown_rule_is_a_usage_error() -> None:
+    result = runner.invoke(app, ["explain", "PD999"])
+    assert result.exit_code == 2
+    assert "unknown rule 'PD999'" in result.output
+
+
+def test_init_adds_a_table_to_pyproject_and_never_overwrites(tmp_path: Path) -> None:
+    pyproject = tmp_path / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "shop"\n', encoding="utf-8")
+    assert runner.invoke(app, ["init", str(tmp_path)]).exit_code == 0
+    text = pyproject.read_text(encoding="utf-8")
+    assert text.startswith('[project]\nname = "shop"\n\n[tool.polldetox]')
+    again = runner.invoke(app, ["init", str(tmp_path)])
+    assert again.exit_code == 2 and "already has [tool.polldetox]" in again.output
+    assert pyproject.read_text(encoding="utf-8") == text
+
+
+def test_init_standalone_file_is_a_valid_config_even_with_every_example_uncommented(tmp_path: Path) -> None:
+    from polldetox.config import load_config
+
+    assert runner.invoke(app, ["init", str(tmp_path), "--standalone"]).exit_code == 0
+    dotfile = tmp_path / ".polldetox.toml"
+    written = dotfile.read_text(encoding="utf-8")
+    assert "[tool.polldetox" not in written
+    config = load_config(tmp_path)
+    assert config.source == dotfile.resolve()
+    assert config.trigger_paths == ("adws/adw_triggers/",)
+    setting = re.compile(r"^# (\[|[a-z-]+ = |PD\d{3} = )")
+    dotfile.write_text("\n".join(line[2:] if setting.match(line) else line for line in written.splitlines()))
+    everything = load_config(tmp_path)
+    assert everything.select == frozenset({"PD101", "PD201"})
+    assert everything.rule_severity("PD203", "a.tsx", Severity.ERROR) == Severity.WARNING
+    assert everything.per_path[0].patterns == ("app/client/src/legacy/",)
+    assert everything.baseline == tmp_path.resolve() / "polldetox-baseline.json"
+
+
+def test_scan_exit_codes_follow_fail_on(write_tree) -> None:
+    root = write_tree({"app/services/queue.py": WATCHER})
+    # The state-comparing variant is a warning: it passes by default and fails with --fail-on warning.
+    assert runner.invoke(app, ["scan", str(root)]).exit_code == 0
+    assert runner.invoke(app, ["scan", str(root), "--fail-on", "warning"]).exit_code == 1
+    assert runner.invoke(app, ["scan", str(root), "--fail-on", "warning", "--exit-zero"]).exit_code == 0
+    (root / "app" / "services" / "queue.py").write_text(WATCHER.replace("if rows != manager.last:\n", "if True:\n"))
+    assert runner.invoke(app, ["scan", str(root)]).exit_code == 1
+
+
+def test_scan_usage_errors_exit_2(write_tree) -> None:
+    root = write_tree({"a.py": "", ".polldetox.toml": "fail-on = 'never'\n"})
+    missing = runner.invoke(app, ["scan", str(root / "nope")])
+    assert missing.exit_code == 2 and "no such file or directory" in missing.output
+    bad_config = runner.invoke(app, ["scan", str(root)])
+    assert bad_config.exit_code == 2 and "fail-on" in bad_config.output
+    assert runner.invoke(app, ["scan", str(root), "--format", "yaml"]).exit_code == 2
+
+
+def test_unparsable_file_never_exits_2(write_tree) -> None:
+    root = write_tree({"app/broken.py": "while True:\n  time.sleep(\n"})
+    result = runner.invoke(app, ["scan", str(root), "--format", "json"])
+    assert result.exit_code == 0
+    report = json.loads(result.output)
+    assert report["findings"] == []
+    assert report["errors"][0]["path"] == "app/broken.py"
+
+
+def test_json_contract_on_the_demo_app() -> None:
+    result = runner.invoke(app, ["scan", str(DEMO), "--format", "json", "--no-cache"])
+    assert result.exit_code == 1
+    report = json.loads(result.output)
+    assert set(report) == {"version", "findings", "errors", "summary"}
+    assert report["errors"] == []
+    required = {
+        "rule", "name", "severity", "status", "path", "line", "column", "end_line", "message",
+        "interval_seconds", "polls", "tables", "exception", "recommendation",
+    }  # fmt: skip
+    for finding in report["findings"]:
+        assert required <= set(finding)
+        assert finding["severity"] in ("error", "warning", "info")
+        assert finding["status"] in ("violation", "allowed")
+        assert finding["exception"] in (None, "devtool", "trigger", "fallback", "manual_refresh")
+        assert not finding["path"].startswith("/") and "\\" not in finding["path"]
+    rules = {f["rule"] for f in report["findings"]}
+    assert {"PD101", "PD102", "PD103", "PD201", "PD203", "PD301"} <= rules
+    assert {f["exception"] for f in report["findings"]} >= {"devtool", "trigger", "fallback", "manual_refresh"}
+    summary = report["summary"]
+    assert summary["suppressed"] >= 1
+    assert summary["load"]["backend_watchers"] >= 3
+    assert summary["load"]["database_queries_per_second"] > 0
+
+
+def test_text_report_groups_by_file_and_sums_the_load() -> None:
+    result = runner.invoke(app, ["scan", str(DEMO), "--statistics", "--no-cache"])
+    assert result.exit_code == 1
+    assert "app/server/services/background_tasks.py" in result.output
+    assert "Findings by rule" in result.output
+    assert "Polling load:" in result.output and "database queries/s" in result.output
+    assert "polldetox scaffold queue_items" in result.output
+
+
+def test_output_file_gets_the_report_and_the_terminal_the_summary(tmp_path: Path) -> None:
+    target = tmp_path / "reports" / "polldetox.json"
+    result = runner.invoke(app, ["scan", str(DEMO), "--format", "json", "--output", str(target)])
+    assert result.exit_code == 1
+    assert json.loads(target.read_text(encoding="utf-8"))["findings"]
+    assert "Found" in result.output and "Report written to" in result.output
+
+
+def test_module_entry_point_and_console_script_agree() -> None:
+    module = subprocess.run([sys.executable, "-m", "polldetox", "--version"], capture_output=True, text=True)
+    assert module.returncode == 0 and module.stdout.strip() == f"polldetox {__version__}"
+    script = shutil.which("polldetox", path=str(Path(sys.executable).parent))
+    assert script is not None
+    assert subprocess.run([script, "--version"], capture_output=True, text=True).stdout == module.stdout

@@ -1,0 +1,112 @@
+"""The scan engine: prefilter, error handling, cache, parallel parsing, cross-file intervals."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from polldetox.config import load_config
+from polldetox.scan import engine
+from polldetox.scan import python as python_detector
+
+WATCHER = """
+import asyncio
+
+POLL_SECONDS = {interval}
+
+
+async def watch_{name}(pool, manager):
+    while True:
+        rows = await pool.fetch("SELECT id, status FROM {name}")
+        await manager.broadcast({{"type": "{name}_update", "data": [dict(r) for r in rows]}})
+        await asyncio.sleep(POLL_SECONDS)
+"""
+
+
+def scan(root: Path, **overrides):
+    return engine.scan([root], replace(load_config(root), **overrides))
+
+
+def test_files_without_trigger_tokens_are_not_parsed(write_tree) -> None:
+    root = write_tree(
+        {
+            "app/services/queue.py": WATCHER.format(interval=2, name="queue_items"),
+            "app/models.py": "class Item:\n    id: int\n",
+            "app/utils.ts": "export const add = (a: number, b: number) => a + b;\n",
+        }
+    )
+    result = scan(root)
+    assert result.files_scanned == 3
+    assert result.files_parsed == 1
+    assert result.lines_scanned >= 12
+    assert [(f.rule, f.location.path, f.interval_seconds) for f in result.findings] == [
+        ("PD102", "app/services/queue.py", 2)
+    ]
+
+
+def test_a_file_that_does_not_parse_or_decode_is_reported_and_the_scan_goes_on(write_tree) -> None:
+    root = write_tree(
+        {
+            "app/broken.py": "import time\n\ndef watch(:\n    while True:\n        time.sleep(1)\n",
+            "app/services/queue.py": WATCHER.format(interval=2, name="queue_items"),
+        }
+    )
+    (root / "app" / "latin1.py").write_bytes(b"import time\n# caf\xe9\nwhile True:\n    time.sleep(1)\n")
+    result = scan(root)
+    assert [f.location.path for f in result.findings] == ["app/services/queue.py"]
+    errors = {error.path: error for error in result.errors}
+    assert set(errors) == {"app/broken.py", "app/latin1.py"}
+    assert errors["app/broken.py"].message.startswith("cannot parse")
+    assert errors["app/broken.py"].line == 3
+    assert errors["app/latin1.py"].message == "not valid UTF-8 (byte 17)"
+    assert errors["app/latin1.py"].line == 2
+
+
+def test_unchanged_files_come_from_the_cache(write_tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_tree(
+        {
+            "app/a.py": WATCHER.format(interval=2, name="queue_items"),
+            "app/b.py": WATCHER.format(interval=5, name="jobs"),
+        }
+    )
+    first = scan(root)
+    parsed: list[str] = []
+    real_detect = python_detector.detect
+
+    def counting_detect(source: str, path: str):
+        parsed.append(path)
+        return real_detect(source, path)
+
+    monkeypatch.setattr(python_detector, "detect", counting_detect)
+    second = scan(root, jobs=1)
+    assert parsed == []
+    assert second.findings == first.findings
+    (root / "app" / "b.py").write_text(WATCHER.format(interval=7, name="jobs"), encoding="utf-8")
+    third = scan(root, jobs=1)
+    assert parsed == ["app/b.py"]
+    assert sorted(f.interval_seconds for f in third.findings) == [2, 7]
+    no_cache = scan(root, jobs=1, cache=False)
+    assert sorted(parsed) == ["app/a.py", "app/b.py", "app/b.py"]
+    assert no_cache.findings == third.findings
+
+
+def test_parallel_parsing_gives_the_same_findings_as_serial(write_tree) -> None:
+    files = {}
+    for n in range(48):
+        padding = "\n".join(f"def helper_{n}_{i}(x):\n    return x * {i}\n" for i in range(120))
+        files[f"app/services/watch_{n:02}.py"] = WATCHER.format(interval=n + 1, name=f"table_{n}") + padding
+    root = write_tree(files)
+    serial = scan(root, jobs=1, cache=False)
+    parallel = scan(root, jobs=2, cache=False)
+    assert len(serial.findings) == 48
+    assert parallel.findings == serial.findings
+    assert sum(len(text) for text in files.values()) > engine._POOL_THRESHOLD_BYTES
+
+
+def test_progress_is_reported_per_parsed_file(write_tree) -> None:
+    root = write_tree({f"app/w{n}.py": WATCHER.format(interval=1, name=f"t{n}") for n in range(3)})
+    seen: list[tuple[int, int]] = []
+    engine.scan([root], replace(load_config(root), jobs=1), progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(1, 3), (2, 3), (3, 3)]
