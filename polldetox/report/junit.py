@@ -1,0 +1,74 @@
+"""`--format junit`: JUnit XML, for CI systems that show test reports (GitLab, Jenkins, Azure).
+
+One test suite per file, one test case per finding: a violation is a failure, an allowed
+exception passes, a suppressed finding is skipped, and a file that could not be scanned is an
+error. A clean scan is an empty, passing report.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from collections import defaultdict
+
+from polldetox.findings import Finding, ScanError, ScanResult, Status
+from polldetox.report.sarif import finding_message
+
+_TOTALS = ("tests", "failures", "errors", "skipped")
+
+
+def render_junit(result: ScanResult) -> str:
+    cases: dict[str, list[ElementTree.Element]] = defaultdict(list)
+    for finding in result.findings:
+        cases[finding.location.path].append(_finding_case(finding, suppressed=False))
+    for finding in result.suppressed:
+        cases[finding.location.path].append(_finding_case(finding, suppressed=True))
+    for error in result.errors:
+        cases[error.path].append(_error_case(error))
+    root = ElementTree.Element("testsuites", name="polldetox")
+    for path in sorted(cases):
+        suite = ElementTree.SubElement(root, "testsuite", name=path)
+        suite.extend(cases[path])
+        _set_totals(suite, _case_totals(cases[path]))
+    suites = root.findall("testsuite")
+    _set_totals(root, {key: sum(int(suite.get(key, "0")) for suite in suites) for key in _TOTALS})
+    ElementTree.indent(root)
+    return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _finding_case(finding: Finding, suppressed: bool) -> ElementTree.Element:
+    location = finding.location
+    case = ElementTree.Element(
+        "testcase",
+        name=f"{finding.rule} {finding.name} at line {location.line}",
+        classname=location.path,
+        file=location.path,
+        line=str(location.line),
+    )
+    if suppressed:
+        ElementTree.SubElement(case, "skipped", message="suppressed by a polldetox: ignore comment")
+    elif finding.status == Status.VIOLATION:
+        failure = ElementTree.SubElement(case, "failure", message=finding.message, type=finding.rule)
+        failure.text = f"{location.path}:{location.line}:{location.column}: {finding_message(finding)}"
+    else:
+        ElementTree.SubElement(case, "system-out").text = finding_message(finding)
+    return case
+
+
+def _error_case(error: ScanError) -> ElementTree.Element:
+    case = ElementTree.Element("testcase", name="scan", classname=error.path, file=error.path)
+    ElementTree.SubElement(case, "error", message=error.message, type="ScanError").text = error.message
+    return case
+
+
+def _case_totals(cases: list[ElementTree.Element]) -> dict[str, int]:
+    return {
+        "tests": len(cases),
+        "failures": sum(1 for case in cases if case.find("failure") is not None),
+        "errors": sum(1 for case in cases if case.find("error") is not None),
+        "skipped": sum(1 for case in cases if case.find("skipped") is not None),
+    }
+
+
+def _set_totals(element: ElementTree.Element, totals: dict[str, int]) -> None:
+    for key in _TOTALS:
+        element.set(key, str(totals[key]))
