@@ -1,0 +1,1 @@
+"""Inputs of the CI-format, baseline, diff-base and pre-commit tests."""
