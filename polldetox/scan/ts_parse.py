@@ -1,0 +1,198 @@
+"""Parsing TypeScript/JavaScript with tree-sitter, and reading positions and text off the tree.
+
+The grammar follows the file suffix: `.ts`/`.mts`/`.cts` use the TypeScript grammar (where `<T>x`
+is a type assertion), everything else the TSX grammar, which also accepts JSX and plain JavaScript.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import cache
+
+import tree_sitter_typescript
+from tree_sitter import Language, Node, Parser
+
+from polldetox.findings import Location
+from polldetox.scan import ParseFailure
+
+_TYPESCRIPT_SUFFIXES = (".ts", ".mts", ".cts")
+_SNIPPET_LIMIT = 160
+
+# The node types the detector looks at; one walk of the tree files them all.
+_INDEXED = frozenset(
+    {
+        "call_expression",
+        "pair",
+        "shorthand_property_identifier",
+        "comment",
+        "variable_declarator",
+        "function_declaration",
+        "generator_function_declaration",
+        "method_definition",
+        "public_field_definition",
+        "import_statement",
+        "binary_expression",
+        "switch_statement",
+        "spread_element",
+        "jsx_attribute",
+    }
+)
+
+FUNCTION_TYPES = frozenset(
+    {
+        "function_declaration",
+        "generator_function_declaration",
+        "function_expression",
+        "function",
+        "arrow_function",
+        "method_definition",
+    }
+)
+
+
+def language_of(path: str) -> str:
+    """The language a finding names: TypeScript for the TypeScript suffixes, JavaScript otherwise."""
+    return "typescript" if path.endswith((*_TYPESCRIPT_SUFFIXES, ".tsx")) else "javascript"
+
+
+@cache
+def _parser(typescript: bool) -> Parser:
+    grammar = tree_sitter_typescript.language_typescript() if typescript else tree_sitter_typescript.language_tsx()
+    return Parser(Language(grammar))
+
+
+@dataclass(slots=True)
+class Tree:
+    """A parsed file: its bytes, root node and its nodes of interest by type, in source order."""
+
+    data: bytes
+    root: Node
+    nodes: dict[str, list[Node]]
+    path: str
+    lines: list[bytes]
+
+    def of(self, node_type: str) -> list[Node]:
+        return self.nodes.get(node_type, [])
+
+    def location(self, node: Node) -> Location:
+        (line, column), (end_line, end_column) = node.start_point, node.end_point
+        return Location(
+            path=self.path,
+            line=line + 1,
+            column=self._characters(line, column) + 1,
+            end_line=end_line + 1,
+            end_column=self._characters(end_line, end_column) + 1,
+        )
+
+    def _characters(self, line: int, byte_column: int) -> int:
+        """Columns are reported in characters, tree-sitter counts bytes."""
+        return len(self.lines[line][:byte_column].decode("utf-8", "replace")) if line < len(self.lines) else byte_column
+
+
+def parse(source: str, path: str) -> Tree:
+    """Parse a file, or raise ParseFailure at the first syntax error."""
+    data = source.encode("utf-8")
+    tree = _parser(path.endswith(_TYPESCRIPT_SUFFIXES)).parse(data)
+    root = tree.root_node
+    if root.has_error:
+        broken = _first_error(root)
+        line = broken.start_point[0] + 1 if broken is not None else 1
+        what = f"missing {broken.type}" if broken is not None and broken.is_missing else "syntax error"
+        raise ParseFailure(f"{what} at line {line}", line)
+    nodes: dict[str, list[Node]] = defaultdict(list)
+    for node in descendants(root):
+        if node.type in _INDEXED:
+            nodes[node.type].append(node)
+    return Tree(data=data, root=root, nodes=nodes, path=path, lines=data.split(b"\n"))
+
+
+def _first_error(root: Node) -> Node | None:
+    for node in descendants(root):
+        if node.is_error or node.is_missing:
+            return node
+    return None
+
+
+def descendants(node: Node) -> Iterator[Node]:
+    """The node and everything under it, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def text(node: Node | None) -> str:
+    return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
+
+
+def unwrap(node: Node | None) -> Node | None:
+    """Look through parentheses, `as`/`satisfies` casts, `!` and `await`, which do not change a value."""
+    while node is not None and node.type in (
+        "parenthesized_expression",
+        "as_expression",
+        "satisfies_expression",
+        "non_null_expression",
+        "await_expression",
+    ):
+        node = node.named_children[0] if node.named_children else None
+    return node
+
+
+def string_value(node: Node | None) -> str | None:
+    """The value of a string literal, or of a template literal (substitutions kept as written)."""
+    node = unwrap(node)
+    if node is None:
+        return None
+    if node.type == "string":
+        return text(node)[1:-1]
+    if node.type == "template_string":
+        return text(node)[1:-1]
+    return None
+
+
+def arguments(call: Node) -> list[Node]:
+    args = call.child_by_field_name("arguments")
+    return [arg for arg in args.named_children if arg.type != "comment"] if args is not None else []
+
+
+def callee_name(call: Node) -> str:
+    """`setInterval`, `window.setInterval`, `queueClient.getAll`: the called expression as written."""
+    return text(call.child_by_field_name("function"))
+
+
+def property_name(call: Node) -> str:
+    """The last name of the callee: `getAll` for `queueClient.getAll(...)`, `fetch` for `fetch(...)`."""
+    function = call.child_by_field_name("function")
+    if function is not None and function.type == "member_expression":
+        return text(function.child_by_field_name("property"))
+    return text(function)
+
+
+def pair_key(pair: Node) -> str:
+    key = pair.child_by_field_name("key")
+    if key is None:
+        return ""
+    return (string_value(key) or "") if key.type == "string" else text(key)
+
+
+def snippet(node: Node) -> str:
+    """The node's source on one line, with function bodies shortened to `{...}`."""
+    start = node.start_byte
+    data = node.text or b""
+    pieces: list[bytes] = []
+    cursor = 0
+    stack = list(reversed(node.children))
+    while stack:
+        child = stack.pop()
+        if child.type == "statement_block" and child.end_byte - child.start_byte > 2:
+            pieces.append(data[cursor : child.start_byte - start])
+            pieces.append(b"{...}")
+            cursor = child.end_byte - start
+        else:
+            stack.extend(reversed(child.children))
+    pieces.append(data[cursor:])
+    flat = " ".join(b"".join(pieces).decode("utf-8", "replace").split())
+    return flat if len(flat) <= _SNIPPET_LIMIT else flat[: _SNIPPET_LIMIT - 3] + "..."

@@ -1,0 +1,186 @@
+"""What a TypeScript/JavaScript expression is worth without running it: intervals in milliseconds.
+
+Resolves number literals, arithmetic (`5 * 60 * 1000`), constants of the same file, environment
+defaults (`Number(process.env.POLL_MS ?? 5000)`), and names imported from another module of the
+project, which are handed on as a reference for the engine to resolve once every file is known.
+"""
+
+from __future__ import annotations
+
+import operator
+import posixpath
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from polldetox.scan.ts_parse import Tree, arguments, callee_name, parse, string_value, text, unwrap
+
+_MAX_DEPTH = 8
+_SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
+_ARITHMETIC: dict[str, Callable[[float, float], float]] = {
+    "+": operator.add,
+    "-": operator.sub,
+    "*": operator.mul,
+    "/": operator.truediv,
+    "%": operator.mod,
+    "**": operator.pow,
+}
+_NUMBER_CASTS = ("Number", "parseInt", "parseFloat", "Number.parseInt", "Number.parseFloat")
+_ENV_OBJECTS = ("process.env", "import.meta.env")
+
+
+@dataclass(frozen=True, slots=True)
+class Value:
+    """A duration in milliseconds, or where it comes from when the number is not known here."""
+
+    ms: float | None = None
+    ref: tuple[str, str] | None = None  # (root-relative module without suffix, exported name)
+    env: str | None = None  # environment variable that overrides it
+
+
+class Values:
+    """The constants and imports of one file, and the evaluation of expressions against them."""
+
+    def __init__(self, tree: Tree) -> None:
+        self.tree = tree
+        self.imports: dict[str, tuple[str, str]] = {}  # local name -> (module specifier, imported name)
+        self.modules: set[str] = set()  # every module imported or required
+        self.constants: dict[str, Node] = {}  # const name -> initialiser
+        self._read_imports()
+        for declarator in tree.of("variable_declarator"):
+            name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+            declaration = declarator.parent
+            if (
+                name is not None
+                and value is not None
+                and name.type == "identifier"
+                and declaration is not None
+                and text(declaration.child(0)) == "const"
+            ):
+                self.constants.setdefault(text(name), value)
+
+    def _read_imports(self) -> None:
+        for statement in self.tree.of("import_statement"):
+            module = string_value(statement.child_by_field_name("source"))
+            if module is None:
+                continue
+            self.modules.add(module)
+            for node in statement.named_children:
+                if node.type != "import_clause":
+                    continue
+                for part in node.named_children:
+                    if part.type == "identifier":
+                        self.imports[text(part)] = (module, "default")
+                    elif part.type == "named_imports":
+                        for specifier in part.named_children:
+                            imported = text(specifier.child_by_field_name("name"))
+                            alias = specifier.child_by_field_name("alias")
+                            self.imports[text(alias) if alias is not None else imported] = (module, imported)
+        for call in self.tree.of("call_expression"):
+            if callee_name(call) == "require":
+                args = arguments(call)
+                module = string_value(args[0]) if args else None
+                if module is not None:
+                    self.modules.add(module)
+
+    def module_path(self, specifier: str) -> str | None:
+        """A relative import as a root-relative module path without suffix; None for packages."""
+        if not specifier.startswith("."):
+            return None
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.tree.path), specifier))
+        for suffix in _SOURCE_SUFFIXES:
+            if joined.endswith(suffix):
+                return joined[: -len(suffix)]
+        return joined
+
+    def evaluate(self, node: Node | None, depth: int = 0) -> Value | None:
+        """The value of an expression in milliseconds as far as it is known; None if not a duration."""
+        node = unwrap(node)
+        if node is None or depth > _MAX_DEPTH:
+            return None
+        kind = node.type
+        if kind == "number":
+            return _number(text(node))
+        if kind == "string":
+            literal = string_value(node) or ""
+            return _number(literal.strip())
+        if kind == "unary_expression" and text(node.child_by_field_name("operator")) in ("-", "+"):
+            inner = self.evaluate(node.child_by_field_name("argument"), depth + 1)
+            if inner is None or inner.ms is None:
+                return inner
+            sign = -1 if text(node.child_by_field_name("operator")) == "-" else 1
+            return Value(ms=sign * inner.ms, env=inner.env)
+        if kind == "binary_expression":
+            return self._binary(node, depth)
+        if kind == "identifier":
+            return self.lookup(text(node), depth)
+        if kind == "member_expression":
+            return self._environment(node)
+        if kind == "call_expression" and callee_name(node) in _NUMBER_CASTS:
+            args = arguments(node)
+            return self.evaluate(args[0], depth + 1) if args else None
+        return None
+
+    def _binary(self, node: Node, depth: int) -> Value | None:
+        op = text(node.child_by_field_name("operator"))
+        left = self.evaluate(node.child_by_field_name("left"), depth + 1)
+        right = self.evaluate(node.child_by_field_name("right"), depth + 1)
+        if op in ("??", "||"):
+            # `process.env.X ?? 5000`: the default is what the code polls with unless configured.
+            if left is not None and left.env is not None and left.ms is None:
+                return Value(ms=right.ms if right else None, ref=right.ref if right else None, env=left.env)
+            return left if left is not None and left.ms is not None else right
+        if op not in _ARITHMETIC or left is None or right is None or left.ms is None or right.ms is None:
+            return None
+        try:
+            result = _ARITHMETIC[op](left.ms, right.ms)
+        except (ZeroDivisionError, OverflowError):
+            return None
+        return Value(ms=float(result), env=left.env or right.env)
+
+    def lookup(self, name: str, depth: int = 0) -> Value | None:
+        if name in self.constants:
+            return self.evaluate(self.constants[name], depth + 1)
+        if name in self.imports:
+            specifier, imported = self.imports[name]
+            module = self.module_path(specifier)
+            if module is not None and imported != "default":
+                return Value(ref=(module, imported))
+        return None
+
+    def _environment(self, node: Node) -> Value | None:
+        owner = text(node.child_by_field_name("object"))
+        if owner in _ENV_OBJECTS:
+            return Value(env=text(node.child_by_field_name("property")))
+        return None
+
+
+def _number(literal: str) -> Value | None:
+    cleaned = literal.replace("_", "")
+    try:
+        number = float(int(cleaned, 0)) if cleaned[:2].lower() in ("0x", "0o", "0b") else float(cleaned)
+    except ValueError:
+        return None
+    return Value(ms=number)
+
+
+def exported_constants(source: str, path: str) -> dict[str, float]:
+    """Numeric `export const NAME = ...` of a module, in the module's own units (milliseconds)."""
+    tree = parse(source, path)
+    values = Values(tree)
+    constants: dict[str, float] = {}
+    for statement in tree.root.named_children:
+        if statement.type != "export_statement":
+            continue
+        declaration = statement.child_by_field_name("declaration")
+        if declaration is None or declaration.type != "lexical_declaration" or text(declaration.child(0)) != "const":
+            continue
+        for declarator in declaration.named_children:
+            if declarator.type != "variable_declarator":
+                continue
+            name = declarator.child_by_field_name("name")
+            value = values.evaluate(declarator.child_by_field_name("value"))
+            if name is not None and name.type == "identifier" and value is not None and value.ms is not None:
+                constants[text(name)] = value.ms
+    return constants
