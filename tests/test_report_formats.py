@@ -1,0 +1,174 @@
+"""GitHub annotations, GitLab Code Quality and JUnit XML, from a hand-made result and a real scan."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ElementTree
+from pathlib import Path
+
+import pytest
+from ci_fixtures.results import HANDMADE, PAIR, PANEL, WATCHER
+from ci_fixtures.scans import QUEUE_WATCHER_PY, polldetox
+
+from polldetox.findings import ScanResult
+from polldetox.fingerprint import fingerprints
+from polldetox.report.github import escape_data, escape_property, render_github
+from polldetox.report.gitlab import render_gitlab
+from polldetox.report.junit import render_junit
+
+# The workflow command grammar GitHub's runner parses: ::name key=value,key=value::message
+COMMAND = re.compile(r"^::(?P<name>error|warning|notice) (?P<properties>[^:]*)::(?P<message>.*)$")
+
+
+def unescape(text: str) -> str:
+    for encoded, plain in (("%0D", "\r"), ("%0A", "\n"), ("%3A", ":"), ("%2C", ","), ("%25", "%")):
+        text = text.replace(encoded, plain)
+    return text
+
+
+def parse_annotations(output: str) -> list[tuple[str, dict[str, str], str]]:
+    annotations = []
+    for line in output.splitlines():
+        match = COMMAND.match(line)
+        assert match, f"not a workflow command: {line!r}"
+        properties = dict(pair.split("=", 1) for pair in match["properties"].split(","))
+        annotations.append((match["name"], {k: unescape(v) for k, v in properties.items()}, unescape(match["message"])))
+    return annotations
+
+
+# --- GitHub ---------------------------------------------------------------------------------------
+
+
+def test_github_annotations_round_trip_through_the_runner_grammar() -> None:
+    annotations = parse_annotations(render_github(HANDMADE))
+    by_title = {props["title"]: (name, props, message) for name, props, message in annotations if "line" in props}
+    name, props, message = by_title["PD201 query-refetch-interval (violation)"]
+    assert name == "warning"
+    assert props == {
+        "file": PANEL.location.path,  # "Queue, Panel: v2.tsx" survives the , and : of the grammar
+        "line": "12",
+        "col": "3",
+        "endLine": "12",
+        "endColumn": "26",
+        "title": "PD201 query-refetch-interval (violation)",
+    }
+    assert message.startswith(PANEL.message)  # its newline and "100%" come back intact
+    assert "Use instead: Subscribe with useQueueWebSocket()" in message
+
+
+def test_github_severities_and_order() -> None:
+    annotations = parse_annotations(render_github(HANDMADE))
+    assert [(name, props.get("title")) for name, props, _ in annotations] == [
+        ("error", "PD101 backend-polling-loop (violation)"),
+        ("error", "PD301 double-polling (violation)"),
+        ("warning", "PD201 query-refetch-interval (violation)"),
+        ("warning", "PD103 scheduled-polling-job (allowed)"),
+        ("notice", "PD101 backend-polling-loop (allowed)"),
+        ("warning", "polldetox could not scan this file"),
+        ("warning", "polldetox could not scan this file"),
+    ]
+
+
+def test_github_names_both_places_of_a_pair_and_reports_scan_errors() -> None:
+    annotations = parse_annotations(render_github(HANDMADE))
+    pair = next(message for _, props, message in annotations if props.get("title", "").startswith("PD301"))
+    assert f"See {PAIR.related[0].location.path}:5: backend polling loop" in pair.splitlines()
+    broken = [props for _, props, _ in annotations if props["file"] == "app/server/broken.py"]
+    assert broken == [{"file": "app/server/broken.py", "title": "polldetox could not scan this file", "line": "3"}]
+
+
+def test_github_escaping_rules() -> None:
+    assert escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
+    assert escape_property("src/a:b,c%.py") == "src/a%3Ab%2Cc%25.py"
+
+
+def test_github_reports_nothing_for_a_clean_scan() -> None:
+    assert render_github(ScanResult(findings=(), errors=())) == ""
+
+
+# --- GitLab ---------------------------------------------------------------------------------------
+
+
+def test_gitlab_code_quality_report() -> None:
+    issues = json.loads(render_gitlab(HANDMADE))
+    assert len(issues) == len(HANDMADE.findings)
+    for issue in issues:
+        assert {"description", "check_name", "fingerprint", "severity", "location"} <= issue.keys()
+        assert issue["severity"] in ("info", "minor", "major", "critical", "blocker")
+        assert issue["location"]["lines"]["begin"] >= 1
+    assert [issue["fingerprint"] for issue in issues] == fingerprints(HANDMADE.findings)
+    assert len({issue["fingerprint"] for issue in issues}) == len(issues)
+    first = issues[0]
+    assert first["check_name"] == "PD101 backend-polling-loop"
+    assert first["severity"] == "major"
+    assert first["location"] == {"path": WATCHER.location.path, "lines": {"begin": 5, "end": 9}}
+    assert first["description"].startswith(WATCHER.message)
+    assert "## What it does" in first["content"]["body"]
+    assert [issue["severity"] for issue in issues] == ["major", "major", "minor", "info", "info"]
+
+
+def test_gitlab_report_of_a_clean_scan_is_an_empty_list() -> None:
+    assert json.loads(render_gitlab(ScanResult(findings=(), errors=()))) == []
+
+
+# --- JUnit ----------------------------------------------------------------------------------------
+
+
+def test_junit_groups_findings_by_file() -> None:
+    root = ElementTree.fromstring(render_junit(HANDMADE))
+    assert root.tag == "testsuites"
+    assert {key: root.get(key) for key in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "8",
+        "failures": "3",
+        "errors": "2",
+        "skipped": "1",
+    }
+    suites = {suite.get("name"): suite for suite in root.findall("testsuite")}
+    panel = suites[PANEL.location.path]
+    assert (panel.get("tests"), panel.get("failures")) == ("2", "2")
+    failure = panel.find("testcase/failure[@type='PD201']")
+    assert failure is not None and failure.get("message") == PANEL.message
+    trigger = suites["adws/adw_triggers/trigger_cron.py"].find("testcase")
+    assert trigger is not None and trigger.find("failure") is None and trigger.find("system-out") is not None
+    skipped = suites["app/client/src/legacy/clock.ts"].find("testcase/skipped")
+    assert skipped is not None
+    error = suites["app/server/broken.py"].find("testcase/error")
+    assert error is not None and error.get("message") == "invalid syntax"
+
+
+def test_junit_report_of_a_clean_scan_passes() -> None:
+    root = ElementTree.fromstring(render_junit(ScanResult(findings=(), errors=())))
+    assert (root.get("tests"), root.get("failures"), list(root)) == ("0", "0", [])
+
+
+# --- Through the command line, on a real scan -------------------------------------------------------
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    source = tmp_path / "app" / "server" / "services" / "queue_watcher.py"
+    source.parent.mkdir(parents=True)
+    source.write_text(QUEUE_WATCHER_PY, encoding="utf-8")
+    return tmp_path
+
+
+def test_cli_github_format(project: Path) -> None:
+    done = polldetox("scan", "--format", "github", "--no-cache", cwd=project)
+    assert done.returncode == 1, done.stderr
+    [(name, props, message)] = parse_annotations(done.stdout)
+    assert name == "error"
+    assert props["file"] == "app/server/services/queue_watcher.py"
+    assert props["line"] == "5"
+    assert "queue_items" in message
+
+
+def test_cli_gitlab_and_junit_reports_to_files(project: Path) -> None:
+    gitlab = project / "reports" / "gl-code-quality-report.json"
+    junit = project / "reports" / "polldetox-junit.xml"
+    assert polldetox("scan", "-f", "gitlab", "-o", str(gitlab), "--no-cache", cwd=project).returncode == 1
+    assert polldetox("scan", "-f", "junit", "-o", str(junit), "--exit-zero", cwd=project).returncode == 0
+    [issue] = json.loads(gitlab.read_text(encoding="utf-8"))
+    assert issue["location"] == {"path": "app/server/services/queue_watcher.py", "lines": {"begin": 5, "end": 8}}
+    root = ElementTree.parse(junit).getroot()
+    assert (root.get("tests"), root.get("failures")) == ("1", "1")
