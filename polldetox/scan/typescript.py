@@ -239,14 +239,13 @@ class _Detector:
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
         function, _ = self._where(call)
-        if self._calls_parameter(call, args[0]):
-            if function is not None:
-                self.engines.add(function.split(".")[-1])
-            self._add(SiteKind.POLLING_ENGINE, f"{function or 'helper'}() wraps setInterval", call, delay, None)
-            return
         reads = self._callback_reads(args[0])
         if reads.reads:
             self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, reads)
+        elif self._calls_parameter(call, args[0]):
+            if function is not None:
+                self.engines.add(function.split(".")[-1])
+            self._add(SiteKind.POLLING_ENGINE, f"{function or 'helper'}() wraps setInterval", call, delay, None)
 
     def _timeout_loop(self, call: Node) -> None:
         """A setTimeout that re-arms the function it is in: a polling loop if that function fetches."""
@@ -258,14 +257,13 @@ class _Detector:
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
         function, _ = self._where(call)
-        if self._calls_parameter(call, target):
-            if function is not None:
-                self.engines.add(function.split(".")[-1])
-            self._add(SiteKind.POLLING_ENGINE, f"{function or 'helper'}() re-arms setTimeout", call, delay, None)
-            return
         reads = self._reads(target)
         if reads.reads:
             self._add(SiteKind.TIMEOUT_LOOP, "recursive setTimeout", call, delay, reads, detail="reschedules itself")
+        elif self._calls_parameter(call, target):
+            if function is not None:
+                self.engines.add(function.split(".")[-1])
+            self._add(SiteKind.POLLING_ENGINE, f"{function or 'helper'}() re-arms setTimeout", call, delay, None)
 
     def _rearmed_function(self, call: Node, callback: Node) -> Node | None:
         """The enclosing function a setTimeout schedules again, if it does."""
@@ -457,7 +455,11 @@ class _Detector:
                 self._follow(target, reads, depth, seen)
             elif _FETCHISH_NAME.match(prop):
                 reads.fetches = True
-        elif root in _HTTP_OBJECTS or _CLIENT_OBJECT.search(owner.split(".")[-1]):
+        elif (
+            "(" not in owner
+            and prop != "send"
+            and (root in _HTTP_OBJECTS or _CLIENT_OBJECT.search(owner.split(".")[-1]))
+        ):
             reads.fetches = True
             urls = self._url_arguments(args)
             for url in urls or [f"{owner}.{prop}"]:
