@@ -1,0 +1,147 @@
+"""`--diff-base`: only polling on lines a change touches, on real git repositories."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from ci_fixtures.results import HANDMADE, PAIR, SILENCED, WATCHER
+from ci_fixtures.scans import JOBS_WATCHER_PY, QUEUE_WATCHER_PY, git, init_repo, polldetox
+
+from polldetox.findings import Location
+from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed
+
+SERVICES = Path("app/server/services")
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    """A repository whose first commit has one polling loop."""
+    root = tmp_path / "repo"
+    (root / SERVICES).mkdir(parents=True)
+    (root / SERVICES / "queue_watcher.py").write_text(QUEUE_WATCHER_PY, encoding="utf-8")
+    (root / "README.md").write_text("demo\n", encoding="utf-8")
+    init_repo(root)
+    return root
+
+
+def add_second_loop(root: Path) -> None:
+    watcher = root / SERVICES / "queue_watcher.py"
+    watcher.write_text(QUEUE_WATCHER_PY + JOBS_WATCHER_PY, encoding="utf-8")
+
+
+def scan_paths(root: Path, *args: str) -> list[tuple[str, int]]:
+    done = polldetox("scan", "--format", "json", "--no-cache", *args, cwd=root)
+    assert done.returncode in (0, 1), done.stderr
+    return [(f["path"], f["line"]) for f in json.loads(done.stdout)["findings"]]
+
+
+def test_only_the_site_added_since_the_base_is_reported(repo: Path) -> None:
+    add_second_loop(repo)
+    git("commit", "-qam", "second", cwd=repo)
+    assert scan_paths(repo) == [
+        ("app/server/services/queue_watcher.py", 5),
+        ("app/server/services/queue_watcher.py", 12),
+    ]
+    assert scan_paths(repo, "--diff-base", "HEAD~1") == [("app/server/services/queue_watcher.py", 12)]
+    assert scan_paths(repo, "--diff-base", "HEAD") == []
+
+
+def test_changed_lines_of_commits_edits_and_untracked_files(repo: Path) -> None:
+    add_second_loop(repo)
+    git("commit", "-qam", "second", cwd=repo)
+    readme = repo / "README.md"
+    readme.write_text("demo\nmore\n", encoding="utf-8")  # unstaged edit
+    (repo / SERVICES / "new watcher é.py").write_text("a\nb\nc", encoding="utf-8")  # untracked, odd name
+    changed = changed_lines(repo, "HEAD~1")
+    assert changed == {
+        "app/server/services/queue_watcher.py": frozenset(range(9, 16)),
+        "README.md": frozenset({2}),
+        "app/server/services/new watcher é.py": frozenset({1, 2, 3}),
+    }
+
+
+def test_deleted_lines_and_files_change_nothing_that_remains(repo: Path) -> None:
+    git("rm", "-q", "README.md", cwd=repo)
+    watcher = repo / SERVICES / "queue_watcher.py"
+    watcher.write_text(QUEUE_WATCHER_PY.replace("import asyncio\n", ""), encoding="utf-8")
+    assert changed_lines(repo, "HEAD") == {}
+
+
+def test_paths_are_relative_to_the_scanned_folder_inside_the_repository(repo: Path) -> None:
+    add_second_loop(repo)
+    changed = changed_lines(repo / "app", "HEAD")
+    assert changed == {"server/services/queue_watcher.py": frozenset(range(9, 16))}
+
+
+def test_a_branch_is_compared_with_its_merge_base(repo: Path) -> None:
+    git("checkout", "-qb", "feature", cwd=repo)
+    add_second_loop(repo)
+    git("commit", "-qam", "feature loop", cwd=repo)
+    git("checkout", "-q", "main", cwd=repo)
+    (repo / SERVICES / "other.py").write_text(QUEUE_WATCHER_PY, encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "main moves on", cwd=repo)
+    git("checkout", "-q", "feature", cwd=repo)
+    # main's new file is not this branch's change, though it differs from main's tip.
+    assert changed_lines(repo, "main") == {"app/server/services/queue_watcher.py": frozenset(range(9, 16))}
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    with pytest.raises(GitDiffError, match="needs a git repository"):
+        changed_lines(tmp_path, "main")
+
+
+def test_unknown_revision(repo: Path) -> None:
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(repo, "origin/no-such-branch")
+    assert str(raised.value) == "unknown git revision 'origin/no-such-branch'"
+
+
+def test_shallow_checkout_says_how_to_fetch_more(repo: Path, tmp_path: Path) -> None:
+    add_second_loop(repo)
+    git("commit", "-qam", "second", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", "--depth", "1", f"file://{repo}", str(clone), cwd=tmp_path)
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(clone, "HEAD~1")
+    message = str(raised.value)
+    assert "shallow" in message
+    assert "git fetch --deepen=" in message and "fetch-depth: 0" in message
+
+
+def test_cli_reports_a_missing_revision_without_a_traceback(repo: Path) -> None:
+    done = polldetox("scan", "--diff-base", "nope", cwd=repo)
+    assert done.returncode == 2
+    assert "unknown git revision 'nope'" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_filter_keeps_findings_touching_a_changed_line() -> None:
+    changed = {WATCHER.location.path: frozenset({9})}  # the loop's last line
+    kept = filter_to_changed(HANDMADE, changed)
+    # The watcher itself, and the pair whose backend half it is.
+    assert [f.rule for f in kept.findings] == ["PD101", "PD301"]
+    assert kept.findings[1] == PAIR
+    assert kept.suppressed == ()
+    assert kept.errors == ()
+    assert kept.files_scanned == HANDMADE.files_scanned
+
+
+def test_filter_drops_findings_next_to_but_not_on_changed_lines() -> None:
+    changed = {WATCHER.location.path: frozenset({4, 10})}
+    assert filter_to_changed(replace(HANDMADE, findings=(WATCHER,)), changed).findings == ()
+
+
+def test_filter_keeps_suppressed_findings_and_errors_of_changed_files() -> None:
+    changed = {SILENCED.location.path: frozenset({5}), "app/server/broken.py": frozenset({1})}
+    kept = filter_to_changed(HANDMADE, changed)
+    assert kept.suppressed == (SILENCED,)
+    assert [error.path for error in kept.errors] == ["app/server/broken.py"]
+
+
+def test_a_finding_with_an_unknown_end_counts_its_first_line() -> None:
+    point = replace(WATCHER, location=Location(WATCHER.location.path, 5, 1, 0, 0))
+    assert filter_to_changed(replace(HANDMADE, findings=(point,)), {point.location.path: frozenset({5})}).findings
