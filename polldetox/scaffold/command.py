@@ -1,0 +1,191 @@
+"""`polldetox scaffold <table>`: options in, plan, dry-run or write, manual steps out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import jinja2
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table as RichTable
+
+from polldetox.findings import Finding
+from polldetox.scaffold.layout import Layout, LayoutError, layout_from_config
+from polldetox.scaffold.naming import InvalidName, Names, names_for
+from polldetox.scaffold.render import Action, Pattern, PlannedFile, Request, environment, plan
+from polldetox.scaffold.schema import SchemaError, Table, read_table
+from polldetox.scaffold.steps import manual_steps
+from polldetox.scaffold.writer import write_plan
+
+
+class PlanFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class ScaffoldProblem(Exception):
+    """Why nothing was written (exit 2)."""
+
+
+def scaffold_command(
+    table: Annotated[
+        str,
+        typer.Argument(
+            help='The table: planned_features, or schema-qualified and quoted like \'"Billing"."Order"\'.',
+            show_default=False,
+        ),
+    ],
+    pattern: Annotated[
+        Pattern,
+        typer.Option(help="db: PostgreSQL NOTIFY/LISTEN; file: a file watcher; action: a direct broadcast."),
+    ] = Pattern.db,
+    schema: Annotated[
+        Path | None,
+        typer.Option(
+            help="A .sql file or a migrations folder (files applied in sorted order) that creates the table. "
+            "Default: the configured schema folder (app/server/migrations) under --out, if it exists.",
+        ),
+    ] = None,
+    out: Annotated[Path, typer.Option(help="The project root the layout's paths are relative to.")] = Path("."),
+    statement_level: Annotated[
+        bool,
+        typer.Option(help="Statement-level triggers that send the changed keys in chunks: for bulk updates."),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Show the plan and the diff against existing files; write nothing.")
+    ] = False,
+    format: Annotated[
+        PlanFormat, typer.Option("--format", help='With --dry-run: text, or json {"files": [{path, kind, action}]}.')
+    ] = PlanFormat.text,
+    force: Annotated[bool, typer.Option(help="Overwrite existing files (never done without it).")] = False,
+    templates: Annotated[
+        Path | None,
+        typer.Option(help="A folder of templates that override the built-in ones by name (db/events.py.j2)."),
+    ] = None,
+    scan: Annotated[
+        Path | None,
+        typer.Option(help="Scan this tree and list the polling sites of this table the new code replaces."),
+    ] = None,
+) -> None:
+    """Generate the event-driven replacement for polling TABLE, per the Real-Time Data Architecture Standard.
+
+    Writes the migration (NOTIFY trigger and its undo), listener, broadcast callback, WebSocket
+    endpoint, React hook, component and tests; existing files are skipped unless --force. Shared
+    files (connection manager, listener runtime, reconnecting socket hook, api.ts) are written once
+    and reused by every table. Settings: [tool.polldetox.scaffold] (schema, python-root, layout).
+    """
+    console = Console(highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False)
+    try:
+        names = names_for(table)
+        layout = _layout(out)
+        table_shape = _table(names, pattern, schema, out, layout)
+        env = environment(_templates_folder(templates))
+        request = Request(names, pattern, table_shape, layout, statement_level=statement_level)
+        planned = plan(request, out, env, force=force)
+        replaces = _replaced_sites(scan, names) if scan else []
+    except (InvalidName, SchemaError, LayoutError, ScaffoldProblem, ValueError) as problem:
+        errors.print(f"[bold red]error:[/] {escape(str(problem))}; nothing written")
+        raise typer.Exit(2) from None
+    except jinja2.TemplateError as problem:
+        errors.print(f"[bold red]error:[/] template: {escape(str(problem))}; nothing written")
+        raise typer.Exit(2) from None
+    if dry_run:
+        _print_plan(planned, console, format)
+        return
+    written = write_plan(planned, out)
+    _print_result(planned, written, console)
+    console.print("\n[bold]Remaining manual steps[/]")
+    for number, step in enumerate(manual_steps(request, planned, replaces), start=1):
+        console.print(f"  {number}. {escape(step)}")
+
+
+def _layout(out: Path) -> Layout:
+    from polldetox.config import ConfigError, load_config
+
+    try:
+        config = load_config(out)
+    except ConfigError as error:
+        raise ScaffoldProblem(str(error)) from error
+    where = f"{config.source} [tool.polldetox.scaffold]" if config.source else "[tool.polldetox.scaffold]"
+    return layout_from_config(dict(config.scaffold), where)
+
+
+def _table(names: Names, pattern: Pattern, schema: Path | None, out: Path, layout: Layout) -> Table | None:
+    if schema is not None:
+        return read_table(schema, names.table)
+    default = out / layout.schema
+    if default.exists() and any(default.rglob("*.sql") if default.is_dir() else [default]):
+        return read_table(default, names.table)
+    if pattern == Pattern.db:
+        raise ScaffoldProblem(
+            f"--pattern db needs the table's columns and primary key: pass --schema FILE_OR_FOLDER "
+            f"(no migrations found at {default})"
+        )
+    return None  # file and action patterns: rows typed by an `id` only until a schema is given
+
+
+def _templates_folder(templates: Path | None) -> Path | None:
+    if templates is not None and not templates.is_dir():
+        raise ScaffoldProblem(f"--templates {templates}: no such folder")
+    return templates
+
+
+def _replaced_sites(root: Path, names: Names) -> list[Finding]:
+    """Findings of a scan of `root` that poll this table, or whose text names its URL or key."""
+    from polldetox.config import ConfigError, load_config
+    from polldetox.scan import engine
+
+    try:
+        result = engine.scan([root], load_config(root))
+    except ConfigError as error:
+        raise ScaffoldProblem(str(error)) from error
+    table = names.table.name.lower()
+    mentions = (names.kebab, names.snake, names.camel)
+    return [
+        finding
+        for finding in result.findings
+        if table in (name.lower().rsplit(".", 1)[-1].strip('"') for name in finding.tables)
+        or any(mention in text for mention in mentions for text in (finding.snippet, finding.message))
+    ]
+
+
+def _print_plan(planned: list[PlannedFile], console: Console, format: PlanFormat) -> None:
+    if format == PlanFormat.json:
+        files = [{"path": item.path.as_posix(), "kind": item.kind, "action": item.action.value} for item in planned]
+        sys.stdout.write(json.dumps({"files": files}, indent=2) + "\n")
+        return
+    _plan_table(planned, console, title="Plan (dry run: nothing written)")
+    for item in planned:
+        if item.action == Action.create:
+            console.print(f"\n[green]new file[/] {item.path} ({len(item.content.splitlines())} lines)")
+        elif diff := item.diff():
+            console.print(f"\n[yellow]{item.action.value}[/] {item.path}")
+            console.print(escape(diff), end="")
+    skipped = [item for item in planned if item.action == Action.skip and item.existing != item.content]
+    if skipped:
+        console.print(
+            f"\n{len(skipped)} existing file(s) differ and would be skipped: rerun with --force to overwrite."
+        )
+
+
+def _plan_table(planned: list[PlannedFile], console: Console, title: str) -> None:
+    table = RichTable(title=title, title_justify="left", box=None, pad_edge=False)
+    for column in ("action", "kind", "path"):
+        table.add_column(column)
+    colours = {Action.create: "green", Action.overwrite: "yellow", Action.extend: "cyan", Action.skip: "dim"}
+    for item in planned:
+        table.add_row(f"[{colours[item.action]}]{item.action.value}[/]", item.kind, item.path.as_posix())
+    console.print(table)
+
+
+def _print_result(planned: list[PlannedFile], written: list[PlannedFile], console: Console) -> None:
+    _plan_table(planned, console, title=f"Wrote {len(written)} file(s)")
+    differing = [item for item in planned if item.action == Action.skip and item.existing != item.content]
+    for item in differing:
+        console.print(f"[yellow]skipped[/] {item.path}: it exists and differs; --force overwrites it")
