@@ -582,7 +582,7 @@ class _Detector:
         call = _call_of_argument(options)
         if call is not None:
             args = arguments(call)
-            position = next((i for i, a in enumerate(args) if unwrap(a) is options), 0)
+            position = next((i for i, a in enumerate(args) if unwrap(a) == options), 0)
             if position >= 1:  # useSWR(key, fetcher, options), useQuery(key, fn, options)
                 key = unwrap(args[0])
                 facts.query_key = facts.query_key or _flat(key)

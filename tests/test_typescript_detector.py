@@ -1,0 +1,1205 @@
+"""The TypeScript/JavaScript detector: exact facts from real tree-sitter parses of real sources."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from polldetox.findings import Context, FileFacts, PollingSite, Polls, Route, SiteKind, Suppression
+from polldetox.scan import ParseFailure
+from polldetox.scan.typescript import TRIGGER_TOKENS, detect, exported_constants
+
+COMPONENT = "app/client/src/components/Panel.tsx"
+HOOK = "app/client/src/hooks/useData.ts"
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+
+
+def scan(code: str, path: str = COMPONENT) -> FileFacts:
+    return detect(textwrap.dedent(code).lstrip("\n"), path)
+
+
+def sites(code: str, path: str = COMPONENT) -> tuple[PollingSite, ...]:
+    return scan(code, path).sites
+
+
+def only(code: str, path: str = COMPONENT) -> PollingSite:
+    found = sites(code, path)
+    assert len(found) == 1, found
+    return found[0]
+
+
+# --- TanStack / React Query ------------------------------------------------------------------------
+
+
+def test_example_3_refetch_interval_in_a_component() -> None:
+    site = only(
+        """
+        import { useQuery } from '@tanstack/react-query';
+
+        export function PlansPanel() {
+          const { data: features } = useQuery({
+            queryKey: ['planned-features'],
+            queryFn: () => plannedFeaturesClient.getAll({ limit: 200 }),
+            refetchInterval: 5 * 60 * 1000,
+          });
+          return <div>{features?.length}</div>;
+        }
+        """
+    )
+    assert site.kind == SiteKind.QUERY_OPTION
+    assert site.mechanism == "useQuery refetchInterval"
+    assert site.language == "typescript"
+    assert (site.location.path, site.location.line, site.location.column) == (COMPONENT, 7, 5)
+    assert (site.location.end_line, site.location.end_column) == (7, 35)
+    assert site.snippet == "refetchInterval: 5 * 60 * 1000"
+    assert site.interval_seconds == 300
+    assert site.query_key == "['planned-features']"
+    assert site.urls == ("plannedFeaturesClient.getAll",)
+    assert (site.function, site.context) == ("PlansPanel", Context.COMPONENT)
+    assert site.polls == Polls.HTTP
+    assert not site.in_background and not site.fallback_only
+
+
+@pytest.mark.parametrize("value", ["false", "0", "undefined"])
+def test_refetch_interval_that_turns_polling_off_is_not_a_site(value: str) -> None:
+    assert not sites(
+        f"""
+        export function QueuePanel() {{
+          const {{ data }} = useQuery({{ queryKey: ['queue'], queryFn: fetchQueue, refetchInterval: {value} }});
+          return <ul>{{data?.length}}</ul>;
+        }}
+        """
+    )
+
+
+def test_refetch_interval_in_comments_and_strings_is_not_a_site() -> None:
+    assert not sites(
+        """
+        // refetchInterval: 5000 was removed in favour of the WebSocket hook
+        /* useQuery({ refetchInterval: 1000 }) */
+        const help = 'set refetchInterval: 3000 to poll';
+        const doc = `refetchInterval: ${5000}`;
+        export function Help() {
+          return <p title="refetchInterval: 1000">{help}{doc}</p>;
+        }
+        """
+    )
+
+
+def test_in_background_and_the_query_function_url() -> None:
+    site = only(
+        """
+        export function QueuePanel() {
+          const { data } = useQuery({
+            queryKey: ['queue', 'all'],
+            queryFn: async () => (await fetch('/api/v1/queue')).json(),
+            refetchInterval: 3000,
+            refetchIntervalInBackground: true,
+          });
+          return <div>{data}</div>;
+        }
+        """
+    )
+    assert site.in_background
+    assert site.interval_seconds == 3
+    assert site.urls == ("/api/v1/queue",)
+    assert site.query_key == "['queue', 'all']"
+
+
+def test_query_function_defined_in_the_same_file_is_followed_for_urls() -> None:
+    site = only(
+        """
+        async function fetchQueue() {
+          const response = await fetch(`${API_BASE}/api/v1/queue`);
+          return response.json();
+        }
+        export function QueuePanel() {
+          const { data } = useQuery({ queryKey: ['queue'], queryFn: fetchQueue, refetchInterval: 3_000 });
+          return <div>{data}</div>;
+        }
+        """
+    )
+    assert site.urls == ("${API_BASE}/api/v1/queue",)
+    assert site.interval_seconds == 3
+
+
+def test_use_queries_use_infinite_query_use_suspense_query_and_query_options() -> None:
+    found = sites(
+        """
+        export function useEverything(ids: string[]) {
+          useQueries({
+            queries: ids.map((i) => ({ queryKey: ['item', i], queryFn: () => itemsApi.get(i), refetchInterval: 1e3 })),
+          });
+          useInfiniteQuery({ queryKey: ['feed'], queryFn: feedApi.page, refetchInterval: 2000, initialPageParam: 0 });
+          useSuspenseQuery({ queryKey: ['me'], queryFn: () => usersApi.me(), refetchInterval: 4000 });
+          return queryOptions({ queryKey: ['stats'], queryFn: () => statsService.load(), refetchInterval: 8000 });
+        }
+        """,
+        HOOK,
+    )
+    assert [(s.location.line, s.interval_seconds, s.query_key, s.urls) for s in found] == [
+        (3, 1, "['item', i]", ("itemsApi.get",)),
+        (5, 2, "['feed']", ()),
+        (6, 4, "['me']", ("usersApi.me",)),
+        (7, 8, "['stats']", ("statsService.load",)),
+    ]
+    assert {(s.function, s.context) for s in found} == {("useEverything", Context.HOOK)}
+
+
+def test_query_client_default_options() -> None:
+    site = only(
+        """
+        import { QueryClient } from '@tanstack/react-query';
+        export const queryClient = new QueryClient({
+          defaultOptions: { queries: { staleTime: 30_000, refetchInterval: 60_000 } },
+        });
+        """,
+        "app/client/src/lib/queryClient.ts",
+    )
+    assert (site.kind, site.interval_seconds, site.function, site.context) == (
+        SiteKind.QUERY_OPTION,
+        60,
+        None,
+        Context.CLIENT_MODULE,
+    )
+
+
+def test_spread_options_take_key_and_function_from_where_they_are_used() -> None:
+    site = only(
+        """
+        const livePolling = { refetchInterval: 10_000, refetchIntervalInBackground: true } as const;
+
+        export function useAgents() {
+          return useQuery({ queryKey: ['agents'], queryFn: () => agentsClient.list(), ...livePolling });
+        }
+        """,
+        HOOK,
+    )
+    assert site.location.line == 1
+    assert (site.interval_seconds, site.in_background) == (10, True)
+    assert (site.query_key, site.urls) == ("['agents']", ("agentsClient.list",))
+    assert (site.function, site.context) == ("useAgents", Context.HOOK)
+
+
+def test_options_object_passed_in_by_name() -> None:
+    site = only(
+        """
+        const queueQueryOptions = queryOptions({
+          queryKey: ['queue'],
+          queryFn: () => queueClient.getAll(),
+          refetchInterval: 3000,
+        });
+
+        export function QueuePanel() {
+          const { data } = useQuery(queueQueryOptions);
+          return <div>{data?.length}</div>;
+        }
+        """
+    )
+    assert (site.location.line, site.interval_seconds, site.query_key) == (4, 3, "['queue']")
+    assert (site.function, site.context) == ("QueuePanel", Context.COMPONENT)
+
+
+def test_function_interval_polls_with_its_literal_return() -> None:
+    site = only(
+        """
+        export const agentQuery = (id: string) => queryOptions({
+          queryKey: ['agent', id],
+          queryFn: () => agentsClient.get(id),
+          refetchInterval: (query) => {
+            if (query.state.data?.status !== 'running') {
+              return false;
+            }
+            return 2000;
+          },
+        });
+        """,
+        HOOK,
+    )
+    assert site.interval_seconds == 2
+    assert site.snippet == "refetchInterval: (query) => {...}"
+    assert not sites("export const q = { queryKey: ['a'], queryFn: load, refetchInterval: () => false };", HOOK)
+
+
+def test_interval_from_a_variable_that_is_not_known_is_still_polling() -> None:
+    site = only(
+        """
+        export function useFeed(intervalMs: number) {
+          return useQuery({ queryKey: ['feed'], queryFn: loadFeed, refetchInterval: intervalMs });
+        }
+        """,
+        HOOK,
+    )
+    assert (site.interval_seconds, site.interval_ref) == (None, None)
+
+
+def test_same_file_constant_and_shorthand_option() -> None:
+    found = sites(
+        """
+        const POLL_MS = 2 * 1000;
+        const refetchInterval = POLL_MS * 3;
+        export function useA() { return useQuery({ queryKey: ['a'], queryFn: loadA, refetchInterval: POLL_MS }); }
+        export function useB() { return useQuery({ queryKey: ['b'], queryFn: loadB, refetchInterval }); }
+        """,
+        HOOK,
+    )
+    assert [(s.function, s.interval_seconds) for s in found] == [("useA", 2), ("useB", 6)]
+
+
+@pytest.mark.parametrize(
+    ("specifier", "module"),
+    [
+        ("'../config/polling'", "app/client/src/config/polling"),
+        ("'../config/polling.js'", "app/client/src/config/polling"),
+        ("'./intervals'", "app/client/src/components/intervals"),
+    ],
+)
+def test_imported_interval_is_a_reference_for_the_engine(specifier: str, module: str) -> None:
+    site = only(
+        f"""
+        import {{ QUEUE_POLL_MS as POLL }} from {specifier};
+        export function QueuePanel() {{
+          const {{ data }} = useQuery({{ queryKey: ['queue'], queryFn: fetchQueue, refetchInterval: POLL }});
+          return <div>{{data}}</div>;
+        }}
+        """
+    )
+    assert site.interval_seconds is None
+    assert site.interval_ref == (module, "QUEUE_POLL_MS")
+
+
+def test_interval_imported_from_a_package_has_no_reference() -> None:
+    site = only(
+        """
+        import { DEFAULT_POLL } from '@acme/config';
+        export const q = { queryKey: ['a'], queryFn: load, refetchInterval: DEFAULT_POLL };
+        """,
+        HOOK,
+    )
+    assert (site.interval_seconds, site.interval_ref) == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("expression", "seconds", "variable"),
+    [
+        ("Number(process.env.QUEUE_POLL_MS ?? 5000)", 5, "QUEUE_POLL_MS"),
+        ("parseInt(process.env.QUEUE_POLL_MS || '5000', 10)", 5, "QUEUE_POLL_MS"),
+        ("Number(import.meta.env.VITE_POLL_MS) || 7_500", 7.5, "VITE_POLL_MS"),
+        ("Number(import.meta.env.VITE_POLL_MS)", None, "VITE_POLL_MS"),
+    ],
+)
+def test_interval_from_the_environment_with_a_default(expression: str, seconds: float | None, variable: str) -> None:
+    site = only(f"export const q = {{ queryKey: ['a'], queryFn: load, refetchInterval: {expression} }};", HOOK)
+    assert (site.interval_seconds, site.interval_env_var) == (seconds, variable)
+
+
+def test_vue_query_uses_the_same_options() -> None:
+    site = only(
+        """
+        import { useQuery } from '@tanstack/vue-query';
+        export function useQueue() {
+          return useQuery({ queryKey: ['queue'], queryFn: () => queueApi.list(), refetchInterval: 4000 });
+        }
+        """,
+        "app/client/src/composables/useQueue.ts",
+    )
+    assert (site.mechanism, site.interval_seconds, site.context) == ("useQuery refetchInterval", 4, Context.HOOK)
+
+
+# --- SWR, Apollo, RTK Query ---------------------------------------------------------------------------
+
+
+def test_swr_refresh_interval_takes_its_url_from_the_key() -> None:
+    site = only(
+        """
+        export function QueuePanel() {
+          const { data } = useSWR('/api/v1/queue', fetcher, { refreshInterval: 3000, refreshWhenHidden: true });
+          return <div>{data?.length}</div>;
+        }
+        """
+    )
+    assert site.mechanism == "useSWR refreshInterval"
+    assert (site.interval_seconds, site.urls, site.query_key, site.in_background) == (
+        3,
+        ("/api/v1/queue",),
+        "'/api/v1/queue'",
+        True,
+    )
+
+
+def test_swr_config_value() -> None:
+    site = only(
+        """
+        export function Root({ children }) {
+          return <SWRConfig value={{ refreshInterval: 15000, fetcher }}>{children}</SWRConfig>;
+        }
+        """
+    )
+    assert (site.mechanism, site.interval_seconds) == ("useSWR refreshInterval", 15)
+
+
+def test_apollo_poll_interval_and_start_polling() -> None:
+    found = sites(
+        """
+        export function Orders() {
+          const { data } = useQuery(GET_ORDERS, { pollInterval: 500 });
+          const { startPolling, stopPolling } = useQuery(GET_STOCK);
+          const watched = client.watchQuery({ query: GET_PRICES, pollInterval: 10_000 });
+          watched.startPolling(2000);
+          useEffect(() => { startPolling(5000); return stopPolling; }, []);
+          return <div>{data}</div>;
+        }
+        """
+    )
+    assert [(s.kind, s.mechanism, s.location.line, s.interval_seconds) for s in found] == [
+        (SiteKind.QUERY_OPTION, "Apollo pollInterval", 2, 0.5),
+        (SiteKind.QUERY_OPTION, "Apollo pollInterval", 4, 10),
+        (SiteKind.START_POLLING, "Apollo startPolling", 5, 2),
+        (SiteKind.START_POLLING, "Apollo startPolling", 6, 5),
+    ]
+
+
+def test_rtk_query_polling_interval_on_a_generated_hook() -> None:
+    site = only(
+        """
+        export function JobsPanel() {
+          const { data } = useGetJobsQuery(undefined, { pollingInterval: 3000, skipPollingIfUnfocused: true });
+          return <div>{data?.length}</div>;
+        }
+        """
+    )
+    assert (site.kind, site.mechanism, site.interval_seconds) == (
+        SiteKind.QUERY_OPTION,
+        "RTK Query pollingInterval",
+        3,
+    )
+
+
+# --- setInterval that fetches ----------------------------------------------------------------------
+
+
+def test_anti_pattern_1_set_interval_fetch_in_a_component() -> None:
+    site = only(
+        """
+        export function StatusPanel() {
+          const [data, setData] = useState(null);
+          useEffect(() => {
+            const interval = setInterval(async () => {
+              const response = await fetch('/api/v1/status');
+              setData(await response.json());
+            }, 30000);
+            return () => clearInterval(interval);
+          }, []);
+          return <pre>{JSON.stringify(data)}</pre>;
+        }
+        """
+    )
+    assert (site.kind, site.mechanism) == (SiteKind.INTERVAL_TIMER, "setInterval")
+    assert (site.location.line, site.location.column, site.location.end_line) == (4, 22, 7)
+    assert site.snippet == "setInterval(async () => {...}, 30000)"
+    assert (site.interval_seconds, site.urls, site.polls) == (30, ("/api/v1/status",), Polls.HTTP)
+    assert (site.function, site.context) == ("StatusPanel", Context.COMPONENT)
+
+
+@pytest.mark.parametrize(
+    ("body", "urls"),
+    [
+        ("window.setInterval(() => fetch('/api/v1/a'), 1000)", ("/api/v1/a",)),
+        ("setInterval(() => axios.get('/api/v1/a').then(setA), 1000)", ("/api/v1/a",)),
+        ("setInterval(() => axios('/api/v1/a'), 1000)", ("/api/v1/a",)),
+        ("setInterval(() => ky.get('api/v1/a').json(), 1000)", ("ky.get",)),
+        ("setInterval(() => api.queue.list(), 1000)", ("api.queue.list",)),
+        ("setInterval(() => queueClient.getAll(), 1000)", ("queueClient.getAll",)),
+        ("setInterval(() => usersApi.me(), 1000)", ("usersApi.me",)),
+        ("setInterval(() => billingService.invoices(), 1000)", ("billingService.invoices",)),
+        ("setInterval(() => refetch(), 1000)", ()),
+        ("setInterval(refetch, 1000)", ()),
+        ("setInterval(() => queryClient.invalidateQueries({ queryKey: ['a'] }), 1000)", ()),
+        ("setInterval(() => queryClient.refetchQueries(), 1000)", ()),
+        ("setInterval(() => dispatch(fetchOrders()), 1000)", ()),
+        ("setInterval(() => fetchOrders().then(setOrders), 1000)", ()),
+    ],
+)
+def test_set_interval_callbacks_that_fetch(body: str, urls: tuple[str, ...]) -> None:
+    site = only(f"export function useA() {{ useEffect(() => {{ const id = {body}; }}); }}", HOOK)
+    assert (site.kind, site.interval_seconds, site.urls) == (SiteKind.INTERVAL_TIMER, 1, urls)
+
+
+def test_dispatched_thunk_defined_in_the_same_file() -> None:
+    site = only(
+        """
+        const loadQueue = createAsyncThunk('queue/load', async () => (await fetch('/api/v1/queue')).json());
+        export function useQueueSync(dispatch) {
+          useEffect(() => {
+            const id = setInterval(() => dispatch(loadQueue()), 5000);
+            return () => clearInterval(id);
+          }, []);
+        }
+        """,
+        HOOK,
+    )
+    assert site.interval_seconds == 5
+
+
+def test_set_interval_follows_same_file_functions_two_levels() -> None:
+    code = """
+        async function request(path) { return (await fetch(path)).json(); }
+        async function loadQueue() { return request('/api/v1/queue'); }
+        export function QueuePanel() {
+          const [items, setItems] = useState([]);
+          const refresh = useCallback(async () => setItems(await loadQueue()), []);
+          useEffect(() => { const id = setInterval(refresh, 5000); return () => clearInterval(id); }, [refresh]);
+          return <ul>{items.length}</ul>;
+        }
+        """
+    site = only(code)
+    assert (site.kind, site.interval_seconds, site.location.line) == (SiteKind.INTERVAL_TIMER, 5, 6)
+    # Three hops away the fetch is out of reach, so the timer is not reported.
+    deeper = code.replace("return request('/api/v1/queue');", "return relay('/api/v1/queue');")
+    deeper = "async function relay(path) { return request(path); }\n" + textwrap.dedent(deeper).lstrip("\n")
+    assert not sites(deeper)
+
+
+def test_class_component_polling_in_component_did_mount() -> None:
+    site = only(
+        """
+        export class QueueTable extends React.Component {
+          componentDidMount() {
+            this.timer = setInterval(this.loadItems, 15000);
+          }
+          componentWillUnmount() { clearInterval(this.timer); }
+          loadItems = async () => { this.setState({ items: await queueClient.getAll() }); };
+          render() { return <ol>{this.state.items.length}</ol>; }
+        }
+        """
+    )
+    assert (site.function, site.context, site.interval_seconds, site.urls) == (
+        "QueueTable.componentDidMount",
+        Context.CLASS_COMPONENT,
+        15,
+        ("queueClient.getAll",),
+    )
+
+
+def test_class_method_called_through_this() -> None:
+    site = only(
+        """
+        class Poller extends PureComponent {
+          componentDidMount() { this.id = setInterval(() => this.refresh(), 2000); }
+          refresh() { return fetch('/api/v1/items').then((r) => r.json()).then((items) => this.setState({ items })); }
+          render() { return null; }
+        }
+        """
+    )
+    assert (site.context, site.urls) == (Context.CLASS_COMPONENT, ("/api/v1/items",))
+
+
+@pytest.mark.parametrize(
+    ("code", "function", "context"),
+    [
+        (
+            """
+            export function NotificationsProvider({ children }) {
+              useEffect(() => {
+                const id = setInterval(() => fetch('/api/v1/n'), 60_000);
+                return () => clearInterval(id);
+              }, []);
+              return <div>{children}</div>;
+            }
+            """,
+            "NotificationsProvider",
+            Context.PROVIDER,
+        ),
+        (
+            """
+            export const Notifications = ({ children }) => {
+              useEffect(() => {
+                const id = setInterval(() => fetch('/api/v1/n'), 60_000);
+                return () => clearInterval(id);
+              }, []);
+              return <Ctx.Provider value={1}>{children}</Ctx.Provider>;
+            };
+            """,
+            "Notifications",
+            Context.PROVIDER,
+        ),
+        (
+            """
+            export const Badge = memo(function Badge() {
+              useEffect(() => {
+                const id = setInterval(() => fetch('/api/v1/n'), 60_000);
+                return () => clearInterval(id);
+              }, []);
+              return <span />;
+            });
+            """,
+            "Badge",
+            Context.COMPONENT,
+        ),
+        (
+            """
+            export function startWatch() { return setInterval(() => fetch('/api/v1/n'), 60_000); }
+            """,
+            "startWatch",
+            Context.CLIENT_MODULE,
+        ),
+    ],
+)
+def test_context_of_a_timer(code: str, function: str, context: Context) -> None:
+    site = only(code)
+    assert (site.function, site.context, site.interval_seconds) == (function, context, 60)
+
+
+def test_logs_activity_from_the_callback() -> None:
+    site = only("export function useA() { setInterval(() => { console.debug('polling'); refetch(); }, 1000); }", HOOK)
+    assert site.logs_activity and not site.logs_warning
+
+
+# --- recursive setTimeout --------------------------------------------------------------------------
+
+
+def test_recursive_set_timeout_fetch_loop() -> None:
+    site = only(
+        """
+        export function useDeployment(id: string) {
+          useEffect(() => {
+            let timer: ReturnType<typeof setTimeout>;
+            const poll = async () => {
+              setDeployment(await deploymentsClient.getStatus(id));
+              timer = setTimeout(poll, 4000);
+            };
+            void poll();
+            return () => clearTimeout(timer);
+          }, [id]);
+        }
+        """,
+        HOOK,
+    )
+    assert (site.kind, site.mechanism, site.location.line, site.interval_seconds) == (
+        SiteKind.TIMEOUT_LOOP,
+        "recursive setTimeout",
+        6,
+        4,
+    )
+    assert (site.function, site.context, site.detail) == ("useDeployment", Context.HOOK, "reschedules itself")
+    assert site.urls == ("deploymentsClient.getStatus",)
+
+
+def test_recursive_set_timeout_through_an_arrow_in_a_plain_function() -> None:
+    site = only(
+        """
+        function pollPrices() {
+          fetch('/api/v1/prices').then((r) => r.json()).then(render);
+          setTimeout(() => pollPrices(), 10_000);
+        }
+        pollPrices();
+        """,
+        "app/client/src/prices.js",
+    )
+    assert (site.kind, site.function, site.interval_seconds, site.language) == (
+        SiteKind.TIMEOUT_LOOP,
+        "pollPrices",
+        10,
+        "javascript",
+    )
+
+
+# --- polling engines -----------------------------------------------------------------------------------
+
+
+def test_polling_engine_and_its_call_sites_in_the_same_file() -> None:
+    found = sites(
+        """
+        export function usePolling(fn: () => void, ms: number) {
+          useEffect(() => {
+            const id = setInterval(fn, ms);
+            return () => clearInterval(id);
+          }, [fn, ms]);
+        }
+
+        export function useQueue(setQueue: (q: unknown) => void) {
+          usePolling(() => { fetch('/api/v1/queue').then((r) => r.json()).then(setQueue); }, 3000);
+        }
+
+        export function useTicker(onTick: () => void) {
+          usePolling(onTick, 1000);
+        }
+        """,
+        HOOK,
+    )
+    assert [(s.kind, s.location.line, s.function, s.interval_seconds, s.urls) for s in found] == [
+        (SiteKind.POLLING_ENGINE, 3, "usePolling", None, ()),
+        (SiteKind.ENGINE_CALL, 9, "useQueue", 3, ("/api/v1/queue",)),
+    ]
+    assert found[1].detail == "defined in this file"
+
+
+def test_engine_with_a_ref_to_the_latest_callback_and_a_re_arming_timeout_engine() -> None:
+    found = sites(
+        """
+        export function useInterval(callback: () => void, delay: number | null) {
+          const savedCallback = useRef(callback);
+          useEffect(() => { savedCallback.current = callback; }, [callback]);
+          useEffect(() => {
+            if (delay === null) return;
+            const id = setInterval(() => savedCallback.current(), delay);
+            return () => clearInterval(id);
+          }, [delay]);
+        }
+
+        export function createPoller(task: () => Promise<void>, everyMs: number) {
+          let timer: ReturnType<typeof setTimeout> | undefined;
+          const tick = async () => {
+            await task();
+            timer = setTimeout(tick, everyMs);
+          };
+          return { start: tick, stop: () => clearTimeout(timer) };
+        }
+        """,
+        HOOK,
+    )
+    assert [(s.kind, s.function, s.location.line) for s in found] == [
+        (SiteKind.POLLING_ENGINE, "useInterval", 6),
+        (SiteKind.POLLING_ENGINE, "createPoller", 15),
+    ]
+
+
+def test_imported_engine_call_sites_with_fetching_callbacks_only() -> None:
+    found = sites(
+        """
+        import { usePolling } from '../hooks/usePolling';
+        import { useInterval } from 'usehooks-ts';
+        import { POLL_MS } from '../config/polling';
+
+        export function Dashboard() {
+          const [now, setNow] = useState(new Date());
+          const loadActivity = useCallback(async () => setEvents(await agentsClient.activity()), []);
+          usePolling(loadActivity, 20_000);
+          usePolling(() => workflowClient.listRuns().then(setRuns), POLL_MS);
+          useInterval(() => setNow(new Date()), 1000);
+          const poller = createPoller({ fn: () => fetch('/api/v1/jobs'), interval: 8000 });
+          return <div>{now.toISOString()}</div>;
+        }
+        """
+    )
+    assert [(s.kind, s.location.line, s.interval_seconds, s.interval_ref, s.urls, s.detail) for s in found] == [
+        (SiteKind.ENGINE_CALL, 8, 20, None, ("agentsClient.activity",), "imported"),
+        (
+            SiteKind.ENGINE_CALL,
+            9,
+            None,
+            ("app/client/src/config/polling", "POLL_MS"),
+            ("workflowClient.listRuns",),
+            "imported",
+        ),
+        (SiteKind.ENGINE_CALL, 11, 8, None, ("/api/v1/jobs",), "imported"),
+    ]
+    assert found[0].mechanism == "usePolling() polling helper"
+
+
+# --- Exception 4: manual refresh -------------------------------------------------------------------
+
+
+def test_stale_time_infinity_with_a_refresh_button_is_a_manual_refresh() -> None:
+    site = only(
+        """
+        export function ConfigPanel() {
+          const { data, refetch: reload } = useQuery({
+            queryKey: ['config'],
+            queryFn: fetchConfig,
+            staleTime: Infinity,
+          });
+          const onRefresh = () => { void reload(); };
+          return (
+            <div>
+              <button onClick={onRefresh}>Refresh Config</button>
+              <div>Last updated: {data?.timestamp}</div>
+            </div>
+          );
+        }
+        """
+    )
+    assert (site.kind, site.interval_seconds, site.query_key, site.location.line) == (
+        SiteKind.MANUAL_REFRESH,
+        None,
+        "['config']",
+        5,
+    )
+    assert (site.function, site.context, site.snippet) == ("ConfigPanel", Context.COMPONENT, "staleTime: Infinity")
+
+
+def test_stale_time_infinity_without_a_user_action_is_not_a_site() -> None:
+    assert not sites(
+        """
+        export function ConfigPanel() {
+          const { data, refetch } = useQuery({ queryKey: ['config'], queryFn: fetchConfig, staleTime: Infinity });
+          useEffect(() => { refetch(); }, []);
+          return <div>{data?.name}</div>;
+        }
+        """
+    )
+
+
+# --- not polling ---------------------------------------------------------------------------------------
+
+
+def test_timers_that_fetch_nothing_are_not_sites() -> None:
+    assert not sites(
+        """
+        export function Widgets({ onExpired, query }) {
+          const [now, setNow] = useState(new Date());
+          const [remaining, setRemaining] = useState(60);
+          useEffect(() => {
+            const id = setInterval(() => setNow(new Date()), 1000);
+            return () => clearInterval(id);
+          }, []);
+          useEffect(() => {
+            let timer;
+            const tick = () => { setRemaining((s) => s - 1); timer = setTimeout(tick, 1000); };
+            timer = setTimeout(tick, 1000);
+            return () => clearTimeout(timer);
+          }, []);
+          useEffect(() => {
+            let frame = requestAnimationFrame(function step() { frame = requestAnimationFrame(step); });
+            const spin = setInterval(() => setAngle((a) => (a + 6) % 360), 16);
+            return () => { cancelAnimationFrame(frame); clearInterval(spin); };
+          }, []);
+          useEffect(() => {
+            const debounce = setTimeout(() => setSearch(query), 300);
+            return () => clearTimeout(debounce);
+          }, [query]);
+          useEffect(() => { const once = setTimeout(() => refetch(), 2000); return () => clearTimeout(once); }, []);
+          return <span>{now.toISOString()} {remaining}</span>;
+        }
+        """
+    )
+
+
+def test_websocket_heartbeat_and_reconnect_timer_are_not_sites() -> None:
+    facts = scan(
+        """
+        export function useQueueWebSocket(url: string) {
+          const socket = useRef<WebSocket | null>(null);
+          const connect = useCallback(() => {
+            const ws = new WebSocket(url);
+            socket.current = ws;
+            ws.onmessage = (event) => {
+              const message = JSON.parse(event.data);
+              if (message.type === 'queue_update') {
+                queryClient.invalidateQueries({ queryKey: ['queue'] });
+              }
+            };
+            ws.onclose = () => { setTimeout(connect, backoff()); };
+          }, [url]);
+          useEffect(() => {
+            connect();
+            const heartbeat = setInterval(() => socket.current?.send(JSON.stringify({ type: 'ping' })), 30000);
+            return () => clearInterval(heartbeat);
+          }, [connect]);
+        }
+        """,
+        HOOK,
+    )
+    assert facts.sites == ()
+    assert facts.handled_message_types == ("queue_update",)
+
+
+# --- Exception 3: emergency fallback ----------------------------------------------------------------
+
+
+def test_complete_emergency_fallback_on_a_ternary_interval() -> None:
+    site = only(
+        """
+        const MAX_FALLBACK_MS = 5 * 60 * 1000;
+        export function useQueueFeed() {
+          const { isConnected, inFallbackMode, fallbackStartedAt, reconnect } = useReliableWebSocket({
+            url: '/ws/queue',
+            onFallback: () => { console.warn('[WS] Fallback to polling - WebSocket failed'); },
+          });
+          const query = useQuery({
+            queryKey: ['queue'],
+            queryFn: () => queueClient.getAll(),
+            refetchInterval: isConnected ? false : 5000,
+          });
+          const fallbackDuration = Date.now() - fallbackStartedAt;
+          if (inFallbackMode && fallbackDuration > MAX_FALLBACK_MS) {
+            window.location.reload();
+          }
+          return query;
+        }
+        """,
+        HOOK,
+    )
+    assert (site.interval_seconds, site.fallback_only, site.logs_warning) == (5, True, True)
+    assert (site.max_duration_seconds, site.restores_connection) == (300, True)
+
+
+@pytest.mark.parametrize(
+    "option",
+    [
+        "refetchInterval: inFallbackMode ? 5000 : false",
+        "refetchInterval: !connection.isConnected ? 5000 : false",
+        "refetchInterval: 5000, enabled: !isConnected",
+        "refetchInterval: 5000, enabled: isDisconnected && hasData",
+    ],
+)
+def test_fallback_only_query_options(option: str) -> None:
+    site = only(f"export const q = {{ queryKey: ['a'], queryFn: load, {option} }};", HOOK)
+    assert (site.interval_seconds, site.fallback_only) == (5, True)
+    assert (site.logs_warning, site.max_duration_seconds, site.restores_connection) == (False, None, False)
+
+
+@pytest.mark.parametrize(
+    "guarded",
+    [
+        "if (!isConnected) { id = setInterval(() => refetch(), 5000); }",
+        "if (isConnected) { id = undefined; } else { id = setInterval(() => refetch(), 5000); }",
+        "if (isConnected) return; id = setInterval(() => refetch(), 5000);",
+        "id = fallback && setInterval(() => refetch(), 5000);",
+    ],
+)
+def test_fallback_only_timers(guarded: str) -> None:
+    site = only(f"export function useA(isConnected, fallback) {{ useEffect(() => {{ let id; {guarded} }}); }}", HOOK)
+    assert (site.kind, site.fallback_only) == (SiteKind.INTERVAL_TIMER, True)
+
+
+def test_timer_started_by_an_on_fallback_callback() -> None:
+    site = only(
+        """
+        export function useFeed() {
+          const timer = useRef<number>();
+          useReliableWebSocket({
+            url: '/ws/feed',
+            onFallback: () => {
+              logger.warn('feed socket down, polling');
+              timer.current = window.setInterval(() => feedApi.latest().then(setFeed), 10_000);
+              window.setTimeout(() => reconnect(), 2 * 60 * 1000);
+            },
+          });
+        }
+        """,
+        HOOK,
+    )
+    assert (site.fallback_only, site.logs_warning, site.restores_connection) == (True, True, True)
+    assert site.max_duration_seconds == 120
+
+
+def test_timer_unguarded_by_the_connection_is_not_a_fallback() -> None:
+    site = only("export function useA(ready) { useEffect(() => { if (ready) setInterval(refetch, 1000); }); }", HOOK)
+    assert not site.fallback_only
+
+
+# --- Node backends -----------------------------------------------------------------------------------
+
+
+NODE_WATCHER = """
+import pg from 'pg';
+import { WebSocketServer } from 'ws';
+
+const pool = new pg.Pool();
+const wss = new WebSocketServer({ port: 8765 });
+let lastSnapshot = '';
+
+async function checkJobs() {
+  const { rows } = await pool.query("SELECT id, status FROM jobs JOIN workers ON workers.id = jobs.worker_id");
+  const snapshot = JSON.stringify(rows);
+  if (snapshot !== lastSnapshot) {
+    lastSnapshot = snapshot;
+    wss.clients.forEach((client) => client.send(JSON.stringify({ type: 'jobs_update', data: rows })));
+  }
+}
+
+setInterval(checkJobs, Number(process.env.JOBS_POLL_MS ?? 5000));
+"""
+
+
+def test_node_watcher_that_queries_postgres_and_broadcasts() -> None:
+    site = only(NODE_WATCHER, "services/watcher.mjs")
+    assert (site.kind, site.context, site.language) == (SiteKind.INTERVAL_TIMER, Context.BACKEND, "javascript")
+    assert (site.interval_seconds, site.interval_env_var) == (5, "JOBS_POLL_MS")
+    assert (site.polls, site.tables) == (Polls.DATABASE, ("jobs", "workers"))
+    assert (site.broadcasts, site.message_types, site.compares_state) == (True, ("jobs_update",), True)
+    assert site.urls == ()
+
+
+def test_backend_by_folder_and_socket_io_broadcast_without_state_comparison() -> None:
+    site = only(
+        """
+        const { db } = require('../lib/db');
+        async function tick(io) {
+          const rows = await db.query(`SELECT * FROM alerts WHERE acknowledged = false`);
+          io.emit('alerts', { type: 'alerts_update', rows });
+        }
+        module.exports.start = (io) => setInterval(() => tick(io), 15000);
+        """,
+        "server/jobs/alerts.cjs",
+    )
+    assert (site.context, site.tables, site.broadcasts, site.compares_state) == (
+        Context.BACKEND,
+        ("alerts",),
+        True,
+        False,
+    )
+    assert site.message_types == ("alerts_update",)
+
+
+def test_express_routes_with_router_prefix_and_tables() -> None:
+    facts = scan(
+        """
+        import express from 'express';
+        import { pool } from './db';
+
+        const app = express();
+        const queueRouter = express.Router();
+
+        async function listQueue(req, res) {
+          const { rows } = await pool.query('SELECT id, title FROM queue_items ORDER BY position');
+          res.json(rows);
+        }
+
+        queueRouter.get('/queue', listQueue);
+        queueRouter.delete('/queue/:id', async (req, res) => {
+          await pool.query('DELETE FROM queue_items WHERE id = $1', [req.params.id]);
+          res.sendStatus(204);
+        });
+        app.get('/healthz', (req, res) => res.send('ok'));
+        app.use('/api/v1/', queueRouter);
+        app.listen(3000);
+        """,
+        "server/app.ts",
+    )
+    assert facts.sites == ()
+    assert [(r.method, r.path, r.tables, r.location.line) for r in facts.routes] == [
+        ("GET", "/api/v1/queue", ("queue_items",), 12),
+        ("DELETE", "/api/v1/queue/:id", ("queue_items",), 13),
+        ("GET", "/healthz", (), 17),
+    ]
+    assert isinstance(facts.routes[0], Route)
+
+
+def test_frontend_api_calls_are_not_routes() -> None:
+    facts = scan(
+        """
+        export function QueuePanel() {
+          useEffect(() => { api.get('/api/v1/queue').then(setQueue); axios.post('/api/v1/queue', {}); }, []);
+          return <div />;
+        }
+        """
+    )
+    assert facts.routes == ()
+
+
+# --- file-level facts ----------------------------------------------------------------------------------
+
+
+def test_handled_message_types_from_comparisons_and_switches() -> None:
+    facts = scan(
+        """
+        export function useEvents(socket: WebSocket) {
+          socket.onmessage = (event) => {
+            const msg = JSON.parse(event.data);
+            if (msg.type === 'queue_update') { setQueue(msg.data); }
+            if ('agents_update' == msg.type) { setAgents(msg.data); }
+            switch (msg.type) {
+              case 'workflow_update':
+                setWorkflows(msg.data);
+                break;
+              case 'queue_update':
+                break;
+            }
+            switch (msg.kind) { case 'not_a_type': break; }
+          };
+        }
+        """,
+        HOOK,
+    )
+    assert facts.handled_message_types == ("queue_update", "agents_update", "workflow_update")
+
+
+def test_suppression_comments_are_read_from_every_comment() -> None:
+    facts = scan(
+        """
+        export function Panel() {
+          const { data } = useQuery({
+            queryKey: ['status'],
+            queryFn: loadStatus,
+            // polldetox-ignore PD201 -- vendor status page has no push channel
+            refetchInterval: 60_000,
+          });
+          /* polldetox-ignore */
+          return <div>{/* polldetox-ignore PD203, PD204 */}{data}</div>;
+        }
+        """
+    )
+    assert facts.suppressions == (
+        Suppression(line=5, rules=("PD201",)),
+        Suppression(line=8, rules=()),
+        Suppression(line=9, rules=("PD203", "PD204")),
+    )
+    assert facts.sites[0].location.line == 6
+
+
+# --- grammars, suffixes, languages --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "code", "language"),
+    [
+        ("src/a.ts", "const n = <number>(<unknown>value); setInterval(() => fetch('/x'), 1000);", "typescript"),
+        ("src/a.mts", "const n = <number>raw; setInterval(() => fetch('/x'), 1000);", "typescript"),
+        ("src/a.cts", "const n = <number>raw; setInterval(() => fetch('/x'), 1000);", "typescript"),
+        ("src/a.tsx", "const e = <Box<string> value='x' />; setInterval(() => fetch('/x'), 1000);", "typescript"),
+        ("src/a.jsx", "const e = <div className='x' />; setInterval(() => fetch('/x'), 1000);", "javascript"),
+        ("src/a.js", "const e = <div />; setInterval(() => fetch('/x'), 1000);", "javascript"),
+        ("src/a.mjs", "export const x = 1; setInterval(() => fetch('/x'), 1000);", "javascript"),
+        ("src/a.cjs", "module.exports = setInterval(() => fetch('/x'), 1000);", "javascript"),
+    ],
+)
+def test_grammar_and_language_by_suffix(path: str, code: str, language: str) -> None:
+    facts = detect(code, path)
+    assert facts.language == language
+    assert [(s.kind, s.language, s.interval_seconds) for s in facts.sites] == [(SiteKind.INTERVAL_TIMER, language, 1)]
+
+
+def test_type_assertion_needs_the_typescript_grammar_and_jsx_the_tsx_grammar() -> None:
+    with pytest.raises(ParseFailure):
+        detect("const e = <div className='x' />;\n", "src/a.ts")
+    with pytest.raises(ParseFailure):
+        detect("const n = <number>raw;\nconst m = 1;\n", "src/a.tsx")
+
+
+def test_broken_source_raises_parse_failure_at_the_first_error() -> None:
+    with pytest.raises(ParseFailure) as raised:
+        detect("const ok = 1;\n\nexport function Broken( {\n  return setInterval(load, 1000);\n", "src/Broken.tsx")
+    assert raised.value.line == 3
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    site = only("const label = 'Größe'; const q = { queryFn: load, refetchInterval: 1000 };", HOOK)
+    assert site.location.column == 51  # 53 in bytes
+
+
+# --- cross-file constants ----------------------------------------------------------------------------
+
+
+def test_exported_constants() -> None:
+    constants = exported_constants(
+        """
+        const SECOND = 1000;
+        export const QUEUE_POLL_MS = 5_000;
+        export const PLANS_POLL_MS = 5 * 60 * SECOND;
+        export const HALF = (QUEUE_POLL_MS / 2) as const;
+        export const HEX = 0x10, NEGATIVE = -250;
+        export const FROM_ENV = Number(process.env.POLL_MS ?? 7000);
+        export const NAME = 'queue';
+        export let MUTABLE = 1;
+        const PRIVATE_MS = 42;
+        """,
+        "app/client/src/config/polling.ts",
+    )
+    assert constants == {
+        "QUEUE_POLL_MS": 5000,
+        "PLANS_POLL_MS": 300000,
+        "HALF": 2500,
+        "HEX": 16,
+        "NEGATIVE": -250,
+        "FROM_ENV": 7000,
+    }
+
+
+# --- the prefilter and the demo application ----------------------------------------------------------
+
+
+SOURCE_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+
+# (file, function, kind, interval seconds as the detector sees it before cross-file resolution)
+DEMO_SITES = {
+    ("app/client/src/components/AgentActivityPanel.tsx", "AgentActivityPanel", SiteKind.ENGINE_CALL, 20),
+    ("app/client/src/components/ConfigPanel.tsx", "ConfigPanel", SiteKind.MANUAL_REFRESH, None),
+    ("app/client/src/components/DeployLog.jsx", "DeployLog", SiteKind.INTERVAL_TIMER, 5),
+    (
+        "app/client/src/components/LegacyQueueTable.tsx",
+        "LegacyQueueTable.componentDidMount",
+        SiteKind.INTERVAL_TIMER,
+        15,
+    ),
+    ("app/client/src/components/PlansPanel.tsx", "PlansPanel", SiteKind.QUERY_OPTION, 300),
+    ("app/client/src/components/QueuePanel.tsx", "QueuePanel", SiteKind.QUERY_OPTION, None),
+    ("app/client/src/components/ReleaseNotesBanner.tsx", "ReleaseNotesBanner", SiteKind.QUERY_OPTION, None),
+    ("app/client/src/components/SystemStatusPanel.tsx", "SystemStatusPanel", SiteKind.INTERVAL_TIMER, 30),
+    ("app/client/src/components/WorkflowHistoryPanel.tsx", "WorkflowHistoryPanel", SiteKind.QUERY_OPTION, None),
+    ("app/client/src/contexts/NotificationsContext.tsx", "NotificationsProvider", SiteKind.INTERVAL_TIMER, 60),
+    ("app/client/src/hooks/useAgents.ts", "useAgents", SiteKind.QUERY_OPTION, 10),
+    ("app/client/src/hooks/useAgents.ts", "agentDetailQuery", SiteKind.QUERY_OPTION, 2),
+    ("app/client/src/hooks/useDeploymentStatus.ts", "useDeploymentStatus", SiteKind.TIMEOUT_LOOP, 4),
+    ("app/client/src/hooks/usePolling.ts", "usePolling", SiteKind.POLLING_ENGINE, None),
+    ("app/client/src/hooks/usePolling.ts", "useApiHealth", SiteKind.ENGINE_CALL, 45),
+    ("app/client/src/hooks/useQueueWebSocket.ts", "useQueueWebSocket", SiteKind.QUERY_OPTION, None),
+    ("app/client/src/hooks/useWorkflowRuns.ts", "useWorkflowRuns", SiteKind.ENGINE_CALL, None),
+    ("app/client/src/lib/queryClient.ts", None, SiteKind.QUERY_OPTION, 60),
+    ("app/client/src/utils/usageBeacon.js", "startQuotaWatch", SiteKind.INTERVAL_TIMER, 120),
+    ("jobs/stale_jobs_watcher.js", None, SiteKind.INTERVAL_TIMER, 10),
+}
+
+
+def _demo_facts() -> dict[str, FileFacts]:
+    facts = {}
+    for path in sorted(DEMO.rglob("*")):
+        if path.suffix in SOURCE_SUFFIXES and "node_modules" not in path.parts:
+            relative = path.relative_to(DEMO).as_posix()
+            facts[relative] = detect(path.read_text(encoding="utf-8"), relative)
+    return facts
+
+
+def test_every_demo_site_is_found_and_nothing_else() -> None:
+    found = {
+        (path, site.function, site.kind, site.interval_seconds)
+        for path, facts in _demo_facts().items()
+        for site in facts.sites
+    }
+    assert found == DEMO_SITES
+
+
+def test_demo_files_without_trigger_tokens_have_no_facts() -> None:
+    for path, facts in _demo_facts().items():
+        data = (DEMO / path).read_bytes()
+        if not any(token in data for token in TRIGGER_TOKENS):
+            assert (facts.sites, facts.routes, facts.suppressions) == ((), (), ()), path
+
+
+def test_demo_anti_pattern_3_half_and_exception_facts() -> None:
+    facts = _demo_facts()
+    queue = facts["app/client/src/components/QueuePanel.tsx"].sites[0]
+    assert queue.urls == ("${API_BASE}/api/v1/queue",)
+    assert queue.interval_ref == ("app/client/src/config/polling", "QUEUE_POLL_MS")
+    assert exported_constants((DEMO / "app/client/src/config/polling.ts").read_text(), "polling.ts") == {
+        "QUEUE_POLL_MS": 3000,
+        "WORKFLOW_POLL_MS": 10000,
+        "FALLBACK_POLL_MS": 5000,
+        "RELEASE_NOTES_POLL_MS": 900000,
+    }
+    socket = facts["app/client/src/hooks/useQueueWebSocket.ts"]
+    assert socket.handled_message_types == ("queue_update",)
+    fallback = socket.sites[0]
+    assert (fallback.fallback_only, fallback.logs_warning, fallback.restores_connection) == (True, True, True)
+    assert fallback.max_duration_seconds == 300
+    history = facts["app/client/src/components/WorkflowHistoryPanel.tsx"].sites[0]
+    assert history.in_background
+    banner = facts["app/client/src/components/ReleaseNotesBanner.tsx"]
+    assert banner.suppressions == (Suppression(line=17, rules=("PD201",)),)
+    assert banner.sites[0].location.line == 18
+    watcher = facts["jobs/stale_jobs_watcher.js"]
+    (job,) = watcher.sites
+    assert (job.context, job.tables, job.broadcasts, job.message_types) == (
+        Context.BACKEND,
+        ("jobs",),
+        True,
+        ("stale_jobs",),
+    )
+    assert (job.interval_env_var, job.compares_state) == ("STALE_JOBS_POLL_MS", False)
+    assert [(r.method, r.path, r.tables) for r in watcher.routes] == [
+        ("GET", "/api/v1/jobs/stale", ("jobs",)),
+        ("POST", "/api/v1/jobs/:id/requeue", ("jobs",)),
+    ]
