@@ -9,10 +9,12 @@ costs ten times the parse; source positions are computed only when the file has 
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import io
 import re
 import tokenize
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -233,7 +235,7 @@ def detect(source: str, path: str) -> FileFacts:
     except RecursionError as error:  # pathologically nested expressions
         raise ParseFailure("cannot parse Python: nesting too deep", None) from error
     index = _Index(module)
-    module.visit(index)
+    index.walk(module)
     analysis = _Analysis(module, index, path)
     sites = sorted(analysis.sites(), key=lambda site: (site.location.line, site.location.column))
     comments = _comments(source)
@@ -321,11 +323,97 @@ def _target_names(target: cst.BaseExpression) -> Iterator[str]:
             yield from _target_names(element.value)
 
 
-class _Index(cst.CSTVisitor):
+# ---------------------------------------------------------------------------------------------
+# Walking the tree without rebuilding it
+#
+# libcst's own visit() re-creates every node it passes (so that transformers can replace them),
+# which costs about three parses per file; the detector only reads, so it walks the fields.
+
+_NOT_CHILDREN = frozenset(
+    {
+        "lpar",
+        "rpar",
+        "leading_lines",
+        "lines_after_decorators",
+        "header",
+        "footer",
+        "newline",
+        "trailing_whitespace",
+        "semicolon",
+        "comma",
+        "colon",
+        "equal",
+        "dot",
+        "operator",
+        "asynchronous",
+    }
+)
+# Fields in the order they appear in the source where libcst declares them otherwise, so that a walk
+# meets nodes in source order (positions are matched by that order, see _Positions).
+_SOURCE_ORDER: dict[type[cst.CSTNode], tuple[str, ...]] = {
+    cst.FunctionDef: ("decorators", "name", "type_parameters", "params", "returns", "body"),
+    cst.ClassDef: ("decorators", "name", "type_parameters", "bases", "keywords", "body"),
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    cst.ExceptHandler: ("type", "name", "body"),
+    cst.MatchCase: ("pattern", "guard", "body"),
+}
+_CHILD_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
+
+
+def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    kind = type(node)
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        names = _SOURCE_ORDER.get(kind) or tuple(
+            item.name
+            for item in dataclasses.fields(kind)
+            if item.name not in _NOT_CHILDREN and not item.name.startswith("whitespace")
+        )
+        _CHILD_FIELDS[kind] = names
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            yield value
+        elif isinstance(value, tuple | list):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    yield item
+
+
+_Handler = Callable[[object, cst.CSTNode], bool | None]
+
+
+class _Walker:
+    """A read-only visitor: `enter_<Node>` (returning False skips the children), `leave_<Node>`."""
+
+    _handlers: dict[type[cst.CSTNode], tuple[_Handler | None, _Handler | None]]
+
+    def __init_subclass__(cls) -> None:
+        cls._handlers = {}
+
+    def walk(self, node: cst.CSTNode) -> None:
+        kind = type(node)
+        handlers = self._handlers.get(kind)
+        if handlers is None:
+            handlers = (
+                getattr(type(self), f"enter_{kind.__name__}", None),
+                getattr(type(self), f"leave_{kind.__name__}", None),
+            )
+            self._handlers[kind] = handlers
+        enter, leave = handlers
+        if enter is not None and enter(self, node) is False:
+            return
+        for child in _children(node):
+            self.walk(child)
+        if leave is not None:
+            leave(self, node)
+
+
+class _Index(_Walker):
     """Imports, constants, classes, functions, candidate loops and calls, and the call graph."""
 
     def __init__(self, module: cst.Module) -> None:
-        super().__init__()
         self.aliases: dict[str, str] = {}  # local name -> qualified name
         self.imported_from: dict[str, tuple[str, str]] = {}  # local name -> (module, name)
         self.constants: dict[str, list[cst.BaseExpression]] = {}
@@ -342,6 +430,9 @@ class _Index(cst.CSTVisitor):
         self.has_run_pending = False
         self.has_main_guard = False
         self.decorated: list[tuple[cst.Decorator, _Function]] = []
+        self.ordinals: dict[int, tuple[str, int]] = {}  # id(node) -> (kind, n-th of its kind in source order)
+        self.counts: dict[str, int] = {"while": 0, "for": 0, "call": 0, "dict": 0}
+        self.dict_elements: dict[int, tuple[cst.Dict, int]] = {}  # id(element) -> (dict, position)
         self._scopes: list[_Function | _Class] = []
         self._conditions: list[cst.BaseExpression] = []
         self._main_guard = 0
@@ -354,7 +445,7 @@ class _Index(cst.CSTVisitor):
     def _where(self) -> _Where:
         return _Where(self._function, tuple(self._conditions), self._main_guard > 0)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+    def enter_ClassDef(self, node: cst.ClassDef) -> None:
         klass = _Class(node.name.value)
         self.classes.setdefault(klass.name, klass)
         self._scopes.append(klass)
@@ -362,7 +453,7 @@ class _Index(cst.CSTVisitor):
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self._scopes.pop()
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+    def enter_FunctionDef(self, node: cst.FunctionDef) -> None:
         owner = self._scopes[-1] if self._scopes else None
         name = node.name.value
         if isinstance(owner, _Class):
@@ -383,19 +474,21 @@ class _Index(cst.CSTVisitor):
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._scopes.pop()
 
-    def visit_If_body(self, node: cst.If) -> None:
-        if _is_main_guard(node.test):
-            self.has_main_guard = True
-            self._main_guard += 1
-        self._conditions.append(node.test)
-
-    def leave_If_body(self, node: cst.If) -> None:
+    def enter_If(self, node: cst.If) -> bool:
+        self.walk(node.test)
+        guard = _is_main_guard(node.test)
+        self.has_main_guard |= guard
+        self._main_guard += guard
+        self._conditions.append(node.test)  # only the body runs under the test; `else` does not
+        self.walk(node.body)
         self._conditions.pop()
-        if _is_main_guard(node.test):
-            self._main_guard -= 1
+        self._main_guard -= guard
+        if node.orelse is not None:
+            self.walk(node.orelse)
+        return False
 
     # -- names ------------------------------------------------------------------------------
-    def visit_Import(self, node: cst.Import) -> None:
+    def enter_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             dotted = _dotted(alias.name) or ""
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -404,7 +497,7 @@ class _Index(cst.CSTVisitor):
                 root = dotted.split(".")[0]
                 self.aliases[root] = root
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+    def enter_ImportFrom(self, node: cst.ImportFrom) -> None:
         if isinstance(node.names, cst.ImportStar):
             return
         module = ("." * len(node.relative)) + (_dotted(node.module) or "" if node.module else "")
@@ -426,21 +519,21 @@ class _Index(cst.CSTVisitor):
         return f"{resolved}.{rest}" if rest else resolved
 
     # -- assignments ------------------------------------------------------------------------
-    def visit_Assign(self, node: cst.Assign) -> None:
+    def enter_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             self._assigned(target.target, node.value)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+    def enter_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
             self._assigned(node.target, node.value)
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+    def enter_AugAssign(self, node: cst.AugAssign) -> None:
         # A name changed in place (`delay *= 2`) has no single static value: a second binding says so.
         scope = self._scopes[-1] if self._scopes else None
         if isinstance(node.target, cst.Name) and isinstance(scope, _Function):
             scope.assignments.setdefault(node.target.value, []).append(node.value)
 
-    def visit_WithItem(self, node: cst.WithItem) -> None:
+    def enter_WithItem(self, node: cst.WithItem) -> None:
         if node.asname is not None and isinstance(node.item, cst.Call):
             target = _dotted(node.asname.name)
             if target and self.qualify(node.item.func) in _HTTP_CONSTRUCTORS:
@@ -491,13 +584,25 @@ class _Index(cst.CSTVisitor):
             self.table_objects[target_name] = str(value.args[0].value.evaluated_value)
 
     # -- loops and calls --------------------------------------------------------------------
-    def visit_While(self, node: cst.While) -> None:
+    def _number(self, node: cst.CSTNode, kind: str) -> None:
+        self.ordinals[id(node)] = (kind, self.counts[kind])
+        self.counts[kind] += 1
+
+    def enter_While(self, node: cst.While) -> None:
+        self._number(node, "while")
         self.loops.append((node, self._where()))
 
-    def visit_For(self, node: cst.For) -> None:
+    def enter_For(self, node: cst.For) -> None:
+        self._number(node, "for")
         self.loops.append((node, self._where()))
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def enter_Dict(self, node: cst.Dict) -> None:
+        self._number(node, "dict")
+        for position, element in enumerate(node.elements):
+            self.dict_elements[id(element)] = (node, position)
+
+    def enter_Call(self, node: cst.Call) -> None:
+        self._number(node, "call")
         where = self._where()
         name = _final_name(node.func)
         if name in {"Timer", "call_later", "add_job", "do", "add_periodic_task"} or (
@@ -586,7 +691,8 @@ def _single(values: Sequence[cst.BaseExpression], scope: _Function | None) -> _B
 class _Values:
     """Resolves expressions to numbers and strings from literals, constants, defaults and env vars."""
 
-    def __init__(self, index: _Index, path: str) -> None:
+    def __init__(self, module: cst.Module, index: _Index, path: str) -> None:
+        self._module = module
         self._index = index
         self._path = path
 
@@ -716,24 +822,35 @@ class _Values:
             return str(index.value.evaluated_value)
         return None
 
-    def string(self, expr: cst.BaseExpression | None, function: _Function | None, depth: int = 0) -> str | None:
-        """A string's static text; f-string holes become `1` so that SQL around them still parses."""
+    def string(
+        self, expr: cst.BaseExpression | None, function: _Function | None, hole: str | None = None, depth: int = 0
+    ) -> str | None:
+        """A string's static text. An f-string's holes become `hole` (SQL passes "1" so that the
+        statement around them still parses), or stay as written (`{GITHUB_REPO}`) when hole is None."""
         if expr is None or depth > 10:
             return None
         if isinstance(expr, cst.SimpleString):
             value = expr.evaluated_value
             return value if isinstance(value, str) else None
         if isinstance(expr, cst.ConcatenatedString):
-            left = self.string(expr.left, function, depth + 1)
-            right = self.string(expr.right, function, depth + 1)
+            left = self.string(expr.left, function, hole, depth + 1)
+            right = self.string(expr.right, function, hole, depth + 1)
             return None if left is None or right is None else left + right
         if isinstance(expr, cst.FormattedString):
-            return "".join(part.value if isinstance(part, cst.FormattedStringText) else "1" for part in expr.parts)
+            return "".join(
+                part.value
+                if isinstance(part, cst.FormattedStringText)
+                else (hole if hole is not None else self._module.code_for_node(part))
+                for part in expr.parts
+            )
         if isinstance(expr, cst.Name):
             value, scope = self._lookup(expr.value, function)
-            return self.string(value, scope, depth + 1)
+            return self.string(value, scope, hole, depth + 1)
+        if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self":
+            value, scope = self.attribute(function, expr.attr.value)
+            return self.string(value, scope, hole, depth + 1)
         if isinstance(expr, cst.Call) and _final_name(expr.func) in _SQL_WRAPPERS and expr.args:
-            return self.string(expr.args[0].value, function, depth + 1)
+            return self.string(expr.args[0].value, function, hole, depth + 1)
         return None
 
 
@@ -752,27 +869,18 @@ def _positional(call: cst.Call, position: int, keyword: str | None = None) -> cs
 # Walking subtrees
 
 
-class _Collect(cst.CSTVisitor):
-    """Nodes of the given types below a root, without entering nested function or class bodies."""
-
-    def __init__(self, types: tuple[type[cst.CSTNode], ...]) -> None:
-        super().__init__()
-        self._types = types
-        self.found: list[cst.CSTNode] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, self._types):
-            self.found.append(node)
-        return not isinstance(node, cst.FunctionDef | cst.ClassDef)
-
-
 def _collect(root: cst.CSTNode, *types: type[cst.CSTNode]) -> list[cst.CSTNode]:
-    collector = _Collect(types)
-    if isinstance(root, cst.FunctionDef):
-        root.body.visit(collector)  # the function's own body, not "nested" in itself
-    else:
-        root.visit(collector)
-    return collector.found
+    """Nodes of the given types below a root in source order, not inside nested definitions."""
+    start = root.body if isinstance(root, cst.FunctionDef) else root  # a function's own body
+    found: list[cst.CSTNode] = []
+    stack: list[cst.CSTNode] = [start]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, types):
+            found.append(node)
+        if node is start or not isinstance(node, cst.FunctionDef | cst.ClassDef):
+            stack.extend(reversed(tuple(_children(node))))
+    return found
 
 
 def _identifiers(node: cst.CSTNode) -> set[str]:
@@ -786,7 +894,10 @@ def _identifiers(node: cst.CSTNode) -> set[str]:
 
 
 def _normalise(code: str) -> str:
-    return " ".join(code.split())
+    """Source on one line, spaced the same however it was wrapped: `f( a, b, )` -> `f(a, b)`."""
+    flat = " ".join(code.split())
+    flat = re.sub(r"([(\[{]) ", r"\1", flat)
+    return re.sub(r",? ([)\]}])", r"\1", flat)
 
 
 def _is_literal(node: cst.BaseExpression) -> bool:
@@ -810,11 +921,10 @@ class _Wait:
     nested: bool = False  # inside an inner loop over items (a rate limit, not the period)
 
 
-class _LoopBody(cst.CSTVisitor):
+class _LoopBody(_Walker):
     """What a loop does each iteration: how it waits, whether it blocks on events, how it exits."""
 
     def __init__(self, index: _Index) -> None:
-        super().__init__()
         self._index = index
         self.waits: list[_Wait] = []
         self.event_source = False
@@ -826,12 +936,19 @@ class _LoopBody(cst.CSTVisitor):
         self._inner_loops = 0
         self._try_bodies = 0
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.While):
-            return False
-        return super().on_visit(node)
+    def enter_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
 
-    def visit_For(self, node: cst.For) -> None:
+    def enter_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+    def enter_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def enter_While(self, node: cst.While) -> bool:
+        return False  # an inner while loop is a site of its own
+
+    def enter_For(self, node: cst.For) -> None:
         if node.asynchronous is not None:
             self.event_source = True  # `async for message in websocket` inside the loop
         self._chunk.append(self._chunk_count(node))
@@ -848,23 +965,26 @@ class _LoopBody(cst.CSTVisitor):
                 return args[0]
         return None
 
-    def visit_Try_body(self, node: cst.Try) -> None:
+    def enter_Try(self, node: cst.Try) -> bool:
         self._try_bodies += 1
-
-    def leave_Try_body(self, node: cst.Try) -> None:
+        self.walk(node.body)
         self._try_bodies -= 1
+        for part in (*node.handlers, node.orelse, node.finalbody):
+            if part is not None:
+                self.walk(part)
+        return False
 
-    def visit_Return(self, node: cst.Return) -> None:
+    def enter_Return(self, node: cst.Return) -> None:
         self._exit()
 
-    def visit_Break(self, node: cst.Break) -> None:
+    def enter_Break(self, node: cst.Break) -> None:
         self._exit()
 
     def _exit(self) -> None:
         if self._try_bodies and not self._inner_loops:
             self.exits_on_success = True  # `try: return do(); except: sleep(backoff)`
 
-    def visit_If(self, node: cst.If) -> None:
+    def enter_If(self, node: cst.If) -> None:
         exits = any(
             isinstance(statement, cst.Return | cst.Break)
             for line in node.body.body
@@ -874,11 +994,11 @@ class _LoopBody(cst.CSTVisitor):
         if exits and not self._inner_loops and _is_success_test(node.test):
             self.exits_on_success = True
 
-    def visit_Await(self, node: cst.Await) -> None:
+    def enter_Await(self, node: cst.Await) -> None:
         if isinstance(node.expression, cst.Call):
             self._awaited.add(id(node.expression))
 
-    def visit_Call(self, node: cst.Call) -> bool:
+    def enter_Call(self, node: cst.Call) -> bool:
         if id(node) in self._skip:
             return False
         qualified = self._index.qualify(node.func) or ""
@@ -967,11 +1087,10 @@ class _Facts:
         return Polls.UNKNOWN if self.opaque_calls else Polls.MEMORY
 
 
-class _FactVisitor(cst.CSTVisitor):
+class _FactVisitor(_Walker):
     """Collects the facts of one body (a loop, or a same-file function it calls)."""
 
     def __init__(self, analysis: _Analysis, function: _Function | None, facts: _Facts) -> None:
-        super().__init__()
         self._analysis = analysis
         self._index = analysis.index
         self._function = function
@@ -979,34 +1098,36 @@ class _FactVisitor(cst.CSTVisitor):
         self._state_ifs = 0
         self.callees: list[_Function] = []
 
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if isinstance(node, cst.FunctionDef | cst.ClassDef):
-            return False
-        return super().on_visit(node)
+    def enter_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
 
-    def visit_If_body(self, node: cst.If) -> None:
-        if self._analysis.is_state_comparison(node.test, self._function):
-            self._state_ifs += 1
-            guard = any(
-                isinstance(statement, cst.Continue | cst.Return)
-                for line in node.body.body
-                if isinstance(line, cst.SimpleStatementLine)
-                for statement in line.body
-            )
-            if guard:
-                self._facts.compares_state = True
+    def enter_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
 
-    def leave_If_body(self, node: cst.If) -> None:
-        if self._analysis.is_state_comparison(node.test, self._function):
-            self._state_ifs -= 1
+    def enter_If(self, node: cst.If) -> bool:
+        self.walk(node.test)
+        compares = self._analysis.is_state_comparison(node.test, self._function)
+        guard = any(  # `if data == self._last: continue`
+            isinstance(statement, cst.Continue | cst.Return)
+            for line in node.body.body
+            if isinstance(line, cst.SimpleStatementLine)
+            for statement in line.body
+        )
+        self._facts.compares_state |= compares and guard
+        self._state_ifs += compares
+        self.walk(node.body)
+        self._state_ifs -= compares
+        if node.orelse is not None:
+            self.walk(node.orelse)
+        return False
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
+    def enter_Attribute(self, node: cst.Attribute) -> None:
         model = node.value.value if isinstance(node.value, cst.Name) else ""
         if node.attr.value in {"objects", "query"} and model[:1].isupper():
             # Django `Job.objects.filter(...)`, Flask-SQLAlchemy `Job.query.all()`
             self._facts.tables.add(self._analysis.model_table(model))
 
-    def visit_Call(self, node: cst.Call) -> None:
+    def enter_Call(self, node: cst.Call) -> None:
         facts = self._facts
         qualified = self._index.qualify(node.func) or ""
         name = _final_name(node.func) or ""
@@ -1043,7 +1164,7 @@ class _FactVisitor(cst.CSTVisitor):
         candidates = [_positional(node, 0), _keyword(node, "query"), _keyword(node, "sql")]
         found = False
         for candidate in candidates:
-            text = self._analysis.values.string(candidate, self._function)
+            text = self._analysis.values.string(candidate, self._function, hole="1")
             if text is not None and _SQL_TEXT.match(text):
                 self._facts.tables.update(tables_read(text))
                 self._facts.database = found = True
@@ -1080,9 +1201,7 @@ class _FactVisitor(cst.CSTVisitor):
         self._facts.http = True
         url = _positional(node, 1 if name == "request" else 0, "url")
         if url is not None:
-            text = self._analysis.values.string(url, self._function)
-            if text is None or isinstance(url, cst.FormattedString):
-                text = self._analysis.code(url)
+            text = self._analysis.values.string(url, self._function) or self._analysis.code(url)
             if text not in self._facts.urls:
                 self._facts.urls.append(text)
         return True
@@ -1123,8 +1242,8 @@ class _Analysis:
         self.module = module
         self.index = index
         self.path = path
-        self.values = _Values(index, path)
-        self._positions: dict[cst.CSTNode, CodeRange] | None = None
+        self.values = _Values(module, index, path)
+        self._positions: _Positions | None = None
         self._script_functions = self._reachable_from_main()
 
     # -- helpers shared with the fact visitor -----------------------------------------------
@@ -1133,10 +1252,9 @@ class _Analysis:
 
     def location(self, node: cst.CSTNode) -> Location:
         if self._positions is None:
-            wrapper = MetadataWrapper(self.module, unsafe_skip_copy=True)
-            self._positions = dict(wrapper.resolve(PositionProvider))
-        span = self._positions[node]
-        return Location(self.path, span.start.line, span.start.column + 1, span.end.line, span.end.column + 1)
+            self._positions = _Positions(self.module, self.index)
+        line, column, end_line, end_column = self._positions.span(node)
+        return Location(self.path, line, column + 1, end_line, end_column + 1)
 
     def resolve(self, func: cst.BaseExpression, function: _Function | None) -> _Function | None:
         """The same-file function a call (or a function reference) names, if any."""
@@ -1204,7 +1322,7 @@ class _Analysis:
         while pending:
             node, scope, depth = pending.pop(0)
             visitor = _FactVisitor(self, scope, facts)
-            (node.body if isinstance(node, cst.FunctionDef) else node).visit(visitor)
+            visitor.walk(node.body if isinstance(node, cst.FunctionDef) else node)
             for callee in visitor.callees:
                 if depth < _FOLLOW_DEPTH and id(callee.node) not in seen:
                     seen.add(id(callee.node))
@@ -1401,8 +1519,8 @@ class _Analysis:
                 return None  # `while attempt < MAX_ATTEMPTS:` is a bounded retry
         body = _LoopBody(self.index)
         if test is not None:
-            test.visit(body)
-        loop.body.visit(body)
+            body.walk(test)
+        body.walk(loop.body)
         if not body.waits or body.event_source or body.drives_schedule:
             return None
         fallback = self.fallback_only(where, test)
@@ -1666,27 +1784,112 @@ class _Analysis:
         )
 
 
+_Span = tuple[int, int, int, int]  # line, column, end line, end column (1-based lines, 0-based columns)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line for `ast` (str.splitlines knows more)
+_AST_KINDS: dict[type[ast.AST], str] = {
+    ast.While: "while",
+    ast.For: "for",
+    ast.AsyncFor: "for",
+    ast.Call: "call",
+    ast.Dict: "dict",
+}
+
+
+class _Positions:
+    """Source spans of the few nodes that become sites or routes.
+
+    libcst's PositionProvider re-generates the code of the whole module to count characters, which
+    costs more than the parse; `ast` parses about ten times faster and numbers the same nodes, so
+    the n-th call (while, for, dict) in source order of one tree is the n-th of the other. When the
+    two trees disagree on a count, or `ast` cannot parse the file, PositionProvider decides.
+    """
+
+    def __init__(self, module: cst.Module, index: _Index) -> None:
+        self._module = module
+        self._index = index
+        self._ast_nodes: dict[str, list[ast.AST]] | None = self._from_ast(module.code, index)
+        self._provided: dict[cst.CSTNode, CodeRange] | None = None
+        self._lines = _LINE_BREAK.split(module.code)
+
+    @staticmethod
+    def _from_ast(source: str, index: _Index) -> dict[str, list[ast.AST]] | None:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError):
+            return None
+        found: dict[str, list[ast.AST]] = {kind: [] for kind in index.counts}
+        for node in ast.walk(tree):
+            kind = _AST_KINDS.get(type(node))
+            if kind is not None:
+                found[kind].append(node)
+        for kind, nodes in found.items():
+            if len(nodes) != index.counts[kind]:
+                return None
+            # Source order; an outer call starts where its inner one does (`a.b().c()`) and comes first.
+            nodes.sort(key=lambda n: (n.lineno, n.col_offset, -(n.end_lineno or 0), -(n.end_col_offset or 0)))
+        return found
+
+    def span(self, node: cst.CSTNode) -> _Span:
+        if isinstance(node, cst.Decorator) and isinstance(node.decorator, cst.Call):
+            node = node.decorator  # `@router.get("/x")`: the call names the route
+        if self._ast_nodes is not None:
+            span = self._ast_span(node, self._ast_nodes)
+            if span is not None:
+                return span
+        return self._provided_span(node)
+
+    def _ast_span(self, node: cst.CSTNode, nodes: dict[str, list[ast.AST]]) -> _Span | None:
+        if id(node) in self._index.dict_elements:
+            owner, position = self._index.dict_elements[id(node)]
+            kind, number = self._index.ordinals[id(owner)]
+            tree_dict = nodes[kind][number]
+            assert isinstance(tree_dict, ast.Dict)
+            first: ast.expr = tree_dict.keys[position] or tree_dict.values[position]
+            last: ast.expr = tree_dict.values[position]
+        elif id(node) in self._index.ordinals:
+            kind, number = self._index.ordinals[id(node)]
+            first = last = nodes[kind][number]  # type: ignore[assignment]
+        else:
+            return None
+        end_line = last.end_lineno or last.lineno
+        return (
+            first.lineno,
+            self._column(first.lineno, first.col_offset),
+            end_line,
+            self._column(end_line, last.end_col_offset or 0),
+        )
+
+    def _column(self, line: int, utf8_offset: int) -> int:
+        """`ast` counts columns in UTF-8 bytes, libcst and editors in characters."""
+        text = self._lines[line - 1] if line <= len(self._lines) else ""
+        if text.isascii():
+            return utf8_offset
+        return len(text.encode("utf-8")[:utf8_offset].decode("utf-8", errors="ignore"))
+
+    def _provided_span(self, node: cst.CSTNode) -> _Span:
+        if self._provided is None:
+            wrapper = MetadataWrapper(self._module, unsafe_skip_copy=True)
+            self._provided = dict(wrapper.resolve(PositionProvider))
+        code_range = self._provided[node]
+        return (code_range.start.line, code_range.start.column, code_range.end.line, code_range.end.column)
+
+
 def _collect_before(scope: cst.CSTNode, stop: cst.CSTNode) -> list[cst.Call]:
     """Calls in `scope` that come before `stop` in source order (outside nested definitions)."""
 
-    class _Before(cst.CSTVisitor):
-        def __init__(self) -> None:
-            super().__init__()
-            self.calls: list[cst.Call] = []
-            self.done = False
+    calls: list[cst.Call] = []
 
-        def on_visit(self, node: cst.CSTNode) -> bool:
-            if node is stop:
-                self.done = True
-            if self.done or (node is not scope and isinstance(node, cst.FunctionDef | cst.ClassDef)):
-                return False
-            if isinstance(node, cst.Call):
-                self.calls.append(node)
+    def visit(node: cst.CSTNode) -> bool:  # False once `stop` is reached
+        if node is stop:
+            return False
+        if node is not scope and isinstance(node, cst.FunctionDef | cst.ClassDef):
             return True
+        if isinstance(node, cst.Call):
+            calls.append(node)
+        return all(visit(child) for child in _children(node))
 
-    visitor = _Before()
-    scope.visit(visitor)
-    return visitor.calls
+    visit(scope)
+    return calls
 
 
 # ---------------------------------------------------------------------------------------------
