@@ -1,0 +1,77 @@
+"""Helpers for the scaffold tests: run the command, import a generated tree, serve it with uvicorn."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import socket
+import sys
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from types import ModuleType
+
+import typer
+import uvicorn
+from typer.testing import CliRunner, Result
+
+from polldetox.scaffold.command import scaffold_command
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = REPO_ROOT / "tests" / "scaffold_fixtures"
+PLANNED_FEATURES_SCHEMA = FIXTURES / "migrations"
+BILLING_SCHEMA = FIXTURES / "billing.sql"
+BULK_SCHEMA = FIXTURES / "bulk.sql"
+
+
+def scaffold_app() -> typer.Typer:
+    """The command as the CLI registers it, in an app of its own."""
+    app = typer.Typer()
+    app.command("scaffold")(scaffold_command)
+
+    @app.callback()
+    def main() -> None:
+        """polldetox"""
+
+    return app
+
+
+def run_scaffold(*arguments: str | Path) -> Result:
+    return CliRunner().invoke(scaffold_app(), ["scaffold", *map(str, arguments)])
+
+
+@contextmanager
+def generated_modules(python_root: Path, *names: str) -> Iterator[dict[str, ModuleType]]:
+    """Import generated modules (dotted, relative to python_root); forget them afterwards."""
+    sys.path.insert(0, str(python_root))
+    before = set(sys.modules)
+    try:
+        yield {name: importlib.import_module(name) for name in names}
+    finally:
+        sys.path.remove(str(python_root))
+        for name in set(sys.modules) - before:
+            del sys.modules[name]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@asynccontextmanager
+async def serving(app: object) -> AsyncIterator[int]:
+    """Run an ASGI app under a real uvicorn server on 127.0.0.1; yields the port."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    task = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("uvicorn stopped before it started")
+            await asyncio.sleep(0.02)
+        yield port
+    finally:
+        server.should_exit = True
+        await task
