@@ -82,9 +82,8 @@ _SUCCESS_WORDS = frozenset({"ok", "success", "succeeded", "successful", "connect
 _CLOCKS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "datetime.datetime.now"})
 _DURATION_NAME = re.compile(r"elapsed|duration|since|started|start_time|running_for", re.IGNORECASE)
 _FALLBACK_TEXT = re.compile(r"fallback|degraded|emergency", re.IGNORECASE)
-_DISCONNECTED_TEST = re.compile(
-    r"^not\s.*(connected|alive|listening|healthy)|disconnected|connection_lost", re.IGNORECASE
-)
+_DISCONNECTED_NAME = re.compile(r"disconnected|connection_lost|offline")
+_CONNECTED_WORDS = frozenset({"connected", "alive", "listening", "healthy", "online"})
 _RECONNECT_NAME = re.compile(r"reconnect|restore|resubscribe|^_?(try_)?(connect|listen)", re.IGNORECASE)
 _DB_MODULES = ("sqlite3.", "psycopg", "asyncpg.", "aiosqlite.", "pymysql.", "sqlalchemy.", "aiomysql.")
 _FLAG_NAME = re.compile(r"^(watch|follow|live|poll|polling|continuous|loop|tail|monitor|refresh|forever)")
@@ -236,7 +235,7 @@ def detect(source: str, path: str) -> FileFacts:
         raise ParseFailure("cannot parse Python: nesting too deep", None) from error
     index = _Index(module)
     index.walk(module)
-    analysis = _Analysis(module, index, path)
+    analysis = _Analysis(module, source, index, path)
     sites = sorted(analysis.sites(), key=lambda site: (site.location.line, site.location.column))
     comments = _comments(source)
     docstring = module.get_docstring() or ""
@@ -1238,8 +1237,9 @@ class _FactVisitor(_Walker):
 
 
 class _Analysis:
-    def __init__(self, module: cst.Module, index: _Index, path: str) -> None:
+    def __init__(self, module: cst.Module, source: str, index: _Index, path: str) -> None:
         self.module = module
+        self.source = source
         self.index = index
         self.path = path
         self.values = _Values(module, index, path)
@@ -1252,7 +1252,7 @@ class _Analysis:
 
     def location(self, node: cst.CSTNode) -> Location:
         if self._positions is None:
-            self._positions = _Positions(self.module, self.index)
+            self._positions = _Positions(self.module, self.source, self.index)
         line, column, end_line, end_column = self._positions.span(node)
         return Location(self.path, line, column + 1, end_line, end_column + 1)
 
@@ -1429,15 +1429,17 @@ class _Analysis:
         return bool(name and _DURATION_NAME.search(name))
 
     def fallback_only(self, where: _Where, loop_test: cst.BaseExpression | None) -> bool:
-        texts = [self.code(condition) for condition in where.conditions]
+        """Runs only while the event-driven connection is down: `if self.fallback_mode:`,
+        `while not listener.is_connected():`, a function named `*fallback*`."""
+        names = [word for condition in where.conditions for word in _identifiers(condition)]
         if where.function is not None:
-            texts.append(where.function.qualname)
-        if any(_FALLBACK_TEXT.search(text) for text in texts):
+            names.append(where.function.qualname.lower())
+        if loop_test is not None:
+            names.extend(_identifiers(loop_test))
+        if any(_FALLBACK_TEXT.search(name) or _DISCONNECTED_NAME.search(name) for name in names):
             return True
-        if loop_test is None:
-            return False
-        test = self.code(loop_test)
-        return bool(_FALLBACK_TEXT.search(test) or _DISCONNECTED_TEST.search(test))
+        negated = isinstance(loop_test, cst.UnaryOperation) and isinstance(loop_test.operator, cst.Not)
+        return negated and bool(_identifiers(loop_test) & _CONNECTED_WORDS)
 
     # -- sites -------------------------------------------------------------------------------
     def sites(self) -> Iterator[PollingSite]:
@@ -1804,12 +1806,12 @@ class _Positions:
     two trees disagree on a count, or `ast` cannot parse the file, PositionProvider decides.
     """
 
-    def __init__(self, module: cst.Module, index: _Index) -> None:
+    def __init__(self, module: cst.Module, source: str, index: _Index) -> None:
         self._module = module
         self._index = index
-        self._ast_nodes: dict[str, list[ast.AST]] | None = self._from_ast(module.code, index)
+        self._ast_nodes: dict[str, list[ast.AST]] | None = self._from_ast(source, index)
         self._provided: dict[cst.CSTNode, CodeRange] | None = None
-        self._lines = _LINE_BREAK.split(module.code)
+        self._lines = _LINE_BREAK.split(source)
 
     @staticmethod
     def _from_ast(source: str, index: _Index) -> dict[str, list[ast.AST]] | None:
