@@ -156,9 +156,13 @@ def findings_of(root: Path, *args: str) -> tuple[int, list[dict], str]:
 
 
 def shift_every_line(root: Path) -> None:
-    for source in root.rglob("*.py"):
-        text = source.read_text(encoding="utf-8")
-        source.write_text("# Copyright the demo app authors.\n# Licensed under MIT.\n\n" + text, encoding="utf-8")
+    """Add a three-line header to every source file: no polling changes, every line moves."""
+    comments = {".py": "#", ".ts": "//", ".tsx": "//", ".js": "//", ".jsx": "//", ".mjs": "//", ".cjs": "//"}
+    for source in root.rglob("*"):
+        marker = comments.get(source.suffix)
+        if marker and source.is_file():
+            header = f"{marker} Copyright the demo app authors.\n{marker} Licensed under MIT.\n\n"
+            source.write_text(header + source.read_text(encoding="utf-8"), encoding="utf-8")
 
 
 def test_baseline_gates_only_new_polling_in_the_demo_app(demo: Path) -> None:
