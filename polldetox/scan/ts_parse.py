@@ -51,6 +51,10 @@ FUNCTION_TYPES = frozenset(
     }
 )
 
+FUNCTION_WRAPPERS = frozenset(
+    {"useCallback", "useMemo", "memo", "forwardRef", "observer", "React.memo", "React.forwardRef", "React.useCallback"}
+)
+
 
 def language_of(path: str) -> str:
     """The language a finding names: TypeScript for the TypeScript suffixes, JavaScript otherwise."""
@@ -196,3 +200,26 @@ def snippet(node: Node) -> str:
     pieces.append(data[cursor:])
     flat = " ".join(b"".join(pieces).decode("utf-8", "replace").split())
     return flat if len(flat) <= _SNIPPET_LIMIT else flat[: _SNIPPET_LIMIT - 3] + "..."
+
+
+def member_property(member: Node) -> str:
+    """`getAll` in `queueClient.getAll`."""
+    return text(member.child_by_field_name("property"))
+
+
+def ancestors(node: Node) -> Iterator[Node]:
+    parent = node.parent
+    while parent is not None:
+        yield parent
+        parent = parent.parent
+
+
+def outermost_function(node: Node) -> Node | None:
+    """The top-level function (component, hook, module function) or class method a node is in."""
+    outer = None
+    for ancestor in ancestors(node):
+        if ancestor.type in ("class_declaration", "class"):
+            break
+        if ancestor.type in FUNCTION_TYPES:
+            outer = ancestor
+    return outer

@@ -1,0 +1,275 @@
+"""What a timer's or a query's callback does on each tick: fetch, query a database, broadcast, log.
+
+Follows calls into functions defined in the same file (function declarations, arrows, `useCallback`
+values, class methods) up to two levels, and ignores event handlers a callback installs (a socket's
+`onmessage` runs on events, not on the tick).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from tree_sitter import Node
+
+from polldetox.scan.sql import tables_read
+from polldetox.scan.ts_parse import (
+    FUNCTION_TYPES,
+    FUNCTION_WRAPPERS,
+    Tree,
+    arguments,
+    callee_name,
+    member_property,
+    pair_key,
+    property_name,
+    string_value,
+    text,
+    unwrap,
+)
+from polldetox.scan.ts_values import Values
+
+_FETCH_CALLS = frozenset({"fetch", "axios", "ky", "refetch", "$fetch", "ofetch", "got", "mutate"})
+_FETCHISH_NAME = re.compile(r"^(fetch|load|refetch|refresh|reload|revalidate)[A-Z_]")
+_CACHE_REFETCHES = frozenset({"invalidateQueries", "refetchQueries", "refetch", "fetchQuery", "revalidate"})
+_HTTP_OBJECTS = frozenset({"axios", "ky", "api", "http", "client", "apiClient", "httpClient", "$http", "superagent"})
+_CLIENT_OBJECT = re.compile(r"(client|api|service)$", re.IGNORECASE)
+_SQL_METHODS = frozenset(
+    {"query", "execute", "raw", "any", "many", "one", "oneOrNone", "manyOrNone", "prepare", "$queryRaw"}
+)
+_SQL_TEXT = re.compile(r"^\s*(select|with|update|delete|insert)\b", re.IGNORECASE)
+_PRISMA_READS = frozenset({"findMany", "findFirst", "findUnique", "count", "aggregate", "groupBy", "updateMany"})
+_BROADCAST_EMITTERS = frozenset({"io", "socket", "server", "nsp", "namespace"})
+_EQUALITY = frozenset({"===", "!==", "==", "!="})
+_STATE_WORDS = re.compile(r"last|prev|previous|known|seen|cached", re.IGNORECASE)
+_EVENT_HANDLER_CALLS = frozenset({"addEventListener", "on", "once"})
+_READ_DEPTH = 2  # same-file functions followed from a callback
+
+
+@dataclass(slots=True)
+class Reads:
+    """What a callback does on each tick, gathered from its body and the functions it calls."""
+
+    fetches: bool = False  # HTTP request or a query-cache refetch
+    database: bool = False
+    urls: list[str] = field(default_factory=list)
+    tables: list[str] = field(default_factory=list)
+    broadcasts: bool = False
+    typed: list[str] = field(default_factory=list)  # `type: '...'` values of objects it builds
+    compares_state: bool = False
+    logs_activity: bool = False
+    logs_warning: bool = False
+
+    @property
+    def reads(self) -> bool:
+        return self.fetches or self.database
+
+    def add_url(self, url: str) -> None:
+        if url not in self.urls:
+            self.urls.append(url)
+
+    def merge(self, other: Reads) -> None:
+        """Add what another callback of the same query reads."""
+        self.fetches |= other.fetches
+        self.database |= other.database
+        for url in other.urls:
+            self.add_url(url)
+
+
+class CallbackReader:
+    """Reads callbacks against the functions of one file."""
+
+    def __init__(self, tree: Tree, values: Values) -> None:
+        self.tree = tree
+        self.values = values
+        self.functions: dict[str, Node] = {}  # same-file function name -> function node
+        self.methods: dict[str, Node] = {}  # class method or arrow field -> function node
+        self._collect_functions()
+
+    def _collect_functions(self) -> None:
+        for node in (*self.tree.of("function_declaration"), *self.tree.of("generator_function_declaration")):
+            self.functions.setdefault(text(node.child_by_field_name("name")), node)
+        for declarator in self.tree.of("variable_declarator"):
+            name, value = (
+                declarator.child_by_field_name("name"),
+                _function_value(declarator.child_by_field_name("value")),
+            )
+            if name is not None and name.type == "identifier" and value is not None:
+                self.functions.setdefault(text(name), value)
+        for method in self.tree.of("method_definition"):
+            self.methods.setdefault(text(method.child_by_field_name("name")), method)
+        for field_definition in self.tree.of("public_field_definition"):
+            value = _function_value(field_definition.child_by_field_name("value"))
+            if value is not None:
+                self.methods.setdefault(text(field_definition.child_by_field_name("name")), value)
+
+    def callback(self, callback: Node | None) -> Reads:
+        callback = unwrap(callback)
+        reads = Reads()
+        if callback is None:
+            return reads
+        if callback.type in FUNCTION_TYPES:
+            return self.function(callback)
+        name = text(callback)
+        target = self.functions.get(name) if callback.type == "identifier" else None
+        if callback.type == "member_expression" and name.startswith("this."):
+            target = self.methods.get(name.removeprefix("this."))
+        if target is not None:
+            return self.function(target)
+        last = name.split(".")[-1]
+        reads.fetches = last in _FETCH_CALLS or bool(_FETCHISH_NAME.match(last))
+        return reads
+
+    def function(self, function: Node, depth: int = _READ_DEPTH, seen: set[int] | None = None) -> Reads:
+        reads = Reads()
+        self._read_into(function, reads, depth, seen if seen is not None else {function.id})
+        if not reads.broadcasts:
+            reads.typed.clear()
+        return reads
+
+    def _read_into(self, root: Node, reads: Reads, depth: int, seen: set[int]) -> None:
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if node is not root and _is_event_handler(node):
+                continue  # a socket's onmessage runs on events, not on the timer's tick
+            kind = node.type
+            if kind == "call_expression":
+                self._read_call(node, reads, depth, seen)
+            elif kind == "binary_expression" and text(node.child_by_field_name("operator")) in _EQUALITY:
+                if _STATE_WORDS.search(text(node)):
+                    reads.compares_state = True
+            elif kind == "for_in_statement" and text(node.child_by_field_name("right")).endswith("clients"):
+                reads.broadcasts = True
+            elif kind == "pair" and pair_key(node) == "type":
+                value = string_value(node.child_by_field_name("value"))
+                if value and value not in reads.typed:
+                    reads.typed.append(value)
+            stack.extend(reversed(node.children))
+
+    def _read_call(self, call: Node, reads: Reads, depth: int, seen: set[int]) -> None:
+        function = call.child_by_field_name("function")
+        if function is None:
+            return
+        name, prop, args = text(function), property_name(call), arguments(call)
+        if function.type == "identifier":
+            self._read_plain_call(name, call, args, reads, depth, seen)
+            return
+        if function.type != "member_expression":
+            return
+        owner = text(function.child_by_field_name("object"))
+        root = owner.split(".")[0].split("(")[0]
+        if owner == "console":
+            reads.logs_warning |= prop == "warn"
+            reads.logs_activity |= prop in ("log", "info", "debug")
+        elif owner.lower().endswith("logger") and prop in ("warn", "warning", "info", "debug", "log"):
+            reads.logs_warning |= prop.startswith("warn")
+            reads.logs_activity |= not prop.startswith("warn")
+        elif prop in _SQL_METHODS and (sql := self._sql_argument(args)) is not None:
+            reads.database = True
+            reads.tables.extend(t for t in tables_read(sql) if t not in reads.tables)
+        elif root == "prisma" and prop in _PRISMA_READS:
+            reads.database = True
+            table = owner.split(".")[-1]
+            if table not in reads.tables:
+                reads.tables.append(table)
+        elif prop in _CACHE_REFETCHES:
+            reads.fetches = True
+        elif _broadcasts(prop, owner, root):
+            reads.broadcasts = True
+        elif root == "this" or owner in ("props", "this.props"):
+            target = self.methods.get(prop) if owner == "this" else None
+            if target is not None:
+                self._follow(target, reads, depth, seen)
+            elif _FETCHISH_NAME.match(prop):
+                reads.fetches = True
+        elif (
+            "(" not in owner
+            and prop != "send"
+            and (root in _HTTP_OBJECTS or _CLIENT_OBJECT.search(owner.split(".")[-1]))
+        ):
+            reads.fetches = True
+            urls = self._url_arguments(args)
+            for url in urls or [f"{owner}.{prop}"]:
+                reads.add_url(url)
+
+    def _read_plain_call(
+        self, name: str, call: Node, args: list[Node], reads: Reads, depth: int, seen: set[int]
+    ) -> None:
+        if name in _FETCH_CALLS:
+            reads.fetches = True
+            for url in self._url_arguments(args):
+                reads.add_url(url)
+        elif name == "dispatch":
+            action = unwrap(args[0]) if args else None
+            if action is not None and action.type == "call_expression":
+                reads.fetches |= bool(_FETCHISH_NAME.match(property_name(action))) or self._is_thunk(action)
+        elif name == "sql" and args and unwrap(args[0]) is not None and unwrap(args[0]).type == "template_string":
+            reads.database = True
+            reads.tables.extend(t for t in tables_read(string_value(args[0]) or "") if t not in reads.tables)
+        elif name in self.functions:
+            self._follow(self.functions[name], reads, depth, seen)
+        elif name.startswith("broadcast"):
+            reads.broadcasts = True
+        elif _FETCHISH_NAME.match(name):
+            reads.fetches = True
+
+    def _follow(self, function: Node, reads: Reads, depth: int, seen: set[int]) -> None:
+        if depth > 0 and function.id not in seen:
+            seen.add(function.id)
+            self._read_into(function, reads, depth - 1, seen)
+
+    def _is_thunk(self, action: Node) -> bool:
+        """`dispatch(loadQueue())` where `loadQueue = createAsyncThunk(...)` in this file."""
+        value = self.values.constants.get(property_name(action))
+        return value is not None and value.type == "call_expression" and callee_name(value).endswith("createAsyncThunk")
+
+    def _sql_argument(self, args: list[Node]) -> str | None:
+        if not args:
+            return None
+        first = unwrap(args[0])
+        if first is not None and first.type == "identifier" and text(first) in self.values.constants:
+            first = self.values.constants[text(first)]
+        sql = string_value(first)
+        return sql if sql is not None and _SQL_TEXT.match(sql) else None
+
+    def _url_arguments(self, args: list[Node]) -> list[str]:
+        urls = []
+        for arg in args[:1]:
+            node = unwrap(arg)
+            if node is not None and node.type == "identifier" and text(node) in self.values.constants:
+                node = self.values.constants[text(node)]
+            value = string_value(node)
+            if value and value.startswith(("/", "http://", "https://", "${")):
+                urls.append(value)
+        return urls
+
+
+def _function_value(value: Node | None) -> Node | None:
+    """A function bound to a name: `() => ...`, `function () {}`, or `useCallback(() => ..., deps)`."""
+    value = unwrap(value)
+    if value is None:
+        return None
+    if value.type in FUNCTION_TYPES:
+        return value
+    if value.type == "call_expression" and callee_name(value) in FUNCTION_WRAPPERS:
+        args = arguments(value)
+        inner = unwrap(args[0]) if args else None
+        return inner if inner is not None and inner.type in FUNCTION_TYPES else None
+    return None
+
+
+def _is_event_handler(node: Node) -> bool:
+    """`ws.onmessage = ...`, `socket.addEventListener(...)`, `emitter.on(...)`."""
+    if node.type == "assignment_expression":
+        left = node.child_by_field_name("left")
+        return left is not None and left.type == "member_expression" and member_property(left).startswith("on")
+    return node.type == "call_expression" and property_name(node) in _EVENT_HANDLER_CALLS and "." in callee_name(node)
+
+
+def _broadcasts(prop: str, owner: str, root: str) -> bool:
+    """`wss.clients.forEach(...)`, `io.emit(...)`, `server.broadcast(...)`."""
+    return (
+        (prop == "forEach" and owner.endswith("clients"))
+        or prop == "broadcast"
+        or (prop == "emit" and root in _BROADCAST_EMITTERS)
+    )
