@@ -18,7 +18,10 @@ expression or a function in `useQuery`, `useQueries`, `useInfiniteQuery`, `useSu
 `queryOptions(...)`, `new QueryClient({ defaultOptions: { queries: ... } })`, and option
 objects defined elsewhere and spread or passed in. `refetchInterval: false` and `0` are not
 polling. `refetchIntervalInBackground: true` raises the severity one level: the tab polls even
-while nobody looks at it.
+while nobody looks at it. An interval that runs only while the WebSocket is down
+(`isConnected ? false : 5000`, `enabled: !isConnected`, `inFallbackMode ? 5000 : false`) is the
+standard's emergency fallback (Exception 3): allowed when it logs a warning, tries to reconnect
+and stops within 5 minutes, and reported with whatever of those it lacks.
 """,
     why="""
 Every open browser tab re-requests the data every N seconds whether or not it changed; with the
@@ -51,6 +54,30 @@ export function QueuePanel() {
 }
 """,
         ),
+        Valid(
+            path=COMPONENT,
+            code="""
+// refetchInterval: 5000 was replaced by useQueueWebSocket()
+import { useQuery } from '@tanstack/react-query';
+
+const HELP = 'pass refetchInterval: 3000 to poll';
+
+export function QueuePanel() {
+  const { data } = useQuery({ queryKey: ['queue'], queryFn: fetchQueue, refetchInterval: 0 });
+  return <p title={HELP}>{data?.length}</p>;
+}
+""",
+        ),
+        Valid(
+            path="app/client/src/lib/queryClient.ts",
+            code="""
+import { QueryClient } from '@tanstack/react-query';
+
+export const queryClient = new QueryClient({
+  defaultOptions: { queries: { staleTime: 30_000, refetchInterval: false, refetchOnWindowFocus: false } },
+});
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -66,6 +93,108 @@ export function PlansPanel() {
     refetchInterval: 5 * 60 * 1000,
   });
   return <div>{features?.length}</div>;
+}
+""",
+        ),
+        Invalid(
+            path=COMPONENT,
+            interval_seconds=3,
+            extra_files=(("app/client/src/config/polling.ts", "export const QUEUE_POLL_MS = 3_000;\n"),),
+            code="""
+import { useQuery } from '@tanstack/react-query';
+import { QUEUE_POLL_MS } from '../config/polling';
+
+export function QueuePanel() {
+  const { data } = useQuery({ queryKey: ['queue'], queryFn: fetchQueue, refetchInterval: QUEUE_POLL_MS });
+  return <div>{data?.length}</div>;
+}
+""",
+        ),
+        Invalid(
+            path=HOOK,
+            interval_seconds=10,
+            code="""
+import { useQuery } from '@tanstack/react-query';
+
+const livePolling = { refetchInterval: 10_000 } as const;
+
+export function useQueue() {
+  return useQuery({ queryKey: ['queue'], queryFn: () => queueClient.getAll(), ...livePolling });
+}
+""",
+        ),
+        Invalid(
+            path=HOOK,
+            interval_seconds=2,
+            code="""
+import { queryOptions } from '@tanstack/react-query';
+
+export const agentQuery = (id: string) =>
+  queryOptions({
+    queryKey: ['agents', id],
+    queryFn: () => agentsClient.get(id),
+    refetchInterval: (query) => (query.state.data?.status === 'running' ? 2000 : false),
+  });
+""",
+        ),
+        Invalid(
+            path="app/client/src/lib/queryClient.ts",
+            interval_seconds=60,
+            code="""
+import { QueryClient } from '@tanstack/react-query';
+
+export const queryClient = new QueryClient({ defaultOptions: { queries: { refetchInterval: 60_000 } } });
+""",
+        ),
+        Invalid(
+            path=HOOK,
+            status="allowed",
+            severity="info",
+            exception="fallback",
+            interval_seconds=5,
+            code="""
+import { useQuery } from '@tanstack/react-query';
+
+const MAX_FALLBACK_MS = 5 * 60 * 1000;
+
+export function useQueueFeed() {
+  const { isConnected, inFallbackMode, fallbackStartedAt } = useReliableWebSocket({
+    url: '/ws/queue',
+    onFallback: () => console.warn('[WS] Fallback to polling - WebSocket failed'),
+  });
+  const query = useQuery({
+    queryKey: ['queue'],
+    queryFn: () => queueClient.getAll(),
+    refetchInterval: isConnected ? false : 5000,
+  });
+  const fallbackDuration = Date.now() - fallbackStartedAt;
+  if (inFallbackMode && fallbackDuration > MAX_FALLBACK_MS) {
+    window.location.reload();
+  }
+  return query;
+}
+""",
+        ),
+        Invalid(
+            path=HOOK,
+            status="allowed",
+            severity="warning",
+            exception="fallback",
+            missing=(
+                "logs a WARNING when the fallback activates",
+                "attempts to restore the event-driven connection",
+                "has a maximum fallback duration (5 minutes)",
+            ),
+            code="""
+import { useQuery } from '@tanstack/react-query';
+
+export function useQueueFeed(isConnected: boolean) {
+  return useQuery({
+    queryKey: ['queue'],
+    queryFn: () => queueClient.getAll(),
+    refetchInterval: 5000,
+    enabled: !isConnected,
+  });
 }
 """,
         ),
@@ -107,6 +236,18 @@ export function QueuePanel() {
 }
 """,
         ),
+        Valid(
+            path=COMPONENT,
+            code="""
+import { useQuery } from '@apollo/client';
+
+export function OrdersPanel() {
+  const { data } = useQuery(GET_ORDERS, { fetchPolicy: 'cache-and-network' });
+  const { data: stock } = useGetStockQuery(undefined, { pollingInterval: 0 });
+  return <div>{data?.orders.length} {stock?.length}</div>;
+}
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -117,6 +258,44 @@ import useSWR from 'swr';
 
 export function QueuePanel() {
   const { data } = useSWR('/api/v1/queue', fetcher, { refreshInterval: 3000 });
+  return <div>{data?.length}</div>;
+}
+""",
+        ),
+        Invalid(
+            path=COMPONENT,
+            interval_seconds=10,
+            code="""
+import { useQuery } from '@apollo/client';
+
+export function OrdersPanel() {
+  const { data } = useQuery(GET_ORDERS, { pollInterval: 10_000 });
+  return <div>{data?.orders.length}</div>;
+}
+""",
+        ),
+        Invalid(
+            path=COMPONENT,
+            interval_seconds=5,
+            code="""
+import { useQuery } from '@apollo/client';
+
+export function StockPanel() {
+  const { data, startPolling, stopPolling } = useQuery(GET_STOCK);
+  useEffect(() => {
+    startPolling(5000);
+    return stopPolling;
+  }, [startPolling, stopPolling]);
+  return <div>{data?.stock.length}</div>;
+}
+""",
+        ),
+        Invalid(
+            path=COMPONENT,
+            interval_seconds=3,
+            code="""
+export function JobsPanel() {
+  const { data } = useGetJobsQuery(undefined, { pollingInterval: 3000 });
   return <div>{data?.length}</div>;
 }
 """,
@@ -173,6 +352,57 @@ export function Clock() {
 }
 """,
         ),
+        Valid(
+            path=HOOK,
+            code="""
+import { useCallback, useEffect, useRef } from 'react';
+
+export function useQueueWebSocket(url: string, onUpdate: (items: unknown) => void) {
+  const socket = useRef<WebSocket | null>(null);
+  const connect = useCallback(() => {
+    const ws = new WebSocket(url);
+    socket.current = ws;
+    ws.onmessage = (event) => {
+      const message = JSON.parse(event.data);
+      if (message.type === 'queue_update') onUpdate(message.data);
+    };
+    ws.onclose = () => {
+      setTimeout(connect, 2000);
+    };
+  }, [url, onUpdate]);
+  useEffect(() => {
+    connect();
+    const heartbeat = setInterval(() => socket.current?.send(JSON.stringify({ type: 'ping' })), 30000);
+    return () => clearInterval(heartbeat);
+  }, [connect]);
+}
+""",
+        ),
+        Valid(
+            path=COMPONENT,
+            code="""
+import { useEffect, useState } from 'react';
+
+export function SearchBox({ onSearch }: { onSearch: (q: string) => void }) {
+  const [query, setQuery] = useState('');
+  const [remaining, setRemaining] = useState(60);
+  useEffect(() => {
+    const debounce = setTimeout(() => onSearch(query), 300);
+    return () => clearTimeout(debounce);
+  }, [query, onSearch]);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout>;
+    const tick = () => {
+      setRemaining((seconds) => seconds - 1);
+      timer = setTimeout(tick, 1000);
+    };
+    timer = setTimeout(tick, 1000);
+    return () => clearTimeout(timer);
+  }, []);
+  return <input value={query} onChange={(e) => setQuery(e.target.value)} title={`${remaining}s`} />;
+}
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -191,6 +421,99 @@ export function StatusPanel() {
     return () => clearInterval(interval);
   }, []);
   return <pre>{JSON.stringify(data)}</pre>;
+}
+""",
+        ),
+        Invalid(
+            path=COMPONENT,
+            interval_seconds=15,
+            code="""
+import React from 'react';
+
+export class QueueTable extends React.Component {
+  componentDidMount() {
+    this.timer = setInterval(this.loadItems, 15000);
+  }
+  componentWillUnmount() {
+    clearInterval(this.timer);
+  }
+  loadItems = async () => {
+    this.setState({ items: await queueClient.getAll() });
+  };
+  render() {
+    return <ol>{this.state.items.length}</ol>;
+  }
+}
+""",
+        ),
+        Invalid(
+            path="app/client/src/contexts/NotificationsContext.tsx",
+            interval_seconds=60,
+            code="""
+import { useCallback, useEffect, useState } from 'react';
+
+export function NotificationsProvider({ children }) {
+  const [items, setItems] = useState([]);
+  const refresh = useCallback(async () => setItems(await (await fetch('/api/v1/notifications')).json()), []);
+  useEffect(() => {
+    const id = setInterval(() => void refresh(), 60_000);
+    return () => clearInterval(id);
+  }, [refresh]);
+  return <NotificationsContext.Provider value={items}>{children}</NotificationsContext.Provider>;
+}
+""",
+        ),
+        Invalid(
+            path=HOOK,
+            interval_seconds=4,
+            code="""
+import { useEffect, useState } from 'react';
+
+export function useDeploymentStatus(id: string) {
+  const [deployment, setDeployment] = useState(null);
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout>;
+    const poll = async () => {
+      setDeployment(await deploymentsClient.getStatus(id));
+      timer = setTimeout(poll, 4000);
+    };
+    void poll();
+    return () => clearTimeout(timer);
+  }, [id]);
+  return deployment;
+}
+""",
+        ),
+        Invalid(
+            path="app/client/src/components/DeployLog.jsx",
+            interval_seconds=5,
+            code="""
+import { useEffect, useState } from 'react';
+import axios from 'axios';
+
+export default function DeployLog({ deploymentId }) {
+  const [lines, setLines] = useState([]);
+  useEffect(() => {
+    const timer = window.setInterval(() => {
+      axios.get(`/api/v1/deployments/${deploymentId}/log`).then((response) => setLines(response.data.lines));
+    }, 5000);
+    return () => clearInterval(timer);
+  }, [deploymentId]);
+  return <pre>{lines.join('\\n')}</pre>;
+}
+""",
+        ),
+        Invalid(
+            path="app/client/src/utils/quota.js",
+            interval_seconds=120,
+            code="""
+const QUOTA_CHECK_MS = Number(import.meta.env.VITE_QUOTA_CHECK_MS ?? 120000);
+
+export function startQuotaWatch(onQuota) {
+  return setInterval(async () => {
+    const response = await fetch('/api/v1/usage/quota');
+    onQuota(await response.json());
+  }, QUOTA_CHECK_MS);
 }
 """,
         ),
@@ -238,6 +561,19 @@ export function useTicker(onTick: () => void) {
 }
 """,
         ),
+        Valid(
+            path=COMPONENT,
+            code="""
+import { useState } from 'react';
+import { useInterval } from '../hooks/useInterval';
+
+export function Clock() {
+  const [now, setNow] = useState(new Date());
+  useInterval(() => setNow(new Date()), 1000);
+  return <time>{now.toLocaleTimeString()}</time>;
+}
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -254,6 +590,40 @@ export function usePolling(fn: () => void, ms: number) {
 
 export function useQueue(setQueue: (q: unknown) => void) {
   usePolling(() => { fetch('/api/v1/queue').then((r) => r.json()).then(setQueue); }, 3000);
+}
+""",
+        ),
+        Invalid(
+            path="app/client/src/components/AgentActivityPanel.tsx",
+            interval_seconds=20,
+            extra_files=(
+                (
+                    HOOK,
+                    """
+import { useEffect, useRef } from 'react';
+
+export function usePolling(callback: () => void, intervalMs: number) {
+  const saved = useRef(callback);
+  useEffect(() => {
+    saved.current = callback;
+  }, [callback]);
+  useEffect(() => {
+    const id = setInterval(() => saved.current(), intervalMs);
+    return () => clearInterval(id);
+  }, [intervalMs]);
+}
+""",
+                ),
+            ),
+            code="""
+import { useCallback, useState } from 'react';
+import { usePolling } from '../hooks/useData';
+
+export function AgentActivityPanel() {
+  const [events, setEvents] = useState<string[]>([]);
+  const loadActivity = useCallback(async () => setEvents(await agentsClient.activity()), []);
+  usePolling(loadActivity, 20_000);
+  return <ul>{events.length}</ul>;
 }
 """,
         ),
@@ -295,6 +665,17 @@ export function ConfigPanel() {
 }
 """,
         ),
+        Valid(
+            path=COMPONENT,
+            code="""
+import { useQuery } from '@tanstack/react-query';
+
+export function ConfigPanel() {
+  const { data } = useQuery({ queryKey: ['config'], queryFn: fetchConfig, staleTime: Infinity });
+  return <div>Environment: {data?.environment}</div>;
+}
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -310,6 +691,32 @@ export function ConfigPanel() {
   return (
     <div>
       <button onClick={() => refetch()}>Refresh Config</button>
+      <div>Last updated: {data?.timestamp}</div>
+    </div>
+  );
+}
+""",
+        ),
+        Invalid(
+            path=COMPONENT,
+            status="allowed",
+            severity="info",
+            exception="manual_refresh",
+            code="""
+import { useQuery } from '@tanstack/react-query';
+
+export function ConfigPanel() {
+  const { data, refetch: reload, isFetching } = useQuery({
+    queryKey: ['config'],
+    queryFn: () => configClient.get(),
+    staleTime: Infinity,
+  });
+  const handleRefresh = () => {
+    void reload();
+  };
+  return (
+    <div>
+      <button onClick={handleRefresh} disabled={isFetching}>Refresh</button>
       <div>Last updated: {data?.timestamp}</div>
     </div>
   );
