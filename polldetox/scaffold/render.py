@@ -112,7 +112,15 @@ def environment(user_templates: Path | None) -> jinja2.Environment:
         autoescape=False,  # the output is source code, never HTML
     )
     env.globals["first_party_imports"] = first_party_imports
+    env.filters["python_string"] = python_string
     return env
+
+
+def python_string(text: str, width: int = 90) -> str:
+    """A Python expression for `text`: one literal, or adjacent literals in parentheses when long."""
+    if len(text) <= width:
+        return repr(text)
+    return "(\n" + "".join(f"    {piece!r}\n" for piece in _chunks(text, width)) + ")"
 
 
 def first_party_imports(imports: Iterable[tuple[str, str]]) -> str:
@@ -230,7 +238,7 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         key_pairs=key_pairs,
         # Inside format('...'): quotes doubled again, % escaped.
         key_pairs_dynamic=key_pairs.replace("'", "''").replace("%", "%%"),
-        select_sql_lines=[repr(chunk) for chunk in _chunks(select, 90)],
+        select_sql=select,
         fields=[
             (_ts_property(column.name), column.ts_type + (" | null" if column.nullable else ""))
             for column in table.columns

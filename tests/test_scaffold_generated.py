@@ -1,0 +1,97 @@
+"""The generated code passes the checks a project runs on it: ruff, tsc --strict, vitest, its own pytest."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from scaffold_support import BILLING_SCHEMA, PLANNED_FEATURES_SCHEMA, REPO_ROOT, run_scaffold
+
+pytestmark = pytest.mark.slow
+
+NODE_MODULES = REPO_ROOT / "node_modules"
+RUFF = Path(sys.executable).parent / "ruff"
+# The project's own lint selection; src makes the generated services/ and routes/ first-party.
+RUFF_CONFIG = """\
+line-length = 120
+target-version = "py311"
+src = ["app/server"]
+[lint]
+select = ["E", "F", "W", "I", "B", "UP", "SIM", "RUF"]
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Two tables scaffolded into one project: the second extends the shared api.ts."""
+    out = tmp_path_factory.mktemp("project")
+    for arguments in (
+        ("planned_features", "--schema", PLANNED_FEATURES_SCHEMA),
+        ('"Billing"."Order"', "--schema", BILLING_SCHEMA, "--statement-level"),
+    ):
+        result = run_scaffold(*arguments, "--out", out)
+        assert result.exit_code == 0, result.output
+    return out
+
+
+def _ruff(tree: Path) -> subprocess.CompletedProcess[str]:
+    (tree / "ruff.toml").write_text(RUFF_CONFIG)
+    return subprocess.run(
+        [str(RUFF), "check", "--no-cache", "."], cwd=tree, capture_output=True, text=True, check=False
+    )
+
+
+def test_generated_python_passes_ruff(project: Path) -> None:
+    result = _ruff(project)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+@pytest.mark.parametrize("pattern", ["file", "action"])
+def test_file_and_action_patterns_pass_ruff_and_their_own_tests(pattern: str, tmp_path: Path) -> None:
+    result = run_scaffold("workflow_definitions", "--pattern", pattern, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    lint = _ruff(tmp_path)
+    assert lint.returncode == 0, lint.stdout + lint.stderr
+    tests = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "app/server/tests"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert tests.returncode == 0, tests.stdout + tests.stderr
+    assert "2 passed" in tests.stdout
+
+
+def _node_tree(project: Path) -> Path:
+    if not (NODE_MODULES / ".bin" / "tsc").exists():
+        pytest.skip(f"{NODE_MODULES} is absent: run `npm ci` at the repository root")
+    for name in ("tsconfig.json", "vitest.config.ts"):
+        shutil.copy(REPO_ROOT / "tests" / "ts" / name, project / name)
+    link = project / "node_modules"
+    if not link.exists():
+        link.symlink_to(NODE_MODULES, target_is_directory=True)
+    return project
+
+
+def test_generated_typescript_passes_tsc_strict(project: Path) -> None:
+    tree = _node_tree(project)
+    api = (tree / "app/client/src/config/api.ts").read_text()
+    assert "plannedFeatures: (): string =>" in api and "order: (): string =>" in api
+    result = subprocess.run(
+        [str(NODE_MODULES / ".bin" / "tsc"), "-p", "tsconfig.json", "--strict", "--noEmit"],
+        cwd=tree, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_generated_hook_tests_pass_under_vitest(project: Path) -> None:
+    tree = _node_tree(project)
+    result = subprocess.run(
+        [str(NODE_MODULES / ".bin" / "vitest"), "run", "--config", "vitest.config.ts"],
+        cwd=tree, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "CI": "1", "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout and "Tests  6 passed" in result.stdout, result.stdout
