@@ -45,10 +45,6 @@ class FallbackFacts:
     max_duration_seconds: float | None = None
 
 
-def has_jsx(node: Node) -> bool:
-    return any(n.type in ("jsx_element", "jsx_self_closing_element", "jsx_fragment") for n in descendants(node))
-
-
 class Surroundings:
     """Answers where a node of one file runs."""
 
@@ -80,18 +76,15 @@ class Surroundings:
             return name, Context.CLIENT_MODULE
         if re.match(r"^use[A-Z0-9]", name):
             return name, Context.HOOK
-        if name[:1].isupper() and has_jsx(outer):
+        if name[:1].isupper() and self.tree.jsx_elements(outer):
             return name, Context.PROVIDER if self._is_provider(name, outer) else Context.COMPONENT
         return name, Context.CLIENT_MODULE
 
     def _is_provider(self, name: str, function: Node) -> bool:
+        """Named as one, or renders a `<Context.Provider>`."""
         if name.endswith("Provider"):
             return True
-        return any(
-            n.type in ("jsx_opening_element", "jsx_self_closing_element")
-            and text(n.child_by_field_name("name")).endswith(".Provider")
-            for n in descendants(function)
-        )
+        return any(text(n.child_by_field_name("name")).endswith(".Provider") for n in self.tree.jsx_elements(function))
 
     def own_name(self, function: Node) -> str | None:
         """The name a function is declared or bound under, if any."""

@@ -6,13 +6,13 @@ is a type assertion), everything else the TSX grammar, which also accepts JSX an
 
 from __future__ import annotations
 
-from collections import defaultdict
+from bisect import bisect_left
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 
 import tree_sitter_typescript
-from tree_sitter import Language, Node, Parser
+from tree_sitter import Language, Node, Parser, Query, QueryCursor
 
 from polldetox.findings import Location
 from polldetox.scan import ParseFailure
@@ -37,6 +37,8 @@ _INDEXED = frozenset(
         "switch_statement",
         "spread_element",
         "jsx_attribute",
+        "jsx_opening_element",
+        "jsx_self_closing_element",
     }
 )
 
@@ -62,9 +64,22 @@ def language_of(path: str) -> str:
 
 
 @cache
-def _parser(typescript: bool) -> Parser:
+def _language(typescript: bool) -> Language:
     grammar = tree_sitter_typescript.language_typescript() if typescript else tree_sitter_typescript.language_tsx()
-    return Parser(Language(grammar))
+    return Language(grammar)
+
+
+@cache
+def _parser(typescript: bool) -> Parser:
+    return Parser(_language(typescript))
+
+
+@cache
+def _index_query(typescript: bool) -> Query:
+    """One pattern per indexed type: the index is built in C rather than by walking nodes in Python."""
+    language = _language(typescript)
+    known = sorted(t for t in _INDEXED if language.id_for_node_kind(t, True) is not None)  # no JSX in .ts
+    return Query(language, "\n".join(f"({node_type}) @{node_type}" for node_type in known))
 
 
 @dataclass(slots=True)
@@ -76,9 +91,22 @@ class Tree:
     nodes: dict[str, list[Node]]
     path: str
     lines: list[bytes]
+    _starts: dict[str, list[int]] = field(default_factory=dict)
 
     def of(self, node_type: str) -> list[Node]:
         return self.nodes.get(node_type, [])
+
+    def within(self, node_type: str, container: Node) -> list[Node]:
+        """Indexed nodes of a type inside `container`, found by bisection over their source order."""
+        nodes = self.of(node_type)
+        starts = self._starts.get(node_type)
+        if starts is None:
+            starts = self._starts[node_type] = [node.start_byte for node in nodes]
+        return nodes[bisect_left(starts, container.start_byte) : bisect_left(starts, container.end_byte)]
+
+    def jsx_elements(self, container: Node) -> list[Node]:
+        """The JSX elements (opening tags and self-closing ones) inside `container`."""
+        return self.within("jsx_opening_element", container) + self.within("jsx_self_closing_element", container)
 
     def location(self, node: Node) -> Location:
         (line, column), (end_line, end_column) = node.start_point, node.end_point
@@ -98,17 +126,17 @@ class Tree:
 def parse(source: str, path: str) -> Tree:
     """Parse a file, or raise ParseFailure at the first syntax error."""
     data = source.encode("utf-8")
-    tree = _parser(path.endswith(_TYPESCRIPT_SUFFIXES)).parse(data)
+    typescript = path.endswith(_TYPESCRIPT_SUFFIXES)
+    tree = _parser(typescript).parse(data)
     root = tree.root_node
     if root.has_error:
         broken = _first_error(root)
         line = broken.start_point[0] + 1 if broken is not None else 1
         what = f"missing {broken.type}" if broken is not None and broken.is_missing else "syntax error"
         raise ParseFailure(f"{what} at line {line}", line)
-    nodes: dict[str, list[Node]] = defaultdict(list)
-    for node in descendants(root):
-        if node.type in _INDEXED:
-            nodes[node.type].append(node)
+    captures = QueryCursor(_index_query(typescript)).captures(root)
+    # Source order, an enclosing node before the nodes it contains.
+    nodes = {name: sorted(found, key=lambda n: (n.start_byte, -n.end_byte)) for name, found in captures.items()}
     return Tree(data=data, root=root, nodes=nodes, path=path, lines=data.split(b"\n"))
 
 

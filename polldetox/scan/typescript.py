@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from polldetox.findings import FileFacts, PollingSite, Polls, Route, SiteKind, Suppression
-from polldetox.scan.ts_context import TIMEOUTS, FallbackFacts, Surroundings, fallback_condition, has_jsx
+from polldetox.scan.ts_context import TIMEOUTS, FallbackFacts, Surroundings, fallback_condition
 from polldetox.scan.ts_parse import (
     FUNCTION_TYPES,
     Tree,
@@ -126,7 +126,7 @@ class _Detector:
         self.react = any(
             m == "react" or m.startswith(("react-", "react/", "@tanstack/react")) for m in self.values.modules
         )
-        self.react = self.react or bool(tree.of("jsx_attribute")) or has_jsx(tree.root)
+        self.react = self.react or bool(tree.jsx_elements(tree.root))
         self.backend = self._is_backend()
         self.place = Surroundings(tree, self.values, self.backend)
         self.engines: set[str] = set()
