@@ -167,7 +167,7 @@ def _print_plan(planned: list[PlannedFile], console: Console, format: PlanFormat
         elif diff := item.diff():
             console.print(f"\n[yellow]{item.action.value}[/] {item.path}")
             console.print(escape(diff), end="")
-    skipped = [item for item in planned if item.action == Action.skip and item.existing != item.content]
+    skipped = [item for item in planned if item.differs]
     if skipped:
         console.print(
             f"\n{len(skipped)} existing file(s) differ and would be skipped: rerun with --force to overwrite."
@@ -177,7 +177,7 @@ def _print_plan(planned: list[PlannedFile], console: Console, format: PlanFormat
 def _plan_table(planned: list[PlannedFile], console: Console, title: str) -> None:
     table = RichTable(title=title, title_justify="left", box=None, pad_edge=False)
     for column in ("action", "kind", "path"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     colours = {Action.create: "green", Action.overwrite: "yellow", Action.extend: "cyan", Action.skip: "dim"}
     for item in planned:
         table.add_row(f"[{colours[item.action]}]{item.action.value}[/]", item.kind, item.path.as_posix())
@@ -186,6 +186,5 @@ def _plan_table(planned: list[PlannedFile], console: Console, title: str) -> Non
 
 def _print_result(planned: list[PlannedFile], written: list[PlannedFile], console: Console) -> None:
     _plan_table(planned, console, title=f"Wrote {len(written)} file(s)")
-    differing = [item for item in planned if item.action == Action.skip and item.existing != item.content]
-    for item in differing:
+    for item in (item for item in planned if item.differs):
         console.print(f"[yellow]skipped[/] {item.path}: it exists and differs; --force overwrites it")

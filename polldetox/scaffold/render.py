@@ -77,8 +77,13 @@ class PlannedFile:
     path: PurePosixPath  # relative to the output folder
     kind: str
     action: Action
-    content: str  # what the file will hold after the write
+    content: str  # what the scaffold renders for it (for `extend`: the existing file plus the new entry)
     existing: str | None  # what it holds now; None when absent
+
+    @property
+    def differs(self) -> bool:
+        """A skipped file whose content is not what the scaffold would write."""
+        return self.action == Action.skip and self.existing != self.content
 
     def diff(self) -> str:
         if self.action in (Action.skip, Action.create) or self.existing is None:
@@ -155,16 +160,16 @@ def _decide(
         return PlannedFile(path, kind, Action.create, content, None)
     if kind == "api_config":
         # Shared by every data type: add this one's URL to a file polldetox wrote, never replace it.
-        if API_CONFIG_MARKER not in existing or re.search(rf"^\s*{re.escape(names.camel)}:", existing, re.M):
+        if re.search(rf"^\s*{re.escape(names.camel)}:", existing, re.M):
             return PlannedFile(path, kind, Action.skip, existing, existing)
+        if API_CONFIG_MARKER not in existing:
+            return PlannedFile(path, kind, Action.skip, content, existing)
         entry = next(line for line in content.splitlines(keepends=True) if line.strip().startswith(f"{names.camel}:"))
         marker_line = next(line for line in existing.splitlines(keepends=True) if API_CONFIG_MARKER in line)
         return PlannedFile(path, kind, Action.extend, existing.replace(marker_line, entry + marker_line, 1), existing)
-    if existing == content:
-        return PlannedFile(path, kind, Action.skip, existing, existing)
-    if force:
+    if force and existing != content:
         return PlannedFile(path, kind, Action.overwrite, content, existing)
-    return PlannedFile(path, kind, Action.skip, existing, existing)
+    return PlannedFile(path, kind, Action.skip, content, existing)
 
 
 def _module(path: PurePosixPath, python_root: str) -> str:

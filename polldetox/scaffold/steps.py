@@ -38,7 +38,7 @@ def manual_steps(request: Request, planned: list[PlannedFile], replaces: list[Fi
         f"from {by_kind['endpoint'].path}: serves /ws/{names.kebab}."
     )
     api = by_kind["api_config"]
-    if api.action == Action.skip and f"{names.camel}:" not in api.content:
+    if api.action == Action.skip and f"{names.camel}:" not in (api.existing or ""):
         steps.append(
             f"Add to apiConfig.websocket in {api.path}: `{names.camel}: () => websocketUrl('/ws/{names.kebab}')` "
             "(your api.ts was left alone)."
@@ -49,8 +49,8 @@ def manual_steps(request: Request, planned: list[PlannedFile], replaces: list[Fi
     )
     for finding in replaces:
         steps.append(
-            f"Remove the polling this replaces: {finding.location.path}:{finding.location.line} "
-            f"({finding.rule} {finding.message})"
+            f"Remove the old polling code: replaces: {finding.location.path}:{finding.location.line} "
+            f"({finding.rule}: {finding.message})"
         )
     database = "TEST_DATABASE_URL=... " if pattern == "db" else ""
     steps.append(
