@@ -806,6 +806,42 @@ def test_websocket_heartbeat_and_reconnect_timer_are_not_sites() -> None:
     assert facts.handled_message_types == ("queue_update",)
 
 
+def test_socket_client_pushes_are_not_fetches() -> None:
+    assert not sites(
+        """
+        export function usePresence(wsClient: WebSocketClient, pubsubService: PubSub) {
+          useEffect(() => {
+            const id = setInterval(() => {
+              wsClient.ping();
+              pubsubService.publish('presence', { online: true });
+            }, 20_000);
+            return () => clearInterval(id);
+          }, [wsClient, pubsubService]);
+        }
+        """,
+        HOOK,
+    )
+
+
+def test_imported_polling_helpers_are_recognised_by_name() -> None:
+    found = sites(
+        """
+        import { usePolledData } from '@acme/hooks';
+        import { createJobPoller } from '../lib/poller';
+        export function useJobs() {
+          usePolledData(() => jobsApi.list(), 5000);
+          createJobPoller(async () => { await fetch('/api/v1/jobs'); }, 9000);
+          usePollingSettings({ theme: 'dark' });
+        }
+        """,
+        HOOK,
+    )
+    assert [(s.kind, s.mechanism, s.interval_seconds) for s in found] == [
+        (SiteKind.ENGINE_CALL, "usePolledData() polling helper", 5),
+        (SiteKind.ENGINE_CALL, "createJobPoller() polling helper", 9),
+    ]
+
+
 # --- Exception 3: emergency fallback ----------------------------------------------------------------
 
 

@@ -41,6 +41,8 @@ _PRISMA_READS = frozenset({"findMany", "findFirst", "findUnique", "count", "aggr
 _BROADCAST_EMITTERS = frozenset({"io", "socket", "server", "nsp", "namespace"})
 _EQUALITY = frozenset({"===", "!==", "==", "!="})
 _STATE_WORDS = re.compile(r"last|prev|previous|known|seen|cached", re.IGNORECASE)
+# Methods of socket clients (`wsClient.send`, `pubsubService.publish`), which push rather than fetch.
+_SOCKET_METHODS = frozenset({"send", "emit", "ping", "close", "connect", "disconnect", "subscribe", "publish"})
 _EVENT_HANDLER_CALLS = frozenset({"addEventListener", "on", "once"})
 _READ_DEPTH = 2  # same-file functions followed from a callback
 
@@ -184,7 +186,7 @@ class CallbackReader:
                 reads.fetches = True
         elif (
             "(" not in owner
-            and prop != "send"
+            and prop not in _SOCKET_METHODS
             and (root in _HTTP_OBJECTS or _CLIENT_OBJECT.search(owner.split(".")[-1]))
         ):
             reads.fetches = True

@@ -68,7 +68,8 @@ _OPTION_MECHANISMS = {
     "pollingInterval": "RTK Query pollingInterval",
 }
 _INTERVAL_TIMERS = frozenset({"setInterval", "window.setInterval", "globalThis.setInterval"})
-_KNOWN_ENGINES = frozenset({"usePolling", "usePoll", "useInterval", "createPoller", "poll", "startPolling"})
+# Polling helpers recognised by name when they are imported: usePolling, usePolledData, useInterval, createPoller.
+_KNOWN_ENGINE = re.compile(r"^(usePoll\w*|useInterval|create\w*Poller|poll|startPolling)$")
 _INTERVAL_OPTION_KEYS = frozenset({"interval", "intervalMs", "delay", "ms", "every", "period"})
 _CALLBACK_OPTION_KEYS = frozenset({"fn", "callback", "task", "fetcher", "queryFn", "onTick", "poll"})
 
@@ -267,7 +268,7 @@ class _Detector:
             if property_name(call) == "startPolling" and len(args) == 1:
                 self._add(SiteKind.START_POLLING, "Apollo startPolling", call, self.values.evaluate(args[0]), None)
             return
-        if name not in self.engines and name not in _KNOWN_ENGINES:
+        if name not in self.engines and not _KNOWN_ENGINE.match(name):
             return
         enclosing, _ = self.place.where(call)
         if enclosing is not None and enclosing.split(".")[-1] == name:
