@@ -159,7 +159,7 @@ def _config_from_table(table: Mapping[str, object], source: Path) -> Config:
     unknown = sorted(set(table) - _KNOWN_KEYS)
     if unknown:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}")
-    where = f"{source} [tool.polldetox]"
+    where = f"{source} [tool.polldetox]" if source.name == "pyproject.toml" else str(source)
     settings: dict[str, object] = {"root": source.parent, "source": source}
     for key in ("include", "exclude", "extend-exclude", "dev-tool-paths", "trigger-paths"):
         if key in table:

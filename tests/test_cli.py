@@ -107,9 +107,10 @@ def test_scan_exit_codes_follow_fail_on(write_tree) -> None:
 
 
 def test_scan_usage_errors_exit_2(write_tree) -> None:
-    root = write_tree({"a.py": "", ".polldetox.toml": "fail-on = 'never'\n"})
-    missing = runner.invoke(app, ["scan", str(root / "nope")])
+    root = write_tree({"ok/a.py": "", "bad/.polldetox.toml": "fail-on = 'never'\n"})
+    missing = runner.invoke(app, ["scan", str(root / "ok" / "nope")])
     assert missing.exit_code == 2 and "no such file or directory" in missing.output
+    root = root / "bad"
     bad_config = runner.invoke(app, ["scan", str(root)])
     assert bad_config.exit_code == 2 and "fail-on" in bad_config.output
     assert runner.invoke(app, ["scan", str(root), "--format", "yaml"]).exit_code == 2

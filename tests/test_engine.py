@@ -95,7 +95,7 @@ def test_unchanged_files_come_from_the_cache(write_tree, monkeypatch: pytest.Mon
 def test_parallel_parsing_gives_the_same_findings_as_serial(write_tree) -> None:
     files = {}
     for n in range(48):
-        padding = "\n".join(f"def helper_{n}_{i}(x):\n    return x * {i}\n" for i in range(120))
+        padding = "\n".join(f"def helper_{n}_{i}(x):\n    return x * {i}\n" for i in range(160))
         files[f"app/services/watch_{n:02}.py"] = WATCHER.format(interval=n + 1, name=f"table_{n}") + padding
     root = write_tree(files)
     serial = scan(root, jobs=1, cache=False)

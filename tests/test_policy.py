@@ -111,7 +111,6 @@ def test_scheduler_and_node_backend_timer_are_backend_watchers() -> None:
         (query_option(kind=SiteKind.START_POLLING, mechanism="Apollo startPolling"), "PD202"),
         (query_option(kind=SiteKind.INTERVAL_TIMER, mechanism="setInterval"), "PD203"),
         (query_option(kind=SiteKind.TIMEOUT_LOOP, mechanism="recursive setTimeout"), "PD203"),
-        (query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling"), "PD204"),
         (query_option(kind=SiteKind.ENGINE_CALL, mechanism="usePolling call"), "PD204"),
     ],
 )
@@ -285,14 +284,33 @@ def test_url_matching(url: str, route: str, matches: bool) -> None:
 
 
 @pytest.mark.parametrize(
-    ("facts", "name"),
+    ("site", "name"),
     [
-        ({"tables": ("public.planned_features",)}, "planned_features"),
-        ({"tables": (), "query_key": "['planned-features', { limit: 200 }]"}, "planned_features"),
-        ({"tables": (), "query_key": None, "urls": ("/api/v1/workflow-history/{id}",)}, "workflow_history"),
-        ({"tables": (), "query_key": None, "urls": (), "function": "SystemStatusPanel"}, "system_status"),
-        ({"tables": (), "query_key": None, "urls": (), "function": "Watcher.watch_system_status"}, "system_status"),
+        (query_option(tables=("public.planned_features",)), "planned_features"),
+        (query_option(query_key="['planned-features', { limit: 200 }]"), "planned_features"),
+        (query_option(query_key=None, urls=("/api/v1/workflow-history/{id}",)), "workflow_history"),
+        (query_option(query_key=None, urls=("${API}/api/v1/system/status",)), "system_status"),
+        (query_option(query_key=None, urls=("queueClient.getAll",)), "queue"),
+        (query_option(query_key=None, urls=(), function="SystemStatusPanel"), "system_status"),
+        (query_option(query_key=None, urls=(), function="LegacyQueueTable.componentDidMount"), "legacy_queue"),
+        (backend_loop(tables=(), function="Watcher.watch_system_status"), "system_status"),
+        (backend_loop(tables=("agents", "queue_items"), function="Manager.watch_queue"), "queue_items"),
+        (backend_loop(tables=("agents", "jobs"), function="tick", message_types=("job_update",)), "jobs"),
     ],
 )
-def test_data_name_for_the_scaffold_command(facts: dict, name: str) -> None:
-    assert data_name(query_option(**facts)) == name
+def test_data_name_for_the_scaffold_command(site: PollingSite, name: str) -> None:
+    assert data_name(site) == name
+
+
+def test_a_shared_table_links_a_pair_only_when_it_is_what_the_backend_is_about() -> None:
+    back = facts_of(backend_loop(broadcasts=True, tables=("agents", "queue_items")))
+    agents_poller = facts_of(query_option(urls=("/api/v1/agents",), query_key="['agents']"))
+    queue_poller = facts_of(query_option(urls=(), query_key="['queue_items']"))
+    assert "PD301" not in [f.rule for f in judge([back, agents_poller], CONFIG).findings]
+    assert "PD301" in [f.rule for f in judge([back, queue_poller], CONFIG).findings]
+
+
+def test_polling_engine_is_told_to_go_away_not_to_be_scaffolded() -> None:
+    finding = only(CONFIG, facts_of(query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling")))
+    assert finding.scaffold is None
+    assert finding.recommendation == "Move each call site to its data type's WebSocket hook, then delete this helper"

@@ -80,13 +80,13 @@ def print_summary(summary: Summary, console: Console, *, statistics: bool = Fals
         if load.backend_watchers:
             parts.append(
                 f"{load.backend_watchers} backend watcher{'s' if load.backend_watchers != 1 else ''}, "
-                f"{load.database_queries_per_second:g} database queries/s and "
-                f"{load.backend_ticks_per_second:g} polls/s per server process"
+                f"{load.database_queries_per_second:.3g} database queries/s and "
+                f"{load.backend_ticks_per_second:.3g} polls/s per server process"
             )
         if load.frontend_pollers:
             parts.append(
                 f"{load.frontend_pollers} frontend poller{'s' if load.frontend_pollers != 1 else ''}, "
-                f"{load.frontend_requests_per_minute:g} requests/min per open tab"
+                f"{load.frontend_requests_per_minute:.3g} requests/min per open tab"
             )
         note = (
             f" ({load.unresolved_intervals} with an interval not resolved statically)"

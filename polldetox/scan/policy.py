@@ -243,9 +243,11 @@ def recommend(site: PollingSite) -> tuple[str, str | None]:
     name = data_name(site)
     if site.kind == SiteKind.MANUAL_REFRESH:
         return "Keep the manual refresh with a last-updated time, or prefer a WebSocket hook (Exception 4)", None
+    if site.kind == SiteKind.POLLING_ENGINE:
+        return "Move each call site to its data type's WebSocket hook, then delete this helper", None
     if is_backend(site):
         if site.polls == Polls.DATABASE:
-            table = site.tables[0] if site.tables else name
+            table = name
             where = f" on {', '.join(site.tables)}" if site.tables else ""
             return (
                 f"PostgreSQL NOTIFY trigger{where} and a LISTEN callback (Event Detection Method 1)",
@@ -267,24 +269,46 @@ def recommend(site: PollingSite) -> tuple[str, str | None]:
     )
 
 
-_NOISE_PREFIXES = ("watch_", "poll_", "refresh_", "sync_", "fetch_", "get_", "use_", "load_")
-_NOISE_SUFFIXES = ("_watcher", "_loop", "_poller", "_polling", "_panel", "_query", "_provider", "_monitor")
+_NOISE_PREFIXES = ("watch_", "poll_", "refresh_", "sync_", "fetch_", "get_", "use_", "load_", "check_")
+_NOISE_SUFFIXES = (
+    "_watcher", "_loop", "_poller", "_polling", "_panel", "_query", "_provider", "_monitor", "_table", "_list",
+    "_client", "_api", "_service", "_context",
+)  # fmt: skip
+_VERSION_SEGMENT = re.compile(r"v\d+")
+
+
+def primary_table(site: PollingSite) -> str | None:
+    """The table a site is about: the one its function or broadcast names, else the first it reads."""
+    if not site.tables:
+        return None
+
+    def words(text: str) -> set[str]:  # singular and plural spellings count as one word
+        return {word.removesuffix("s") for word in re.findall(r"[a-z0-9]+", _snake(text))}
+
+    named = words(" ".join((site.function or "", *site.message_types)))
+    best = max(site.tables, key=lambda table: len(named & words(table.split(".")[-1])))
+    return best.split(".")[-1]
+
+
+def _url_name(url: str) -> str | None:
+    """`/api/v1/system/status` -> system_status; `queueClient.getAll` -> queue."""
+    if "/" not in url and "." in url:  # an API client method rather than a URL
+        return url.split(".")[0]
+    segments = [s for s in _url_path(url).split("/") if s and not _is_parameter(s)]
+    segments = [s for s in segments if s != "api" and not _VERSION_SEGMENT.fullmatch(s)]
+    return "_".join(segments) if segments else None
 
 
 def data_name(site: PollingSite) -> str | None:
-    """A snake_case name for the polled data: its table, query key, URL, or function name."""
-    if site.tables:
-        return site.tables[0].split(".")[-1]
-    candidates = []
-    if site.query_key:
-        candidates += re.findall(r"['\"`]([A-Za-z][\w-]*)['\"`]", site.query_key)
-    for url in site.urls:
-        segments = [s for s in _url_path(url).split("/") if s and not _is_parameter(s)]
-        segments = [s for s in segments if s not in ("api",) and not re.fullmatch(r"v\d+", s)]
-        if segments:
-            candidates.append(segments[-1])
-    if site.function:
-        candidates.append(site.function.split(".")[-1])
+    """A snake_case name for the polled data: its table, else what the code calls it."""
+    table = primary_table(site)
+    if table:
+        return table
+    function = [part for part in (site.function or "").split(".") if part]
+    keys = re.findall(r"['\"`]([A-Za-z][\w-]*)['\"`]", site.query_key or "")
+    urls = [name for name in map(_url_name, site.urls) if name]
+    # A backend watcher's name says what it watches; a frontend site's query key or URL says it better.
+    candidates = [*function[-1:], *urls] if is_backend(site) else [*keys, *urls, *function[:1]]
     for candidate in candidates:
         name = _snake(candidate)
         for prefix in _NOISE_PREFIXES:
@@ -368,9 +392,9 @@ def _link(front: _Ruled, back: _Ruled, routes: Sequence[Route]) -> tuple[str, Ro
     handled = types & set(front.file.handled_message_types)
     if handled:
         return f"both sides handle the message type {', '.join(sorted(handled))}", None
-    shared = tables & _names_in(fsite)
-    if shared:
-        return f"both read {', '.join(sorted(shared))}", None
+    table = primary_table(bsite)
+    if table in _names_in(fsite):
+        return f"both read {table}", None
     return None
 
 
