@@ -163,6 +163,9 @@ _PURE_CALLS = frozenset(
         "json.loads",
         "datetime.datetime.now",
         "datetime.datetime.utcnow",
+        "asyncio.get_running_loop",
+        "asyncio.get_event_loop",
+        "threading.Timer",
     }
 )
 _PURE_METHODS = frozenset(
@@ -189,6 +192,8 @@ _PURE_METHODS = frozenset(
         "format",
         "join",
         "strip",
+        "start",  # a thread or timer starting
+        "call_later",
     }
 )
 _SCHEDULE_UNITS = {
@@ -245,7 +250,7 @@ def detect(source: str, path: str) -> FileFacts:
         sites=tuple(sites),
         routes=tuple(analysis.routes()),
         suppressions=tuple(_suppressions(comments)),
-        documents_dev_tool=_documents_dev_tool(docstring, comments),
+        documents_dev_tool=_documents_dev_tool(docstring, module),
         documents_webhook_reason=_documents_webhook_reason(docstring, comments),
     )
 
@@ -542,13 +547,14 @@ class _Index(_Walker):
         scope = self._scopes[-1] if self._scopes else None
         if isinstance(value, cst.Call):
             self._assigned_call(target, value)
-        if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name):
-            if target.value.value == "self" and isinstance(scope, _Function) and scope.class_name:
+        if isinstance(target, cst.Attribute):
+            owner = target.value.value if isinstance(target.value, cst.Name) else None
+            if owner == "self" and isinstance(scope, _Function) and scope.class_name:
                 klass = self.classes.get(scope.class_name)
                 if klass is not None:
                     klass.attributes.setdefault(target.attr.value, []).append((value, scope))
             if target.attr.value.lower() == "beat_schedule" and isinstance(value, cst.Dict):
-                self.beat_schedules.append((value, self._where()))
+                self.beat_schedules.append((value, self._where()))  # app.conf.beat_schedule = {...}
             return
         for name in _target_names(target):
             # A tuple target keeps the whole value: `rows, changed = fetch_with_cache()`.
@@ -625,14 +631,14 @@ class _Index(_Walker):
         function = where.function
         if isinstance(func, cst.Name):
             self.edges.append(_CallEdge(function, func.value, where))
-        elif (
-            isinstance(func, cst.Attribute)
-            and isinstance(func.value, cst.Name)
-            and func.value.value in {"self", "cls"}
-            and function is not None
-            and function.class_name
-        ):
-            self.edges.append(_CallEdge(function, f"{function.class_name}.{func.attr.value}", where))
+        elif not isinstance(func, cst.Attribute):
+            return
+        elif isinstance(func.value, cst.Name) and func.value.value in {"self", "cls"}:
+            if function is not None and function.class_name:
+                self.edges.append(_CallEdge(function, f"{function.class_name}.{func.attr.value}", where))
+        elif isinstance(func.value, cst.Call) and isinstance(func.value.func, cst.Name):
+            # Monitor().loop(): a method of a class of this file, if there is one by that name
+            self.edges.append(_CallEdge(function, f"{func.value.func.value}.{func.attr.value}", where))
 
     def _cli_option(self, node: cst.Call) -> None:
         flags = [
@@ -791,6 +797,8 @@ class _Values:
             return _Number(found.value, variable or found.env_var)
         if qualified in {"datetime.timedelta", "timedelta"}:
             return self._timedelta(expr, function, depth)
+        if isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "total_seconds":
+            return self.number(expr.func.value, function, depth + 1)  # POLL_EVERY.total_seconds()
         if qualified in {"max", "min"} and len(args) >= 2:
             numbers = [self.number(arg.value, function, depth + 1) for arg in args]
             env_var = next((n.env_var for n in numbers if n.env_var), None)
@@ -890,6 +898,11 @@ def _identifiers(node: cst.CSTNode) -> set[str]:
         words.add(found.value.lower())
         words.update(found.value.lower().split("_"))
     return words
+
+
+def _is_class_name(name: str) -> bool:
+    """`OrderItem` names a model class; `STATUS_URL` is a constant."""
+    return name[:1].isupper() and not name.isupper()
 
 
 def _normalise(code: str) -> str:
@@ -1122,7 +1135,7 @@ class _FactVisitor(_Walker):
 
     def enter_Attribute(self, node: cst.Attribute) -> None:
         model = node.value.value if isinstance(node.value, cst.Name) else ""
-        if node.attr.value in {"objects", "query"} and model[:1].isupper():
+        if node.attr.value in {"objects", "query"} and _is_class_name(model):
             # Django `Job.objects.filter(...)`, Flask-SQLAlchemy `Job.query.all()`
             self._facts.tables.add(self._analysis.model_table(model))
 
@@ -1174,7 +1187,10 @@ class _FactVisitor(_Walker):
     def _orm(self, node: cst.Call, qualified: str, name: str) -> bool:
         is_select = qualified in _SELECT_CALLS
         is_query = name == "query" and isinstance(node.func, cst.Attribute)
-        is_get = name == "get" and "session" in (_dotted(node.func) or "").lower()
+        receiver = _dotted(node.func.value) if isinstance(node.func, cst.Attribute) else None
+        is_get = (  # SQLAlchemy session.get(Model, id), not an HTTP session's get(url)
+            name == "get" and "session" in (receiver or "").lower() and receiver not in self._index.http_clients
+        )
         if not (is_select or is_query or is_get):
             return False
         arguments = node.args[:1] if is_get else node.args
@@ -1190,7 +1206,7 @@ class _FactVisitor(_Walker):
             return None
         if value.value in self._index.table_objects:
             return self._index.table_objects[value.value]
-        return self._analysis.model_table(value.value) if value.value[:1].isupper() else None
+        return self._analysis.model_table(value.value) if _is_class_name(value.value) else None
 
     def _http(self, node: cst.Call, qualified: str, name: str, receiver: str | None) -> bool:
         via_module = qualified.startswith(_HTTP_MODULES) and name in _HTTP_VERBS
@@ -1929,11 +1945,10 @@ def _comment_blocks(comments: list[tuple[int, str]]) -> list[str]:
     return [" ".join(block) for block in blocks]
 
 
-def _documents_dev_tool(docstring: str, comments: list[tuple[int, str]]) -> bool:
+def _documents_dev_tool(docstring: str, module: cst.Module) -> bool:
     """The module docstring or the comment block the file opens with says it is a development tool."""
-    opens_with_comment = bool(comments) and comments[0][0] <= 3  # after a shebang / encoding line
-    header = _comment_blocks(comments)[:1] if opens_with_comment else []
-    return any(_DEV_TOOL_TEXT.search(text) for text in (docstring, *header))
+    header = " ".join(line.comment.value.lstrip("#").strip() for line in module.header if line.comment)
+    return any(_DEV_TOOL_TEXT.search(text) for text in (docstring, header))
 
 
 def _documents_webhook_reason(docstring: str, comments: list[tuple[int, str]]) -> bool:

@@ -1,0 +1,1924 @@
+"""The Python detector: exact facts for real-looking snippets, and the demo app as a whole."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from polldetox.findings import Context, FileFacts, Location, PollingSite, Polls, SiteKind, Suppression
+from polldetox.scan import ParseFailure
+from polldetox.scan.python import TRIGGER_TOKENS, detect
+
+SERVICE = "app/server/services/watchers.py"
+DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
+
+
+def _source(code: str) -> str:
+    return textwrap.dedent(code).lstrip("\n")
+
+
+def sites_of(code: str, path: str = SERVICE) -> tuple[PollingSite, ...]:
+    return detect(_source(code), path).sites
+
+
+def only_site(code: str, path: str = SERVICE) -> PollingSite:
+    sites = sites_of(code, path)
+    assert len(sites) == 1, sites
+    return sites[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# Loops
+
+
+def test_watcher_loop_with_every_fact() -> None:
+    site = only_site(
+        """
+        import asyncio
+        import logging
+
+        logger = logging.getLogger(__name__)
+
+
+        class WorkflowWatcher:
+            async def watch_workflow_history(self) -> None:
+                last = None
+                while True:
+                    rows = await self.pool.fetch("SELECT id, status FROM workflow_history")
+                    if rows != last:
+                        logger.info("workflow history changed")
+                        await self.websocket_manager.broadcast({"type": "workflow_history_update", "data": rows})
+                        last = rows
+                    await asyncio.sleep(10)
+        """
+    )
+    assert site == PollingSite(
+        kind=SiteKind.LOOP,
+        mechanism="while True + asyncio.sleep",
+        language="python",
+        location=Location(SERVICE, 10, 9, 16, 36),
+        snippet="while True: ... await asyncio.sleep(10)",
+        function="WorkflowWatcher.watch_workflow_history",
+        context=Context.BACKEND,
+        interval_seconds=10,
+        polls=Polls.DATABASE,
+        tables=("workflow_history",),
+        broadcasts=True,
+        compares_state=True,
+        message_types=("workflow_history_update",),
+        logs_activity=True,
+    )
+
+
+def test_snippet_is_stable_when_lines_shift() -> None:
+    code = """
+        import time
+
+
+        def watch():
+            while True:
+                refresh()
+                time.sleep(5)
+        """
+    before = only_site(code)
+    after = only_site("# a new header line\n\n\n" + _source(code))
+    assert after.snippet == before.snippet == "while True: ... time.sleep(5)"
+    assert after.location.line == before.location.line + 3
+
+
+@pytest.mark.parametrize(
+    ("code", "mechanism", "interval"),
+    [
+        (
+            """
+            import time as t
+
+            def watch():
+                while True:
+                    check()
+                    t.sleep(5)
+            """,
+            "while True + time.sleep",
+            5,
+        ),
+        (
+            """
+            from time import sleep as pause
+
+            def watch():
+                while True:
+                    check()
+                    pause(3)
+            """,
+            "while True + time.sleep",
+            3,
+        ),
+        (
+            """
+            import asyncio as aio
+
+            async def watch():
+                while True:
+                    await check()
+                    await aio.sleep(1.5)
+            """,
+            "while True + asyncio.sleep",
+            1.5,
+        ),
+        (
+            """
+            from asyncio import sleep
+
+            async def watch():
+                while True:
+                    await check()
+                    await sleep(2)
+            """,
+            "while True + asyncio.sleep",
+            2,
+        ),
+        (
+            """
+            import trio
+
+            async def watch():
+                while 1:
+                    await check()
+                    await trio.sleep(4)
+            """,
+            "while 1 + trio.sleep",
+            4,
+        ),
+        (
+            """
+            import anyio
+
+            async def watch(self):
+                while self.running:
+                    await check()
+                    await anyio.sleep(seconds=4)
+            """,
+            "while loop + anyio.sleep",
+            4,
+        ),
+        (
+            """
+            import gevent
+
+            def watch():
+                while True:
+                    check()
+                    gevent.sleep(6)
+            """,
+            "while True + gevent.sleep",
+            6,
+        ),
+        (
+            """
+            import threading
+
+            class Refresher(threading.Thread):
+                def run(self):
+                    while not self._stop_event.wait(timeout=5):
+                        self.refresh()
+            """,
+            "while loop + Event.wait",
+            5,
+        ),
+        (
+            """
+            import threading
+
+            stop = threading.Event()
+
+            def watch():
+                while not stop.is_set():
+                    check()
+                    stop.wait(10)
+            """,
+            "while loop + Event.wait",
+            10,
+        ),
+        (
+            """
+            import asyncio
+
+            class Watcher:
+                async def run(self):
+                    while True:
+                        await self.refresh()
+                        try:
+                            await asyncio.wait_for(self._stop.wait(), timeout=30)
+                        except TimeoutError:
+                            pass
+            """,
+            "while True + asyncio.wait_for",
+            30,
+        ),
+        (
+            """
+            import time
+
+            def watch(stop):
+                while not stop.is_set():
+                    check()
+                    for _ in range(6):  # wake up every second to notice a stop request
+                        time.sleep(5)
+            """,
+            "while loop + time.sleep",
+            30,
+        ),
+        (
+            """
+            import itertools
+            import time
+
+            def watch():
+                for tick in itertools.count():
+                    check(tick)
+                    time.sleep(3)
+            """,
+            "for itertools.count() + time.sleep",
+            3,
+        ),
+    ],
+)
+def test_waits_and_aliases(code: str, mechanism: str, interval: float) -> None:
+    site = only_site(code)
+    assert (site.kind, site.mechanism, site.interval_seconds) == (SiteKind.LOOP, mechanism, interval)
+
+
+@pytest.mark.parametrize(
+    ("code", "interval", "env_var"),
+    [
+        ("time.sleep(5 * 60)", 300, None),
+        ("time.sleep(POLL_INTERVAL)", 10, None),
+        ("time.sleep(POLL_INTERVAL / 4)", 2.5, None),
+        ('time.sleep(int(os.environ.get("SYNC_SECONDS", "20")))', 20, "SYNC_SECONDS"),
+        ("time.sleep(ENV_INTERVAL)", 7.5, "POLL_SECONDS"),
+        ('time.sleep(float(os.environ["SYNC_SECONDS"]))', None, "SYNC_SECONDS"),
+        ("time.sleep(EVERY.total_seconds())", 90, None),
+        ("time.sleep(settings.poll_interval)", None, None),
+    ],
+)
+def test_interval_resolution(code: str, interval: float | None, env_var: str | None) -> None:
+    site = only_site(
+        f"""
+        import os
+        import time
+        from datetime import timedelta
+
+        POLL_INTERVAL = 10
+        ENV_INTERVAL = float(os.getenv("POLL_SECONDS", 7.5))
+        EVERY = timedelta(minutes=1, seconds=30)
+
+
+        def watch(settings):
+            while True:
+                check()
+                {code}
+        """
+    )
+    assert (site.interval_seconds, site.interval_env_var) == (interval, env_var)
+
+
+def test_interval_from_init_parameter_default() -> None:
+    site = only_site(
+        """
+        import asyncio
+
+
+        class StatusWatcher:
+            def __init__(self, client, interval: float = 2.0) -> None:
+                self.client = client
+                self.interval = interval
+
+            async def run(self) -> None:
+                while True:
+                    await self.client.refresh()
+                    await asyncio.sleep(self.interval)
+        """
+    )
+    assert site.interval_seconds == 2.0
+
+
+@pytest.mark.parametrize(
+    ("code", "interval"),
+    [
+        (
+            """
+            class Poller:
+                interval = 4
+
+                def run(self):
+                    while True:
+                        self.check()
+                        time.sleep(self.interval)
+            """,
+            4,
+        ),
+        (
+            """
+            def watch(interval: float = 2.5):
+                while True:
+                    check()
+                    time.sleep(interval)
+            """,
+            2.5,
+        ),
+        (
+            """
+            def watch():
+                delay = 3
+                while True:
+                    check()
+                    time.sleep(delay)
+            """,
+            3,
+        ),
+        (
+            """
+            def watch(delay):
+                while True:
+                    check()
+                    time.sleep(delay)
+            """,
+            None,
+        ),
+    ],
+)
+def test_interval_from_attributes_defaults_and_locals(code: str, interval: float | None) -> None:
+    assert only_site("import time\n" + _source(code)).interval_seconds == interval
+
+
+def test_interval_imported_from_another_module_is_a_reference() -> None:
+    site = only_site(
+        """
+        import time
+
+        from ..config import POLL_SECONDS
+
+
+        def watch():
+            while True:
+                check()
+                time.sleep(POLL_SECONDS)
+        """
+    )
+    assert site.interval_seconds is None
+    assert site.interval_ref == ("app/server/config", "POLL_SECONDS")
+
+
+# ---------------------------------------------------------------------------------------------
+# Not polling
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            import queue
+            import time
+
+            def consume(jobs: queue.Queue) -> None:
+                while True:
+                    job = jobs.get()
+                    handle(job)
+                    time.sleep(0.1)
+            """,
+            id="queue-get",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def consume(queue: asyncio.Queue) -> None:
+                while True:
+                    item = await queue.get()
+                    await handle(item)
+            """,
+            id="asyncio-queue-get",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def feed(websocket, manager):
+                while True:
+                    message = await websocket.receive_json()
+                    await manager.handle(message)
+                    await asyncio.sleep(0.05)  # heartbeat pacing
+            """,
+            id="websocket-receive-with-sleep",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def feed(websocket):
+                while True:
+                    try:
+                        text = await asyncio.wait_for(websocket.receive_text(), timeout=30)
+                    except TimeoutError:
+                        await websocket.send_json({"type": "heartbeat"})
+                        continue
+                    await websocket.send_text(text)
+            """,
+            id="websocket-receive-in-wait-for",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def serve(sock):
+                while True:
+                    data = sock.recv(4096)
+                    if not data:
+                        time.sleep(0.1)
+                    process(data)
+            """,
+            id="socket-recv",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def pump(reader):
+                while True:
+                    line = await reader.readline()
+                    await forward(line)
+                    await asyncio.sleep(0)
+            """,
+            id="stream-reader",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def relay(websocket):
+                while True:
+                    async for message in websocket:
+                        await forward(message)
+                    await asyncio.sleep(1)
+            """,
+            id="async-for-inside",
+        ),
+        pytest.param(
+            """
+            import time
+
+            import requests
+
+            def fetch_with_retry(url):
+                for attempt in range(5):
+                    try:
+                        return requests.get(url, timeout=5).json()
+                    except requests.RequestException:
+                        time.sleep(2**attempt)
+                raise RuntimeError("gave up")
+            """,
+            id="for-range-retry",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def connect_with_retry(dsn):
+                delay = 1
+                while True:
+                    try:
+                        return await asyncpg.connect(dsn)
+                    except OSError:
+                        await asyncio.sleep(delay)
+                        delay = min(delay * 2, 30)
+            """,
+            id="while-true-return-on-success",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def push(payload):
+                while True:
+                    ok = send(payload)
+                    if ok:
+                        break
+                    time.sleep(5)
+            """,
+            id="while-true-break-on-success",
+        ),
+        pytest.param(
+            """
+            import time
+
+            MAX_ATTEMPTS = 3
+
+            def push(payload):
+                attempt = 0
+                while attempt < MAX_ATTEMPTS:
+                    send(payload)
+                    attempt += 1
+                    time.sleep(1)
+            """,
+            id="while-attempt-counter",
+        ),
+        pytest.param(
+            """
+            def repl():
+                while True:
+                    command = input("> ")
+                    run(command)
+            """,
+            id="input-loop",
+        ),
+        pytest.param(
+            """
+            def collatz(n):
+                steps = 0
+                while n != 1:
+                    n = n // 2 if n % 2 == 0 else 3 * n + 1
+                    steps += 1
+                return steps
+            """,
+            id="computation",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def warm_up():
+                start_workers()
+                time.sleep(2)
+                check_workers()
+            """,
+            id="single-sleep",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            class SearchBox:
+                async def on_keystroke(self, text):
+                    self.pending = text
+                    await asyncio.sleep(0.3)  # debounce
+                    if self.pending == text:
+                        await self.search(text)
+            """,
+            id="debounce-in-callback",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def notify_all(users):
+                for user in users:
+                    send_mail(user)
+                    time.sleep(0.2)  # provider rate limit
+            """,
+            id="rate-limited-iteration",
+        ),
+        pytest.param(
+            """
+            import threading
+
+            def worker(ready: threading.Event):
+                while True:
+                    ready.wait()
+                    ready.clear()
+                    process()
+            """,
+            id="event-wait-without-timeout",
+        ),
+        pytest.param(
+            """
+            import threading
+
+            def remind_later():
+                threading.Timer(60, send_reminder).start()
+            """,
+            id="one-shot-timer",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            def schedule_cleanup(loop: asyncio.AbstractEventLoop):
+                loop.call_later(30, cleanup_temp_files)
+            """,
+            id="one-shot-call-later",
+        ),
+        pytest.param(
+            """
+            import schedule
+
+            schedule.every().day.at("03:00").do(rotate_logs)
+            schedule.every().monday.do(send_digest)
+            """,
+            id="schedule-at-a-time-of-day",
+        ),
+    ],
+)
+def test_not_polling(code: str) -> None:
+    assert sites_of(code) == ()
+
+
+# ---------------------------------------------------------------------------------------------
+# What a site reads each tick
+
+
+@pytest.mark.parametrize(
+    ("code", "polls", "tables"),
+    [
+        pytest.param(
+            """
+            import sqlite3
+            import time
+
+            def watch(conn: sqlite3.Connection):
+                while True:
+                    cursor = conn.cursor()
+                    cursor.execute("SELECT id, state FROM deployments WHERE state != 'done'")
+                    show(cursor.fetchall())
+                    time.sleep(15)
+            """,
+            Polls.DATABASE,
+            ("deployments",),
+            id="dbapi-cursor",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            PENDING_SQL = "SELECT j.id FROM jobs j JOIN job_runs r ON r.job_id = j.id WHERE r.finished_at IS NULL"
+
+            async def watch(pool):
+                while True:
+                    count = await pool.fetchval(PENDING_SQL)
+                    report(count)
+                    await asyncio.sleep(5)
+            """,
+            Polls.DATABASE,
+            ("job_runs", "jobs"),
+            id="asyncpg-module-constant",
+        ),
+        pytest.param(
+            """
+            import time
+
+            from sqlalchemy import text
+
+            def watch(session):
+                while True:
+                    rows = session.execute(text("SELECT * FROM invoices WHERE paid = false")).all()
+                    show(rows)
+                    time.sleep(60)
+            """,
+            Polls.DATABASE,
+            ("invoices",),
+            id="sqlalchemy-text",
+        ),
+        pytest.param(
+            """
+            import time
+
+            from sqlalchemy.orm import DeclarativeBase, Mapped
+
+            class Base(DeclarativeBase):
+                pass
+
+            class Job(Base):
+                __tablename__ = "job_queue"
+                id: Mapped[int]
+
+            def watch(session):
+                while True:
+                    pending = session.query(Job).filter_by(done=False).count()
+                    show(pending)
+                    time.sleep(10)
+            """,
+            Polls.DATABASE,
+            ("job_queue",),
+            id="sqlalchemy-query-tablename",
+        ),
+        pytest.param(
+            """
+            import time
+
+            import sqlalchemy as sa
+
+            def watch(session):
+                while True:
+                    rows = session.scalars(sa.select(PlannedFeature).where(PlannedFeature.done.is_(False)))
+                    show(rows.all())
+                    time.sleep(10)
+            """,
+            Polls.DATABASE,
+            ("planned_feature",),
+            id="sqlalchemy-select-model",
+        ),
+        pytest.param(
+            """
+            import time
+
+            from django.db import models
+
+            class Notification(models.Model):
+                read = models.BooleanField(default=False)
+
+                class Meta:
+                    db_table = "user_notifications"
+
+            def watch():
+                while True:
+                    unread = Notification.objects.filter(read=False).count()
+                    show(unread)
+                    time.sleep(30)
+            """,
+            Polls.DATABASE,
+            ("user_notifications",),
+            id="django-db-table",
+        ),
+        pytest.param(
+            """
+            import time
+
+            from shop.models import OrderItem
+
+            def watch():
+                while True:
+                    show(OrderItem.objects.filter(shipped=False).count())
+                    time.sleep(30)
+            """,
+            Polls.DATABASE,
+            ("order_item",),
+            id="django-model-name",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            class Reporter:
+                async def run(self):
+                    while True:
+                        await self._refresh()
+                        await asyncio.sleep(20)
+
+                async def _refresh(self):
+                    self.latest = await self._load()
+
+                async def _load(self):
+                    return await self.db.fetch("SELECT * FROM metrics_daily")
+            """,
+            Polls.DATABASE,
+            ("metrics_daily",),
+            id="two-levels-of-same-file-calls",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def watch(db):
+                while True:
+                    db.execute("SELECT * FROM WHERE broken (")
+                    time.sleep(5)
+            """,
+            Polls.DATABASE,
+            (),
+            id="unparsable-sql",
+        ),
+        pytest.param(
+            """
+            import os
+            import time
+
+            def watch(inbox):
+                while True:
+                    for name in os.listdir(inbox):
+                        ingest(name)
+                    time.sleep(2)
+            """,
+            Polls.FILE,
+            (),
+            id="os-listdir",
+        ),
+        pytest.param(
+            """
+            import time
+            from pathlib import Path
+
+            def watch(folder: Path):
+                while True:
+                    reports = sorted(folder.glob("*.json"))
+                    show(reports)
+                    time.sleep(2)
+            """,
+            Polls.FILE,
+            (),
+            id="path-glob",
+        ),
+        pytest.param(
+            """
+            import json
+            import os
+            import time
+
+            def watch(path):
+                seen = 0
+                while True:
+                    if os.path.getmtime(path) > seen:
+                        config = json.load(open(path))
+                        apply(config)
+                    time.sleep(1)
+            """,
+            Polls.FILE,
+            (),
+            id="mtime-and-json-load",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            class Registry:
+                async def report(self):
+                    while True:
+                        self.gauge = len(self._sessions)
+                        await asyncio.sleep(60)
+            """,
+            Polls.MEMORY,
+            (),
+            id="in-process-state",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def watch(billing_client):
+                while True:
+                    billing_client.sync_invoices()
+                    time.sleep(60)
+            """,
+            Polls.UNKNOWN,
+            (),
+            id="opaque-call",
+        ),
+    ],
+)
+def test_what_is_polled(code: str, polls: Polls, tables: tuple[str, ...]) -> None:
+    site = only_site(code)
+    assert (site.polls, site.tables) == (polls, tables)
+
+
+@pytest.mark.parametrize(
+    ("code", "urls"),
+    [
+        (
+            """
+            import time
+
+            import requests
+
+            def watch():
+                while True:
+                    status = requests.get("https://status.example.com/api/v2/status.json", timeout=5).json()
+                    show(status)
+                    time.sleep(30)
+            """,
+            ("https://status.example.com/api/v2/status.json",),
+        ),
+        (
+            """
+            import asyncio
+
+            import httpx
+
+            async def watch(base_url):
+                async with httpx.AsyncClient() as client:
+                    while True:
+                        response = await client.get(f"{base_url}/api/health")
+                        show(response.json())
+                        await asyncio.sleep(10)
+            """,
+            ("{base_url}/api/health",),
+        ),
+        (
+            """
+            import asyncio
+
+            import aiohttp
+
+            async def watch():
+                async with aiohttp.ClientSession() as session:
+                    while True:
+                        async with session.get(STATUS_URL) as response:
+                            show(await response.json())
+                        await asyncio.sleep(10)
+
+            STATUS_URL = "http://localhost:9000/status"
+            """,
+            ("http://localhost:9000/status",),
+        ),
+        (
+            """
+            import time
+            import urllib.request
+
+            def watch():
+                while True:
+                    with urllib.request.urlopen("http://localhost:8500/v1/health/state/critical") as response:
+                        show(response.read())
+                    time.sleep(30)
+            """,
+            ("http://localhost:8500/v1/health/state/critical",),
+        ),
+    ],
+)
+def test_http_polling_and_urls(code: str, urls: tuple[str, ...]) -> None:
+    site = only_site(code)
+    assert (site.polls, site.urls) == (Polls.HTTP, urls)
+
+
+# ---------------------------------------------------------------------------------------------
+# Broadcasting and state comparison (Anti-pattern 2)
+
+
+def test_broadcast_without_comparison() -> None:
+    site = only_site(
+        """
+        import asyncio
+
+
+        async def watch_data(self):
+            while True:
+                data = get_data()
+                await websocket_manager.broadcast({"type": "data_update", "data": data})
+                await asyncio.sleep(10)
+        """
+    )
+    assert (site.broadcasts, site.compares_state, site.message_types) == (True, False, ("data_update",))
+
+
+@pytest.mark.parametrize(
+    "loop_body",
+    [
+        pytest.param(
+            """
+            data = get_data()
+            current_state = json.dumps(data, sort_keys=True)
+            if current_state != last_state:
+                await websocket_manager.broadcast({"type": "data_update", "data": data})
+                last_state = current_state
+            """,
+            id="serialised-snapshot",
+        ),
+        pytest.param(
+            """
+            data = get_data()
+            if data == self._last:
+                await asyncio.sleep(10)
+                continue
+            self._last = data
+            await websocket_manager.broadcast({"type": "data_update", "data": data})
+            """,
+            id="guard-continue",
+        ),
+        pytest.param(
+            """
+            data = get_data()
+            digest = hashlib.sha256(json.dumps(data).encode()).hexdigest()
+            if digest != self._digest:
+                self._digest = digest
+                await websocket_manager.broadcast({"type": "data_update", "data": data})
+            """,
+            id="hash",
+        ),
+        pytest.param(
+            """
+            data, did_sync = workflow_service.get_workflow_history_with_cache()
+            if did_sync:
+                await websocket_manager.broadcast({"type": "data_update", "data": data})
+            """,
+            id="did-sync",
+        ),
+    ],
+)
+def test_state_comparison_before_broadcast(loop_body: str) -> None:
+    body = textwrap.indent(textwrap.dedent(loop_body).strip(), " " * 8)
+    code = (
+        "import asyncio\nimport hashlib\nimport json\n\n\n"
+        "async def watch_data(self):\n    last_state = None\n    while True:\n"
+        f"{body}\n        await asyncio.sleep(10)\n"
+    )
+    site = only_site(code)
+    assert (site.broadcasts, site.compares_state, site.message_types) == (True, True, ("data_update",))
+
+
+@pytest.mark.parametrize(
+    ("send", "message_types"),
+    [
+        (
+            'message = {"type": "queue_update", "items": items}\n        await manager.broadcast(message)',
+            ("queue_update",),
+        ),
+        ('await sio.emit("queue", {"items": items})', ()),
+        ('await manager.send_personal_update(user_id, {"type": "inbox_update"})', ("inbox_update",)),
+        ('await websocket.send_text(json.dumps({"type": "tick", "items": items}))', ("tick",)),
+    ],
+)
+def test_broadcast_forms(send: str, message_types: tuple[str, ...]) -> None:
+    site = only_site(
+        f"""
+import asyncio
+import json
+
+
+async def push(manager, sio, websocket, user_id):
+    while True:
+        items = list_items()
+        {send}
+        await asyncio.sleep(5)
+"""
+    )
+    assert (site.broadcasts, site.message_types) == (True, message_types)
+
+
+# ---------------------------------------------------------------------------------------------
+# Opt-in flags, logging, fallback, context, names
+
+
+@pytest.mark.parametrize(
+    ("code", "flag"),
+    [
+        pytest.param(
+            """
+            import argparse
+            import time
+
+            parser = argparse.ArgumentParser()
+            parser.add_argument("--watch", action="store_true")
+            args = parser.parse_args()
+
+            if args.watch:
+                while True:
+                    show_usage()
+                    time.sleep(10)
+            """,
+            "--watch",
+            id="argparse",
+        ),
+        pytest.param(
+            """
+            import argparse
+            import time
+
+            def follow(path):
+                while True:
+                    show(path.read_text())
+                    time.sleep(1)
+
+            def main():
+                parser = argparse.ArgumentParser()
+                parser.add_argument("-f", "--follow-log", action="store_true")
+                args = parser.parse_args()
+                if args.follow_log:
+                    follow(args.path)
+            """,
+            "--follow-log",
+            id="argparse-caller",
+        ),
+        pytest.param(
+            """
+            import time
+
+            import click
+
+            @click.command()
+            @click.option("--live", is_flag=True)
+            def main(live: bool = False):
+                if live:
+                    while True:
+                        render()
+                        time.sleep(2)
+            """,
+            "--live",
+            id="click",
+        ),
+        pytest.param(
+            """
+            import time
+
+            import typer
+
+            app = typer.Typer()
+
+            @app.command()
+            def main(watch: bool = typer.Option(False, "--watch", help="keep refreshing")):
+                if watch:
+                    while True:
+                        render()
+                        time.sleep(2)
+            """,
+            "--watch",
+            id="typer",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def run(options):
+                if options.follow:
+                    while True:
+                        render()
+                        time.sleep(2)
+            """,
+            "options.follow",
+            id="undeclared-attribute",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def run(self):
+                if self.enabled:
+                    while True:
+                        render()
+                        time.sleep(2)
+            """,
+            None,
+            id="not-a-flag",
+        ),
+    ],
+)
+def test_opt_in_flag(code: str, flag: str | None) -> None:
+    assert only_site(code, "scripts/monitor.py").opt_in_flag == flag
+
+
+def test_polling_in_the_else_branch_of_a_flag_is_not_opted_in() -> None:
+    site = only_site(
+        """
+        import time
+
+        if args.once:
+            render()
+        else:
+            while True:
+                render()
+                time.sleep(5)
+        """
+    )
+    assert site.opt_in_flag is None
+
+
+@pytest.mark.parametrize(
+    ("code", "logs_activity", "logs_warning"),
+    [
+        (
+            """
+            def poll(self):
+                logger.warning("NOTIFY listener down: polling every 5s")
+                while True:
+                    self.refresh()
+                    time.sleep(5)
+            """,
+            False,
+            True,
+        ),
+        (
+            """
+            def poll(self):
+                warnings.warn("falling back to polling", RuntimeWarning)
+                while True:
+                    self.refresh()
+                    log.debug("refreshed")
+                    time.sleep(5)
+            """,
+            True,
+            True,
+        ),
+        (
+            """
+            def poll(self):
+                while True:
+                    self.refresh()
+                    print("refreshed")
+                    time.sleep(5)
+            """,
+            True,
+            False,
+        ),
+        (
+            """
+            def poll(self):
+                while True:
+                    try:
+                        self.refresh()
+                    except OSError:
+                        logging.warning("refresh failed")
+                    time.sleep(5)
+            """,
+            True,
+            False,
+        ),
+    ],
+)
+def test_logging(code: str, logs_activity: bool, logs_warning: bool) -> None:
+    site = only_site("import logging\nimport time\nimport warnings\n\n" + _source(code))
+    assert (site.logs_activity, site.logs_warning) == (logs_activity, logs_warning)
+
+
+def test_emergency_fallback_facts() -> None:
+    site = only_site(
+        """
+        import asyncio
+        import logging
+        import time
+
+        logger = logging.getLogger(__name__)
+        MAX_FALLBACK_SECONDS = 300
+
+
+        class FeedFallback:
+            async def run(self):
+                logger.warning("LISTEN connection lost: polling until it is restored")
+                started = time.monotonic()
+                while not self.listener.is_connected():
+                    elapsed = time.monotonic() - started
+                    if elapsed > MAX_FALLBACK_SECONDS:
+                        break
+                    await self.push(await self.pool.fetch("SELECT * FROM feed_items"))
+                    await self.listener.reconnect()
+                    await asyncio.sleep(5)
+        """
+    )
+    assert (site.fallback_only, site.max_duration_seconds, site.restores_connection, site.logs_warning) == (
+        True,
+        300,
+        True,
+        True,
+    )
+    assert site.tables == ("feed_items",)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        """
+        async def watch(self):
+            if self.fallback_mode:
+                while True:
+                    await self.refresh()
+                    await asyncio.sleep(5)
+        """,
+        """
+        async def _poll_while_disconnected(self):
+            deadline = time.monotonic() + 120
+            while time.monotonic() < deadline:
+                await self.refresh()
+                await asyncio.sleep(5)
+        """,
+        """
+        async def run_fallback(self):
+            while True:
+                await self.refresh()
+                await asyncio.sleep(5)
+        """,
+    ],
+)
+def test_fallback_only(code: str) -> None:
+    site = only_site("import asyncio\nimport time\n\n" + _source(code))
+    assert site.fallback_only
+
+
+def test_ordinary_watcher_is_not_a_fallback() -> None:
+    site = only_site(
+        """
+        import asyncio
+
+        async def watch(self):
+            while self.running:
+                await self.db.connect()
+                await self.refresh()
+                await asyncio.sleep(5)
+        """
+    )
+    assert (site.fallback_only, site.max_duration_seconds) == (False, None)
+
+
+@pytest.mark.parametrize(
+    ("code", "function", "context"),
+    [
+        (
+            """
+            while True:
+                refresh()
+                time.sleep(5)
+            """,
+            None,
+            Context.BACKEND,
+        ),
+        (
+            """
+            if __name__ == "__main__":
+                while True:
+                    refresh()
+                    time.sleep(5)
+            """,
+            None,
+            Context.SCRIPT,
+        ),
+        (
+            """
+            def main():
+                while True:
+                    refresh()
+                    time.sleep(5)
+
+            if __name__ == "__main__":
+                main()
+            """,
+            "main",
+            Context.SCRIPT,
+        ),
+        (
+            """
+            class Monitor:
+                def loop(self):
+                    while True:
+                        refresh()
+                        time.sleep(5)
+
+            def cli():
+                Monitor().loop()
+
+            def start():
+                cli()
+
+            if __name__ == "__main__":
+                start()
+            """,
+            "Monitor.loop",
+            Context.SCRIPT,
+        ),
+        (
+            """
+            def watch():
+                while True:
+                    refresh()
+                    time.sleep(5)
+
+            def main():
+                watch()
+
+            def unused():
+                pass
+
+            if __name__ == "__main__":
+                main()
+            """,
+            "watch",
+            Context.SCRIPT,
+        ),
+        (
+            """
+            def start_worker():
+                def tick():
+                    while True:
+                        refresh()
+                        time.sleep(5)
+                return tick
+            """,
+            "start_worker.tick",
+            Context.BACKEND,
+        ),
+    ],
+)
+def test_function_and_context(code: str, function: str | None, context: Context) -> None:
+    site = only_site("import time\n\n" + _source(code))
+    assert (site.function, site.context) == (function, context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Schedulers
+
+
+def test_self_rescheduling_timer() -> None:
+    site = only_site(
+        """
+        import threading
+
+        import requests
+
+        REFRESH_SECONDS = 30
+
+
+        def refresh_rates():
+            rates = requests.get("https://api.example.com/rates", timeout=5).json()
+            store(rates)
+            threading.Timer(REFRESH_SECONDS, refresh_rates).start()
+        """
+    )
+    assert (site.kind, site.mechanism, site.function, site.interval_seconds, site.detail) == (
+        SiteKind.SCHEDULER,
+        "self-rescheduling threading.Timer",
+        "refresh_rates",
+        30,
+        "reschedules itself",
+    )
+    assert (site.polls, site.urls, site.snippet) == (
+        Polls.HTTP,
+        ("https://api.example.com/rates",),
+        "threading.Timer(REFRESH_SECONDS, refresh_rates)",
+    )
+    assert site.location == Location(SERVICE, 11, 5, 11, 52)
+
+
+def test_self_rescheduling_call_later() -> None:
+    site = only_site(
+        """
+        import asyncio
+
+
+        class Heartbeat:
+            def tick(self) -> None:
+                self.queue_depth = len(self.pending)
+                asyncio.get_running_loop().call_later(15, self.tick)
+        """
+    )
+    assert (site.kind, site.function, site.interval_seconds, site.polls) == (
+        SiteKind.SCHEDULER,
+        "Heartbeat.tick",
+        15,
+        Polls.MEMORY,
+    )
+
+
+@pytest.mark.parametrize(
+    ("registration", "interval"),
+    [
+        ('scheduler.add_job(sync_queue, "interval", minutes=2)', 120),
+        ("scheduler.add_job(sync_queue, IntervalTrigger(minutes=2, seconds=30))", 150),
+        ('scheduler.add_job(func=sync_queue, trigger="interval", hours=1, id="sync")', 3600),
+        ('scheduler.add_job(sync_queue, "interval", seconds=SYNC_SECONDS)', 45),
+    ],
+)
+def test_apscheduler_interval_jobs(registration: str, interval: float) -> None:
+    site = only_site(
+        f"""
+        from apscheduler.schedulers.background import BackgroundScheduler
+        from apscheduler.triggers.interval import IntervalTrigger
+
+        SYNC_SECONDS = 45
+
+
+        def sync_queue():
+            with connect() as conn:
+                conn.execute("SELECT id FROM queue_items WHERE synced = false")
+
+
+        scheduler = BackgroundScheduler()
+        {registration}
+        """
+    )
+    assert (site.kind, site.mechanism, site.interval_seconds) == (
+        SiteKind.SCHEDULER,
+        "APScheduler interval job",
+        interval,
+    )
+    assert (site.polls, site.tables) == (Polls.DATABASE, ("queue_items",))
+
+
+def test_apscheduler_decorator() -> None:
+    site = only_site(
+        """
+        from apscheduler.schedulers.blocking import BlockingScheduler
+
+        scheduler = BlockingScheduler()
+
+
+        @scheduler.scheduled_job("interval", seconds=45)
+        def sync_inventory():
+            for path in os.scandir("/srv/inventory"):
+                load(path)
+        """
+    )
+    assert (site.kind, site.mechanism, site.function, site.interval_seconds, site.polls) == (
+        SiteKind.SCHEDULER,
+        "APScheduler @scheduled_job interval",
+        "sync_inventory",
+        45,
+        Polls.FILE,
+    )
+    assert site.snippet == '@scheduler.scheduled_job("interval", seconds=45) def sync_inventory'
+
+
+@pytest.mark.parametrize(
+    ("registration", "interval"),
+    [
+        ("schedule.every(5).minutes.do(export_metrics)", 300),
+        ("schedule.every().second.do(export_metrics)", 1),
+        ("schedule.every(10).seconds.do(export_metrics)", 10),
+        ("schedule.every(2).hours.do(export_metrics)", 7200),
+    ],
+)
+def test_schedule_library_reports_the_job_not_its_driver(registration: str, interval: float) -> None:
+    site = only_site(
+        f"""
+        import time
+
+        import schedule
+
+
+        def export_metrics():
+            rows = db.execute("SELECT * FROM metrics WHERE exported = false").fetchall()
+            upload(rows)
+
+
+        {registration}
+
+        while True:
+            schedule.run_pending()
+            time.sleep(1)
+        """
+    )
+    assert (site.kind, site.mechanism, site.interval_seconds, site.detail) == (
+        SiteKind.SCHEDULER,
+        "schedule.every",
+        interval,
+        "driven by schedule.run_pending()",
+    )
+    assert site.tables == ("metrics",)
+
+
+def test_repeat_every() -> None:
+    site = only_site(
+        """
+        from fastapi import FastAPI
+        from fastapi_utils.tasks import repeat_every
+
+        app = FastAPI()
+
+
+        @app.on_event("startup")
+        @repeat_every(seconds=60)
+        async def refresh_exchange_rates() -> None:
+            rows = await database.fetch_all("SELECT * FROM exchange_rates")
+            cache.update(rows)
+        """
+    )
+    assert (site.kind, site.mechanism, site.function, site.interval_seconds, site.tables) == (
+        SiteKind.SCHEDULER,
+        "@repeat_every",
+        "refresh_exchange_rates",
+        60,
+        ("exchange_rates",),
+    )
+
+
+def test_celery_beat_entries() -> None:
+    sites = sites_of(
+        """
+        from datetime import timedelta
+
+        from celery import Celery
+        from celery.schedules import crontab
+
+        app = Celery("tasks")
+
+
+        @app.task
+        def sync_queue():
+            return db.execute("SELECT id FROM queue_items").fetchall()
+
+
+        app.conf.beat_schedule = {
+            "sync-queue": {"task": "tasks.sync_queue", "schedule": 30.0},
+            "refresh-tokens": {"task": "tasks.refresh_tokens", "schedule": timedelta(minutes=5)},
+            "nightly-report": {"task": "tasks.report", "schedule": crontab(hour=2, minute=0)},
+        }
+        """
+    )
+    assert [(s.mechanism, s.interval_seconds, s.function, s.tables, s.location.line) for s in sites] == [
+        ("Celery beat schedule", 30, None, ("queue_items",), 15),
+        ("Celery beat schedule", 300, None, (), 16),
+    ]
+    assert sites[0].snippet == '"sync-queue": schedule=30.0'
+
+
+def test_celery_periodic_task_and_settings_schedule() -> None:
+    sites = sites_of(
+        """
+        from celery import Celery
+
+        app = Celery("tasks")
+
+        CELERY_BEAT_SCHEDULE = {"poll-inbox": {"task": "mail.poll_inbox", "schedule": 120}}
+
+
+        @app.task
+        def poll_inbox():
+            fetch_new_mail()
+
+
+        @app.on_after_configure.connect
+        def setup_periodic_tasks(sender, **kwargs):
+            sender.add_periodic_task(10.0, poll_inbox.s(), name="poll every 10")
+        """
+    )
+    assert [(s.mechanism, s.interval_seconds, s.polls) for s in sites] == [
+        ("Celery beat schedule", 120, Polls.UNKNOWN),
+        ("Celery add_periodic_task", 10, Polls.UNKNOWN),
+    ]
+
+
+def test_apscheduler_cron_jobs_are_not_polling() -> None:
+    assert (
+        sites_of(
+            """
+            from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+            scheduler = AsyncIOScheduler()
+            scheduler.add_job(send_daily_report, "cron", hour=6)
+            scheduler.add_job(send_reminder, "date", run_date="2026-12-01 09:00:00")
+            """
+        )
+        == ()
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Routes
+
+
+def test_fastapi_routes_with_router_prefix() -> None:
+    facts = detect(
+        _source(
+            """
+            from fastapi import APIRouter, FastAPI
+
+            app = FastAPI()
+            router = APIRouter(prefix="/api/v1")
+
+
+            @router.get("/queue")
+            async def list_queue(pool):
+                return await pool.fetch("SELECT id, title FROM queue_items ORDER BY position")
+
+
+            @router.post("/queue/{item_id}/retry")
+            async def retry(item_id: int, pool, manager):
+                await pool.execute("UPDATE queue_items SET status = 'pending' WHERE id = $1", item_id)
+                await manager.broadcast({"type": "queue_update", "id": item_id})
+
+
+            @app.get("/health")
+            def health():
+                return {"ok": True}
+            """
+        ),
+        "app/server/routes/queue.py",
+    )
+    assert [(r.method, r.path, r.tables, r.message_types, r.location.line) for r in facts.routes] == [
+        ("GET", "/api/v1/queue", ("queue_items",), (), 7),
+        ("POST", "/api/v1/queue/{item_id}/retry", ("queue_items",), ("queue_update",), 12),
+        ("GET", "/health", (), (), 18),
+    ]
+
+
+def test_flask_routes() -> None:
+    facts = detect(
+        _source(
+            """
+            from flask import Blueprint, Flask
+
+            app = Flask(__name__)
+            bp = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+
+            @app.route("/status", methods=["GET", "POST"])
+            def status():
+                return {"ok": True}
+
+
+            @bp.get("/<int:job_id>")
+            def job(job_id):
+                return db.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+            """
+        ),
+        "app.py",
+    )
+    assert [(r.method, r.path, r.tables) for r in facts.routes] == [
+        ("GET", "/status", ()),
+        ("POST", "/status", ()),
+        ("GET", "/jobs/<int:job_id>", ("jobs",)),
+    ]
+
+
+def test_django_urls() -> None:
+    facts = detect(
+        _source(
+            """
+            from django.urls import path, re_path
+
+            from . import views
+
+
+            def queue_count(request):
+                return JsonResponse({"count": QueueItem.objects.count()})
+
+
+            urlpatterns = [
+                path("api/queue/", views.queue_list),
+                path("api/queue/count/", queue_count),
+                re_path(r"^api/items/(?P<pk>[0-9]+)/$", views.item_detail),
+            ]
+            """
+        ),
+        "shop/urls.py",
+    )
+    assert [(r.method, r.path, r.tables) for r in facts.routes] == [
+        ("*", "/api/queue/", ()),
+        ("*", "/api/queue/count/", ("queue_item",)),
+        ("*", "/api/items/(?P<pk>[0-9]+)/", ()),
+    ]
+
+
+def test_websocket_route() -> None:
+    facts = detect(
+        _source(
+            """
+            from fastapi import APIRouter, WebSocket
+
+            router = APIRouter()
+
+
+            @router.websocket("/ws/queue")
+            async def queue_feed(websocket: WebSocket):
+                await websocket.accept()
+                while True:
+                    await websocket.receive_text()
+            """
+        ),
+        "app/server/routes/ws.py",
+    )
+    assert [(r.method, r.path) for r in facts.routes] == [("WEBSOCKET", "/ws/queue")]
+    assert facts.sites == ()
+
+
+# ---------------------------------------------------------------------------------------------
+# Comments and documentation
+
+
+def test_suppressions_come_from_comments_only() -> None:
+    facts = detect(
+        _source(
+            """
+            import time
+
+            HELP = "write '# polldetox: ignore[PD101]' above a loop to silence it"
+
+            # Samples a gauge; nothing to subscribe to.
+            # polldetox: ignore[PD101]
+            while True:
+                sample()
+                time.sleep(60)  # polldetox: ignore
+            """
+        ),
+        SERVICE,
+    )
+    assert facts.suppressions == (Suppression(line=6, rules=("PD101",)), Suppression(line=9, rules=()))
+
+
+@pytest.mark.parametrize(
+    ("header", "dev_tool"),
+    [
+        ('"""Development tool for monitoring token usage. NOT part of main application."""', True),
+        ('"""Debugging utility: dumps the queue every few seconds."""', True),
+        ("#!/usr/bin/env python3\n# Dev tool: tails the agent logs.\n# Uses polling on purpose.", True),
+        ('"""Queue watcher that pushes updates to dashboards."""', False),
+        ('"""Service module."""\n\n# development tool notes further down do not describe the module', False),
+    ],
+)
+def test_documents_dev_tool(header: str, dev_tool: bool) -> None:
+    source = header + "\n\nimport time\n\nwhile True:\n    show()\n    time.sleep(5)\n"
+    assert detect(source, "scripts/tool.py").documents_dev_tool is dev_tool
+
+
+@pytest.mark.parametrize(
+    ("header", "reason"),
+    [
+        (
+            '"""Why polling instead of webhooks?\n\nGitHub webhooks require a public endpoint."""',
+            True,
+        ),
+        ("# We poll because the vendor offers no webhook support.", True),
+        ('"""Receives GitHub webhook deliveries and starts workflows."""', False),
+        ('"""Polls GitHub issues every 20 seconds."""', False),
+    ],
+)
+def test_documents_webhook_reason(header: str, reason: bool) -> None:
+    source = header + "\n\nimport time\n\nwhile True:\n    poll()\n    time.sleep(20)\n"
+    assert detect(source, "adws/adw_triggers/trigger.py").documents_webhook_reason is reason
+
+
+# ---------------------------------------------------------------------------------------------
+# Parse failures and the prefilter
+
+
+def test_invalid_python_raises_parse_failure_with_line() -> None:
+    with pytest.raises(ParseFailure) as failure:
+        detect("import time\n\ndef watch(:\n    time.sleep(1)\n", SERVICE)
+    assert failure.value.line is not None and failure.value.line >= 3
+    assert "cannot parse" in failure.value.message
+
+
+def test_prefilter_admits_every_demo_file_with_a_site_or_route() -> None:
+    for path in sorted(DEMO.rglob("*.py")):
+        source = path.read_text(encoding="utf-8")
+        facts = detect(source, path.relative_to(DEMO).as_posix())
+        if facts.sites or facts.routes:
+            assert any(token in source.encode() for token in TRIGGER_TOKENS), path
+
+
+# ---------------------------------------------------------------------------------------------
+# The demo app
+
+
+def _demo_facts() -> dict[str, FileFacts]:
+    return {
+        path.relative_to(DEMO).as_posix(): detect(path.read_text(encoding="utf-8"), path.relative_to(DEMO).as_posix())
+        for path in sorted(DEMO.rglob("*.py"))
+    }
+
+
+def test_demo_sites() -> None:
+    found = {
+        (path, site.function, site.kind, site.interval_seconds)
+        for path, facts in _demo_facts().items()
+        for site in facts.sites
+    }
+    services = "app/server/services"
+    assert found == {
+        (f"{services}/background_tasks.py", "BackgroundTaskManager.watch_workflow_history", SiteKind.LOOP, 10),
+        (f"{services}/background_tasks.py", "BackgroundTaskManager.watch_queue", SiteKind.LOOP, 2),
+        (f"{services}/background_tasks.py", "BackgroundTaskManager.watch_system_status", SiteKind.LOOP, 15),
+        (f"{services}/background_tasks.py", "BackgroundTaskManager.watch_workflow_files", SiteKind.LOOP, 5),
+        (f"{services}/scheduler.py", "configure_scheduler", SiteKind.SCHEDULER, 30),
+        (f"{services}/scheduler.py", "register_jobs", SiteKind.SCHEDULER, 300),
+        (f"{services}/event_fallback.py", "QueueFallbackPoller.run_while_listener_down", SiteKind.LOOP, 5),
+        (f"{services}/metrics.py", "log_connection_gauge", SiteKind.LOOP, 60),
+        ("scripts/monitor_adw_tokens.py", "main", SiteKind.LOOP, 10),
+        ("scripts/tail_logs.py", "follow", SiteKind.LOOP, 0.5),
+        ("adws/adw_triggers/trigger_cron.py", "main", SiteKind.LOOP, 20),
+        ("adws/adw_triggers/trigger_issue_comments.py", "main", SiteKind.LOOP, 30),
+    }
+
+
+def test_demo_cross_stack_pair() -> None:
+    facts = _demo_facts()
+    watch_queue = next(
+        site
+        for site in facts["app/server/services/background_tasks.py"].sites
+        if site.function == "BackgroundTaskManager.watch_queue"
+    )
+    assert (watch_queue.tables, watch_queue.message_types, watch_queue.compares_state) == (
+        ("agents", "queue_items"),
+        ("queue_update",),
+        False,
+    )
+    routes = facts["app/server/routes/queue_routes.py"].routes
+    assert ("GET", "/api/v1/queue", ("queue_items",)) in [(r.method, r.path, r.tables) for r in routes]
+
+
+def test_demo_exceptions() -> None:
+    facts = _demo_facts()
+    fallback = facts["app/server/services/event_fallback.py"].sites[0]
+    assert (
+        fallback.fallback_only,
+        fallback.logs_warning,
+        fallback.max_duration_seconds,
+        fallback.restores_connection,
+    ) == (True, True, 300, True)
+
+    monitor = facts["scripts/monitor_adw_tokens.py"]
+    assert monitor.documents_dev_tool
+    site = monitor.sites[0]
+    assert (site.opt_in_flag, site.context, site.polls) == ("--watch", Context.SCRIPT, Polls.FILE)
+
+    tail = facts["scripts/tail_logs.py"]
+    assert not tail.documents_dev_tool
+    assert tail.sites[0].opt_in_flag == "--follow"
+
+    cron = facts["adws/adw_triggers/trigger_cron.py"]
+    assert cron.documents_webhook_reason
+    site = cron.sites[0]
+    assert (site.interval_env_var, site.logs_activity, site.polls) == ("ADW_POLL_SECONDS", True, Polls.HTTP)
+
+    comments = facts["adws/adw_triggers/trigger_issue_comments.py"]
+    assert not comments.documents_webhook_reason
+    assert comments.sites[0].interval_env_var is None
+
+    metrics = facts["app/server/services/metrics.py"]
+    assert metrics.suppressions == (Suppression(line=18, rules=("PD101",)),)
+    assert metrics.sites[0].location.line == 19
