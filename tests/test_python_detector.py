@@ -9,7 +9,7 @@ import pytest
 
 from polldetox.findings import Context, FileFacts, Location, PollingSite, Polls, SiteKind, Suppression
 from polldetox.scan import ParseFailure
-from polldetox.scan.python import TRIGGER_TOKENS, detect
+from polldetox.scan.python import TRIGGER_TOKENS, detect, exported_constants
 
 SERVICE = "app/server/services/watchers.py"
 DEMO = Path(__file__).resolve().parent.parent / "fixtures" / "demo"
@@ -1826,11 +1826,40 @@ def test_documents_webhook_reason(header: str, reason: bool) -> None:
 # Parse failures and the prefilter
 
 
-def test_invalid_python_raises_parse_failure_with_line() -> None:
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("import time\n\ndef watch(:\n    while True:\n        time.sleep(1)\n", 3),
+        ("import time\n\nwhile True\n    time.sleep(1)\n", 3),
+        ('QUERY = """SELECT 1\n\nwhile True:\n    pass\n', 1),
+    ],
+)
+def test_invalid_python_raises_parse_failure_with_line(source: str, line: int) -> None:
     with pytest.raises(ParseFailure) as failure:
-        detect("import time\n\ndef watch(:\n    time.sleep(1)\n", SERVICE)
-    assert failure.value.line is not None and failure.value.line >= 3
-    assert "cannot parse" in failure.value.message
+        detect(source, SERVICE)
+    assert failure.value.line == line
+    assert failure.value.message.startswith("Python syntax error: ")
+
+
+def test_exported_constants_for_interval_references() -> None:
+    source = _source(
+        """
+        import os
+        from datetime import timedelta
+
+        POLL_SECONDS = 10
+        SLOW_POLL_SECONDS = POLL_SECONDS * 6
+        RETRY = timedelta(minutes=2)
+        SYNC_SECONDS = int(os.environ.get("SYNC_SECONDS", "45"))
+        NAME = "queue"
+        """
+    )
+    assert exported_constants(source, "app/server/config.py") == {
+        "POLL_SECONDS": 10,
+        "SLOW_POLL_SECONDS": 60,
+        "RETRY": 120,
+        "SYNC_SECONDS": 45,
+    }
 
 
 def test_prefilter_admits_every_demo_file_with_a_site_or_route() -> None:

@@ -232,12 +232,7 @@ _FOLLOW_DEPTH = 2
 
 def detect(source: str, path: str) -> FileFacts:
     """Polling sites, routes, suppressions and documentation facts of one Python file."""
-    try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as error:
-        raise ParseFailure(f"cannot parse Python: {error.message}", error.raw_line) from error
-    except RecursionError as error:  # pathologically nested expressions
-        raise ParseFailure("cannot parse Python: nesting too deep", None) from error
+    module = _parse(source)
     index = _Index(module)
     index.walk(module)
     analysis = _Analysis(module, source, index, path)
@@ -253,6 +248,36 @@ def detect(source: str, path: str) -> FileFacts:
         documents_dev_tool=_documents_dev_tool(docstring, module),
         documents_webhook_reason=_documents_webhook_reason(docstring, comments),
     )
+
+
+def exported_constants(source: str, path: str) -> dict[str, float]:
+    """Module-level numeric constants, in seconds as written: what `interval_ref` points at."""
+    module = _parse(source)
+    index = _Index(module)
+    index.walk(module)
+    values = _Values(module, index, path)
+    constants: dict[str, float] = {}
+    for name, bindings in index.constants.items():
+        number = values.number(bindings[0], None) if len(bindings) == 1 else _UNKNOWN
+        if number.value is not None:
+            constants[name] = number.value
+    return constants
+
+
+def _parse(source: str) -> cst.Module:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as error:
+        # libcst's error position can trail the real one by lines; Python's own parser names the line.
+        try:
+            ast.parse(source)
+        except SyntaxError as syntax_error:
+            raise ParseFailure(f"Python syntax error: {syntax_error.msg}", syntax_error.lineno) from error
+        except (ValueError, RecursionError):
+            pass
+        raise ParseFailure(f"Python syntax error: {error.message}", error.raw_line) from error
+    except RecursionError as error:  # pathologically nested expressions
+        raise ParseFailure("Python syntax error: nesting too deep", None) from error
 
 
 # ---------------------------------------------------------------------------------------------
