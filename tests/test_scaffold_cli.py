@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -313,3 +315,33 @@ def test_scan_lists_the_polling_sites_the_new_code_replaces(tmp_path: Path) -> N
                           "--scan", tmp_path)  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "replaces: app/server/watcher.py:5" in result.output
+
+
+def test_python_m_polldetox_scaffold(tmp_path: Path) -> None:
+    from polldetox.cli import app
+
+    if "scaffold" not in {command.name for command in app.registered_commands}:
+        pytest.skip("polldetox.cli does not register the scaffold command yet")
+    command = [
+        sys.executable,
+        "-m",
+        "polldetox",
+        "scaffold",
+        "planned_features",
+        "--schema",
+        str(PLANNED_FEATURES_SCHEMA),
+    ]
+    planned = subprocess.run(
+        [*command, "--out", str(tmp_path), "--dry-run", "--format", "json"],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False,
+    )  # fmt: skip
+    assert planned.returncode == 0, planned.stderr
+    assert [entry["kind"] for entry in json.loads(planned.stdout)["files"]] == DB_KINDS
+    refused = subprocess.run(
+        [sys.executable, "-m", "polldetox", "scaffold", "audit_log", "--schema", str(FIXTURES / "no_key.sql"),
+         "--out", str(tmp_path)],
+        capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120, check=False,
+    )  # fmt: skip
+    assert refused.returncode == 2
+    assert "no primary key" in refused.stderr
+    assert not any(tmp_path.iterdir())

@@ -54,22 +54,27 @@ def scaffold_command(
     out: Annotated[Path, typer.Option(help="The project root the layout's paths are relative to.")] = Path("."),
     statement_level: Annotated[
         bool,
-        typer.Option(help="Statement-level triggers that send the changed keys in chunks: for bulk updates."),
+        typer.Option(
+            "--statement-level", help="Statement-level triggers that send the changed keys in chunks: for bulk updates."
+        ),
     ] = False,
     dry_run: Annotated[
-        bool, typer.Option(help="Show the plan and the diff against existing files; write nothing.")
+        bool, typer.Option("--dry-run", help="Show the plan and the diff against existing files; write nothing.")
     ] = False,
     format: Annotated[
         PlanFormat, typer.Option("--format", help='With --dry-run: text, or json {"files": [{path, kind, action}]}.')
     ] = PlanFormat.text,
-    force: Annotated[bool, typer.Option(help="Overwrite existing files (never done without it).")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite existing files (never done without it).")] = False,
     templates: Annotated[
         Path | None,
         typer.Option(help="A folder of templates that override the built-in ones by name (db/events.py.j2)."),
     ] = None,
     scan: Annotated[
         Path | None,
-        typer.Option(help="Scan this tree and list the polling sites of this table the new code replaces."),
+        typer.Option(
+            help="Scan this tree (off by default) and list, as `replaces: path:line`, the polling sites of "
+            "this table, its URL or its message type that the new code replaces.",
+        ),
     ] = None,
 ) -> None:
     """Generate the event-driven replacement for polling TABLE, per the Real-Time Data Architecture Standard.
