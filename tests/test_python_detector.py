@@ -1481,9 +1481,10 @@ def test_apscheduler_interval_jobs(registration: str, interval: float) -> None:
         {registration}
         """
     )
-    assert (site.kind, site.mechanism, site.interval_seconds) == (
+    assert (site.kind, site.mechanism, site.function, site.interval_seconds) == (
         SiteKind.SCHEDULER,
         "APScheduler interval job",
+        "sync_queue",
         interval,
     )
     assert (site.polls, site.tables) == (Polls.DATABASE, ("queue_items",))
@@ -1600,7 +1601,7 @@ def test_celery_beat_entries() -> None:
         """
     )
     assert [(s.mechanism, s.interval_seconds, s.function, s.tables, s.location.line) for s in sites] == [
-        ("Celery beat schedule", 30, None, ("queue_items",), 15),
+        ("Celery beat schedule", 30, "sync_queue", ("queue_items",), 15),
         ("Celery beat schedule", 300, None, (), 16),
     ]
     assert sites[0].snippet == '"sync-queue": schedule=30.0'
@@ -1893,8 +1894,8 @@ def test_demo_sites() -> None:
         (f"{services}/background_tasks.py", "BackgroundTaskManager.watch_queue", SiteKind.LOOP, 2),
         (f"{services}/background_tasks.py", "BackgroundTaskManager.watch_system_status", SiteKind.LOOP, 15),
         (f"{services}/background_tasks.py", "BackgroundTaskManager.watch_workflow_files", SiteKind.LOOP, 5),
-        (f"{services}/scheduler.py", "configure_scheduler", SiteKind.SCHEDULER, 30),
-        (f"{services}/scheduler.py", "register_jobs", SiteKind.SCHEDULER, 300),
+        (f"{services}/scheduler.py", "refresh_agent_status", SiteKind.SCHEDULER, 30),
+        (f"{services}/scheduler.py", "snapshot_disk_usage", SiteKind.SCHEDULER, 300),
         (f"{services}/event_fallback.py", "QueueFallbackPoller.run_while_listener_down", SiteKind.LOOP, 5),
         (f"{services}/metrics.py", "log_connection_gauge", SiteKind.LOOP, 60),
         ("scripts/monitor_adw_tokens.py", "main", SiteKind.LOOP, 10),

@@ -1516,13 +1516,14 @@ class _Analysis:
         # A job defined in another file: what it reads cannot be seen from here.
         facts = self.facts(body, function) if body is not None else _Facts(opaque_calls=True)
         fallback = self.fallback_only(where, loop_test)
+        owner = function or where.function  # a scheduled job is named after itself, not its registration
         return PollingSite(
             kind=kind,
             mechanism=mechanism,
             language=LANGUAGE,
             location=self.location(node),
             snippet=snippet,
-            function=where.function.qualname if where.function else None,
+            function=owner.qualname if owner else None,
             context=self.context(where),
             interval_seconds=interval.value,
             interval_ref=interval.ref if interval.value is None else None,
