@@ -22,12 +22,16 @@ from rich.table import Table
 from rich.text import Text
 
 from polldetox import __version__
+from polldetox.baseline import BaselineError, apply_baseline, load_baseline, prune_baseline
+from polldetox.baseline import write_baseline as record_baseline
 from polldetox.config import ConfigError, load_config, parse_fail_on, with_overrides
 from polldetox.findings import ScanResult
+from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed
 from polldetox.report import FORMATS, renderer
 from polldetox.report.summary import summarize
 from polldetox.report.text import print_summary, print_text
 from polldetox.rules import RULES, get_rule
+from polldetox.scaffold.command import scaffold_command
 from polldetox.scan import engine
 from polldetox.scan.files import PathNotFound
 
@@ -39,7 +43,7 @@ app = typer.Typer(
     ),
     no_args_is_help=True,
     add_completion=False,
-    rich_markup_mode="rich",
+    rich_markup_mode="markdown",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -164,13 +168,9 @@ def scan(
         with _progress_reporter() as progress:
             result = engine.scan(targets, config, progress)
         if diff_base:
-            from polldetox.gitdiff import changed_lines, filter_to_changed
-
             result = filter_to_changed(result, changed_lines(config.root, diff_base))
         if write_baseline:
-            from polldetox.baseline import write_baseline as record
-
-            count = record(result, write_baseline)
+            count = record_baseline(result, write_baseline)
             stderr.print(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.")
             raise typer.Exit(0)
         baseline_path = baseline or config.baseline
@@ -178,14 +178,8 @@ def scan(
             result = _apply_baseline(result, baseline_path, prune_baseline)
         elif prune_baseline:
             raise UsageProblem("--prune-baseline needs --baseline FILE (or `baseline` in the config)")
-    except (ConfigError, PathNotFound, UsageProblem) as problem:
+    except (ConfigError, PathNotFound, UsageProblem, BaselineError, GitDiffError) as problem:
         _fail(problem)
-    except typer.Exit:
-        raise
-    except Exception as problem:  # the CI/baseline modules' own errors carry a readable message
-        if type(problem).__name__ in ("BaselineError", "GitDiffError"):
-            _fail(problem)
-        raise
     _report(result, format, output, statistics, hide_allowed)
     failing = [f for f in result.findings if f.severity.rank >= config.fail_on.rank]
     raise typer.Exit(1 if failing and not exit_zero else 0)
@@ -197,8 +191,6 @@ def _common_root(paths: list[Path]) -> Path:
 
 
 def _apply_baseline(result: ScanResult, path: Path, prune: bool) -> ScanResult:
-    from polldetox.baseline import apply_baseline, load_baseline, prune_baseline
-
     loaded = load_baseline(path)
     outcome = apply_baseline(result, loaded)
     if outcome.gone:
@@ -370,6 +362,9 @@ def init(
     standalone_text = STARTER_CONFIG.replace("[tool.polldetox]\n", "", 1).replace("tool.polldetox.", "")
     _write_atomically(dotfile, standalone_text)
     stdout.print(f"Wrote {dotfile}.")
+
+
+app.command("scaffold")(scaffold_command)
 
 
 def main() -> None:
