@@ -996,6 +996,13 @@ def test_broadcast_without_comparison() -> None:
         ),
         pytest.param(
             """
+            data = get_data()
+            await websocket_manager.broadcast_if_changed({"type": "data_update", "data": data})
+            """,
+            id="broadcast-that-compares",
+        ),
+        pytest.param(
+            """
             data, did_sync = workflow_service.get_workflow_history_with_cache()
             if did_sync:
                 await websocket_manager.broadcast({"type": "data_update", "data": data})

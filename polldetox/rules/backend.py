@@ -5,6 +5,7 @@ from polldetox.rules import Invalid, Rule, Valid
 
 SERVICE = "app/server/services/watchers.py"
 SCRIPT = "scripts/monitor_tokens.py"
+TRIGGER = "adws/adw_triggers/trigger_issues.py"
 
 BACKEND_POLLING_LOOP = Rule(
     id="PD101",
@@ -75,6 +76,58 @@ def fetch_with_retry(url: str) -> dict:
     raise RuntimeError("gave up")
 """,
         ),
+        Valid(
+            path="app/server/routes/websocket_routes.py",
+            code="""
+import asyncio
+
+from fastapi import APIRouter, WebSocket
+
+router = APIRouter()
+
+
+@router.websocket("/ws")
+async def feed(websocket: WebSocket) -> None:
+    await websocket.accept()
+    while True:
+        try:
+            message = await asyncio.wait_for(websocket.receive_text(), timeout=30)
+        except TimeoutError:
+            await websocket.send_json({"type": "heartbeat"})
+            continue
+        await websocket.send_json({"type": "echo", "data": message})
+""",
+        ),
+        Valid(
+            path="app/server/db.py",
+            code="""
+import asyncio
+
+import asyncpg
+
+
+async def connect_with_retry(dsn: str) -> asyncpg.Connection:
+    delay = 1.0
+    while True:
+        try:
+            return await asyncpg.connect(dsn)
+        except OSError:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 30)
+""",
+        ),
+        Valid(
+            path=SERVICE,
+            code="""
+class QueueEvents:
+    async def start(self) -> None:
+        await self.listener.add_listener("queue_items_changed", self._on_queue_change)
+
+    async def _on_queue_change(self, connection, pid, channel, payload) -> None:
+        rows = await self.pool.fetch("SELECT id, status FROM queue_items")
+        await self.websocket_manager.broadcast({"type": "queue_update", "data": rows})
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -115,6 +168,133 @@ if args.watch:
     while True:
         print(open("usage.log").read())
         time.sleep(10)
+""",
+        ),
+        Invalid(
+            path=SERVICE,
+            interval_seconds=15,
+            polls="http",
+            code="""
+import os
+import threading
+from time import sleep as pause
+
+import requests
+
+STATUS_POLL_SECONDS = int(os.environ.get("STATUS_POLL_SECONDS", "15"))
+
+
+def start_status_thread(cache: dict) -> threading.Thread:
+    def run() -> None:
+        while True:
+            cache["status"] = requests.get("http://localhost:8100/status", timeout=5).json()
+            pause(STATUS_POLL_SECONDS)
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    return thread
+""",
+        ),
+        Invalid(
+            path="shop/services/order_watcher.py",
+            interval_seconds=5,
+            tables=("order",),
+            polls="database",
+            code="""
+import threading
+
+from shop.models import Order
+
+
+class PendingOrderWatcher(threading.Thread):
+    def __init__(self, poll_seconds: float = 5.0) -> None:
+        super().__init__(daemon=True)
+        self.poll_seconds = poll_seconds
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.wait(timeout=self.poll_seconds):
+            pending = list(Order.objects.filter(status="pending").values("id", "total"))
+            self.publish(pending)
+""",
+        ),
+        Invalid(
+            path=SERVICE,
+            status="allowed",
+            exception="fallback",
+            interval_seconds=5,
+            tables=("queue_items",),
+            code="""
+import asyncio
+import logging
+import time
+
+logger = logging.getLogger(__name__)
+
+MAX_FALLBACK_SECONDS = 300
+
+
+class QueueFallback:
+    async def run_while_listener_down(self) -> None:
+        logger.warning("NOTIFY listener lost: polling queue_items until it reconnects")
+        deadline = time.monotonic() + MAX_FALLBACK_SECONDS
+        last_rows = None
+        while not self.listener.is_connected() and time.monotonic() < deadline:
+            rows = await self.pool.fetch("SELECT id, status FROM queue_items")
+            if rows != last_rows:
+                await self.websocket_manager.broadcast({"type": "queue_update", "data": rows})
+                last_rows = rows
+            await self.listener.reconnect()
+            await asyncio.sleep(5)
+""",
+        ),
+        Invalid(
+            path=SERVICE,
+            status="allowed",
+            exception="fallback",
+            missing=(
+                "logs a WARNING when the fallback activates",
+                "has a maximum fallback duration (5 minutes)",
+            ),
+            code="""
+import asyncio
+
+
+class QueueFallback:
+    async def run_fallback(self) -> None:
+        while not self.listener.is_connected():
+            rows = await self.pool.fetch("SELECT id, status FROM queue_items")
+            await self.websocket_manager.broadcast_if_changed("queue_update", rows)
+            await self.listener.reconnect()
+            await asyncio.sleep(5)
+""",
+        ),
+        Invalid(
+            path=TRIGGER,
+            status="allowed",
+            exception="trigger",
+            interval_seconds=30,
+            missing=("documents why webhooks are not used", "takes its interval from an environment variable"),
+            code="""
+'''Start ADW workflows for new GitHub issues.'''
+
+import logging
+import time
+
+import requests
+
+logger = logging.getLogger(__name__)
+
+
+def main() -> None:
+    while True:
+        issues = requests.get("https://api.github.com/repos/acme/app/issues", timeout=10).json()
+        logger.info("Polled GitHub: %d open issues", len(issues))
+        time.sleep(30)
+
+
+if __name__ == "__main__":
+    main()
 """,
         ),
     ),
@@ -165,6 +345,24 @@ async def watch_data(manager):
         await manager.broadcast(json.loads(message))
 """,
         ),
+        Valid(
+            path=SERVICE,
+            code="""
+import asyncio
+import json
+
+
+async def watch_data(websocket_manager, get_data):
+    last_state = None
+    while True:
+        data = get_data()
+        current_state = json.dumps(data, sort_keys=True)
+        if current_state != last_state:
+            await websocket_manager.broadcast({"type": "data_update", "data": data})
+            last_state = current_state
+        await asyncio.sleep(10)
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -179,6 +377,28 @@ async def watch_data(websocket_manager, get_data):
         data = get_data()
         await websocket_manager.broadcast({"type": "data_update", "data": data})
         await asyncio.sleep(10)
+""",
+        ),
+        Invalid(
+            path=SERVICE,
+            interval_seconds=2,
+            tables=("queue_items",),
+            polls="database",
+            code="""
+import asyncio
+
+QUEUE_POLL_SECONDS = 2
+
+
+class BackgroundTaskManager:
+    async def watch_queue(self) -> None:
+        while True:
+            rows = await self._load_queue()
+            await self.websocket_manager.broadcast({"type": "queue_update", "data": rows})
+            await asyncio.sleep(QUEUE_POLL_SECONDS)
+
+    async def _load_queue(self):
+        return await self.pool.fetch("SELECT id, title, status FROM queue_items ORDER BY position")
 """,
         ),
     ),
@@ -219,6 +439,26 @@ scheduler = AsyncIOScheduler()
 scheduler.add_job(send_daily_report, "cron", hour=6)
 """,
         ),
+        Valid(
+            path="app/server/celery_app.py",
+            code="""
+from celery import Celery
+from celery.schedules import crontab
+
+app = Celery("tasks")
+app.conf.beat_schedule = {
+    "nightly-report": {"task": "tasks.send_report", "schedule": crontab(hour=2, minute=0)},
+}
+""",
+        ),
+        Valid(
+            path=SERVICE,
+            code="""
+import schedule
+
+schedule.every().day.at("03:00").do(rotate_logs)
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -229,6 +469,85 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 scheduler = AsyncIOScheduler()
 scheduler.add_job(sync_queue, "interval", seconds=30)
+""",
+        ),
+        Invalid(
+            path=SERVICE,
+            interval_seconds=300,
+            polls="file",
+            code="""
+import os
+import time
+
+import schedule
+
+
+def snapshot_disk_usage() -> None:
+    total = sum(entry.stat().st_size for entry in os.scandir("/srv/artifacts"))
+    print(f"artifacts: {total} bytes")
+
+
+schedule.every(5).minutes.do(snapshot_disk_usage)
+
+while True:
+    schedule.run_pending()
+    time.sleep(1)
+""",
+        ),
+        Invalid(
+            path=SERVICE,
+            interval_seconds=60,
+            polls="http",
+            code="""
+import threading
+
+import requests
+
+
+def refresh_rates(cache: dict) -> None:
+    cache["rates"] = requests.get("https://api.example.com/rates", timeout=5).json()
+    threading.Timer(60, refresh_rates, args=(cache,)).start()
+""",
+        ),
+        Invalid(
+            path="app/server/main.py",
+            interval_seconds=60,
+            tables=("exchange_rates",),
+            code="""
+from fastapi import FastAPI
+from fastapi_utils.tasks import repeat_every
+
+app = FastAPI()
+
+
+@app.on_event("startup")
+@repeat_every(seconds=60)
+async def refresh_exchange_rates() -> None:
+    rows = await app.state.pool.fetch("SELECT currency, rate FROM exchange_rates")
+    app.state.rates = {row["currency"]: row["rate"] for row in rows}
+""",
+        ),
+        Invalid(
+            path="app/server/celery_app.py",
+            interval_seconds=30,
+            tables=("queue_items",),
+            code="""
+from datetime import timedelta
+
+from celery import Celery
+
+app = Celery("tasks")
+
+
+@app.task
+def sync_queue():
+    with app.pool.connection() as conn:
+        return conn.execute("SELECT id FROM queue_items WHERE synced = false").fetchall()
+
+
+app.conf.beat_schedule = {
+    "sync-queue": {"task": "tasks.sync_queue", "schedule": timedelta(seconds=30)},
+}
 """,
         ),
     ),

@@ -1184,7 +1184,8 @@ class _FactVisitor(_Walker):
             facts.file = recognised = True
         if self._is_broadcast(name, receiver):
             facts.broadcasts = recognised = True
-            facts.compares_state |= self._state_ifs > 0
+            # inside `if current != last:`, or a broadcast that compares itself: broadcast_if_changed()
+            facts.compares_state |= self._state_ifs > 0 or bool(_STATE_NAME.search(name))
             for message_type in self._message_types(node):
                 if message_type not in facts.message_types:
                     facts.message_types.append(message_type)
@@ -1479,8 +1480,15 @@ class _Analysis:
             names.extend(_identifiers(loop_test))
         if any(_FALLBACK_TEXT.search(name) or _DISCONNECTED_NAME.search(name) for name in names):
             return True
-        negated = isinstance(loop_test, cst.UnaryOperation) and isinstance(loop_test.operator, cst.Not)
-        return negated and bool(_identifiers(loop_test) & _CONNECTED_WORDS)
+        return (
+            loop_test is not None
+            and any(  # `while not listener.is_connected():`, also `... and time.monotonic() < deadline`
+                isinstance(node, cst.UnaryOperation)
+                and isinstance(node.operator, cst.Not)
+                and bool(_identifiers(node) & _CONNECTED_WORDS)
+                for node in _collect(loop_test, cst.UnaryOperation)
+            )
+        )
 
     # -- sites -------------------------------------------------------------------------------
     def sites(self) -> Iterator[PollingSite]:
