@@ -173,14 +173,11 @@ class _Detector:
         if not args:
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
-        function, _ = self.place.where(call)
         reads = self.reader.callback(args[0])
         if reads.reads:
             self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, reads)
         elif self._calls_parameter(call, args[0]):
-            if function is not None:
-                self.engines.add(function.split(".")[-1])
-            self._add(SiteKind.POLLING_ENGINE, f"{function or 'helper'}() wraps setInterval", call, delay, None)
+            self._engine(call, delay, "wraps setInterval")
 
     def _timeout_loop(self, call: Node) -> None:
         """A setTimeout that re-arms the function it is in: a polling loop if that function fetches."""
@@ -191,14 +188,18 @@ class _Detector:
         if target is None:
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
-        function, _ = self.place.where(call)
         reads = self.reader.function(target)
         if reads.reads:
             self._add(SiteKind.TIMEOUT_LOOP, "recursive setTimeout", call, delay, reads, detail="reschedules itself")
         elif self._calls_parameter(call, target):
-            if function is not None:
-                self.engines.add(function.split(".")[-1])
-            self._add(SiteKind.POLLING_ENGINE, f"{function or 'helper'}() re-arms setTimeout", call, delay, None)
+            self._engine(call, delay, "re-arms setTimeout")
+
+    def _engine(self, timer: Node, delay: Value | None, how: str) -> None:
+        """A helper that runs the callback it is handed on a timer; its call sites are found next."""
+        function, _ = self.place.where(timer)
+        if function is not None:
+            self.engines.add(function.split(".")[-1])
+        self._add(SiteKind.POLLING_ENGINE, f"{function or 'helper'}() {how}", timer, delay, None)
 
     def _rearmed_function(self, call: Node, callback: Node) -> Node | None:
         """The enclosing function a setTimeout schedules again, if it does."""
@@ -339,8 +340,6 @@ class _Detector:
         node = unwrap(node)
         if node is None or depth > 6 or node.type in ("false", "null", "undefined", "true"):
             return None
-        if node.type == "identifier" and text(node) == "undefined":
-            return None
         if node.type == "ternary_expression":
             condition = node.child_by_field_name("condition")
             when_true = self._option(node.child_by_field_name("consequence"), depth + 1)
@@ -360,9 +359,8 @@ class _Detector:
             return _Option(known or returned[0].value, any(o.fallback for o in returned))
         if node.type in ("identifier", "shorthand_property_identifier") and text(node) in self.values.constants:
             return self._option(self.values.constants[text(node)], depth + 1)
-        value = self.values.evaluate(node) if node.type != "shorthand_property_identifier" else None
-        if value is None and node.type == "shorthand_property_identifier":
-            value = self.values.lookup(text(node), depth)
+        shorthand = node.type == "shorthand_property_identifier"  # `{ refetchInterval }`
+        value = self.values.lookup(text(node)) if shorthand else self.values.evaluate(node)
         if value is not None and value.ms is not None and value.ms <= 0:
             return None
         return _Option(value)
