@@ -1,0 +1,429 @@
+"""Scan speed of polldetox against ast-grep (and ripgrep) over one large real Python + TypeScript tree.
+
+    python bench/scan_speed.py [--repeat N] [--tree PATH ...] [--with-libraries] [--profile]
+
+Without --tree, the tree is the CPython standard library and the TypeScript sources that a few
+npm packages ship (installed with npm into bench/.cache/npm); --with-libraries adds the libraries
+installed next to this interpreter. Every file polldetox would scan there is copied into
+bench/.cache/, so every tool reads exactly the same files. Each tool runs through its command
+line, as users run it, once the disk cache is warm; the runs are interleaved repetitions, and
+every figure is a median with its spread, next to ast-grep measured in the same session.
+
+Needs: ast-grep (`pip install ast-grep-cli`), GNU time at /usr/bin/time for peak memory
+(`apt-get install time`), npm for the TypeScript sources (unless --tree), and optionally
+ripgrep (`apt-get install ripgrep`) as the read-everything floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import io
+import json
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import polldetox
+from polldetox.config import Config, load_config
+from polldetox.findings import ScanError
+from polldetox.scan import engine, policy, python, typescript
+from polldetox.scan.files import discover
+
+BENCH = Path(__file__).resolve().parent
+CACHE = BENCH / ".cache"
+ASTGREP_CONFIG = BENCH / "astgrep-rules" / "sgconfig.yml"
+
+# npm packages that ship their TypeScript sources under src/ (pinned: the tree must not drift).
+NPM_PACKAGES = {
+    "effect": "4.1.0",
+    "rxjs": "7.8.2",
+    "zod": "4.6.7",
+    "@tanstack/query-core": "5.108.4",
+    "@tanstack/react-query": "5.108.4",
+}
+INSTALL_HELP = {
+    "ast-grep": "pip install ast-grep-cli",
+    "rg": "apt-get install ripgrep (optional)",
+    "npm": "install Node.js 20 with npm, or pass --tree",
+}
+# GNU time measures the peak RSS of the command alone: a child forked from this (large) Python
+# process would report this process's memory as its own high-water mark.
+GNU_TIME = Path("/usr/bin/time")
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    name: str  # the folder it gets inside the tree
+    path: Path
+
+
+@dataclass(slots=True)
+class LanguageTotals:
+    files: int = 0
+    lines: int = 0
+    bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Tree:
+    root: Path
+    totals: dict[tuple[str, str], LanguageTotals]  # (source name, language) -> totals
+
+    @property
+    def files(self) -> int:
+        return sum(totals.files for totals in self.totals.values())
+
+    @property
+    def lines(self) -> int:
+        return sum(totals.lines for totals in self.totals.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    seconds: float
+    # From GNU time (None without it). CPU time is what the machine's other load disturbs least;
+    # peak RSS is that of the largest process, the command or one of its workers.
+    cpu_seconds: float | None
+    max_rss_mb: float | None
+    output: str
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # compared by identity: a key of the timings
+class Case:
+    tool: str
+    variant: str
+    command: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    before_each: Callable[[], None] | None = None  # e.g. empty the cache for a cold run
+    ok_exit_codes: tuple[int, ...] = (0,)
+
+
+# --- the tree -------------------------------------------------------------------------------------
+
+
+def need(program: str) -> str:
+    found = shutil.which(program, path=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
+    if found is None:
+        sys.exit(f"{program} not found: {INSTALL_HELP.get(program, 'install it')}")
+    return found
+
+
+def default_sources(with_libraries: bool) -> list[Source]:
+    sources = [Source("python-stdlib", Path(sysconfig.get_paths()["stdlib"]))]
+    if with_libraries:
+        sources.append(Source("python-libraries", Path(sysconfig.get_paths()["purelib"])))
+    npm_root = install_npm_packages(CACHE / "npm")
+    for package in NPM_PACKAGES:
+        sources.append(Source("ts-" + package.lstrip("@").replace("/", "-"), npm_root / package / "src"))
+    return sources
+
+
+def install_npm_packages(prefix: Path) -> Path:
+    modules = prefix / "node_modules"
+    wanted = [f"{name}@{version}" for name, version in NPM_PACKAGES.items()]
+    installed = all((modules / name / "package.json").is_file() for name in NPM_PACKAGES)
+    if installed and all(
+        json.loads((modules / name / "package.json").read_text())["version"] == version
+        for name, version in NPM_PACKAGES.items()
+    ):
+        return modules
+    prefix.mkdir(parents=True, exist_ok=True)
+    (prefix / "package.json").write_text('{"private": true}\n')
+    print(f"installing {' '.join(wanted)} into {prefix} ...", file=sys.stderr)
+    command = [need("npm"), "install", "--prefix", str(prefix), "--ignore-scripts", "--no-audit", "--no-fund"]
+    subprocess.run([*command, *wanted], check=True, stdout=subprocess.DEVNULL)
+    return modules
+
+
+def build_tree(sources: Sequence[Source], root: Path) -> Tree:
+    """Copy every file polldetox would scan under each source into root/<source name>/.
+
+    The copy holds only those files, so ast-grep and ripgrep read exactly what polldetox reads,
+    and it carries its own .polldetox.toml so that nothing above it (a .gitignore, a pyproject)
+    changes what is scanned.
+    """
+    manifest = root / ".bench-manifest.json"
+    wanted = [[source.name, str(source.path)] for source in sources]
+    if manifest.is_file():
+        recorded = json.loads(manifest.read_text())
+        if recorded["sources"] == wanted:
+            totals = {(entry[0], entry[1]): LanguageTotals(*entry[2:]) for entry in recorded["totals"]}
+            return Tree(root, totals)
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    (root / ".polldetox.toml").write_text("# the scan-speed tree: project defaults\n")
+    totals: dict[tuple[str, str], LanguageTotals] = {}
+    for source in sources:
+        for found in discover([source.path], Config(root=source.path)).files:
+            target = root / source.name / found.relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(found.path, target)
+            data = target.read_bytes()
+            language = totals.setdefault((source.name, found.language), LanguageTotals())
+            language.files += 1
+            language.lines += data.count(b"\n")
+            language.bytes += len(data)
+    tree = Tree(root, totals)
+    scanned = len(discover([root], load_config(root)).files)
+    if scanned != tree.files:
+        sys.exit(f"the tree holds {tree.files} source files but polldetox discovers {scanned} there")
+    entries = [[name, language, t.files, t.lines, t.bytes] for (name, language), t in totals.items()]
+    manifest.write_text(json.dumps({"sources": wanted, "totals": entries}))
+    return tree
+
+
+# --- running a command ----------------------------------------------------------------------------
+
+
+def run(case: Case) -> Run:
+    """Run one command to completion: wall time, peak RSS and its standard output."""
+    if case.before_each is not None:
+        case.before_each()
+    with tempfile.NamedTemporaryFile("r") as usage, tempfile.TemporaryFile() as output:
+        command = case.command
+        if GNU_TIME.is_file():
+            command = [str(GNU_TIME), "--format", "%U %S %M", "--output", usage.name, *command]
+        started = time.perf_counter()
+        finished = subprocess.run(command, stdout=output, stderr=subprocess.PIPE, env={**os.environ, **case.env})
+        seconds = time.perf_counter() - started
+        if finished.returncode not in case.ok_exit_codes:
+            message = finished.stderr.decode(errors="replace")
+            sys.exit(f"{' '.join(case.command)} exited {finished.returncode}:\n{message}")
+        measured = usage.read().split()[-3:]  # GNU time first notes a non-zero exit status, if any
+        output.seek(0)
+        text = output.read().decode(errors="replace")
+    if len(measured) < 3:
+        return Run(seconds=seconds, cpu_seconds=None, max_rss_mb=None, output=text)
+    user, system, kilobytes = measured
+    return Run(seconds, cpu_seconds=float(user) + float(system), max_rss_mb=int(kilobytes) / 1024, output=text)
+
+
+def fresh_directory(path: Path) -> Callable[[], None]:
+    def empty() -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        path.mkdir(parents=True)
+
+    return empty
+
+
+def cases(tree: Tree, work: Path, tokens: Sequence[bytes]) -> list[Case]:
+    polldetox = need("polldetox")
+    scan = [polldetox, "scan", str(tree.root), "--format", "json", "--exit-zero"]
+    cold_cache, warm_cache = work / "cache-cold", work / "cache-warm"
+    ast_grep = [need("ast-grep"), "scan", "-c", str(ASTGREP_CONFIG), "--json=stream"]
+    # Read what polldetox reads: hidden files too, and no ignore file from anywhere.
+    for kind in ("hidden", "dot", "exclude", "global", "parent", "vcs"):
+        ast_grep += ["--no-ignore", kind]
+    found = [
+        Case("polldetox", "cold -j1", [*scan, "-j", "1"], {"POLLDETOX_CACHE_DIR": str(cold_cache)},
+             fresh_directory(cold_cache)),
+        Case("polldetox", "cold -j2", [*scan, "-j", "2"], {"POLLDETOX_CACHE_DIR": str(cold_cache)},
+             fresh_directory(cold_cache)),
+        Case("polldetox", "warm -j2", [*scan, "-j", "2"], {"POLLDETOX_CACHE_DIR": str(warm_cache)}),
+        Case("ast-grep", "-j1", [*ast_grep, "-j", "1", str(tree.root)], ok_exit_codes=(0, 1)),
+        Case("ast-grep", "-j2", [*ast_grep, "-j", "2", str(tree.root)], ok_exit_codes=(0, 1)),
+    ]  # fmt: skip
+    ripgrep = shutil.which("rg")
+    if ripgrep:
+        patterns = [argument for token in tokens for argument in ("-e", token.decode())]
+        command = [ripgrep, "--files-with-matches", "--fixed-strings", "--no-ignore", "--hidden", "-j", "2"]
+        found.append(Case("ripgrep", "trigger tokens -j2", [*command, *patterns, str(tree.root)], ok_exit_codes=(0, 1)))
+    return found
+
+
+def count_results(case: Case, output: str) -> str:
+    if case.tool == "polldetox":
+        report = json.loads(output)
+        return f"{len(report['findings'])} findings, {len(report['errors'])} errors"
+    if case.tool == "ast-grep":
+        return f"{len(output.splitlines())} matches"
+    return f"{len(output.splitlines())} files"
+
+
+def astgrep_files_scanned(command: list[str]) -> str:
+    """ast-grep's own count of the files it scanned (its --inspect summary), to check the trees agree."""
+    inspected = subprocess.run([*command, "--inspect", "summary"], capture_output=True, text=True)
+    return next((line for line in inspected.stderr.splitlines() if "scanned" in line.lower()), "?")
+
+
+# --- the engine, stage by stage --------------------------------------------------------------------
+
+
+def engine_stages(tree: Tree) -> dict[str, float]:
+    """One cold scan (-j1) through the engine API, timed per stage (the same steps as engine.scan)."""
+    config = replace(load_config(tree.root), cache=False, jobs=1)
+    times: dict[str, float] = {}
+    started = time.perf_counter()
+    discovery = discover([tree.root], config)
+    times["discover files"] = time.perf_counter() - started
+    mark = time.perf_counter()
+    reading = engine._read_all(discovery, None)
+    times["read + byte prefilter"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    parsed = engine._parse_all(reading.jobs, config.jobs, None)
+    times["parse (detectors)"] = time.perf_counter() - mark
+    mark = time.perf_counter()
+    facts = reading.facts + [outcome for _, outcome, _ in parsed if not isinstance(outcome, ScanError)]
+    policy.judge(engine._resolve_imported_intervals(facts, config.root), config)
+    times["cross-file + policy"] = time.perf_counter() - mark
+    times["total"] = time.perf_counter() - started
+    times["files passing the prefilter"] = reading.candidates
+    return times
+
+
+def profile_cold_scan(tree: Tree, top: int = 25) -> str:
+    config = replace(load_config(tree.root), cache=False, jobs=1)
+    profiler = cProfile.Profile()
+    profiler.runcall(engine.scan, [tree.root], config)
+    report = io.StringIO()
+    stats = pstats.Stats(profiler, stream=report)
+    stats.sort_stats("tottime").print_stats(top)
+    stats.sort_stats("cumulative").print_stats("polldetox", top)
+    return report.getvalue()
+
+
+# --- the report -----------------------------------------------------------------------------------
+
+
+def spread(values: Sequence[float]) -> tuple[float, float, float]:
+    return statistics.median(values), min(values), max(values)
+
+
+def median_of(values: Sequence[float | None]) -> float | None:
+    known = [value for value in values if value is not None]
+    return statistics.median(known) if known else None
+
+
+def shown(value: float | None, spec: str) -> str:
+    return "n/a" if value is None else format(value, spec)
+
+
+def tree_table(tree: Tree) -> str:
+    rows = ["| source | language | files | lines | MB |", "|---|---|---:|---:|---:|"]
+    by_language: dict[str, LanguageTotals] = {}
+    for (name, language), totals in sorted(tree.totals.items()):
+        rows.append(f"| {name} | {language} | {totals.files:,} | {totals.lines:,} | {totals.bytes / 1e6:.1f} |")
+        language_totals = by_language.setdefault(language, LanguageTotals())
+        language_totals.files += totals.files
+        language_totals.lines += totals.lines
+        language_totals.bytes += totals.bytes
+    for language, totals in sorted(by_language.items()):
+        rows.append(f"| **all** | {language} | {totals.files:,} | {totals.lines:,} | {totals.bytes / 1e6:.1f} |")
+    total_bytes = sum(totals.bytes for totals in by_language.values())
+    rows.append(f"| **all** | **all** | {tree.files:,} | {tree.lines:,} | {total_bytes / 1e6:.1f} |")
+    return "\n".join(rows)
+
+
+def results_table(tree: Tree, timings: dict[Case, list[Run]], results: dict[Case, str]) -> str:
+    baseline = next(case for case in timings if case.tool == "ast-grep" and case.variant == "-j2")
+    baseline_median = statistics.median(run.seconds for run in timings[baseline])
+    baseline_cpu = median_of([run.cpu_seconds for run in timings[baseline]])
+    rows = [
+        "| tool | run | wall s median | wall s min–max | lines/s | × ast-grep -j2 wall | CPU s median "
+        "| × ast-grep -j2 CPU | peak RSS MB | output |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for case, runs in timings.items():
+        median, low, high = spread([run.seconds for run in runs])
+        cpu = median_of([run.cpu_seconds for run in runs])
+        rss = median_of([run.max_rss_mb for run in runs])
+        cpu_ratio = baseline_cpu / cpu if baseline_cpu and cpu else None
+        rows.append(
+            f"| {case.tool} | {case.variant} | {median:.2f} | {low:.2f}–{high:.2f} | {tree.lines / median:,.0f} "
+            f"| {baseline_median / median:.2f} | {shown(cpu, '.2f')} | {shown(cpu_ratio, '.2f')} "
+            f"| {shown(rss, '.0f')} | {results[case]} |"
+        )
+    return "\n".join(rows)
+
+
+def stages_table(stages: dict[str, float]) -> str:
+    total = stages["total"]
+    rows = ["| stage | s | share |", "|---|---:|---:|"]
+    for stage, seconds in stages.items():
+        if stage != "files passing the prefilter":
+            rows.append(f"| {stage} | {seconds:.2f} | {seconds / total:.0%} |")
+    return "\n".join(rows)
+
+
+def machine() -> str:
+    cpuinfo = Path("/proc/cpuinfo").read_text().splitlines()
+    model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "unknown CPU")
+    load = " ".join(f"{value:.2f}" for value in os.getloadavg())
+    return f"{os.cpu_count()} cores ({model}), load average at start {load}, Python {sys.version.split()[0]}"
+
+
+def polldetox_code() -> str:
+    """Which polldetox is measured: where it is imported from and the fingerprint of its detectors."""
+    return f"polldetox from {Path(polldetox.__file__).parent}, detector code {engine._code_fingerprint()}"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of each command (default 3)")
+    parser.add_argument("--tree", type=Path, action="append", help="scan these folders instead of the default tree")
+    parser.add_argument("--with-libraries", action="store_true", help="add this interpreter's site-packages")
+    parser.add_argument("--profile", action="store_true", help="also profile one cold scan (-j1) with cProfile")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+    need("ast-grep")
+    need("polldetox")
+
+    if args.tree:
+        sources = [Source(f"{index}-{path.resolve().name}", path.resolve()) for index, path in enumerate(args.tree)]
+        tree_root = CACHE / "tree-custom"
+    else:
+        sources = default_sources(args.with_libraries)
+        tree_root = CACHE / ("tree-with-libraries" if args.with_libraries else "tree")
+    print(f"building the tree in {tree_root} ...", file=sys.stderr)
+    tree = build_tree(sources, tree_root)
+    code = polldetox_code()
+    print(f"## Machine\n\n{machine()}\n\n{code}\n\n## Tree\n\n{tree_table(tree)}\n")
+
+    tokens = tuple(dict.fromkeys((*python.TRIGGER_TOKENS, *typescript.TRIGGER_TOKENS)))
+    with tempfile.TemporaryDirectory(prefix="polldetox-bench-") as work:
+        all_cases = cases(tree, Path(work), tokens)
+        print("warming up: the disk cache (ast-grep reads every file) and the warm facts cache ...", file=sys.stderr)
+        for case in all_cases:
+            if case.variant.startswith("warm") or case.variant == "-j2":
+                run(case)
+        timings: dict[Case, list[Run]] = {case: [] for case in all_cases}
+        for repetition in range(args.repeat):
+            # Rotate the order so that no tool always runs right after the same neighbour.
+            shift = repetition % len(all_cases)
+            for case in all_cases[shift:] + all_cases[:shift]:
+                timings[case].append(run(case))
+            print(f"repetition {repetition + 1}/{args.repeat} done", file=sys.stderr)
+        results = {case: count_results(case, runs[-1].output) for case, runs in timings.items()}
+        scanned = astgrep_files_scanned(next(c for c in all_cases if c.tool == "ast-grep").command)
+
+    print(f"## Wall time, {args.repeat} interleaved runs each (disk cache warm)\n")
+    print(results_table(tree, timings, results))
+    print(f"\npolldetox discovered {tree.files:,} files; ast-grep: {scanned}\n")
+
+    print("timing the engine stages ...", file=sys.stderr)
+    stages = engine_stages(tree)
+    passed = stages["files passing the prefilter"]
+    print(f"## Engine stages of one cold scan (-j1, no cache)\n\n{stages_table(stages)}\n")
+    print(f"{passed:,.0f} of {tree.files:,} files ({passed / tree.files:.1%}) passed the byte prefilter.\n")
+
+    if args.profile:
+        print("profiling one cold scan ...", file=sys.stderr)
+        print(f"## Profile of one cold scan (-j1)\n\n```\n{profile_cold_scan(tree)}```\n")
+    if polldetox_code() != code:
+        print("WARNING: the detector code changed during the run; the figures mix two versions of it.")
+
+
+if __name__ == "__main__":
+    main()
