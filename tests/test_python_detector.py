@@ -371,6 +371,37 @@ def test_interval_imported_from_another_module_is_a_reference() -> None:
     assert site.interval_ref == ("app/server/config", "POLL_SECONDS")
 
 
+def test_positions_when_the_running_python_cannot_parse_newer_syntax() -> None:
+    # libcst reads PEP 695 aliases; Python 3.11's own parser does not, so positions come from libcst.
+    site = only_site(
+        """
+        import time
+
+        type Rows = list[dict]
+
+
+        def watch():
+            while True:
+                refresh()
+                time.sleep(5)
+        """
+    )
+    assert site.location == Location(SERVICE, 7, 5, 9, 22)
+
+
+def test_columns_count_characters_not_bytes() -> None:
+    site = only_site(
+        """
+        import time
+
+        def watch():
+            while True:
+                show("état de la file: ▄▄▄"); time.sleep(5)
+        """
+    )
+    assert (site.location.end_line, site.location.end_column) == (5, 52)  # 58 bytes, 51 characters
+
+
 # ---------------------------------------------------------------------------------------------
 # Not polling
 
