@@ -19,8 +19,9 @@ def manual_steps(request: Request, planned: list[PlannedFile], replaces: list[Fi
         steps.append(
             f"In EventBroadcastManager.start() (or your app's startup): create `{events}(pool, "
             f'ConnectionManager("{names.snake}"))`, then `create_{names.snake}_listener(DIRECT_DATABASE_URL, '
-            f"events)` from {by_kind['listener'].path} and `await listener.start()`; `await listener.stop()` "
-            "on shutdown. The listener needs a direct connection (not through PgBouncer in transaction mode)."
+            f"events)` from {by_kind['listener'].path} (or `register_{names.snake}(listener, events)` on the "
+            "PgListener your other tables use) and `await listener.start()`; `await listener.stop()` on "
+            "shutdown. The listener needs a direct connection (not through PgBouncer in transaction mode)."
         )
     elif pattern == "file":
         steps.append(
