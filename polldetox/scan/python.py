@@ -233,7 +233,7 @@ _FOLLOW_DEPTH = 2
 def detect(source: str, path: str) -> FileFacts:
     """Polling sites, routes, suppressions and documentation facts of one Python file."""
     module = _parse(source)
-    index = _Index(module)
+    index = _Index()
     index.walk(module)
     analysis = _Analysis(module, source, index, path)
     sites = sorted(analysis.sites(), key=lambda site: (site.location.line, site.location.column))
@@ -253,7 +253,7 @@ def detect(source: str, path: str) -> FileFacts:
 def exported_constants(source: str, path: str) -> dict[str, float]:
     """Module-level numeric constants, in seconds as written: what `interval_ref` points at."""
     module = _parse(source)
-    index = _Index(module)
+    index = _Index()
     index.walk(module)
     values = _Values(module, index, path)
     constants: dict[str, float] = {}
@@ -442,7 +442,7 @@ class _Walker:
 class _Index(_Walker):
     """Imports, constants, classes, functions, candidate loops and calls, and the call graph."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self) -> None:
         self.aliases: dict[str, str] = {}  # local name -> qualified name
         self.imported_from: dict[str, tuple[str, str]] = {}  # local name -> (module, name)
         self.constants: dict[str, list[cst.BaseExpression]] = {}
@@ -1565,8 +1565,6 @@ class _Analysis:
             constant = isinstance(test, cst.Name) and test.value == "True"
             constant |= isinstance(test, cst.Integer) and test.value == "1"
             mechanism_head = f"while {self.code(test)}" if constant else "while loop"
-            if isinstance(test, cst.Comparison) and _identifiers(test) & {"attempt", "attempts"}:
-                return None
             if isinstance(test, cst.Comparison) and any(_RETRY_NAME.search(w) for w in _identifiers(test)):
                 return None  # `while attempt < MAX_ATTEMPTS:` is a bounded retry
         body = _LoopBody(self.index)
