@@ -496,6 +496,24 @@ def test_class_method_called_through_this() -> None:
     assert (site.context, site.urls) == (Context.CLASS_COMPONENT, ("/api/v1/items",))
 
 
+def test_methods_of_class_expressions_are_named_after_their_binding() -> None:
+    found = sites(
+        """
+        export const QueueWatcher = class {
+          start() { this.id = setInterval(() => fetch('/api/v1/queue'), 5000); }
+        };
+        export default class {
+          start() { this.id = setInterval(() => fetch('/api/v1/jobs'), 5000); }
+        }
+        """,
+        "app/client/src/watchers.ts",
+    )
+    assert [(s.function, s.context) for s in found] == [
+        ("QueueWatcher.start", Context.CLIENT_MODULE),
+        ("start", Context.CLIENT_MODULE),
+    ]
+
+
 @pytest.mark.parametrize(
     ("code", "function", "context"),
     [

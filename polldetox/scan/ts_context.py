@@ -65,8 +65,8 @@ class Surroundings:
             if ancestor.type in FUNCTION_TYPES and (own := self.own_name(ancestor)) is not None:
                 outer, name = ancestor, own
         if owner_class is not None:
-            class_name = text(owner_class.child_by_field_name("name")) or "<class>"
-            qualified = f"{class_name}.{name}" if name else class_name
+            class_name = text(owner_class.child_by_field_name("name")) or _bound_name(owner_class)
+            qualified = ".".join(part for part in (class_name, name) if part) or None
             if self.backend:
                 return qualified, Context.BACKEND
             return qualified, Context.CLASS_COMPONENT if _extends_react(owner_class) else Context.CLIENT_MODULE
@@ -160,6 +160,14 @@ class Surroundings:
         return FallbackFacts(
             logs_warning=warns, restores_connection=restores, max_duration_seconds=known[0] if known else None
         )
+
+
+def _bound_name(node: Node) -> str:
+    """`Poller` in `const Poller = class { ... }`; empty for an anonymous class."""
+    holder = node.parent
+    if holder is not None and holder.type == "variable_declarator":
+        return text(holder.child_by_field_name("name"))
+    return ""
 
 
 def _inside(node: Node, container: Node | None) -> bool:
