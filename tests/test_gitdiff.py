@@ -145,3 +145,19 @@ def test_filter_keeps_suppressed_findings_and_errors_of_changed_files() -> None:
 def test_a_finding_with_an_unknown_end_counts_its_first_line() -> None:
     point = replace(WATCHER, location=Location(WATCHER.location.path, 5, 1, 0, 0))
     assert filter_to_changed(replace(HANDMADE, findings=(point,)), {point.location.path: frozenset({5})}).findings
+
+
+def test_diff_base_with_a_baseline_still_counts_copies_of_a_baselined_loop(repo: Path) -> None:
+    watcher = repo / SERVICES / "jobs_watcher.py"
+    watcher.write_text("import asyncio\n" + JOBS_WATCHER_PY * 3, encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "three watchers", cwd=repo)
+    assert polldetox("scan", "--write-baseline", "baseline.json", cwd=repo).returncode == 0
+    git("add", "baseline.json", cwd=repo)
+    git("commit", "-qm", "baseline", cwd=repo)
+    # A fourth copy, above the others: the only change, and one more than the baseline records.
+    watcher.write_text("import asyncio\n" + JOBS_WATCHER_PY * 4, encoding="utf-8")
+    done = polldetox("scan", "--format", "json", "--baseline", "baseline.json", "--diff-base", "HEAD", cwd=repo)
+    assert done.returncode == 1, done.stderr
+    assert [f["path"] for f in json.loads(done.stdout)["findings"]] == ["app/server/services/jobs_watcher.py"]
+    assert "gone" not in done.stderr
