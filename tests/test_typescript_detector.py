@@ -948,6 +948,8 @@ def test_timer_started_by_an_on_fallback_callback() -> None:
 def test_timer_unguarded_by_the_connection_is_not_a_fallback() -> None:
     site = only("export function useA(ready) { useEffect(() => { if (ready) setInterval(refetch, 1000); }); }", HOOK)
     assert not site.fallback_only
+    site = only("export function syncOfflineChanges() { setInterval(() => outboxApi.flush(), 1000); }", HOOK)
+    assert not site.fallback_only
 
 
 # --- Node backends -----------------------------------------------------------------------------------

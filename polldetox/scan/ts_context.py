@@ -30,6 +30,9 @@ from polldetox.scan.ts_values import Value, Values
 
 TIMEOUTS = frozenset({"setTimeout", "window.setTimeout", "globalThis.setTimeout"})
 _FALLBACK_WORDS = re.compile(r"fallback|disconnected|offline|degraded", re.IGNORECASE)
+# Only an explicit name marks a callback or function as the fallback (`onFallback`, `startFallbackPolling`);
+# `syncOfflineChanges` is ordinary work.
+_FALLBACK_NAME = re.compile(r"fallback", re.IGNORECASE)
 _CONNECTED_WORDS = re.compile(r"connected|online|isopen", re.IGNORECASE)
 _DURATION_WORDS = re.compile(r"fallback|elapsed|duration|since", re.IGNORECASE)
 _COMPARISONS = frozenset({">", ">=", "<", "<="})
@@ -132,7 +135,7 @@ class Surroundings:
                     return True
             elif kind == "statement_block" and _early_return_unless_fallback(ancestor, child):
                 return True
-            elif _FALLBACK_WORDS.search(pair_key(ancestor) if kind == "pair" else self.own_name(ancestor) or ""):
+            elif _FALLBACK_NAME.search(pair_key(ancestor) if kind == "pair" else self.own_name(ancestor) or ""):
                 return True  # inside `onFallback: () => ...` or a function named for the fallback
             child = ancestor
         return False
