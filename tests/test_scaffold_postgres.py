@@ -182,6 +182,53 @@ async def test_every_client_gets_each_change_and_nothing_is_lost_across_a_reconn
     await writer.close()
 
 
+class _Recording:
+    """One connected client that records broadcasts (the callback's only collaborator besides the pool)."""
+
+    def __init__(self, clients: int) -> None:
+        self.active_connections = {object(): object() for _ in range(clients)}
+        self.messages: list[dict[str, Any]] = []
+
+    def next_version(self) -> int:
+        return len(self.messages)
+
+    async def broadcast(self, message: dict[str, Any], version: int | None = None) -> int:
+        self.messages.append(message)
+        return len(self.active_connections)
+
+
+class _CountingPool:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.fetches = 0
+
+    async def fetchval(self, query: str) -> Any:
+        self.fetches += 1
+        return await self.pool.fetchval(query)
+
+
+async def test_callback_skips_without_clients_and_coalesces_a_burst(server_uri: str, tree: Path) -> None:
+    dsn = await _fresh_database(server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA))
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        with generated_modules(tree / "app/server", "services.planned_features_events") as modules:
+            events_class = modules["services.planned_features_events"].PlannedFeaturesEvents
+            counting, nobody = _CountingPool(pool), _Recording(clients=0)
+            await events_class(counting, nobody).on_planned_features_change({"operation": "INSERT"})
+            assert counting.fetches == 0 and nobody.messages == []
+
+            await pool.execute("INSERT INTO planned_features (title) VALUES ('one'), ('two')")
+            counting, watching = _CountingPool(pool), _Recording(clients=1)
+            events = events_class(counting, watching)
+            burst = [{"operation": "INSERT", "key": {"id": n}} for n in range(50)]
+            await asyncio.gather(*(events.on_planned_features_change(event) for event in burst))
+            assert 1 <= counting.fetches <= 2  # the first, and at most one for everything that came during it
+            assert len(watching.messages) == 1  # the second fetch saw the same rows: not sent again
+            assert _titles(watching.messages[0]["data"]) == {"one", "two"}
+    finally:
+        await pool.close()
+
+
 async def test_down_migration_removes_trigger_and_function(server_uri: str, tree: Path) -> None:
     dsn = await _fresh_database(server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA))
     connection = await asyncpg.connect(dsn)
