@@ -1223,6 +1223,22 @@ def test_every_demo_site_is_found_and_nothing_else() -> None:
     assert found == DEMO_SITES
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        "export function useJobs() { createJobPoller(() => jobsApi.list(), 9000); }",
+        "export const q = { queryKey: ['a'], queryFn: load, refetchInterval: 5000 };",
+        "export const q = useSWR('/a', f, { refreshInterval: 5000 });",
+        "export function useJobs() { usePolledData(() => jobsApi.list(), 9000); }",
+        "module.exports = (app) => { app.delete('/api/v1/jobs/:id', (req, res) => res.end()); };",
+        "const jobs = new KoaRouter(); jobs.get('/jobs', list);",
+    ],
+)
+def test_each_trigger_survives_the_byte_prefilter(code: str) -> None:
+    facts = scan(code, "server/routes.ts")
+    assert facts.sites or facts.routes
+
+
 def test_demo_files_without_trigger_tokens_have_no_facts() -> None:
     for path, facts in _demo_facts().items():
         data = (DEMO / path).read_bytes()

@@ -38,6 +38,8 @@ from polldetox.scan.ts_values import Value, Values
 from polldetox.scan.ts_values import exported_constants as exported_constants
 from polldetox.suppressions import parse_suppression
 
+_ROUTE_METHODS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "all": "*"}
+
 # A file containing none of these is never parsed: every trigger below needs one of them.
 TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"refetchInterval",
@@ -50,15 +52,14 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"staleTime",
     b"usePoll",
     b"useInterval",
-    b"createPoller",
+    b"Poller",
     b"poll(",
     b"polldetox",
-    b".get(",
-    b".post(",
-    b".put(",
-    b".patch(",
-    b".delete(",
-    b".all(",
+    # Routes: an app or router made by a factory, or named app/router/server (see _routers).
+    b"express",
+    b"Router",
+    b"Koa",
+    *(f"{owner}.{method}(".encode() for owner in ("app", "router", "server") for method in _ROUTE_METHODS),
 )
 
 _OPTION_MECHANISMS = {
@@ -91,7 +92,6 @@ _DATABASE_MODULES = frozenset(
     }
 )
 _BACKEND_FOLDERS = frozenset({"server", "backend", "jobs", "workers", "worker"})
-_ROUTE_METHODS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "all": "*"}
 _ROUTERS = re.compile(r"^(app|router|server|\w+Router)$")
 _ROUTER_FACTORIES = frozenset({"express", "Router", "express.Router", "Koa", "KoaRouter"})
 
@@ -535,7 +535,9 @@ class _Detector:
                 continue
             owner, method = text(function.child_by_field_name("object")), property_name(call)
             args = arguments(call)
-            if method not in _ROUTE_METHODS or owner not in routers or len(args) < 2:
+            # app/router/server also when handed in (`module.exports = (app) => ...`), outside React code.
+            is_router = owner in routers or (not self.react and _ROUTERS.match(owner) is not None)
+            if method not in _ROUTE_METHODS or not is_router or len(args) < 2:
                 continue
             path = string_value(args[0])
             if path is None or not path.startswith("/"):
@@ -553,16 +555,15 @@ class _Detector:
         return tuple(routes)
 
     def _routers(self) -> set[str]:
-        """Names that hold an Express/Koa app or router in this file."""
+        """Names made by an Express/Koa factory in this file (`const jobs = express.Router()`)."""
         names = set()
         for declarator in self.tree.of("variable_declarator"):
-            name, value = text(declarator.child_by_field_name("name")), unwrap(declarator.child_by_field_name("value"))
-            if value is None:
+            value = unwrap(declarator.child_by_field_name("value"))
+            if value is None or value.type not in ("call_expression", "new_expression"):
                 continue
             made = value.child_by_field_name("function") or value.child_by_field_name("constructor")
-            made_by_factory = value.type in ("call_expression", "new_expression") and text(made) in _ROUTER_FACTORIES
-            if made_by_factory or (_ROUTERS.match(name) and not self.react):
-                names.add(name)
+            if text(made) in _ROUTER_FACTORIES:
+                names.add(text(declarator.child_by_field_name("name")))
         return names
 
     def _handled_message_types(self) -> tuple[str, ...]:
