@@ -189,7 +189,8 @@ def _module_constants(root: Path, module: str) -> dict[str, float]:
     for candidate in candidates:
         if candidate.is_file():
             try:
-                return exported_constants(candidate.read_text(encoding="utf-8"), module)
+                # the real suffix decides the grammar: a .ts file may hold `<T>x` casts that TSX rejects
+                return exported_constants(candidate.read_text(encoding="utf-8"), candidate.relative_to(root).as_posix())
             except (OSError, UnicodeDecodeError, ParseFailure):
                 return {}
     return {}
