@@ -110,3 +110,30 @@ def test_progress_is_reported_per_parsed_file(write_tree) -> None:
     seen: list[tuple[int, int]] = []
     engine.scan([root], replace(load_config(root), jobs=1), progress=lambda done, total: seen.append((done, total)))
     assert seen == [(1, 3), (2, 3), (3, 3)]
+
+
+def test_intervals_imported_from_another_module_are_resolved(write_tree) -> None:
+    root = write_tree(
+        {
+            "web/src/config/polling.ts": """
+            const base = <number>(1000);
+            export const QUEUE_POLL_MS = 3 * 1000;
+            export const unused = base;
+            """,
+            "web/src/components/QueuePanel.tsx": """
+            import { useQuery } from '@tanstack/react-query';
+            import { QUEUE_POLL_MS } from '../config/polling';
+
+            export function QueuePanel() {
+              const { data } = useQuery({
+                queryKey: ['queue'],
+                queryFn: () => fetch('/api/v1/queue').then((r) => r.json()),
+                refetchInterval: QUEUE_POLL_MS,
+              });
+              return <div>{data?.length}</div>;
+            }
+            """,
+        }
+    )
+    (finding,) = scan(root).findings
+    assert (finding.rule, finding.interval_seconds) == ("PD201", 3.0)
