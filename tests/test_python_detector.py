@@ -613,6 +613,17 @@ def test_columns_count_characters_not_bytes() -> None:
         ),
         pytest.param(
             """
+            import concurrent.futures
+
+            def drain(pending):
+                while pending:
+                    done, pending = concurrent.futures.wait(pending, timeout=0.1)
+                    collect(done)
+            """,
+            id="waiting-on-futures",
+        ),
+        pytest.param(
+            """
             import threading
 
             def worker(ready: threading.Event):
@@ -1899,6 +1910,21 @@ def test_exported_constants_for_interval_references() -> None:
         "RETRY": 120,
         "SYNC_SECONDS": 45,
     }
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import asyncio\n\nasync def watch(stop):\n    while True:\n        refresh()\n"
+        "        await asyncio.wait_for(stop, 10)\n",
+        'from fastapi import FastAPI\n\napi = FastAPI()\n\n@api.get("/items")\ndef items():\n    return []\n',
+        'from .deps import api_router\n\n@api_router.get("/items")\ndef items():\n    return []\n',
+    ],
+)
+def test_prefilter_admits_what_the_detector_finds(source: str) -> None:
+    facts = detect(source, SERVICE)
+    assert facts.sites or facts.routes
+    assert any(token in source.encode() for token in TRIGGER_TOKENS)
 
 
 def test_prefilter_admits_every_demo_file_with_a_site_or_route() -> None:

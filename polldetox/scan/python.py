@@ -40,6 +40,7 @@ LANGUAGE = "python"
 TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"sleep",  # time/asyncio/trio/anyio/gevent.sleep, also under any alias (`from time import sleep as x`)
     b"wait(",  # event.wait(timeout), asyncio.wait_for(event.wait(), n)
+    b"wait_for(",  # asyncio.wait_for(stop_future, n)
     b"Timer",
     b"call_later",
     b"add_job",
@@ -50,9 +51,11 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"BEAT_SCHEDULE",
     b"add_periodic_task",
     b"@app.",
-    b"@router.",
+    b"router.",  # @router.get, @api_router.post
     b"route(",
+    b"FastAPI",
     b"APIRouter",
+    b"Flask(",
     b"Blueprint",
     b"path(",  # django.urls.path / re_path
     b"polldetox",
@@ -76,7 +79,8 @@ _EVENT_SOURCE_METHODS = frozenset(
 )
 _STREAM_READS = frozenset({"read", "readline", "readexactly", "readuntil"})
 _STREAM_RECEIVER = re.compile(r"reader|stream|stdout|stderr|stdin|sock|conn", re.IGNORECASE)
-_BLOCKING_CALLS = frozenset({"input", "select.select", "sys.stdin.readline"})
+# Calls that block until something happens (input, I/O readiness, other tasks finishing).
+_BLOCKING_CALLS = frozenset({"input", "select.select", "sys.stdin.readline", "asyncio.wait", "concurrent.futures.wait"})
 _RETRY_NAME = re.compile(r"attempt|retr|tries|tried", re.IGNORECASE)
 _SUCCESS_WORDS = frozenset({"ok", "success", "succeeded", "successful", "connected", "acquired", "sent"})
 _CLOCKS = frozenset({"time.time", "time.monotonic", "time.perf_counter", "datetime.datetime.now"})
@@ -1052,7 +1056,7 @@ class _LoopBody(_Walker):
                 self._wait(node, "asyncio.wait_for", _positional(node, 1, "timeout"))
             if isinstance(awaited, cst.Call):
                 self._skip.add(id(awaited))
-        elif name == "wait" and qualified != "asyncio.wait" and isinstance(node.func, cst.Attribute):
+        elif name == "wait" and qualified not in _BLOCKING_CALLS and isinstance(node.func, cst.Attribute):
             timeout = _positional(node, 0, "timeout")
             if timeout is None:
                 self.event_source = True  # Event.wait() / Condition.wait() without a timeout blocks
