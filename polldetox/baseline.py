@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -83,17 +83,40 @@ def load_baseline(path: Path) -> Baseline:
     return Baseline(entries=tuple(_entry(raw, path, index) for index, raw in enumerate(raw_entries)), path=path)
 
 
-def apply_baseline(result: ScanResult, baseline: Baseline) -> BaselineOutcome:
+def apply_baseline(
+    result: ScanResult, baseline: Baseline, covered: Callable[[str], bool] | None = None
+) -> BaselineOutcome:
+    """Hide the findings the baseline records.
+
+    `covered(path)` says whether the scan looked at a root-relative path (see `covered_by`): a
+    recorded finding in a file the scan did not look at is not gone, it was not looked for. None
+    means the scan covered the whole project.
+    """
     recorded = {entry.fingerprint for entry in baseline.entries}
     ids = fingerprints(result.findings)
     kept = tuple(f for f, fingerprint in zip(result.findings, ids, strict=True) if fingerprint not in recorded)
     present = set(ids)
-    gone = tuple(entry for entry in baseline.entries if entry.fingerprint not in present)
+    gone = tuple(
+        entry
+        for entry in baseline.entries
+        if entry.fingerprint not in present and (covered is None or covered(entry.path))
+    )
     return BaselineOutcome(
         result=replace(result, findings=kept),
         baselined=len(result.findings) - len(kept),
         gone=gone,
     )
+
+
+def covered_by(targets: Sequence[str]) -> Callable[[str], bool]:
+    """Which root-relative paths a scan of `targets` (root-relative files and folders) looked at.
+
+    A file deleted from a scanned folder counts as looked at, so its findings are gone.
+    """
+    folders = tuple(target.rstrip("/") for target in targets)
+    if any(folder in ("", ".") for folder in folders):
+        return lambda path: True
+    return lambda path: any(path == folder or path.startswith(f"{folder}/") for folder in folders)
 
 
 def prune_baseline(baseline: Baseline, gone: Sequence[BaselineEntry]) -> int:

@@ -17,6 +17,7 @@ from polldetox.baseline import (
     BaselineEntry,
     BaselineError,
     apply_baseline,
+    covered_by,
     load_baseline,
     prune_baseline,
     write_baseline,
@@ -125,6 +126,25 @@ def test_apply_hides_recorded_findings_and_lists_the_gone(tmp_path: Path) -> Non
     assert outcome.result.errors == HANDMADE.errors and outcome.result.suppressed == HANDMADE.suppressed
 
 
+def test_a_scan_of_some_files_finds_nothing_gone_elsewhere(tmp_path: Path) -> None:
+    path = tmp_path / BASELINE
+    write_baseline(HANDMADE, path)
+    only_panel = replace(HANDMADE, findings=(PANEL,))  # pre-commit scanned the panel's file alone
+    outcome = apply_baseline(only_panel, load_baseline(path), covered=covered_by([PANEL.location.path]))
+    assert (outcome.result.findings, outcome.baselined) == ((), 1)
+    assert [entry.rule for entry in outcome.gone] == ["PD301"]  # the pair in that file went away
+
+
+def test_covered_by_files_and_folders() -> None:
+    covered = covered_by(["app/server", "scripts/monitor.py"])
+    assert covered("app/server/services/queue_watcher.py")  # also when the file has been deleted
+    assert covered("scripts/monitor.py")
+    assert not covered("app/serverless/handler.py")
+    assert not covered("scripts/monitor.py.bak")
+    assert not covered("app/client/src/App.tsx")
+    assert covered_by(["."])("anything/at/all.py")
+
+
 def test_prune_rewrites_the_file_without_the_gone(tmp_path: Path) -> None:
     path = tmp_path / BASELINE
     write_baseline(HANDMADE, path)
@@ -217,6 +237,17 @@ def test_fixed_findings_are_listed_then_pruned(demo: Path) -> None:
     left = json.loads((demo / BASELINE).read_text(encoding="utf-8"))["entries"]
     assert [e["path"] for e in left] == [e["path"] for e in entries if e["path"] != fixed]
     assert "gone" not in findings_of(demo, "--baseline", BASELINE)[2]
+
+
+def test_scanning_one_file_does_not_call_the_rest_of_the_baseline_gone(demo: Path) -> None:
+    assert polldetox("scan", "--write-baseline", BASELINE, cwd=demo).returncode == 0
+    one_file = "app/server/services/scheduler.py"  # as pre-commit names a staged file
+    code, findings, stderr = findings_of(demo, one_file, "--baseline", BASELINE)
+    assert (code, findings) == (0, [])
+    assert "gone" not in stderr
+    pruned = polldetox("scan", one_file, "--baseline", BASELINE, "--prune-baseline", cwd=demo)
+    assert pruned.returncode == 0, pruned.stderr
+    assert len(json.loads((demo / BASELINE).read_text(encoding="utf-8"))["entries"]) == len(findings_of(demo)[1])
 
 
 def test_a_missing_baseline_is_a_usage_error(demo: Path) -> None:
