@@ -345,3 +345,13 @@ def test_python_m_polldetox_scaffold(tmp_path: Path) -> None:
     assert refused.returncode == 2
     assert "no primary key" in refused.stderr
     assert not any(tmp_path.iterdir())
+
+
+def test_json_after_writing_reports_actions_and_manual_steps(tmp_path: Path) -> None:
+    arguments = ("planned_features", "--schema", PLANNED_FEATURES_SCHEMA, "--out", tmp_path, "--format", "json")
+    first = json.loads(run_scaffold(*arguments).stdout)
+    assert {entry["action"] for entry in first["files"]} == {"create"}
+    assert any(step.startswith("Run the migration app/server/migrations/") for step in first["steps"])
+    assert all((tmp_path / entry["path"]).is_file() for entry in first["files"])
+    second = json.loads(run_scaffold(*arguments).stdout)
+    assert {entry["action"] for entry in second["files"]} == {"skip"}

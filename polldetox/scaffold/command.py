@@ -62,7 +62,10 @@ def scaffold_command(
         bool, typer.Option("--dry-run", help="Show the plan and the diff against existing files; write nothing.")
     ] = False,
     format: Annotated[
-        PlanFormat, typer.Option("--format", help='With --dry-run: text, or json {"files": [{path, kind, action}]}.')
+        PlanFormat,
+        typer.Option(
+            "--format", help='text, or json: {"files": [{path, kind, action}]} (and "steps" when not --dry-run).'
+        ),
     ] = PlanFormat.text,
     force: Annotated[bool, typer.Option("--force", help="Overwrite existing files (never done without it).")] = False,
     templates: Annotated[
@@ -104,9 +107,13 @@ def scaffold_command(
         _print_plan(planned, console, format)
         return
     written = write_plan(planned, out)
+    steps = manual_steps(request, planned, replaces)
+    if format == PlanFormat.json:
+        sys.stdout.write(json.dumps({"files": _file_rows(planned), "steps": steps}, indent=2) + "\n")
+        return
     _print_result(planned, written, console)
     console.print("\n[bold]Remaining manual steps[/]")
-    for number, step in enumerate(manual_steps(request, planned, replaces), start=1):
+    for number, step in enumerate(steps, start=1):
         console.print(f"  {number}. {escape(step)}")
 
 
@@ -162,8 +169,7 @@ def _replaced_sites(root: Path, names: Names) -> list[Finding]:
 
 def _print_plan(planned: list[PlannedFile], console: Console, format: PlanFormat) -> None:
     if format == PlanFormat.json:
-        files = [{"path": item.path.as_posix(), "kind": item.kind, "action": item.action.value} for item in planned]
-        sys.stdout.write(json.dumps({"files": files}, indent=2) + "\n")
+        sys.stdout.write(json.dumps({"files": _file_rows(planned)}, indent=2) + "\n")
         return
     _plan_table(planned, console, title="Plan (dry run: nothing written)")
     for item in planned:
@@ -177,6 +183,10 @@ def _print_plan(planned: list[PlannedFile], console: Console, format: PlanFormat
         console.print(
             f"\n{len(skipped)} existing file(s) differ and would be skipped: rerun with --force to overwrite."
         )
+
+
+def _file_rows(planned: list[PlannedFile]) -> list[dict[str, str]]:
+    return [{"path": item.path.as_posix(), "kind": item.kind, "action": item.action.value} for item in planned]
 
 
 def _plan_table(planned: list[PlannedFile], console: Console, title: str) -> None:
