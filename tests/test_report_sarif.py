@@ -144,6 +144,7 @@ def test_suppressed_findings_carry_an_in_source_suppression() -> None:
     assert len(suppressed) == 1
     assert suppressed[0]["ruleId"] == SILENCED.rule
     assert suppressed[0]["suppressions"] == [{"kind": "inSource"}]
+    assert list(suppressed[0]["partialFingerprints"]) == ["polldetox/suppressed/v1"]
     assert (suppressed[0]["kind"], suppressed[0]["level"]) == ("informational", "none")
 
 

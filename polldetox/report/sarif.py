@@ -25,6 +25,9 @@ from polldetox.rules import RULES, Rule
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/polldetox/polldetox"
 FINGERPRINT_KEY = f"polldetox/v{FINGERPRINT_VERSION}"
+# Suppressed findings are counted among themselves, so one can share a fingerprint with a reported
+# twin in the same file; their own key keeps a consumer from merging the two into one alert.
+SUPPRESSED_FINGERPRINT_KEY = f"polldetox/suppressed/v{FINGERPRINT_VERSION}"
 SRCROOT = "%SRCROOT%"
 
 # GitHub code scanning rejects a run with more results than this (documented upload limits).
@@ -113,7 +116,7 @@ def _result(finding: Finding, fingerprint: str, suppressed: bool) -> dict[str, A
         "ruleIndex": _RULE_INDEX[finding.rule],
         "message": {"text": finding_message(finding)},
         "locations": [{"physicalLocation": _physical(finding.location)}],
-        "partialFingerprints": {FINGERPRINT_KEY: fingerprint},
+        "partialFingerprints": {SUPPRESSED_FINGERPRINT_KEY if suppressed else FINGERPRINT_KEY: fingerprint},
     }
     if suppressed or finding.status == Status.ALLOWED:
         result["kind"] = "informational"
