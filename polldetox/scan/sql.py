@@ -9,12 +9,15 @@ are CTE names, which are not tables.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlglot
 from sqlglot import exp
 
 _DIALECT = "postgres"
 
 
+@lru_cache(maxsize=4096)  # the same query is often read by a watcher and a route, file after file
 def tables_read(sql: str) -> tuple[str, ...]:
     """Sorted unique tables a SQL string reads, schema-qualified as written; () when it does not parse."""
     try:
