@@ -667,6 +667,26 @@ def test_not_polling(code: str) -> None:
     assert sites_of(code) == ()
 
 
+def test_a_stop_check_inside_try_is_not_an_exit_on_success() -> None:
+    site = only_site(
+        """
+        import asyncio
+
+
+        async def watch(self):
+            while True:
+                try:
+                    if self._stopping:
+                        break
+                    await self.broadcast_jobs(await self.db.fetch("SELECT * FROM jobs"))
+                except OSError:
+                    self.log.exception("refresh failed")
+                await asyncio.sleep(5)
+        """
+    )
+    assert (site.interval_seconds, site.tables) == (5, ("jobs",))
+
+
 # ---------------------------------------------------------------------------------------------
 # What a site reads each tick
 
@@ -1197,6 +1217,32 @@ async def push(manager, sio, websocket, user_id):
             """,
             None,
             id="not-a-flag",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def run(self):
+                if self.monitoring:
+                    while True:
+                        render()
+                        time.sleep(2)
+            """,
+            None,
+            id="state-attribute-named-like-a-flag",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def run(path, follow=False):
+                if follow:
+                    while True:
+                        render(path)
+                        time.sleep(2)
+            """,
+            "follow",
+            id="parameter",
         ),
     ],
 )

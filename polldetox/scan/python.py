@@ -90,6 +90,7 @@ _DISCONNECTED_NAME = re.compile(r"disconnected|connection_lost|offline")
 _CONNECTED_WORDS = frozenset({"connected", "alive", "listening", "healthy", "online"})
 _RECONNECT_NAME = re.compile(r"reconnect|restore|resubscribe|^_?(try_)?(connect|listen)", re.IGNORECASE)
 _DB_MODULES = ("sqlite3.", "psycopg", "asyncpg.", "aiosqlite.", "pymysql.", "sqlalchemy.", "aiomysql.")
+_OPTION_HOLDERS = frozenset({"args", "options", "opts", "ns", "namespace", "cli_args", "flags", "self.args"})
 _FLAG_NAME = re.compile(r"^(watch|follow|live|poll|polling|continuous|loop|tail|monitor|refresh|forever)")
 _STATE_NAME = re.compile(r"changed|did_sync|synced|modified|dirty|has_update|updated|is_new|diff", re.I)
 _STATE_CALL = re.compile(r"changed|with_cache|diff|modified|sync", re.IGNORECASE)
@@ -892,6 +893,11 @@ class _Values:
         return None
 
 
+def _parameters(function: _Function) -> set[str]:
+    params = function.node.params
+    return {param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)}
+
+
 def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
     return next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value == name), None)
 
@@ -978,6 +984,7 @@ class _LoopBody(_Walker):
         self._chunk: list[cst.BaseExpression | None] = []
         self._inner_loops = 0
         self._try_bodies = 0
+        self._ifs_in_try = 0  # `if` statements entered since the innermost `try` began
 
     def enter_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -1009,9 +1016,11 @@ class _LoopBody(_Walker):
         return None
 
     def enter_Try(self, node: cst.Try) -> bool:
+        outer_ifs, self._ifs_in_try = self._ifs_in_try, 0
         self._try_bodies += 1
         self.walk(node.body)
         self._try_bodies -= 1
+        self._ifs_in_try = outer_ifs
         for part in (*node.handlers, node.orelse, node.finalbody):
             if part is not None:
                 self.walk(part)
@@ -1024,8 +1033,9 @@ class _LoopBody(_Walker):
         self._exit()
 
     def _exit(self) -> None:
-        if self._try_bodies and not self._inner_loops:
-            self.exits_on_success = True  # `try: return do(); except: sleep(backoff)`
+        # `try: return do()` leaves once the operation worked; `try: ... if stopping: break` does not say so
+        if self._try_bodies and not self._inner_loops and not self._ifs_in_try:
+            self.exits_on_success = True
 
     def enter_If(self, node: cst.If) -> None:
         exits = any(
@@ -1036,6 +1046,10 @@ class _LoopBody(_Walker):
         )
         if exits and not self._inner_loops and _is_success_test(node.test):
             self.exits_on_success = True
+        self._ifs_in_try += 1
+
+    def leave_If(self, node: cst.If) -> None:
+        self._ifs_in_try -= 1
 
     def enter_Await(self, node: cst.Await) -> None:
         if isinstance(node.expression, cst.Call):
@@ -1423,7 +1437,13 @@ class _Analysis:
         command_parameter = isinstance(condition, cst.Name) and function is not None and name in function.defaults
         if command_parameter and function is not None and self._is_cli_command(function):
             return "--" + name.replace("_", "-")  # click/typer: parameter `watch` is option --watch
-        return self.code(condition) if _FLAG_NAME.match(name.lstrip("_")) else None
+        if not _FLAG_NAME.match(name.lstrip("_")):
+            return None
+        # Undeclared, it must still look like an option: `args.watch`, `options.follow`, a parameter.
+        owner = _dotted(condition.value) if isinstance(condition, cst.Attribute) else None
+        if owner in _OPTION_HOLDERS or (owner is None and function is not None and name in _parameters(function)):
+            return self.code(condition)
+        return None
 
     def _is_cli_command(self, function: _Function) -> bool:
         return any(
