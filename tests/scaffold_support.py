@@ -66,11 +66,15 @@ async def serving(app: object) -> AsyncIterator[int]:
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
     task = asyncio.create_task(server.serve())
     try:
-        while not server.started:
+        for _ in range(1000):  # at most 20 s
+            if server.started:
+                break
             if task.done():
                 task.result()
                 raise RuntimeError("uvicorn stopped before it started")
             await asyncio.sleep(0.02)
+        else:
+            raise RuntimeError("uvicorn did not start within 20 s")
         yield port
     finally:
         server.should_exit = True

@@ -95,3 +95,16 @@ def test_generated_hook_tests_pass_under_vitest(project: Path) -> None:
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
     assert "2 passed" in result.stdout and "Tests  6 passed" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("pattern", ["db", "file", "action"])
+def test_polldetox_finds_no_polling_in_what_it_generates(pattern: str, tmp_path: Path) -> None:
+    from polldetox.config import load_config
+    from polldetox.scan import engine
+
+    arguments = ["--schema", PLANNED_FEATURES_SCHEMA] if pattern == "db" else []
+    assert run_scaffold("planned_features", "--pattern", pattern, *arguments, "--out", tmp_path).exit_code == 0
+    result = engine.scan([tmp_path], load_config(tmp_path))
+    assert result.errors == ()
+    assert result.findings == (), [f"{f.location.path}:{f.location.line} {f.message}" for f in result.findings]
+    assert len(result.suppressed) == (3 if pattern == "db" else 1 if pattern == "file" else 0)
