@@ -340,6 +340,8 @@ def test_interval_from_init_parameter_default() -> None:
         ),
         (
             """
+            delay = 5
+
             def watch(delay):
                 while True:
                     check()

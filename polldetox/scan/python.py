@@ -297,6 +297,7 @@ class _Function:
     name: str
     qualname: str  # "Class.method", "function", "outer.inner"
     class_name: str | None
+    parameters: set[str] = field(default_factory=set)
     defaults: dict[str, cst.BaseExpression] = field(default_factory=dict)
     assignments: dict[str, list[cst.BaseExpression]] = field(default_factory=dict)
 
@@ -500,6 +501,7 @@ class _Index(_Walker):
             function = _Function(node, name, name, None)
         params = node.params
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            function.parameters.add(param.name.value)
             if param.default is not None:
                 function.defaults[param.name.value] = param.default
         self.functions.setdefault(function.qualname, function)
@@ -741,6 +743,8 @@ class _Values:
                 return _single(scope.assignments[name], scope)
             if name in scope.defaults:
                 return scope.defaults[name], None
+            if name in scope.parameters:
+                return None, None  # a parameter without a default: known only at run time
             scope = self._enclosing(scope)
         return _single(self._index.constants.get(name, []), None)
 
@@ -891,11 +895,6 @@ class _Values:
         if isinstance(expr, cst.Call) and _final_name(expr.func) in _SQL_WRAPPERS and expr.args:
             return self.string(expr.args[0].value, function, hole, depth + 1)
         return None
-
-
-def _parameters(function: _Function) -> set[str]:
-    params = function.node.params
-    return {param.name.value for param in (*params.posonly_params, *params.params, *params.kwonly_params)}
 
 
 def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
@@ -1441,7 +1440,7 @@ class _Analysis:
             return None
         # Undeclared, it must still look like an option: `args.watch`, `options.follow`, a parameter.
         owner = _dotted(condition.value) if isinstance(condition, cst.Attribute) else None
-        if owner in _OPTION_HOLDERS or (owner is None and function is not None and name in _parameters(function)):
+        if owner in _OPTION_HOLDERS or (owner is None and function is not None and name in function.parameters):
             return self.code(condition)
         return None
 
