@@ -391,6 +391,14 @@ def test_positions_when_the_running_python_cannot_parse_newer_syntax() -> None:
     assert site.location == Location(SERVICE, 7, 5, 9, 22)
 
 
+def test_deeply_nested_expressions_are_walked_without_recursion() -> None:
+    # libcst nests implicit concatenation ("a" "b" "c" ...) one level per part.
+    parts = "\n".join(f'    "INSERT INTO audit_log VALUES ({i}); "' for i in range(1500))
+    source = f"import time\n\nSEED_SQL = (\n{parts}\n)\n\nwhile True:\n    refresh()\n    time.sleep(5)\n"
+    site = only_site(source)
+    assert (site.location.line, site.interval_seconds) == (1506, 5)
+
+
 def test_columns_count_characters_not_bytes() -> None:
     site = only_site(
         """

@@ -429,8 +429,22 @@ class _Walker:
     def __init_subclass__(cls) -> None:
         cls._handlers = {}
 
-    def walk(self, node: cst.CSTNode) -> None:
-        kind = type(node)
+    def walk(self, root: cst.CSTNode) -> None:
+        # An explicit stack: expressions nest as deep as the code is long (`"a" "b" ... "z"`).
+        stack: list[tuple[cst.CSTNode, _Handler | None]] = [(root, None)]
+        while stack:
+            node, leave = stack.pop()
+            if leave is not None:  # all of the node's children are done
+                leave(self, node)
+                continue
+            enter, leave = self._handlers_of(type(node))
+            if enter is not None and enter(self, node) is False:
+                continue
+            if leave is not None:
+                stack.append((node, leave))
+            stack.extend((child, None) for child in reversed(tuple(_children(node))))
+
+    def _handlers_of(self, kind: type[cst.CSTNode]) -> tuple[_Handler | None, _Handler | None]:
         handlers = self._handlers.get(kind)
         if handlers is None:
             handlers = (
@@ -438,13 +452,7 @@ class _Walker:
                 getattr(type(self), f"leave_{kind.__name__}", None),
             )
             self._handlers[kind] = handlers
-        enter, leave = handlers
-        if enter is not None and enter(self, node) is False:
-            return
-        for child in _children(node):
-            self.walk(child)
-        if leave is not None:
-            leave(self, node)
+        return handlers
 
 
 class _Index(_Walker):
@@ -1953,17 +1961,16 @@ def _collect_before(scope: cst.CSTNode, stop: cst.CSTNode) -> list[cst.Call]:
     """Calls in `scope` that come before `stop` in source order (outside nested definitions)."""
 
     calls: list[cst.Call] = []
-
-    def visit(node: cst.CSTNode) -> bool:  # False once `stop` is reached
+    stack: list[cst.CSTNode] = [scope]
+    while stack:
+        node = stack.pop()
         if node is stop:
-            return False
+            break  # a pre-order walk has met everything that comes before `stop`
         if node is not scope and isinstance(node, cst.FunctionDef | cst.ClassDef):
-            return True
+            continue
         if isinstance(node, cst.Call):
             calls.append(node)
-        return all(visit(child) for child in _children(node))
-
-    visit(scope)
+        stack.extend(reversed(tuple(_children(node))))
     return calls
 
 
