@@ -10,6 +10,7 @@ import io
 import os
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -22,9 +23,9 @@ from rich.table import Table
 from rich.text import Text
 
 from polldetox import __version__
-from polldetox.baseline import BaselineError, apply_baseline, load_baseline, prune_baseline
+from polldetox.baseline import BaselineError, apply_baseline, covered_by, load_baseline, prune_baseline
 from polldetox.baseline import write_baseline as record_baseline
-from polldetox.config import ConfigError, load_config, parse_fail_on, with_overrides
+from polldetox.config import Config, ConfigError, load_config, parse_fail_on, with_overrides
 from polldetox.findings import ScanResult
 from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed
 from polldetox.report import FORMATS, renderer
@@ -33,7 +34,7 @@ from polldetox.report.text import print_summary, print_text
 from polldetox.rules import RULES, get_rule
 from polldetox.scaffold.command import scaffold_command
 from polldetox.scan import engine
-from polldetox.scan.files import PathNotFound
+from polldetox.scan.files import PathNotFound, relative_to_root
 
 app = typer.Typer(
     name="polldetox",
@@ -153,7 +154,7 @@ def scan(
     """Scan for polling and judge each site by the standard."""
     targets = paths or [Path(".")]
     try:
-        config = load_config(_common_root(targets), config_file)
+        config = _load_config(targets, config_file)
         config = with_overrides(
             config,
             select=_split_rules(select),
@@ -167,17 +168,19 @@ def scan(
         )
         with _progress_reporter() as progress:
             result = engine.scan(targets, config, progress)
-        if diff_base:
-            result = filter_to_changed(result, changed_lines(config.root, diff_base))
+        # The baseline sees the whole scan: fingerprints count identical sites across a file.
         if write_baseline:
             count = record_baseline(result, write_baseline)
             stderr.print(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.")
             raise typer.Exit(0)
         baseline_path = baseline or config.baseline
         if baseline_path:
-            result = _apply_baseline(result, baseline_path, prune_baseline)
+            scanned = covered_by([relative_to_root(target.resolve(), config.root) for target in targets])
+            result = _apply_baseline(result, baseline_path, prune_baseline, scanned)
         elif prune_baseline:
             raise UsageProblem("--prune-baseline needs --baseline FILE (or `baseline` in the config)")
+        if diff_base:
+            result = filter_to_changed(result, changed_lines(config.root, diff_base))
     except (ConfigError, PathNotFound, UsageProblem, BaselineError, GitDiffError) as problem:
         _fail(problem)
     _report(result, format, output, statistics, hide_allowed)
@@ -185,14 +188,21 @@ def scan(
     raise typer.Exit(1 if failing and not exit_zero else 0)
 
 
-def _common_root(paths: list[Path]) -> Path:
-    resolved = [path.resolve() for path in paths]
-    return Path(os.path.commonpath(resolved)) if resolved else Path.cwd()
+def _load_config(targets: list[Path], config_file: Path | None) -> Config:
+    """Settings for the scanned paths. Without a settings file the project root is the current
+    folder when every path lies under it (as when pre-commit passes staged files), so paths in
+    the report read the same as in `git status`; otherwise the folder the paths share."""
+    resolved = [target.resolve() for target in targets]
+    config = load_config(Path(os.path.commonpath(resolved)), config_file)
+    cwd = Path.cwd().resolve()
+    if config.source is None and all(path.is_relative_to(cwd) for path in resolved):
+        config = replace(config, root=cwd)
+    return config
 
 
-def _apply_baseline(result: ScanResult, path: Path, prune: bool) -> ScanResult:
+def _apply_baseline(result: ScanResult, path: Path, prune: bool, scanned: Callable[[str], bool]) -> ScanResult:
     loaded = load_baseline(path)
-    outcome = apply_baseline(result, loaded)
+    outcome = apply_baseline(result, loaded, covered=scanned)
     if outcome.gone:
         if prune:
             removed = prune_baseline(loaded, outcome.gone)
