@@ -95,12 +95,11 @@ def test_hook_scans_staged_python_and_typescript(tmp_path: Path) -> None:
 
 
 def ci_section() -> str:
-    """The README's CI section once it is there; until then the text it is pasted from."""
+    """The README's CI section, up to the next second-level heading."""
     readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    if CI_SECTION in readme:
-        section = readme.split(CI_SECTION, 1)[1]
-        return re.split(r"^## ", section, maxsplit=1, flags=re.MULTILINE)[0]
-    return (REPO_ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    assert CI_SECTION in readme
+    section = readme.split(CI_SECTION, 1)[1]
+    return re.split(r"^## ", section, maxsplit=1, flags=re.MULTILINE)[0]
 
 
 def fenced_blocks(text: str, language: str) -> list[str]:
