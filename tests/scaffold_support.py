@@ -60,10 +60,11 @@ def free_port() -> int:
 
 
 @asynccontextmanager
-async def serving(app: object) -> AsyncIterator[int]:
-    """Run an ASGI app under a real uvicorn server on 127.0.0.1; yields the port."""
+async def serving(app: object, **options: object) -> AsyncIterator[int]:
+    """Run an ASGI app under a real uvicorn server on 127.0.0.1; yields the port. options: uvicorn.Config's."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)  # type: ignore[arg-type]
+    server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
     try:
         for _ in range(1000):  # at most 20 s

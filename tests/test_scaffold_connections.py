@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import socket
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 
 import pytest
-from scaffold_support import PLANNED_FEATURES_SCHEMA, generated_modules, run_scaffold
+import websockets
+from fastapi import FastAPI
+from scaffold_support import PLANNED_FEATURES_SCHEMA, generated_modules, run_scaffold, serving
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +121,47 @@ async def test_a_dead_client_is_dropped_and_a_newer_snapshot_replaces_an_unsent_
     assert slow.sent[1:] == ['{"n":"newer"}']
     slow.leave.set()
     await serving
+
+
+@pytest.mark.slow
+async def test_a_client_that_stops_reading_does_not_hold_up_the_others_and_is_dropped(tmp_path: Path) -> None:
+    """Real sockets under uvicorn: the broadcast never waits on the stalled client; keepalive drops it."""
+    assert run_scaffold("big_snapshots", "--pattern", "action", "--out", tmp_path).exit_code == 0
+    wanted = ("services.realtime_connections", "services.big_snapshots_events", "routes.big_snapshots_websocket")
+    rows: list[dict[str, object]] = [{"id": 0, "blob": ""}]
+
+    async def fetch() -> list[dict[str, object]]:
+        return rows
+
+    with generated_modules(tmp_path / "app/server", *wanted) as modules:
+        manager = modules["services.realtime_connections"].ConnectionManager("big_snapshots", send_timeout=1.0)
+        events = modules["services.big_snapshots_events"].BigSnapshotsEvents(fetch, manager)
+        app = FastAPI()
+        app.include_router(modules["routes.big_snapshots_websocket"].big_snapshots_websocket_router(events))
+        # uvicorn writes without waiting for the peer, so a client that stops reading is found by the
+        # WebSocket keepalive: it cannot answer pings. Production defaults are 20 s; here 0.5 s.
+        async with serving(app, ws_ping_interval=0.5, ws_ping_timeout=0.5) as port:
+            url = f"ws://127.0.0.1:{port}/ws/big-snapshots"
+            # A small receive buffer and max_queue=1: once a message waits unread, the client stops reading.
+            raw = socket.socket()
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+            raw.setblocking(False)
+            await asyncio.get_running_loop().sock_connect(raw, ("127.0.0.1", port))
+            stalled = await websockets.connect(
+                url, sock=raw, max_queue=1, max_size=None, ping_interval=None, close_timeout=0.5
+            )
+            readers = [await websockets.connect(url, max_size=None) for _ in range(2)]
+            for reader in readers:
+                await asyncio.wait_for(reader.recv(), timeout=10)
+            await _until(lambda: len(manager.active_connections) == 3)
+            try:
+                for version in range(1, 11):  # 2 MB snapshots: more than the stalled client will read
+                    rows[:] = [{"id": version, "blob": "x" * 2_000_000}]
+                    assert await events.broadcast_big_snapshots() >= 2
+                    for reader in readers:
+                        message = json.loads(await asyncio.wait_for(reader.recv(), timeout=10))
+                        assert message["data"][0]["id"] == version
+                await _until(lambda: len(manager.active_connections) == 2)
+            finally:
+                for client in (stalled, *readers):
+                    await client.close()

@@ -36,7 +36,8 @@ def manual_steps(request: Request, planned: list[PlannedFile], replaces: list[Fi
         )
     steps.append(
         f"In init_websocket_routes() (server.py): `app.include_router({names.snake}_websocket_router(events))` "
-        f"from {by_kind['endpoint'].path}: serves /ws/{names.kebab}."
+        f"from {by_kind['endpoint'].path}: serves /ws/{names.kebab}. Keep uvicorn's WebSocket keepalive on "
+        "(--ws-ping-interval/--ws-ping-timeout): it closes clients that stop reading."
     )
     api = by_kind["api_config"]
     if api.action == Action.skip and f"{names.camel}:" not in (api.existing or ""):
