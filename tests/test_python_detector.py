@@ -677,6 +677,110 @@ def test_not_polling(code: str) -> None:
     assert sites_of(code) == ()
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            import asyncio
+            import random
+
+
+            class PgListener:
+                async def _run(self) -> None:
+                    attempt = 0
+                    while True:
+                        try:
+                            await self._connect()
+                            attempt = 0
+                            await self._watch()
+                        except OSError as error:
+                            logger.warning("listener connection lost: %s", error)
+                        attempt += 1
+                        delay = min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))
+                        delay = random.uniform(delay / 2, delay)
+                        await asyncio.sleep(delay)
+            """,
+            id="reconnect-supervisor-with-backoff",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+
+            class PgListener:
+                async def _watch(self) -> None:
+                    connection = self._connection
+                    while True:
+                        try:
+                            await asyncio.wait_for(self._lost.wait(), timeout=self.probe_interval)
+                        except TimeoutError:
+                            await connection.fetchval("SELECT 1", timeout=self.probe_timeout)
+                            continue
+                        raise ConnectionResetError("the database closed the listening connection")
+            """,
+            id="connection-health-probe",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+
+            async def keepalive(ws, interval: float = 20.0) -> None:
+                while True:
+                    await asyncio.sleep(interval)
+                    await ws.ping()
+            """,
+            id="websocket-keepalive-ping",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+
+            class QueueEvents:
+                async def on_queue_items_change(self, event) -> None:
+                    if self._running:
+                        self._pending = True
+                        return
+                    self._running = True
+                    try:
+                        while True:
+                            self._pending = False
+                            if self.debounce:
+                                await asyncio.sleep(self.debounce)
+                            await self._broadcast(event)
+                            if not self._pending:
+                                break
+                    finally:
+                        self._running = False
+            """,
+            id="drain-loop-in-event-callback",
+        ),
+    ],
+)
+def test_event_driven_machinery_is_not_polling(code: str) -> None:
+    assert sites_of(code) == ()
+
+
+def test_a_fixed_interval_reconnecting_poller_is_still_polling() -> None:
+    site = only_site(
+        """
+        import asyncio
+
+
+        class Feed:
+            async def run(self) -> None:
+                while True:
+                    await self.connect()
+                    rows = await self.db.fetch("SELECT * FROM feed_items")
+                    await self.manager.broadcast({"type": "feed_update", "data": rows})
+                    await asyncio.sleep(5)
+        """
+    )
+    assert (site.interval_seconds, site.tables, site.restores_connection) == (5, ("feed_items",), True)
+
+
 def test_a_stop_check_inside_try_is_not_an_exit_on_success() -> None:
     site = only_site(
         """

@@ -112,6 +112,8 @@ _SQL_METHODS = frozenset(
 )
 _DB_RECEIVER = re.compile(r"db|conn|cur|pool|session|engine|database", re.IGNORECASE)
 _SQL_TEXT = re.compile(r"^\s*(SELECT|WITH|UPDATE|DELETE|INSERT|TABLE)\b", re.IGNORECASE)
+_PROBE_SQL = re.compile(r"^\s*SELECT\s+\d+\s*;?\s*$", re.IGNORECASE)  # SELECT 1: is the connection alive?
+_PINGS = frozenset({"ping", "send_ping"})
 _SQL_WRAPPERS = frozenset({"text", "SQL"})  # sqlalchemy.text("..."), psycopg.sql.SQL("...")
 _SELECT_CALLS = frozenset({"sqlalchemy.select", "sqlmodel.select", "sqlalchemy.future.select"})
 _FILE_CALLS = frozenset(
@@ -233,6 +235,7 @@ _DEV_TOOL_TEXT = re.compile(
 )
 _WEBHOOK_REASON = re.compile(r"\b(why|instead|because|not|requires?|cannot|can't|without|no public)\b", re.I)
 _COMMENT_WORDS = re.compile(r"polldetox|webhook", re.IGNORECASE)
+_EVENT_CALLBACK = re.compile(r"^_?(on|handle)_")  # on_queue_change, _on_notify, handle_message
 _FOLLOW_DEPTH = 2
 
 
@@ -986,6 +989,7 @@ class _LoopBody(_Walker):
         self.event_source = False
         self.drives_schedule = False
         self.exits_on_success = False
+        self.exits = False  # a break or return of this loop
         self._awaited: set[int] = set()
         self._skip: set[int] = set()
         self._chunk: list[cst.BaseExpression | None] = []
@@ -1040,8 +1044,11 @@ class _LoopBody(_Walker):
         self._exit()
 
     def _exit(self) -> None:
+        if self._inner_loops:
+            return  # leaves an inner loop, not this one
+        self.exits = True
         # `try: return do()` leaves once the operation worked; `try: ... if stopping: break` does not say so
-        if self._try_bodies and not self._inner_loops and not self._ifs_in_try:
+        if self._try_bodies and not self._ifs_in_try:
             self.exits_on_success = True
 
     def enter_If(self, node: cst.If) -> None:
@@ -1139,6 +1146,13 @@ class _Facts:
     compares_state: bool = False
     logs_activity: bool = False
     restores_connection: bool = False
+    probes_connection: bool = False  # `SELECT 1`, ping(): checks that a connection is alive
+
+    @property
+    def keepalive_only(self) -> bool:
+        """It checks a connection and reads no data: a health probe, not polling."""
+        reads_data = self.database or self.tables or self.file or self.http
+        return self.probes_connection and not reads_data and not self.broadcasts
 
     @property
     def polls(self) -> Polls:
@@ -1220,6 +1234,8 @@ class _FactVisitor(_Walker):
             facts.logs_activity = recognised = True
         if _RECONNECT_NAME.search(name) and not qualified.startswith(_DB_MODULES):
             facts.restores_connection = recognised = True
+        if name in _PINGS:
+            facts.probes_connection = recognised = True
         if qualified in _SLEEPS or name == "wait" or qualified in _PURE_CALLS or name in _PURE_METHODS:
             recognised = True
         if not recognised:
@@ -1227,15 +1243,18 @@ class _FactVisitor(_Walker):
 
     def _sql(self, node: cst.Call, name: str, receiver: str | None) -> bool:
         candidates = [_positional(node, 0), _keyword(node, "query"), _keyword(node, "sql")]
-        found = False
-        for candidate in candidates:
-            text = self._analysis.values.string(candidate, self._function, hole="1")
-            if text is not None and _SQL_TEXT.match(text):
+        texts = [self._analysis.values.string(candidate, self._function, hole="1") for candidate in candidates]
+        statements = [text for text in texts if text is not None and _SQL_TEXT.match(text)]
+        for text in statements:
+            if _PROBE_SQL.match(text):
+                self._facts.probes_connection = True
+            else:
                 self._facts.tables.update(tables_read(text))
-                self._facts.database = found = True
-        if name in _SQL_METHODS and receiver and _DB_RECEIVER.search(receiver):
-            self._facts.database = found = True
-        return found
+                self._facts.database = True
+        if not statements and name in _SQL_METHODS and receiver and _DB_RECEIVER.search(receiver):
+            self._facts.database = True  # a query built elsewhere
+            return True
+        return bool(statements)
 
     def _orm(self, node: cst.Call, qualified: str, name: str) -> bool:
         is_select = qualified in _SELECT_CALLS
@@ -1609,7 +1628,15 @@ class _Analysis:
         fallback = self.fallback_only(where, test)
         if body.exits_on_success and not fallback:
             return None  # every iteration tries an operation and leaves on success: a retry
+        function_name = where.function.name if where.function else ""
+        if body.exits and _EVENT_CALLBACK.match(function_name):
+            return None  # runs after an event until the burst is drained (debounce), not on a clock
         wait = next((w for w in body.waits if not w.nested), body.waits[0])
+        facts = self.facts(loop, where.function)
+        if facts.keepalive_only:
+            return None  # a health probe of a connection, not a poll of the data
+        if self._backs_off(wait, loop) and facts.restores_connection and not fallback:
+            return None  # reconnects with growing delays: a supervisor of an event source
         interval = self.values.number(wait.interval, where.function)
         if wait.multiplier is not None and interval.value is not None:
             count = self.values.number(wait.multiplier, where.function)
@@ -1629,6 +1656,26 @@ class _Analysis:
             interval=interval,
             loop_test=test,
         )
+
+    @staticmethod
+    def _backs_off(wait: _Wait, loop: cst.CSTNode) -> bool:
+        """The delay grows inside the loop: `delay *= 2`, `delay = min(cap, base * 2 ** attempt)`."""
+        if not isinstance(wait.interval, cst.Name):
+            return False
+        name = wait.interval.value
+        for found in _collect(loop, cst.Assign, cst.AugAssign):
+            if isinstance(found, cst.AugAssign):
+                grows = isinstance(found.operator, cst.MultiplyAssign | cst.PowerAssign)
+                if grows and _dotted(found.target) == name:
+                    return True
+            elif isinstance(found, cst.Assign) and any(_dotted(t.target) == name for t in found.targets):
+                operations = _collect(found.value, cst.BinaryOperation)
+                if any(
+                    isinstance(op, cst.BinaryOperation) and isinstance(op.operator, cst.Power | cst.Multiply)
+                    for op in operations
+                ):
+                    return True
+        return False
 
     def _awaited_form(self, call: cst.BaseExpression, loop: cst.CSTNode) -> cst.BaseExpression:
         for found in _collect(loop, cst.Await):
