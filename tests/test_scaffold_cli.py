@@ -355,3 +355,23 @@ def test_json_after_writing_reports_actions_and_manual_steps(tmp_path: Path) -> 
     assert all((tmp_path / entry["path"]).is_file() for entry in first["files"])
     second = json.loads(run_scaffold(*arguments).stdout)
     assert {entry["action"] for entry in second["files"]} == {"skip"}
+
+
+def test_scan_links_frontend_polling_by_url_and_query_key(tmp_path: Path) -> None:
+    panel = tmp_path / "app/client/src/components/FeatureList.tsx"
+    panel.parent.mkdir(parents=True)
+    panel.write_text(
+        "import { useQuery } from '@tanstack/react-query';\n\n"
+        "export function FeatureList() {\n"
+        "  const { data } = useQuery({\n"
+        "    queryKey: ['planned-features'],\n"
+        "    queryFn: () => fetch('/api/planned-features').then((r) => r.json()),\n"
+        "    refetchInterval: 5000,\n"
+        "  });\n"
+        "  return <ul>{JSON.stringify(data)}</ul>;\n"
+        "}\n"
+    )
+    result = run_scaffold("planned_features", "--schema", PLANNED_FEATURES_SCHEMA, "--out", tmp_path / "out",
+                          "--scan", tmp_path / "app")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "replaces: client/src/components/FeatureList.tsx:7" in result.output

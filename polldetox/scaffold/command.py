@@ -97,7 +97,7 @@ def scaffold_command(
         request = Request(names, pattern, table_shape, layout, statement_level=statement_level)
         planned = plan(request, out, env, force=force)
         replaces = _replaced_sites(scan, names) if scan else []
-    except (InvalidName, SchemaError, LayoutError, ScaffoldProblem, ValueError) as problem:
+    except (InvalidName, SchemaError, LayoutError, ScaffoldProblem) as problem:
         errors.print(f"[bold red]error:[/] {escape(str(problem))}; nothing written")
         raise typer.Exit(2) from None
     except jinja2.TemplateError as problem:
@@ -149,7 +149,7 @@ def _templates_folder(templates: Path | None) -> Path | None:
 
 
 def _replaced_sites(root: Path, names: Names) -> list[Finding]:
-    """Findings of a scan of `root` that poll this table, or whose text names its URL or key."""
+    """Findings of a scan of `root` that poll this table, or whose code names its URL, query key or message."""
     from polldetox.config import ConfigError, load_config
     from polldetox.scan import engine
 
@@ -158,7 +158,8 @@ def _replaced_sites(root: Path, names: Names) -> list[Finding]:
     except ConfigError as error:
         raise ScaffoldProblem(str(error)) from error
     table = names.table.name.lower()
-    mentions = (names.kebab, names.snake, names.camel)
+    # Its URL path, its query key and its message type: specific enough for a short name like `order`.
+    mentions = (f"/{names.kebab}", f"'{names.kebab}'", f'"{names.kebab}"', f"{names.snake}_update")
     return [
         finding
         for finding in result.findings
