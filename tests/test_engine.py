@@ -137,3 +137,24 @@ def test_intervals_imported_from_another_module_are_resolved(write_tree) -> None
     )
     (finding,) = scan(root).findings
     assert (finding.rule, finding.interval_seconds) == ("PD201", 3.0)
+
+
+def test_python_intervals_imported_from_a_settings_module_are_seconds(write_tree) -> None:
+    root = write_tree(
+        {
+            "app/server/settings.py": "QUEUE_POLL_SECONDS = 2 * 3\n",
+            "app/server/services/queue.py": """
+            import asyncio
+
+            from app.server.settings import QUEUE_POLL_SECONDS
+
+
+            async def watch_queue(pool):
+                while True:
+                    await pool.fetch("SELECT id FROM queue_items")
+                    await asyncio.sleep(QUEUE_POLL_SECONDS)
+            """,
+        }
+    )
+    (finding,) = scan(root).findings
+    assert (finding.rule, finding.interval_seconds) == ("PD101", 6.0)

@@ -159,8 +159,8 @@ def _parse_all(
 
 
 def _resolve_imported_intervals(facts: list[FileFacts], root: Path) -> list[FileFacts]:
-    """Fill in intervals that a TypeScript file imports from another module of the project."""
-    constants: dict[str, dict[str, float]] = {}
+    """Fill in intervals a file imports from another module of the project."""
+    constants: dict[tuple[str, str], dict[str, float]] = {}
     resolved: list[FileFacts] = []
     for file_facts in facts:
         if not any(site.interval_ref and site.interval_seconds is None for site in file_facts.sites):
@@ -170,27 +170,31 @@ def _resolve_imported_intervals(facts: list[FileFacts], root: Path) -> list[File
         for site in file_facts.sites:
             if site.interval_ref and site.interval_seconds is None:
                 module, name = site.interval_ref
-                if module not in constants:
-                    constants[module] = _module_constants(root, module)
-                value = constants[module].get(name)
+                key = ("python" if site.language == "python" else "typescript", module)
+                if key not in constants:
+                    constants[key] = _module_constants(root, *key)
+                value = constants[key].get(name)
                 if value is not None:
-                    site = replace(site, interval_seconds=value / 1000)  # JavaScript timers count milliseconds
+                    # Python intervals are written in seconds, JavaScript timers count milliseconds.
+                    site = replace(site, interval_seconds=value if key[0] == "python" else value / 1000)
             sites.append(site)
         resolved.append(replace(file_facts, sites=tuple(sites)))
     return resolved
 
 
-def _module_constants(root: Path, module: str) -> dict[str, float]:
-    from polldetox.scan.typescript import exported_constants
-
+def _module_constants(root: Path, language: str, module: str) -> dict[str, float]:
     base = root / module
-    candidates = [base.with_name(base.name + suffix) for suffix in _TS_SUFFIXES]
-    candidates += [base / f"index{suffix}" for suffix in _TS_SUFFIXES]
+    if language == "python":
+        candidates = [base.with_name(base.name + ".py"), base / "__init__.py"]
+    else:
+        candidates = [base.with_name(base.name + suffix) for suffix in _TS_SUFFIXES]
+        candidates += [base / f"index{suffix}" for suffix in _TS_SUFFIXES]
     for candidate in candidates:
         if candidate.is_file():
             try:
                 # the real suffix decides the grammar: a .ts file may hold `<T>x` casts that TSX rejects
-                return exported_constants(candidate.read_text(encoding="utf-8"), candidate.relative_to(root).as_posix())
+                text = candidate.read_text(encoding="utf-8")
+                return _detector(language).exported_constants(text, candidate.relative_to(root).as_posix())
             except (OSError, UnicodeDecodeError, ParseFailure):
                 return {}
     return {}
