@@ -314,3 +314,9 @@ def test_polling_engine_is_told_to_go_away_not_to_be_scaffolded() -> None:
     finding = only(CONFIG, facts_of(query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling")))
     assert finding.scaffold is None
     assert finding.recommendation == "Move each call site to its data type's WebSocket hook, then delete this helper"
+
+
+def test_frontend_recommendation_names_the_hook_scaffold_generates() -> None:
+    finding = only(CONFIG, facts_of(query_option(query_key="['planned-features']", urls=())))
+    assert finding.scaffold == "polldetox scaffold planned_features"
+    assert finding.recommendation.startswith("Subscribe with usePlannedFeatureWebSocket(),")

@@ -28,6 +28,7 @@ from polldetox.findings import (
     Suppression,
 )
 from polldetox.rules import RULES, get_rule
+from polldetox.scaffold.naming import names_for
 
 # The standard's Exception 3: "Must have max fallback duration (5 minutes)".
 MAX_FALLBACK_SECONDS = 5 * 60
@@ -262,7 +263,7 @@ def recommend(site: PollingSite) -> tuple[str, str | None]:
             "Direct broadcast from the action that changes the data (Event Detection Method 3)",
             f"polldetox scaffold {name} --pattern action" if name else None,
         )
-    hook = f"use{_pascal(name)}WebSocket()" if name else "a WebSocket hook"
+    hook = f"use{names_for(name).pascal}WebSocket()" if name else "a WebSocket hook"
     return (
         f"Subscribe with {hook}, fed by the backend's event broadcast; remove the polling",
         f"polldetox scaffold {name}" if name else None,
@@ -323,10 +324,6 @@ def data_name(site: PollingSite) -> str | None:
 def _snake(text: str) -> str:
     text = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", text.replace("-", "_"))
     return re.sub(r"_+", "_", text).strip("_").lower()
-
-
-def _pascal(name: str) -> str:
-    return "".join(part.capitalize() for part in name.split("_"))
 
 
 # --- Anti-Pattern 3: the backend polls and broadcasts what the frontend also polls ---------------
