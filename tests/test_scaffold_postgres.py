@@ -233,13 +233,13 @@ async def test_down_migration_removes_trigger_and_function(server_uri: str, tree
     dsn = await _fresh_database(server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA))
     connection = await asyncpg.connect(dsn)
     count = (
-        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname = 'planned_features_notify'),"
+        "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'planned\\_features\\_notify%'),"
         " (SELECT count(*) FROM pg_proc WHERE proname = 'notify_planned_features_change')"
     )
     try:
         await connection.execute((tree / MIGRATIONS / "planned_features_notify.up.sql").read_text())
         await connection.execute((tree / MIGRATIONS / "planned_features_notify.up.sql").read_text())  # idempotent
-        assert tuple(await connection.fetchrow(count)) == (1, 1)
+        assert tuple(await connection.fetchrow(count)) == (2, 1)  # row trigger and TRUNCATE trigger
         await connection.execute((tree / MIGRATIONS / "planned_features_notify.down.sql").read_text())
         assert tuple(await connection.fetchrow(count)) == (0, 0)
     finally:
@@ -256,15 +256,17 @@ async def test_quoted_schema_qualified_reserved_mixed_case_table(server_uri: str
             'INSERT INTO "Billing"."Order" ("TenantId", "select", "Amount") VALUES (7, $1, 12.50)', 'it\'s "quoted"'
         )
         await connection.execute('DELETE FROM "Billing"."Order" WHERE "TenantId" = 7')
-        payloads = [await asyncio.wait_for(received.get(), timeout=5) for _ in range(2)]
-        assert [p["operation"] for p in payloads] == ["INSERT", "DELETE"]
-        assert all(p["key"] == {"TenantId": 7, "select": 'it\'s "quoted"'} for p in payloads)
+        await connection.execute('TRUNCATE "Billing"."Order"')
+        payloads = [await asyncio.wait_for(received.get(), timeout=5) for _ in range(3)]
+        assert [p["operation"] for p in payloads] == ["INSERT", "DELETE", "TRUNCATE"]
+        assert all(p["key"] == {"TenantId": 7, "select": 'it\'s "quoted"'} for p in payloads[:2])
+        assert payloads[2]["key"] is None
         trigger = await connection.fetchval(
             "SELECT tgrelid::regclass::text FROM pg_trigger WHERE tgname = 'Order_notify'"
         )
         assert trigger == '"Billing"."Order"'
         await connection.execute((tree / MIGRATIONS / "order_notify.down.sql").read_text())
-        assert await connection.fetchval("SELECT count(*) FROM pg_trigger WHERE tgname = 'Order_notify'") == 0
+        assert await connection.fetchval("SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'Order_notify%'") == 0
     finally:
         await connection.close()
 
@@ -293,6 +295,12 @@ async def test_statement_level_bulk_update_sends_every_key_in_chunks_under_8000_
             if set(keys) >= codes:
                 break
             await asyncio.sleep(0.05)
+        await connection.remove_listener("bulk_items_changed", collect)
+        truncated: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        await connection.add_listener("bulk_items_changed", lambda *args: truncated.put_nowait(json.loads(args[3])))
+        await connection.execute("TRUNCATE bulk_items")
+        payload = await asyncio.wait_for(truncated.get(), timeout=5)
+        assert (payload["operation"], payload["keys"]) == ("TRUNCATE", None)
     finally:
         await connection.close()
     assert operations == {"UPDATE"}

@@ -239,6 +239,7 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         function_sql=qualify(function),
         row_trigger=quote_identifier(f"{names.table.name}_notify"),
         statement_triggers={op: quote_identifier(f"{names.table.name}_notify_{op.lower()}") for op in _OPERATIONS},
+        truncate_trigger=quote_identifier(f"{names.table.name}_notify_truncate"),
         channel_literal=quote_literal(names.channel),
         key_pairs=key_pairs,
         # Inside format('...'): quotes doubled again, % escaped.
