@@ -12,7 +12,7 @@ import jinja2
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table as RichTable
+from rich.text import Text
 
 from polldetox.findings import Finding
 from polldetox.scaffold.layout import Layout, LayoutError, layout_from_config
@@ -88,7 +88,7 @@ def scaffold_command(
     and reused by every table. Settings: [tool.polldetox.scaffold] (schema, python-root, layout).
     """
     console = Console(highlight=False, soft_wrap=True)
-    errors = Console(stderr=True, highlight=False)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         names = names_for(table)
         layout = _layout(out)
@@ -191,13 +191,15 @@ def _file_rows(planned: list[PlannedFile]) -> list[dict[str, str]]:
 
 
 def _plan_table(planned: list[PlannedFile], console: Console, title: str) -> None:
-    table = RichTable(title=title, title_justify="left", box=None, pad_edge=False)
-    for column in ("action", "kind", "path"):
-        table.add_column(column, overflow="fold")
+    # Plain aligned lines rather than a table: paths are never cut or folded, whatever the width.
     colours = {Action.create: "green", Action.overwrite: "yellow", Action.extend: "cyan", Action.skip: "dim"}
+    kind_width = max((len(item.kind) for item in planned), default=4)
+    console.print(title)
+    console.print(Text(f"{'action':<10}{'kind':<{kind_width + 2}}path", style="bold"))
     for item in planned:
-        table.add_row(f"[{colours[item.action]}]{item.action.value}[/]", item.kind, item.path.as_posix())
-    console.print(table)
+        line = Text(f"{item.action.value:<10}", style=colours[item.action])
+        line.append(f"{item.kind:<{kind_width + 2}}{item.path.as_posix()}")
+        console.print(line)
 
 
 def _print_result(planned: list[PlannedFile], written: list[PlannedFile], console: Console) -> None:
