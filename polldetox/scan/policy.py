@@ -215,6 +215,10 @@ def _subject(site: PollingSite, rule_id: str) -> str:
     return f"{site.mechanism} in {name}" if name else site.mechanism
 
 
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
 def _message(site: PollingSite, rule_id: str, exception: str | None, missing: tuple[str, ...]) -> str:
     if site.kind == SiteKind.MANUAL_REFRESH:
         text = f"{_subject(site, rule_id)} fetches once and refreshes on a user action"
@@ -406,7 +410,7 @@ def _pair(front: _Ruled, back: _Ruled, link: tuple[str, Route | None], config: C
                    key=_SEVERITIES.index)  # fmt: skip
     back_where = f"{bsite.location.path}:{bsite.location.line}"
     message = (
-        f"{_subject(fsite, front.finding.rule)} polls {_every(fsite)} while {_subject(bsite, back.finding.rule)} "
+        f"{_subject(fsite, front.finding.rule)} polls {_every(fsite)} while {_lower_first(_subject(bsite, back.finding.rule))} "
         f"({back_where}) already polls {_source(bsite)} {_every(bsite)} and broadcasts it ({reason})"
     )
     related = [Related(location=bsite.location, message=f"backend polling loop: {back.finding.message}")]
