@@ -409,8 +409,9 @@ def _pair(front: _Ruled, back: _Ruled, link: tuple[str, Route | None], config: C
     severity = max(base, _shift(max(front.finding.severity, back.finding.severity, key=_SEVERITIES.index), +1),
                    key=_SEVERITIES.index)  # fmt: skip
     back_where = f"{bsite.location.path}:{bsite.location.line}"
+    backend = _lower_first(_subject(bsite, back.finding.rule))
     message = (
-        f"{_subject(fsite, front.finding.rule)} polls {_every(fsite)} while {_lower_first(_subject(bsite, back.finding.rule))} "
+        f"{_subject(fsite, front.finding.rule)} polls {_every(fsite)} while {backend} "
         f"({back_where}) already polls {_source(bsite)} {_every(bsite)} and broadcasts it ({reason})"
     )
     related = [Related(location=bsite.location, message=f"backend polling loop: {back.finding.message}")]
