@@ -2,6 +2,9 @@
 
     python bench/scan_speed.py [--repeat N] [--tree PATH ...] [--with-libraries] [--profile]
 
+--profile measures where the time goes instead: the parse time of every file that passes the byte
+prefilter, charged to the trigger tokens that let it in, and a cProfile of one cold scan.
+
 Without --tree, the tree is the CPython standard library and the TypeScript sources that a few
 npm packages ship (installed with npm into bench/.cache/npm); --with-libraries adds the libraries
 installed next to this interpreter. Every file polldetox would scan there is copied into
@@ -293,6 +296,42 @@ def profile_cold_scan(tree: Tree, top: int = 25) -> str:
     return report.getvalue()
 
 
+def parse_cost_by_token(tree: Tree) -> tuple[str, str]:
+    """Parse each file that passes the prefilter, timed, and charge its time to the tokens that let it in.
+
+    A token that is the only one found in many files, at a high parse cost, is the prefilter's
+    weak spot: the files it lets in are parsed for nothing unless it really marks polling.
+    """
+    config = replace(load_config(tree.root), cache=False, jobs=1)
+    alone: dict[tuple[str, bytes], list[float]] = {}
+    slowest: list[tuple[float, int, str]] = []
+    for source in discover([tree.root], config).files:
+        data = source.path.read_bytes()
+        found = [token for token in engine._detector(source.language).TRIGGER_TOKENS if token in data]
+        if not found:
+            continue
+        started = time.perf_counter()
+        engine._parse_one(engine._Job(source.relative, source.language, data.decode("utf-8-sig", errors="replace")))
+        seconds = time.perf_counter() - started
+        slowest.append((seconds, data.count(b"\n"), source.relative))
+        if len(found) == 1:
+            alone.setdefault((source.language, found[0]), []).append(seconds)
+    total = sum(seconds for seconds, _, _ in slowest)
+    tokens = [
+        f"Parsing the {len(slowest):,} files that pass the prefilter takes {total:.1f} s (-j1). "
+        "Files let in by one token alone:\n",
+        "| language | only token | files | parse s | share of parse time |",
+        "|---|---|---:|---:|---:|",
+    ]
+    for (language, token), times in sorted(alone.items(), key=lambda item: -sum(item[1])):
+        share = sum(times) / total
+        tokens.append(f"| {language} | `{token.decode()}` | {len(times)} | {sum(times):.1f} | {share:.0%} |")
+    files = ["| file | lines | parse s | lines/s |", "|---|---:|---:|---:|"]
+    for seconds, lines, relative in sorted(slowest, reverse=True)[:10]:
+        files.append(f"| {relative} | {lines:,} | {seconds:.2f} | {lines / seconds:,.0f} |")
+    return "\n".join(tokens), "\n".join(files)
+
+
 # --- the report -----------------------------------------------------------------------------------
 
 
@@ -373,7 +412,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each command (default 3)")
     parser.add_argument("--tree", type=Path, action="append", help="scan these folders instead of the default tree")
     parser.add_argument("--with-libraries", action="store_true", help="add this interpreter's site-packages")
-    parser.add_argument("--profile", action="store_true", help="also profile one cold scan (-j1) with cProfile")
+    parser.add_argument(
+        "--profile", action="store_true", help="instead of timing: parse time per file and token, and a cProfile"
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -390,6 +431,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     tree = build_tree(sources, tree_root)
     code = polldetox_code()
     print(f"## Machine\n\n{machine()}\n\n{code}\n\n## Tree\n\n{tree_table(tree)}\n")
+
+    if args.profile:
+        print("timing the parse of each file, then profiling one cold scan ...", file=sys.stderr)
+        by_token, slowest = parse_cost_by_token(tree)
+        print(f"## Parse time by prefilter token\n\n{by_token}\n\nThe slowest files to parse:\n\n{slowest}\n")
+        print(f"## Profile of one cold scan (-j1)\n\n```\n{profile_cold_scan(tree)}```")
+        return
 
     tokens = tuple(dict.fromkeys((*python.TRIGGER_TOKENS, *typescript.TRIGGER_TOKENS)))
     with tempfile.TemporaryDirectory(prefix="polldetox-bench-") as work:
@@ -418,9 +466,6 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"## Engine stages of one cold scan (-j1, no cache)\n\n{stages_table(stages)}\n")
     print(f"{passed:,.0f} of {tree.files:,} files ({passed / tree.files:.1%}) passed the byte prefilter.\n")
 
-    if args.profile:
-        print("profiling one cold scan ...", file=sys.stderr)
-        print(f"## Profile of one cold scan (-j1)\n\n```\n{profile_cold_scan(tree)}```\n")
     if polldetox_code() != code:
         print("WARNING: the detector code changed during the run; the figures mix two versions of it.")
 
