@@ -29,7 +29,13 @@ def changed_lines(root: Path, rev: str) -> dict[str, frozenset[int]]:
     if _git(root, "rev-parse", "--is-inside-work-tree").returncode != 0:
         raise GitDiffError(f"--diff-base needs a git repository, and {root} is not inside one")
     base = _base(root, rev)
-    diff = _git(root, "diff", "-U0", "--no-color", "--no-ext-diff", "--relative", "--no-prefix", base, "--")
+    # Options that repository settings could otherwise change: a moved file is not new code, and
+    # line numbers are those of the file itself, not of a textconv filter's rendering of it.
+    diff = _git(
+        root,
+        *("diff", "-U0", "--find-renames", "--no-textconv", "--no-color", "--no-ext-diff"),
+        *("--relative", "--no-prefix", base, "--"),
+    )
     if diff.returncode != 0:
         raise GitDiffError(f"git diff against {rev} failed: {diff.stderr.decode(errors='replace').strip()}")
     changed = _parse_diff(diff.stdout)
@@ -94,7 +100,8 @@ def _parse_diff(patch: bytes) -> dict[str, frozenset[int]]:
     current: set[int] | None = None
     for line in patch.splitlines():
         if line.startswith(b"+++ "):
-            target = line[4:]
+            # git ends the name with a tab when it holds a space, so that it reads unambiguously.
+            target = line[4:].removesuffix(b"\t")
             current = None if target == b"/dev/null" else changed.setdefault(_unquote(target), set())
         elif current is not None and line.startswith(b"@@"):
             match = _HUNK.match(line)

@@ -63,6 +63,25 @@ def test_changed_lines_of_commits_edits_and_untracked_files(repo: Path) -> None:
     }
 
 
+def test_a_committed_file_whose_name_has_spaces(repo: Path) -> None:
+    spaced = repo / "app/server/new stuff/order watcher.py"
+    spaced.parent.mkdir()
+    spaced.write_text(QUEUE_WATCHER_PY, encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "spaced", cwd=repo)
+    spaced.write_text(QUEUE_WATCHER_PY + JOBS_WATCHER_PY, encoding="utf-8")
+    git("commit", "-qam", "second loop", cwd=repo)
+    assert changed_lines(repo, "HEAD~1") == {"app/server/new stuff/order watcher.py": frozenset(range(9, 16))}
+    assert scan_paths(repo, "--diff-base", "HEAD~1") == [("app/server/new stuff/order watcher.py", 12)]
+
+
+def test_a_moved_file_is_not_new_code_whatever_the_repository_settings(repo: Path) -> None:
+    git("config", "diff.renames", "false", cwd=repo)
+    git("mv", str(SERVICES / "queue_watcher.py"), str(SERVICES / "queues.py"), cwd=repo)
+    git("commit", "-qm", "rename", cwd=repo)
+    assert changed_lines(repo, "HEAD~1") == {}
+
+
 def test_deleted_lines_and_files_change_nothing_that_remains(repo: Path) -> None:
     git("rm", "-q", "README.md", cwd=repo)
     watcher = repo / SERVICES / "queue_watcher.py"
