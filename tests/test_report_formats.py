@@ -137,9 +137,12 @@ def test_junit_groups_findings_by_file() -> None:
     assert error is not None and error.get("message") == "invalid syntax"
 
 
-def test_junit_report_of_a_clean_scan_passes() -> None:
-    root = ElementTree.fromstring(render_junit(ScanResult(findings=(), errors=())))
-    assert (root.get("tests"), root.get("failures"), list(root)) == ("0", "0", [])
+def test_junit_report_of_a_clean_scan_is_one_passing_test() -> None:
+    root = ElementTree.fromstring(render_junit(ScanResult(findings=(), errors=(), files_scanned=12)))
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "0")
+    [case] = root.iter("testcase")
+    assert (case.get("classname"), [child.tag for child in case]) == ("polldetox", ["system-out"])
+    assert "scanned 12 files" in (case.findtext("system-out") or "")
 
 
 # --- Through the command line, on a real scan -------------------------------------------------------
@@ -172,3 +175,20 @@ def test_cli_gitlab_and_junit_reports_to_files(project: Path) -> None:
     assert issue["location"] == {"path": "app/server/services/queue_watcher.py", "lines": {"begin": 5, "end": 8}}
     root = ElementTree.parse(junit).getroot()
     assert (root.get("tests"), root.get("failures")) == ("1", "1")
+
+
+def test_cli_junit_report_when_the_baseline_holds_every_finding(project: Path) -> None:
+    assert polldetox("scan", "--write-baseline", "baseline.json", "--no-cache", cwd=project).returncode == 0
+    junit = project / "polldetox-junit.xml"
+    done = polldetox("scan", "-f", "junit", "-o", str(junit), "--baseline", "baseline.json", cwd=project)
+    assert done.returncode == 0, done.stderr
+    root = ElementTree.parse(junit).getroot()
+    assert (root.get("tests"), root.get("failures")) == ("1", "0")
+
+
+def test_cli_junit_report_of_a_file_name_xml_cannot_hold(project: Path) -> None:
+    (project / "app" / "server" / "queue\x1bwatcher.py").write_text(QUEUE_WATCHER_PY, encoding="utf-8")
+    done = polldetox("scan", "-f", "junit", "--exit-zero", "--no-cache", cwd=project)
+    assert done.returncode == 0, done.stderr
+    names = {suite.get("name") for suite in ElementTree.fromstring(done.stdout).iter("testsuite")}
+    assert names == {"app/server/queue\ufffdwatcher.py", "app/server/services/queue_watcher.py"}

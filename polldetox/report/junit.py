@@ -2,11 +2,13 @@
 
 One test suite per file, one test case per finding: a violation is a failure, an allowed
 exception passes, a suppressed finding is skipped, and a file that could not be scanned is an
-error. A clean scan is an empty, passing report.
+error. A scan with nothing to list (a clean project, or every finding in the baseline) is one
+passing test case: Jenkins fails a build whose test report holds no test at all.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ElementTree
 from collections import defaultdict
 
@@ -14,6 +16,9 @@ from polldetox.findings import Finding, ScanError, ScanResult, Status
 from polldetox.report.sarif import finding_message
 
 _TOTALS = ("tests", "failures", "errors", "skipped")
+# Characters XML 1.0 cannot hold even escaped (file names may contain them); ElementTree writes
+# them as they are, and every JUnit parser then rejects the whole report.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def render_junit(result: ScanResult) -> str:
@@ -24,6 +29,8 @@ def render_junit(result: ScanResult) -> str:
         cases[finding.location.path].append(_finding_case(finding, suppressed=True))
     for error in result.errors:
         cases[error.path].append(_error_case(error))
+    if not cases:
+        cases["polldetox"].append(_clean_case(result))
     root = ElementTree.Element("testsuites", name="polldetox")
     for path in sorted(cases):
         suite = ElementTree.SubElement(root, "testsuite", name=path)
@@ -31,6 +38,7 @@ def render_junit(result: ScanResult) -> str:
         _set_totals(suite, _case_totals(cases[path]))
     suites = root.findall("testsuite")
     _set_totals(root, {key: sum(int(suite.get(key, "0")) for suite in suites) for key in _TOTALS})
+    _make_xml_safe(root)
     ElementTree.indent(root)
     return ElementTree.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -58,6 +66,20 @@ def _error_case(error: ScanError) -> ElementTree.Element:
     case = ElementTree.Element("testcase", name="scan", classname=error.path, file=error.path)
     ElementTree.SubElement(case, "error", message=error.message, type="ScanError").text = error.message
     return case
+
+
+def _clean_case(result: ScanResult) -> ElementTree.Element:
+    files = f"{result.files_scanned} file{'s' if result.files_scanned != 1 else ''}"
+    case = ElementTree.Element("testcase", name="no polling to report", classname="polldetox")
+    ElementTree.SubElement(case, "system-out").text = f"polldetox scanned {files} and has no finding to report."
+    return case
+
+
+def _make_xml_safe(root: ElementTree.Element) -> None:
+    for element in root.iter():
+        element.attrib = {key: _NOT_XML.sub("\ufffd", value) for key, value in element.attrib.items()}
+        if element.text:
+            element.text = _NOT_XML.sub("\ufffd", element.text)
 
 
 def _case_totals(cases: list[ElementTree.Element]) -> dict[str, int]:
