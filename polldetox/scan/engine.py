@@ -24,6 +24,7 @@ from polldetox.config import Config
 from polldetox.findings import FileFacts, ScanError, ScanResult
 from polldetox.scan import ParseFailure, policy
 from polldetox.scan.files import Discovery, SourceFile, discover
+from polldetox.scan.python_gate import may_hold_sites
 
 # Below this much source, starting worker processes costs more than it saves.
 _POOL_THRESHOLD_BYTES = 256 * 1024
@@ -125,6 +126,9 @@ def _decode(data: bytes, source: SourceFile) -> str | ScanError:
 
 
 def _parse_one(job: _Job) -> FileFacts | ScanError:
+    # Python trigger tokens are common words: the compiler rules out most files before libcst runs.
+    if job.language == "python" and not may_hold_sites(job.text, job.relative):
+        return FileFacts(path=job.relative, language=job.language)
     try:
         return _detector(job.language).detect(job.text, job.relative)
     except ParseFailure as failure:
