@@ -17,7 +17,6 @@ from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.markdown import Markdown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
@@ -312,6 +311,8 @@ def explain(rule: Annotated[str, typer.Argument(help="A rule id (PD101) or name 
     if found is None:
         _fail(f"unknown rule {rule!r}; `polldetox rules` lists them")
     if stdout.is_terminal:
+        from rich.markdown import Markdown  # markdown-it is slow to import; only explain needs it
+
         stdout.print(Markdown(found.documentation()))
     else:
         sys.stdout.write(found.documentation())
