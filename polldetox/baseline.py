@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from polldetox.findings import ScanResult
+from polldetox.findings import Finding, ScanResult
 from polldetox.fingerprint import fingerprints, normalize_snippet
 
 FORMAT_VERSION = 1
@@ -84,16 +84,23 @@ def load_baseline(path: Path) -> Baseline:
 
 
 def apply_baseline(
-    result: ScanResult, baseline: Baseline, covered: Callable[[str], bool] | None = None
+    result: ScanResult,
+    baseline: Baseline,
+    covered: Callable[[str], bool] | None = None,
+    changed: Callable[[Finding], bool] | None = None,
 ) -> BaselineOutcome:
     """Hide the findings the baseline records.
 
     `covered(path)` says whether the scan looked at a root-relative path (see `covered_by`): a
     recorded finding in a file the scan did not look at is not gone, it was not looked for. None
     means the scan covered the whole project.
+
+    `changed(finding)` says whether a change under review touches a finding (`--diff-base`).
+    Among identical sites in one file, the recorded ones are then those the change left alone,
+    so a copy added above a recorded loop is the one reported, not the loop it copied.
     """
     recorded = {entry.fingerprint for entry in baseline.entries}
-    ids = fingerprints(result.findings)
+    ids = fingerprints(result.findings, ranked_last=changed)
     kept = tuple(f for f, fingerprint in zip(result.findings, ids, strict=True) if fingerprint not in recorded)
     present = set(ids)
     gone = tuple(

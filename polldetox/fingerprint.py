@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from polldetox.findings import Finding
 
@@ -23,15 +23,21 @@ def normalize_snippet(snippet: str) -> str:
     return " ".join(snippet.split())
 
 
-def fingerprints(findings: Sequence[Finding]) -> list[str]:
-    """One hex id per finding, in the order given."""
+def fingerprints(findings: Sequence[Finding], ranked_last: Callable[[Finding], bool] | None = None) -> list[str]:
+    """One hex id per finding, in the order given.
+
+    Identical sites are ranked by place; those `ranked_last` picks (the sites a change touched)
+    rank after the others, so that when a file holds more copies than a baseline records, the
+    copies counted new are the ones the change added, wherever in the file they were added.
+    """
     keys = [(f.rule, f.location.path, normalize_snippet(f.snippet)) for f in findings]
     by_key: dict[tuple[str, str, str], list[int]] = defaultdict(list)
     for index, key in enumerate(keys):
         by_key[key].append(index)
+    last = [bool(ranked_last and ranked_last(f)) for f in findings]
     occurrence = [0] * len(findings)
     for indices in by_key.values():
-        ordered = sorted(indices, key=lambda i: (findings[i].location.line, findings[i].location.column))
+        ordered = sorted(indices, key=lambda i: (last[i], findings[i].location.line, findings[i].location.column))
         for rank, index in enumerate(ordered):
             occurrence[index] = rank
     return [_digest(*key, occurrence[index]) for index, key in enumerate(keys)]

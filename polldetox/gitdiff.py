@@ -56,12 +56,13 @@ def filter_to_changed(result: ScanResult, changed: Mapping[str, frozenset[int]])
     )
 
 
+def touches_changed(finding: Finding, changed: Mapping[str, frozenset[int]]) -> bool:
+    """Whether the finding, or a place it involves, is on a changed line."""
+    return any(_touches(place, changed) for place in (finding.location, *(r.location for r in finding.related)))
+
+
 def _touching(findings: tuple[Finding, ...], changed: Mapping[str, frozenset[int]]) -> tuple[Finding, ...]:
-    return tuple(
-        finding
-        for finding in findings
-        if any(_touches(place, changed) for place in (finding.location, *(r.location for r in finding.related)))
-    )
+    return tuple(finding for finding in findings if touches_changed(finding, changed))
 
 
 def _touches(location: Location, changed: Mapping[str, frozenset[int]]) -> bool:

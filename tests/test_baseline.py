@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from ci_fixtures.results import HANDMADE, PANEL, WATCHER
-from ci_fixtures.scans import DEMO, JOBS_WATCHER_PY, polldetox
+from ci_fixtures.scans import DEMO, JOBS_WATCHER_PY, init_repo, polldetox
 
 from polldetox.baseline import (
     FORMAT_VERSION,
@@ -22,8 +22,11 @@ from polldetox.baseline import (
     prune_baseline,
     write_baseline,
 )
+from polldetox.config import load_config
 from polldetox.findings import Finding
 from polldetox.fingerprint import fingerprints
+from polldetox.gitdiff import changed_lines, filter_to_changed, touches_changed
+from polldetox.scan import engine
 
 BASELINE = "polldetox-baseline.json"
 
@@ -248,6 +251,28 @@ def test_scanning_one_file_does_not_call_the_rest_of_the_baseline_gone(demo: Pat
     pruned = polldetox("scan", one_file, "--baseline", BASELINE, "--prune-baseline", cwd=demo)
     assert pruned.returncode == 0, pruned.stderr
     assert len(json.loads((demo / BASELINE).read_text(encoding="utf-8"))["entries"]) == len(findings_of(demo)[1])
+
+
+def test_a_copy_added_above_a_baselined_loop_is_the_one_a_change_reports(tmp_path: Path) -> None:
+    root = tmp_path / "repo"
+    tasks = root / "app" / "tasks.py"
+    tasks.parent.mkdir(parents=True)
+    tasks.write_text("import asyncio\n" + JOBS_WATCHER_PY, encoding="utf-8")
+    init_repo(root)
+    config = load_config(root)
+    write_baseline(engine.scan([root], config), root / BASELINE)
+    # A new watcher above the old one, whose head reads the same: same rule, file and snippet.
+    orders = JOBS_WATCHER_PY.replace("watch_jobs", "watch_orders").replace("id, state FROM jobs", "id FROM orders")
+    tasks.write_text("import asyncio\n" + orders + JOBS_WATCHER_PY, encoding="utf-8")
+    changed = changed_lines(root, "HEAD")
+    scanned = engine.scan([root], config)
+    assert [f.location.line for f in scanned.findings] == [5, 12]
+
+    outcome = apply_baseline(scanned, load_baseline(root / BASELINE), changed=lambda f: touches_changed(f, changed))
+    assert [f.location.line for f in outcome.result.findings] == [5]
+    assert "orders" in outcome.result.findings[0].message
+    assert filter_to_changed(outcome.result, changed).findings == outcome.result.findings
+    assert outcome.gone == ()
 
 
 def test_a_missing_baseline_is_a_usage_error(demo: Path) -> None:
