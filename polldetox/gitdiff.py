@@ -1,8 +1,13 @@
-"""`--diff-base REV`: which lines a pull request touches, so only polling it adds is reported.
+"""What git knows about the scanned project, for CI.
 
-The working tree is compared with the merge base of REV and HEAD (what a pull request adds,
-even when the target branch has moved on since), through `git diff -U0`. Files git does not
-track yet are new in their entirety.
+`--diff-base REV`: which lines a pull request touches, so only polling it adds is reported. The
+working tree is compared with the merge base of REV and HEAD (what a pull request adds, even
+when the target branch has moved on since), through `git diff -U0`. Files git does not track yet
+are new in their entirety.
+
+Paths from the repository's top: code scanning, pull request annotations and merge request
+widgets place a finding by its path in the repository, and a project configured in a folder of
+a monorepo reports paths relative to that folder.
 """
 
 from __future__ import annotations
@@ -54,6 +59,34 @@ def filter_to_changed(result: ScanResult, changed: Mapping[str, frozenset[int]])
         suppressed=_touching(result.suppressed, changed),
         errors=tuple(error for error in result.errors if error.path in changed),
     )
+
+
+def from_repository_top(result: ScanResult, root: Path) -> ScanResult:
+    """The result with every path relative to the top of the git work tree holding `root`.
+
+    Unchanged when `root` is that top, or is not in a git work tree (or git is not installed).
+    """
+    try:
+        shown = _git(root, "rev-parse", "--show-prefix")
+    except GitDiffError:
+        return result
+    prefix = shown.stdout.decode("utf-8", errors="surrogateescape").strip() if shown.returncode == 0 else ""
+    if not prefix:
+        return result
+    return replace(
+        result,
+        findings=tuple(_prefixed(f, prefix) for f in result.findings),
+        suppressed=tuple(_prefixed(f, prefix) for f in result.suppressed),
+        errors=tuple(replace(error, path=prefix + error.path) for error in result.errors),
+    )
+
+
+def _prefixed(finding: Finding, prefix: str) -> Finding:
+    def place(location: Location) -> Location:
+        return replace(location, path=prefix + location.path)
+
+    related = tuple(replace(r, location=place(r.location)) for r in finding.related)
+    return replace(finding, location=place(finding.location), related=related)
 
 
 def touches_changed(finding: Finding, changed: Mapping[str, frozenset[int]]) -> bool:

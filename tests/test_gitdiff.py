@@ -10,8 +10,10 @@ import pytest
 from ci_fixtures.results import HANDMADE, PAIR, SILENCED, WATCHER
 from ci_fixtures.scans import JOBS_WATCHER_PY, QUEUE_WATCHER_PY, git, init_repo, polldetox
 
+from polldetox.config import load_config
 from polldetox.findings import Location
-from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed
+from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed, from_repository_top
+from polldetox.scan import engine
 
 SERVICES = Path("app/server/services")
 
@@ -180,3 +182,35 @@ def test_diff_base_with_a_baseline_still_counts_copies_of_a_baselined_loop(repo:
     assert done.returncode == 1, done.stderr
     assert [f["path"] for f in json.loads(done.stdout)["findings"]] == ["app/server/services/jobs_watcher.py"]
     assert "gone" not in done.stderr
+
+
+# --- Paths from the repository's top ----------------------------------------------------------------
+
+
+def test_a_project_in_a_monorepo_folder_reports_paths_from_the_repository_top(tmp_path: Path) -> None:
+    monorepo = tmp_path / "monorepo"
+    project = monorepo / "services" / "queue api"
+    (project / SERVICES).mkdir(parents=True)
+    (project / SERVICES / "queue_watcher.py").write_text(QUEUE_WATCHER_PY, encoding="utf-8")
+    (project / "pyproject.toml").write_text("[tool.polldetox]\n", encoding="utf-8")
+    init_repo(monorepo)
+    config = load_config(project)
+    result = engine.scan([project], config)
+    assert [f.location.path for f in result.findings] == ["app/server/services/queue_watcher.py"]
+    placed = from_repository_top(result, config.root)
+    assert [f.location.path for f in placed.findings] == ["services/queue api/app/server/services/queue_watcher.py"]
+    assert from_repository_top(result, monorepo) == result
+
+
+def test_every_place_of_a_result_is_moved_to_the_repository_top(repo: Path) -> None:
+    (repo / "web").mkdir()
+    placed = from_repository_top(HANDMADE, repo / "web")
+    places = [f.location for f in (*placed.findings, *placed.suppressed)]
+    places += [r.location for f in placed.findings for r in f.related]
+    assert places and all(place.path.startswith("web/") for place in places)
+    assert [error.path for error in placed.errors] == [f"web/{error.path}" for error in HANDMADE.errors]
+    assert [place.line for place in places[: len(HANDMADE.findings)]] == [f.location.line for f in HANDMADE.findings]
+
+
+def test_outside_a_repository_paths_stay_as_they_are(tmp_path: Path) -> None:
+    assert from_repository_top(HANDMADE, tmp_path) == HANDMADE
