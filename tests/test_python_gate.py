@@ -41,6 +41,7 @@ def test_gate_lets_in_every_file_with_sites_routes_or_suppressions(path: str, so
         "from fastapi import APIRouter\nrouter = APIRouter()\n\n@router.get('')\ndef index():\n    return []\n",
         "@router.get('/api/v1/queue')\nasync def queue():\n    return []\n",
         "from django.urls import path\nurls = [path('queue/', views.queue)]\n",
+        "def register(app):\n    @app.get('/health', response_model=None)\n    def health():\n        return {}\n",
         "x = 1  # polldetox: ignore[PD101]\n",
         "def broken(:\n    pass\n",
     ],
@@ -56,6 +57,7 @@ def test_gate_keeps(source: str) -> None:
         "import time\n\ndef backoff_once():\n    time.sleep(1)\n    return fetch()\n",
         "def total(values):\n    result = 0\n    for value in values:\n        result += value\n    return result\n",
         "def lookup(d, key):\n    return d.get(key)\n",
+        "TMP = '/tmp/cache'\n\ndef cached(store, key):\n    return store.get(key) or TMP\n",
     ],
 )
 def test_gate_drops_files_that_cannot_poll(source: str) -> None:

@@ -45,23 +45,72 @@ def may_hold_sites(source: str, path: str) -> bool:
             module = compile(source, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return True  # let libcst parse it and report the error with its position
-    names: set[str] = set()
-    strings: list[str] = []
-    has_loop = False
-    pending = [module]
-    while pending:
-        code = pending.pop()
-        names.update(code.co_names)
-        for constant in code.co_consts:
-            if isinstance(constant, CodeType):
-                pending.append(constant)
-            elif isinstance(constant, str):
-                strings.append(constant)
-        has_loop = has_loop or not _LOOP_OPCODES.isdisjoint(code.co_code[::2])
-    if not names.isdisjoint(_SCHEDULERS) or (has_loop and not names.isdisjoint(_WAITS)):
+    codes = _code_objects(module)
+    names = set().union(*(code.co_names for code in codes))
+    if not names.isdisjoint(_SCHEDULERS):
         return True
+    if not names.isdisjoint(_WAITS):
+        waits = _WAITS | _aliases(codes)
+        # A site is a loop whose own body waits: the loop and the wait share a code object
+        # (a comprehension or lambda inside the loop is a code object of its own, so count it in).
+        for code in codes:
+            if not _LOOP_OPCODES.isdisjoint(code.co_code[::2]) and not waits.isdisjoint(_inline_names(code)):
+                return True
     if not names.isdisjoint(_ROUTE_NAMES) and (
-        not names.isdisjoint(_ROUTE_OWNERS) or any(text.startswith("/") for text in strings)
+        not names.isdisjoint(_ROUTE_OWNERS) or any(_calls_verb_with_a_path(code) for code in codes)
     ):
         return True
     return not names.isdisjoint(_DJANGO_NAMES) and any(name.startswith("django") for name in names)
+
+
+def _code_objects(module: CodeType) -> list[CodeType]:
+    found, pending = [], [module]
+    while pending:
+        code = pending.pop()
+        found.append(code)
+        pending.extend(constant for constant in code.co_consts if isinstance(constant, CodeType))
+    return found
+
+
+def _inline_names(code: CodeType) -> set[str]:
+    names = set(code.co_names)
+    for constant in code.co_consts:
+        if isinstance(constant, CodeType) and constant.co_name.startswith("<"):  # <lambda>, <listcomp>, ...
+            names.update(_inline_names(constant))
+    return names
+
+
+def _aliases(codes: list[CodeType]) -> set[str]:
+    """Names bound to a wait: `from time import sleep as pause`, `pause = time.sleep`."""
+    aliases: set[str] = set()
+    for code in codes:
+        if _WAITS.isdisjoint(code.co_names):
+            continue
+        previous = None
+        for instruction in dis.get_instructions(code):
+            if instruction.opname.startswith("STORE_") and previous in _WAITS:
+                aliases.add(instruction.argval)
+            if instruction.opname != "CACHE":
+                previous = instruction.argval if isinstance(instruction.argval, str) else None
+    return aliases
+
+
+def _calls_verb_with_a_path(code: CodeType) -> bool:
+    """`router.get("/queue", ...)`: a route verb called with a path as its first argument."""
+    if _ROUTE_NAMES.isdisjoint(code.co_names) or not any(
+        isinstance(constant, str) and constant.startswith("/") for constant in code.co_consts
+    ):
+        return False
+    previous = None
+    for instruction in dis.get_instructions(code):
+        if instruction.opname == "CACHE":
+            continue
+        if (
+            instruction.opname == "LOAD_CONST"
+            and isinstance(instruction.argval, str)
+            and instruction.argval.startswith("/")
+            and previous in _ROUTE_NAMES
+        ):
+            return True
+        previous = instruction.argval if instruction.opname in ("LOAD_ATTR", "LOAD_METHOD") else None
+    return False
