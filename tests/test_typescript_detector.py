@@ -689,6 +689,47 @@ def test_engine_with_a_ref_to_the_latest_callback_and_a_re_arming_timeout_engine
     ]
 
 
+def test_timer_shims_promise_settling_and_backoff_retries_are_not_engines() -> None:
+    assert not sites(
+        """
+        export const defaultTimeoutProvider = {
+          setTimeout: (callback: () => void, delay: number) => setTimeout(callback, delay),
+          setInterval: (callback: () => void, delay: number) => setInterval(callback, delay),
+        };
+
+        export function waitForRerun(project: Project): Promise<boolean> {
+          return new Promise((resolve) => {
+            const id = setInterval(() => {
+              if (!rerunTriggered.has(project)) return;
+              resolve(true);
+              clearInterval(id);
+            }, 50);
+          });
+        }
+
+        export function ensureExists(path: string): Promise<boolean> {
+          if (existsSync(path)) return Promise.resolve(true);
+          return new Promise((resolve) => {
+            setTimeout(() => { ensureExists(path).then(() => resolve(true)); }, 100);
+          });
+        }
+
+        export function renameWithRetry(from: string, to: string, done: (err?: Error) => void) {
+          let backoff = 0;
+          rename(from, to, function retry(err) {
+            if (err && err.code === 'EPERM') {
+              setTimeout(() => { rename(from, to, retry); done(err); }, backoff);
+              backoff += 10;
+              return;
+            }
+            done(err);
+          });
+        }
+        """,
+        HOOK,
+    )
+
+
 def test_imported_engine_call_sites_with_fetching_callbacks_only() -> None:
     found = sites(
         """

@@ -69,6 +69,10 @@ _OPTION_MECHANISMS = {
     "pollingInterval": "RTK Query pollingInterval",
 }
 _INTERVAL_TIMERS = frozenset({"setInterval", "window.setInterval", "globalThis.setInterval"})
+# A helper named after a timer is a shim that forwards to it (`setInterval: (cb, ms) => setInterval(cb, ms)`).
+_TIMER_NAMES = frozenset({"setInterval", "setTimeout"})
+# A re-arming timeout whose delay is a backoff retries a failed operation; it does not poll.
+_BACKOFF_DELAY = re.compile(r"backoff|retry|retries|attempt", re.IGNORECASE)
 # Polling helpers recognised by name when they are imported: usePolling, usePolledData, useInterval, createPoller.
 _KNOWN_ENGINE = re.compile(r"^(usePoll\w*|useInterval|create\w*Poller|poll|startPolling)$")
 _INTERVAL_OPTION_KEYS = frozenset({"interval", "intervalMs", "delay", "ms", "every", "period"})
@@ -185,7 +189,7 @@ class _Detector:
         if not args:
             return
         target = self._rearmed_function(call, args[0])
-        if target is None:
+        if target is None or (len(args) > 1 and _BACKOFF_DELAY.search(text(args[1]))):
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
         reads = self.reader.function(target)
@@ -197,6 +201,8 @@ class _Detector:
     def _engine(self, timer: Node, delay: Value | None, how: str) -> None:
         """A helper that runs the callback it is handed on a timer; its call sites are found next."""
         function, _ = self.place.where(timer)
+        if function is not None and function.split(".")[-1] in _TIMER_NAMES:
+            return
         if function is not None:
             self.engines.add(function.split(".")[-1])
         self._add(SiteKind.POLLING_ENGINE, f"{function or 'helper'}() {how}", timer, delay, None)
@@ -223,7 +229,7 @@ class _Detector:
         """Whether a timer's callback is, or calls, a function the enclosing function was handed."""
         parameters: set[str] = set()
         for node in ancestors(call):
-            if node.type in FUNCTION_TYPES:
+            if node.type in FUNCTION_TYPES and not _is_promise_executor(node):
                 parameters |= _parameters(node)
         if not parameters:
             return False
@@ -600,6 +606,17 @@ def _parameters(function: Node) -> set[str]:
             if node.type in ("identifier", "shorthand_property_identifier_pattern"):
                 names.add(text(node))
     return names
+
+
+def _is_promise_executor(function: Node) -> bool:
+    """`(resolve, reject) => ...` in `new Promise(...)`: calling `resolve` settles a promise, not a callback."""
+    holder = function.parent
+    constructor = holder.parent if holder is not None and holder.type == "arguments" else None
+    return (
+        constructor is not None
+        and constructor.type == "new_expression"
+        and text(constructor.child_by_field_name("constructor")) == "Promise"
+    )
 
 
 def _returned(function: Node) -> list[Node]:
