@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from ci_fixtures.results import HANDMADE, PAIR, PANEL, WATCHER
-from ci_fixtures.scans import QUEUE_WATCHER_PY, polldetox
+from ci_fixtures.scans import JOBS_WATCHER_PY, QUEUE_WATCHER_PY, polldetox
 
 from polldetox.findings import ScanResult
 from polldetox.fingerprint import fingerprints
@@ -192,3 +192,27 @@ def test_cli_junit_report_of_a_file_name_xml_cannot_hold(project: Path) -> None:
     assert done.returncode == 0, done.stderr
     names = {suite.get("name") for suite in ElementTree.fromstring(done.stdout).iter("testsuite")}
     assert names == {"app/server/queue\ufffdwatcher.py", "app/server/services/queue_watcher.py"}
+
+
+def test_cli_junit_test_names_survive_lines_added_above(project: Path) -> None:
+    watcher = project / "app" / "server" / "services" / "jobs_watcher.py"
+    loops = "import asyncio\n" + JOBS_WATCHER_PY * 2
+
+    def cases() -> list[tuple[str | None, str | None, str | None]]:
+        done = polldetox(
+            "scan", "-f", "junit", "--exit-zero", "--no-cache", str(watcher.relative_to(project)), cwd=project
+        )
+        assert done.returncode == 0, done.stderr
+        root = ElementTree.fromstring(done.stdout)
+        return [(case.get("classname"), case.get("name"), case.get("line")) for case in root.iter("testcase")]
+
+    watcher.write_text(loops, encoding="utf-8")
+    before = cases()
+    watcher.write_text("# Jobs.\n\n" + loops, encoding="utf-8")
+    after = cases()
+    assert [(c, n) for c, n, _ in after] == [(c, n) for c, n, _ in before]
+    assert [int(line or 0) for _, _, line in after] == [int(line or 0) + 2 for _, _, line in before]
+    names = [name for _, name, _ in before]
+    assert len(names) == 2 and len(set(names)) == 2
+    assert names[1] == f"{names[0]} (2)"
+    assert "while True: ... await asyncio.sleep(5)" in names[0]

@@ -4,15 +4,20 @@ One test suite per file, one test case per finding: a violation is a failure, an
 exception passes, a suppressed finding is skipped, and a file that could not be scanned is an
 error. A scan with nothing to list (a clean project, or every finding in the baseline) is one
 passing test case: Jenkins fails a build whose test report holds no test at all.
+
+A test case is named by its rule and the site's source, not its line (the line is an attribute):
+GitLab and Jenkins track a test across runs by its name, so a finding stays the same test when
+lines are added above it. Identical sites in one file are numbered in order.
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
-from collections import defaultdict
+from collections import Counter, defaultdict
 
 from polldetox.findings import Finding, ScanError, ScanResult, Status
+from polldetox.fingerprint import normalize_snippet
 from polldetox.report.sarif import finding_message
 
 _TOTALS = ("tests", "failures", "errors", "skipped")
@@ -34,7 +39,7 @@ def render_junit(result: ScanResult) -> str:
     root = ElementTree.Element("testsuites", name="polldetox")
     for path in sorted(cases):
         suite = ElementTree.SubElement(root, "testsuite", name=path)
-        suite.extend(cases[path])
+        suite.extend(_numbered(cases[path]))
         _set_totals(suite, _case_totals(cases[path]))
     suites = root.findall("testsuite")
     _set_totals(root, {key: sum(int(suite.get(key, "0")) for suite in suites) for key in _TOTALS})
@@ -47,7 +52,7 @@ def _finding_case(finding: Finding, suppressed: bool) -> ElementTree.Element:
     location = finding.location
     case = ElementTree.Element(
         "testcase",
-        name=f"{finding.rule} {finding.name} at line {location.line}",
+        name=f"{finding.rule} {finding.name}: {normalize_snippet(finding.snippet)}",
         classname=location.path,
         file=location.path,
         line=str(location.line),
@@ -60,6 +65,17 @@ def _finding_case(finding: Finding, suppressed: bool) -> ElementTree.Element:
     else:
         ElementTree.SubElement(case, "system-out").text = finding_message(finding)
     return case
+
+
+def _numbered(cases: list[ElementTree.Element]) -> list[ElementTree.Element]:
+    """Tell test cases of one suite with the same name apart: the second is "(2)", and so on."""
+    seen: Counter[str] = Counter()
+    for case in cases:
+        name = case.get("name", "")
+        seen[name] += 1
+        if seen[name] > 1:
+            case.set("name", f"{name} ({seen[name]})")
+    return cases
 
 
 def _error_case(error: ScanError) -> ElementTree.Element:
