@@ -107,21 +107,30 @@ def _touches(location: Location, changed: Mapping[str, frozenset[int]]) -> bool:
 
 def _base(root: Path, rev: str) -> str:
     if _git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").returncode != 0:
-        raise GitDiffError(f"unknown git revision {rev!r}{_shallow_advice(root)}")
+        raise GitDiffError(f"unknown git revision {rev!r}{_shallow_advice(root, rev)}")
     merge_base = _git(root, "merge-base", rev, "HEAD")
     if merge_base.returncode == 0:
         return merge_base.stdout.decode().strip()
     if _is_shallow(root):
-        raise GitDiffError(f"{rev!r} and HEAD have no common ancestor in the fetched history{_shallow_advice(root)}")
+        raise GitDiffError(
+            f"{rev!r} and HEAD have no common ancestor in the fetched history{_shallow_advice(root, rev)}"
+        )
     return rev  # unrelated histories: compare with REV itself
 
 
-def _shallow_advice(root: Path) -> str:
+def _shallow_advice(root: Path, rev: str) -> str:
     if not _is_shallow(root):
         return ""
+    # A shallow clone usually fetches one branch only, so a plain `git fetch` never brings in the
+    # target branch: name it, and where its remote-tracking branch goes, when REV is one.
+    remote, _, branch = rev.partition("/")
+    remotes = _git(root, "remote").stdout.decode("utf-8", errors="replace").split()
+    target = (
+        f"{remote} +refs/heads/{branch}:refs/remotes/{remote}/{branch}" if branch and remote in remotes else "origin"
+    )
     return (
-        "; this checkout is shallow, so fetch more history: git fetch --deepen=200 origin "
-        "(or the target branch), or set actions/checkout fetch-depth: 0"
+        f"; this checkout is shallow, so fetch more history: git fetch --deepen=200 {target}, "
+        "or set actions/checkout fetch-depth: 0"
     )
 
 

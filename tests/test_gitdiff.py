@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import replace
 from pathlib import Path
 
@@ -131,6 +132,20 @@ def test_shallow_checkout_says_how_to_fetch_more(repo: Path, tmp_path: Path) -> 
     message = str(raised.value)
     assert "shallow" in message
     assert "git fetch --deepen=" in message and "fetch-depth: 0" in message
+
+
+def test_the_fetch_a_shallow_checkout_is_told_to_run_makes_the_target_branch_known(repo: Path, tmp_path: Path) -> None:
+    git("checkout", "-qb", "feature", cwd=repo)
+    add_second_loop(repo)
+    git("commit", "-qam", "feature loop", cwd=repo)
+    clone = tmp_path / "clone"  # as CI checks out a pull request: one commit of one branch
+    git("clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo}", str(clone), cwd=tmp_path)
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(clone, "origin/main")
+    advice = re.search(r"git fetch (--deepen=\d+ origin \S+),", str(raised.value))
+    assert advice, str(raised.value)
+    git("fetch", "-q", *advice[1].split(), cwd=clone)
+    assert changed_lines(clone, "origin/main") == {"app/server/services/queue_watcher.py": frozenset(range(9, 16))}
 
 
 def test_cli_reports_a_missing_revision_without_a_traceback(repo: Path) -> None:
