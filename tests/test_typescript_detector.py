@@ -1178,6 +1178,30 @@ def test_broken_source_raises_parse_failure_at_the_first_error() -> None:
     assert raised.value.line == 3
 
 
+@pytest.mark.parametrize("path", ["src/store.ts", "src/store.tsx"])
+def test_variance_annotations_parse_and_keep_positions(path: str) -> None:
+    facts = detect(
+        textwrap.dedent(
+            """
+            export interface Store<in out S, out E = never> { readonly state: S; readonly error?: E }
+            export type Reader<in R> = (env: R) => void;
+            export class Feed<out A> { items: A[] = []; }
+            const id = setInterval(() => fetch('/api/v1/feed'), 5_000);
+            """
+        ).lstrip("\n"),
+        path,
+    )
+    assert [(s.location.line, s.location.column, s.snippet, s.urls) for s in facts.sites] == [
+        (4, 12, "setInterval(() => fetch('/api/v1/feed'), 5_000)", ("/api/v1/feed",))
+    ]
+
+
+def test_in_and_out_outside_type_parameters_still_fail_to_parse() -> None:
+    with pytest.raises(ParseFailure) as raised:
+        detect("const ok = [a, in b];\nsetInterval(() => fetch('/x'), 1000);\n", "src/a.ts")
+    assert raised.value.line == 1
+
+
 def test_columns_count_characters_not_bytes() -> None:
     site = only("const label = 'Größe'; const q = { queryFn: load, refetchInterval: 1000 };", HOOK)
     assert site.location.column == 51  # 53 in bytes

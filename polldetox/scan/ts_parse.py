@@ -19,6 +19,9 @@ from polldetox.scan import ParseFailure
 
 _TYPESCRIPT_SUFFIXES = (".ts", ".mts", ".cts")
 _SNIPPET_LIMIT = 160
+_VARIANCE = (b"in", b"out")
+_GENERIC_DECLARATIONS = (b"interface", b"type", b"class")
+_CLOSERS = frozenset({b"(", b")", b"[", b"]", b"{", b"}", b";"})
 
 # The node types the detector looks at; one walk of the tree files them all.
 _INDEXED = frozenset(
@@ -129,6 +132,9 @@ def parse(source: str, path: str) -> Tree:
     typescript = path.endswith(_TYPESCRIPT_SUFFIXES)
     tree = _parser(typescript).parse(data)
     root = tree.root_node
+    if root.has_error and (blanked := _without_variance_annotations(root, data)) != data:
+        data = blanked
+        root = _parser(typescript).parse(data).root_node
     if root.has_error:
         broken = _first_error(root)
         line = broken.start_point[0] + 1 if broken is not None else 1
@@ -138,6 +144,39 @@ def parse(source: str, path: str) -> Tree:
     # Source order, an enclosing node before the nodes it contains.
     nodes = {name: sorted(found, key=lambda n: (n.start_byte, -n.end_byte)) for name, found in captures.items()}
     return Tree(data=data, root=root, nodes=nodes, path=path, lines=data.split(b"\n"))
+
+
+def _without_variance_annotations(root: Node, data: bytes) -> bytes:
+    """The source with `in`/`out` of `interface X<in out A>` blanked, which the grammar cannot parse.
+
+    Only modifiers inside the type parameters of an interface, type alias or class are blanked, where
+    nothing else can put them; same length, so every position stays where it was.
+    """
+    tokens = [node for node in descendants(root) if node.child_count == 0 and node.end_byte > node.start_byte]
+    leaves = [token.text or b"" for token in tokens]
+    blanked = bytearray(data)
+    for index, leaf in enumerate(leaves):
+        if leaf in _VARIANCE and _in_declared_type_parameters(leaves, index):
+            blanked[tokens[index].start_byte : tokens[index].end_byte] = b" " * len(leaf)
+    return bytes(blanked)
+
+
+def _in_declared_type_parameters(leaves: list[bytes], index: int) -> bool:
+    """Whether token `index` follows `interface|type|class Name<` with only type parameters between."""
+    if index == 0 or leaves[index - 1] not in (b"<", b",", *_VARIANCE):
+        return False
+    depth = 0
+    for position in range(index - 1, 1, -1):
+        token = leaves[position]
+        if token == b">":
+            depth += 1
+        elif token == b"<" and depth:
+            depth -= 1
+        elif token == b"<":
+            return leaves[position - 2] in _GENERIC_DECLARATIONS
+        elif token in _CLOSERS:
+            return False
+    return False
 
 
 def _first_error(root: Node) -> Node | None:
