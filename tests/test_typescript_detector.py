@@ -1047,6 +1047,62 @@ def test_backend_by_folder_and_socket_io_broadcast_without_state_comparison() ->
     assert site.message_types == ("alerts_update",)
 
 
+@pytest.mark.parametrize(
+    ("code", "tables"),
+    [
+        (
+            """
+            const mongoose = require('mongoose');
+            const Job = mongoose.model('Job');
+            setInterval(async () => { await Job.find({ status: 'stale' }); }, 10000);
+            """,
+            ("jobs",),
+        ),
+        (
+            """
+            import mongoose from 'mongoose';
+            import { Address } from './models';
+            setInterval(() => Address.countDocuments({ verified: false }), 10000);
+            """,
+            ("address",),
+        ),
+        (
+            """
+            import knex from 'knex';
+            const db = knex({ client: 'pg' });
+            setInterval(async () => { await db('orders').where({ status: 'pending' }).select('*'); }, 10000);
+            """,
+            ("orders",),
+        ),
+        (
+            """
+            const db = require('knex')({ client: 'pg' });
+            setInterval(() => db('invoices').count('id'), 10000);
+            """,
+            ("invoices",),
+        ),
+    ],
+)
+def test_node_watcher_through_mongoose_models_and_knex(code: str, tables: tuple[str, ...]) -> None:
+    site = only(code, "src/watchers/stale.js")
+    assert (site.context, site.polls, site.tables, site.interval_seconds) == (
+        Context.BACKEND,
+        Polls.DATABASE,
+        tables,
+        10,
+    )
+
+
+def test_capitalised_finds_and_calls_without_mongoose_or_knex_read_nothing() -> None:
+    assert not sites(
+        """
+        const db = makeCache();
+        setInterval(() => { Registry.find('x'); db('orders'); }, 10000);
+        """,
+        "src/watchers/cache.js",
+    )
+
+
 def test_express_routes_with_router_prefix_and_tables() -> None:
     facts = scan(
         """

@@ -38,6 +38,10 @@ _SQL_METHODS = frozenset(
 )
 _SQL_TEXT = re.compile(r"^\s*(select|with|update|delete|insert)\b", re.IGNORECASE)
 _PRISMA_READS = frozenset({"findMany", "findFirst", "findUnique", "count", "aggregate", "groupBy", "updateMany"})
+# Mongoose model statics that read (`Job.find(...)`): the model's name stands for its collection.
+_MONGOOSE_READS = frozenset(
+    {"find", "findOne", "findById", "countDocuments", "estimatedDocumentCount", "aggregate", "distinct"}
+)
 _BROADCAST_EMITTERS = frozenset({"io", "socket", "server", "nsp", "namespace"})
 _EQUALITY = frozenset({"===", "!==", "==", "!="})
 _STATE_WORDS = re.compile(r"last|prev|previous|known|seen|cached", re.IGNORECASE)
@@ -85,7 +89,22 @@ class CallbackReader:
         self.values = values
         self.functions: dict[str, Node] = {}  # same-file function name -> function node
         self.methods: dict[str, Node] = {}  # class method or arrow field -> function node
+        self.mongoose = "mongoose" in values.modules
+        self.knex = self._knex_instances()
         self._collect_functions()
+
+    def _knex_instances(self) -> set[str]:
+        """`knex` itself and `db` in `const db = knex({...})` / `require('knex')({...})`: `db('jobs')` reads jobs."""
+        factories = {name for name, (module, _) in self.values.imports.items() if module == "knex"}
+        instances = set(factories)
+        for name, value in self.values.constants.items():
+            value = unwrap(value)
+            if value is None or value.type != "call_expression":
+                continue
+            made = text(value.child_by_field_name("function"))
+            if made in factories or made.replace('"', "'") == "require('knex')":
+                instances.add(name)
+        return instances
 
     def _collect_functions(self) -> None:
         for node in (*self.tree.of("function_declaration"), *self.tree.of("generator_function_declaration")):
@@ -169,6 +188,11 @@ class CallbackReader:
         elif prop in _SQL_METHODS and (sql := self._sql_argument(args)) is not None:
             reads.database = True
             reads.tables.extend(t for t in tables_read(sql) if t not in reads.tables)
+        elif self.mongoose and prop in _MONGOOSE_READS and owner[:1].isupper() and owner.isidentifier():
+            reads.database = True
+            collection = _mongoose_collection(owner)
+            if collection not in reads.tables:
+                reads.tables.append(collection)
         elif root == "prisma" and prop in _PRISMA_READS:
             reads.database = True
             table = owner.split(".")[-1]
@@ -205,6 +229,10 @@ class CallbackReader:
             action = unwrap(args[0]) if args else None
             if action is not None and action.type == "call_expression":
                 reads.fetches |= bool(_FETCHISH_NAME.match(property_name(action))) or self._is_thunk(action)
+        elif name in self.knex and args and (table := string_value(args[0])) is not None:
+            reads.database = True
+            if table not in reads.tables:
+                reads.tables.append(table)
         elif name == "sql" and args and unwrap(args[0]) is not None and unwrap(args[0]).type == "template_string":
             reads.database = True
             reads.tables.extend(t for t in tables_read(string_value(args[0]) or "") if t not in reads.tables)
@@ -258,6 +286,12 @@ def _function_value(value: Node | None) -> Node | None:
         inner = unwrap(args[0]) if args else None
         return inner if inner is not None and inner.type in FUNCTION_TYPES else None
     return None
+
+
+def _mongoose_collection(model: str) -> str:
+    """The collection Mongoose names after a model by default: `Job` -> `jobs`."""
+    lowered = model.lower()
+    return lowered if lowered.endswith("s") else lowered + "s"
 
 
 def _is_event_handler(node: Node) -> bool:
