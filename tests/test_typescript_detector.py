@@ -629,6 +629,36 @@ def test_recursive_set_timeout_through_an_arrow_in_a_plain_function() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "tick",
+    ["setNow(refreshTime())", "loadImage(nextSlide())", "reloadIframe()", "this.props.refreshClock()"],
+)
+def test_timers_named_for_local_work_do_not_fetch(tick: str) -> None:
+    assert not sites(
+        f"""
+        import {{ refreshTime, loadImage, reloadIframe }} from '../ui';
+        export function Banner() {{
+          useEffect(() => {{ const id = setInterval(() => {tick}, 1000); return () => clearInterval(id); }}, []);
+          return <div />;
+        }}
+        """
+    )
+
+
+@pytest.mark.parametrize("tick", ["loadOrders()", "refreshInbox()", "this.props.fetchTimeline()"])
+def test_timers_named_for_fetching_data_fetch(tick: str) -> None:
+    site = only(
+        f"""
+        import {{ loadOrders, refreshInbox }} from '../api';
+        export function Inbox() {{
+          useEffect(() => {{ const id = setInterval(() => {tick}, 1000); return () => clearInterval(id); }}, []);
+          return <div />;
+        }}
+        """
+    )
+    assert (site.kind, site.polls) == (SiteKind.INTERVAL_TIMER, Polls.HTTP)
+
+
 # --- polling engines -----------------------------------------------------------------------------------
 
 

@@ -30,6 +30,11 @@ from polldetox.scan.ts_values import Values
 
 _FETCH_CALLS = frozenset({"fetch", "axios", "ky", "refetch", "$fetch", "ofetch", "got", "mutate"})
 _FETCHISH_NAME = re.compile(r"^(fetch|load|refetch|refresh|reload|revalidate)[A-Z_]")
+# What `loadImage`, `refreshTime`, `reloadPage` work on is local to the page, not data from a server.
+_LOCAL_NOUN = re.compile(
+    r"(Time|Clock|Date|Timer|Countdown|Image|Img|Font|Script|Style|Css|Icon|Page|Window|Frame|Iframe|Animation|Layout"
+    r"|Canvas|View|Scroll|Position|Size|Theme)s?$"
+)
 _CACHE_REFETCHES = frozenset({"invalidateQueries", "refetchQueries", "refetch", "fetchQuery", "revalidate"})
 _HTTP_OBJECTS = frozenset({"axios", "ky", "api", "http", "client", "apiClient", "httpClient", "$http", "superagent"})
 _CLIENT_OBJECT = re.compile(r"(client|api|service)$", re.IGNORECASE)
@@ -137,7 +142,7 @@ class CallbackReader:
         if target is not None:
             return self.function(target)
         last = name.split(".")[-1]
-        reads.fetches = last in _FETCH_CALLS or bool(_FETCHISH_NAME.match(last))
+        reads.fetches = last in _FETCH_CALLS or _fetchish(last)
         return reads
 
     def function(self, function: Node, depth: int = _READ_DEPTH, seen: set[int] | None = None) -> Reads:
@@ -206,7 +211,7 @@ class CallbackReader:
             target = self.methods.get(prop) if owner == "this" else None
             if target is not None:
                 self._follow(target, reads, depth, seen)
-            elif _FETCHISH_NAME.match(prop):
+            elif _fetchish(prop):
                 reads.fetches = True
         elif (
             "(" not in owner
@@ -228,7 +233,7 @@ class CallbackReader:
         elif name == "dispatch":
             action = unwrap(args[0]) if args else None
             if action is not None and action.type == "call_expression":
-                reads.fetches |= bool(_FETCHISH_NAME.match(property_name(action))) or self._is_thunk(action)
+                reads.fetches |= _fetchish(property_name(action)) or self._is_thunk(action)
         elif name in self.knex and args and (table := string_value(args[0])) is not None:
             reads.database = True
             if table not in reads.tables:
@@ -240,7 +245,7 @@ class CallbackReader:
             self._follow(self.functions[name], reads, depth, seen)
         elif name.startswith("broadcast"):
             reads.broadcasts = True
-        elif _FETCHISH_NAME.match(name):
+        elif _fetchish(name):
             reads.fetches = True
 
     def _follow(self, function: Node, reads: Reads, depth: int, seen: set[int]) -> None:
@@ -286,6 +291,11 @@ def _function_value(value: Node | None) -> Node | None:
         inner = unwrap(args[0]) if args else None
         return inner if inner is not None and inner.type in FUNCTION_TYPES else None
     return None
+
+
+def _fetchish(name: str) -> bool:
+    """A function named for fetching data (`fetchOrders`, `loadQueue`), not for local work (`loadImage`)."""
+    return bool(_FETCHISH_NAME.match(name)) and not _LOCAL_NOUN.search(name)
 
 
 def _mongoose_collection(model: str) -> str:
