@@ -232,6 +232,22 @@ def test_snippet_is_stable_when_lines_shift() -> None:
         ),
         (
             """
+            import time
+
+            class Exporter:
+                def run(self):
+                    while self.running:
+                        self.export()
+                        for _ in range(12):  # a stop request is noticed within a second
+                            if not self.running:
+                                return
+                            time.sleep(1)
+            """,
+            "while loop + time.sleep",
+            12,
+        ),
+        (
+            """
             import itertools
             import time
 
@@ -671,10 +687,59 @@ def test_columns_count_characters_not_bytes() -> None:
             """,
             id="schedule-at-a-time-of-day",
         ),
+        pytest.param(
+            """
+            import threading
+            from time import monotonic
+
+            class JobSlots:
+                def acquire(self, timeout: float) -> None:
+                    deadline = monotonic() + timeout
+                    with self._freed:
+                        while not self._free:
+                            remaining = deadline - monotonic()
+                            if remaining <= 0:
+                                raise TimeoutError("no free job slot")
+                            self._freed.wait(remaining)
+            """,
+            id="condition-wait-until-a-deadline",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def wait_for_lease(lease, expires_at: float) -> None:
+                time_left = expires_at - time.time()
+                while time_left > 0:
+                    time.sleep(time_left)
+                    time_left = expires_at - time.time()
+            """,
+            id="sleep-out-a-deadline",
+        ),
     ],
 )
 def test_not_polling(code: str) -> None:
     assert sites_of(code) == ()
+
+
+def test_a_drift_correcting_poller_is_still_polling() -> None:
+    site = only_site(
+        """
+        import time
+
+        INTERVAL = 5
+
+        def watch_orders(db):
+            next_tick = time.monotonic()
+            while True:
+                db.execute("SELECT id FROM orders WHERE status = 'new'")
+                next_tick += INTERVAL
+                delay = next_tick - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+        """
+    )
+    assert (site.mechanism, site.tables) == ("while True + time.sleep", ("orders",))
 
 
 @pytest.mark.parametrize(

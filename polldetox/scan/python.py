@@ -1022,7 +1022,9 @@ class _LoopBody(_Walker):
     def _chunk_count(self, node: cst.For) -> cst.BaseExpression | None:
         if isinstance(node.iter, cst.Call) and self._index.qualify(node.iter.func) == "range":
             args = [arg.value for arg in node.iter.args]
-            if len(args) == 1 and len(node.body.body) == 1:
+            # `if self.stopping: break` beside the sleep makes the wait interruptible, not a rate limit
+            steps = [line for line in node.body.body if not _is_stop_guard(line)]
+            if len(args) == 1 and len(steps) == 1:
                 return args[0]
         return None
 
@@ -1122,6 +1124,17 @@ class _LoopBody(_Walker):
                 nested=bool(self._chunk) and len(chunks) != len(self._chunk),
             )
         )
+
+
+def _is_stop_guard(line: cst.BaseStatement) -> bool:
+    """`if stop_event.is_set(): return`: a statement that only leaves the loop when told to stop."""
+    if not isinstance(line, cst.If) or line.orelse is not None:
+        return False
+    return all(
+        isinstance(body_line, cst.SimpleStatementLine)
+        and all(isinstance(statement, cst.Break | cst.Return) for statement in body_line.body)
+        for body_line in line.body.body
+    )
 
 
 def _is_success_test(test: cst.BaseExpression) -> bool:
@@ -1637,6 +1650,8 @@ class _Analysis:
             return None  # a health probe of a connection, not a poll of the data
         if self._backs_off(wait, loop) and facts.restores_connection and not fallback:
             return None  # reconnects with growing delays: a supervisor of an event source
+        if self._waits_out_deadline(wait, loop):
+            return None  # waits for a condition until a deadline, then gives up: a timeout, not a period
         interval = self.values.number(wait.interval, where.function)
         if wait.multiplier is not None and interval.value is not None:
             count = self.values.number(wait.multiplier, where.function)
@@ -1676,6 +1691,37 @@ class _Analysis:
                 ):
                     return True
         return False
+
+    def _waits_out_deadline(self, wait: _Wait, loop: cst.CSTNode) -> bool:
+        """`remaining = endtime - time()`, `if remaining <= 0: raise Empty`, `cond.wait(remaining)`."""
+        if not isinstance(wait.interval, cst.Name):
+            return False
+        name = wait.interval.value
+        from_clock = any(
+            isinstance(found, cst.Assign)
+            and any(_dotted(target.target) == name for target in found.targets)
+            and isinstance(found.value, cst.BinaryOperation)
+            and isinstance(found.value.operator, cst.Subtract)
+            and self._is_clock(found.value.right)
+            for found in _collect(loop, cst.Assign)
+        )
+        if not from_clock:
+            return False
+        # The budget running out ends the loop; a drift-correcting poller only skips the sleep.
+        budget_tests = [loop.test] if isinstance(loop, cst.While) else []
+        for found in _collect(loop, cst.If):
+            assert isinstance(found, cst.If)
+            if any(_collect(found.body, cst.Raise, cst.Break, cst.Return)):
+                budget_tests.append(found.test)
+        return any(
+            isinstance(comparison, cst.Comparison)
+            and _dotted(comparison.left) == name
+            and len(comparison.comparisons) == 1
+            and isinstance(comparison.comparisons[0].comparator, cst.Integer | cst.Float)
+            and float(comparison.comparisons[0].comparator.value) == 0
+            for test in budget_tests
+            for comparison in _collect(test, cst.Comparison)
+        )
 
     def _awaited_form(self, call: cst.BaseExpression, loop: cst.CSTNode) -> cst.BaseExpression:
         for found in _collect(loop, cst.Await):
