@@ -659,6 +659,47 @@ def test_timers_named_for_fetching_data_fetch(tick: str) -> None:
     assert (site.kind, site.polls) == (SiteKind.INTERVAL_TIMER, Polls.HTTP)
 
 
+@pytest.mark.parametrize(
+    "tick",
+    [
+        "fetch('/api/session/keepalive', { method: 'POST' })",
+        "axios.post('/api/v1/heartbeat', { tab: tabId })",
+        "apiClient.put('/api/presence/ping')",
+        "fetch(`${API_BASE}/analytics/track`, { method: 'post', body: JSON.stringify(queue) })",
+    ],
+)
+def test_timers_that_push_heartbeats_or_telemetry_do_not_poll(tick: str) -> None:
+    assert not sites(
+        f"""
+        export function Presence({{ tabId }}: {{ tabId: string }}) {{
+          useEffect(() => {{ const id = setInterval(() => {tick}, 30_000); return () => clearInterval(id); }}, [tabId]);
+          return null;
+        }}
+        """
+    )
+
+
+@pytest.mark.parametrize(
+    ("tick", "url"),
+    [
+        ("fetch('/api/v1/shipping/ping-status')", "/api/v1/shipping/ping-status"),
+        ("fetch('/graphql', { method: 'POST', body: JSON.stringify({ query }) })", "/graphql"),
+        ("axios.get('/api/v1/events')", "/api/v1/events"),
+        ("axios.post('/api/v1/shipping', { ids })", "/api/v1/shipping"),
+    ],
+)
+def test_timers_that_read_data_still_poll(tick: str, url: str) -> None:
+    site = only(
+        f"""
+        export function Shipments({{ ids }}: {{ ids: string[] }}) {{
+          useEffect(() => {{ const id = setInterval(() => {tick}, 30_000); return () => clearInterval(id); }}, [ids]);
+          return null;
+        }}
+        """
+    )
+    assert (site.polls, site.urls) == (Polls.HTTP, (url,))
+
+
 # --- polling engines -----------------------------------------------------------------------------------
 
 

@@ -52,6 +52,10 @@ _EQUALITY = frozenset({"===", "!==", "==", "!="})
 _STATE_WORDS = re.compile(r"last|prev|previous|known|seen|cached", re.IGNORECASE)
 # Methods of socket clients (`wsClient.send`, `pubsubService.publish`), which push rather than fetch.
 _SOCKET_METHODS = frozenset({"send", "emit", "ping", "close", "connect", "disconnect", "subscribe", "publish"})
+_WRITE_METHODS = frozenset({"post", "put", "patch"})
+_REPORT_URL = re.compile(
+    r"(^|[/_.-])(heartbeat|keep-?alive|ping|beacon|telemetry|analytics|track|events?|logs?)([/?_.-]|$)", re.IGNORECASE
+)
 _EVENT_HANDLER_CALLS = frozenset({"addEventListener", "on", "once"})
 _READ_DEPTH = 2  # same-file functions followed from a callback
 
@@ -217,6 +221,7 @@ class CallbackReader:
             "(" not in owner
             and prop not in _SOCKET_METHODS
             and (root in _HTTP_OBJECTS or _CLIENT_OBJECT.search(owner.split(".")[-1]))
+            and not self._reports_to(args, prop)
         ):
             reads.fetches = True
             urls = self._url_arguments(args)
@@ -226,10 +231,12 @@ class CallbackReader:
     def _read_plain_call(
         self, name: str, call: Node, args: list[Node], reads: Reads, depth: int, seen: set[int]
     ) -> None:
-        if name in _FETCH_CALLS:
+        if name in _FETCH_CALLS and not self._reports_to(args, _request_method(args)):
             reads.fetches = True
             for url in self._url_arguments(args):
                 reads.add_url(url)
+        elif name in _FETCH_CALLS:
+            return  # a heartbeat or telemetry push
         elif name == "dispatch":
             action = unwrap(args[0]) if args else None
             if action is not None and action.type == "call_expression":
@@ -267,6 +274,10 @@ class CallbackReader:
         sql = string_value(first)
         return sql if sql is not None and _SQL_TEXT.match(sql) else None
 
+    def _reports_to(self, args: list[Node], method: str) -> bool:
+        """A write to a heartbeat, keep-alive or telemetry endpoint: it sends, it does not read data."""
+        return method.lower() in _WRITE_METHODS and any(_REPORT_URL.search(url) for url in self._url_arguments(args))
+
     def _url_arguments(self, args: list[Node]) -> list[str]:
         urls = []
         for arg in args[:1]:
@@ -291,6 +302,15 @@ def _function_value(value: Node | None) -> Node | None:
         inner = unwrap(args[0]) if args else None
         return inner if inner is not None and inner.type in FUNCTION_TYPES else None
     return None
+
+
+def _request_method(args: list[Node]) -> str:
+    """`method` of `fetch(url, { method: 'POST' })`; GET when not given."""
+    options = unwrap(args[1]) if len(args) > 1 else None
+    for pair in options.named_children if options is not None and options.type == "object" else ():
+        if pair.type == "pair" and pair_key(pair) == "method":
+            return string_value(pair.child_by_field_name("value")) or "GET"
+    return "GET"
 
 
 def _fetchish(name: str) -> bool:
