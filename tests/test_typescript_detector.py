@@ -345,6 +345,20 @@ def test_swr_config_value() -> None:
     assert (site.mechanism, site.interval_seconds) == ("useSWR refreshInterval", 15)
 
 
+@pytest.mark.parametrize("binding", ["import chokidar from 'chokidar';", "const chokidar = require('chokidar');"])
+def test_file_watcher_poll_interval_is_not_a_query_option(binding: str) -> None:
+    found = sites(
+        f"""
+        {binding}
+        import {{ useQuery }} from '@apollo/client';
+        chokidar.watch('content', {{ awaitWriteFinish: {{ stabilityThreshold: 2000, pollInterval: 100 }} }});
+        export function useOrders() {{ return useQuery(ORDERS, {{ pollInterval: 20_000 }}); }}
+        """,
+        HOOK,
+    )
+    assert [(s.mechanism, s.location.line, s.interval_seconds) for s in found] == [("Apollo pollInterval", 4, 20)]
+
+
 def test_apollo_poll_interval_and_start_polling() -> None:
     found = sites(
         """

@@ -95,6 +95,7 @@ _DATABASE_MODULES = frozenset(
         "sqlite3",
     }
 )
+_FILE_WATCH_MODULES = frozenset({"chokidar", "fs", "node:fs", "fs/promises", "node:fs/promises", "nodemon", "wait-on"})
 _BACKEND_FOLDERS = frozenset({"server", "backend", "jobs", "workers", "worker"})
 _ROUTERS = re.compile(r"^(app|router|server|\w+Router)$")
 _ROUTER_FACTORIES = frozenset({"express", "Router", "express.Router", "Koa", "KoaRouter"})
@@ -325,7 +326,7 @@ class _Detector:
             if key not in _OPTION_MECHANISMS or node.parent is None or node.parent.type != "object":
                 continue
             option = self._option(value)
-            if option is None:
+            if option is None or self._configures_file_watching(node):
                 continue
             query = self._query_facts(node.parent)
             query.reads.fetches = True  # the query library fetches on each tick, whatever the query function is
@@ -340,6 +341,22 @@ class _Detector:
                 fallback=option.fallback or query.fallback,
                 context_node=query.usage,
             )
+
+    def _configures_file_watching(self, option: Node) -> bool:
+        """`chokidar.watch(path, { awaitWriteFinish: { pollInterval } })`: a file watcher's option, not a query's."""
+        call = next((a for a in ancestors(option) if a.type in ("call_expression", "new_expression")), None)
+        made = call.child_by_field_name("function") or call.child_by_field_name("constructor") if call else None
+        return self._module_of(text(made).split(".")[0]) in _FILE_WATCH_MODULES
+
+    def _module_of(self, name: str) -> str | None:
+        """The module a local name was imported or required from."""
+        if name in self.values.imports:
+            return self.values.imports[name][0]
+        value = unwrap(self.values.constants.get(name))
+        if value is not None and value.type == "call_expression" and callee_name(value) == "require":
+            args = arguments(value)
+            return string_value(args[0]) if args else None
+        return None
 
     def _option(self, node: Node | None, depth: int = 0) -> _Option | None:
         """How a polling option polls, or None when its value turns polling off (false, 0)."""
