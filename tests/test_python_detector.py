@@ -716,10 +716,67 @@ def test_columns_count_characters_not_bytes() -> None:
             """,
             id="sleep-out-a-deadline",
         ),
+        pytest.param(
+            """
+            import time
+
+            from watchdog.observers import Observer
+
+            def main(handler) -> None:
+                observer = Observer()
+                observer.schedule(handler, "uploads/", recursive=True)
+                observer.start()
+                try:
+                    while True:
+                        time.sleep(1)
+                except KeyboardInterrupt:
+                    observer.stop()
+                observer.join()
+            """,
+            id="main-thread-kept-alive-for-an-observer",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            import websockets
+
+            async def follow(url: str, handle) -> None:
+                delays = iter([1, 2, 5, 10, 30])
+                while True:
+                    try:
+                        async with websockets.connect(url) as ws:
+                            async for message in ws:
+                                await handle(message)
+                    except OSError:
+                        await asyncio.sleep(next(delays, 30))
+            """,
+            id="sleeps-only-after-a-failure",
+        ),
     ],
 )
 def test_not_polling(code: str) -> None:
     assert sites_of(code) == ()
+
+
+def test_a_poller_that_also_sleeps_after_errors_is_still_polling() -> None:
+    site = only_site(
+        """
+        import time
+
+        import requests
+
+        def watch_deploys() -> None:
+            while True:
+                try:
+                    requests.get("https://ci.example.com/api/deploys").raise_for_status()
+                except requests.RequestException:
+                    time.sleep(30)
+                    continue
+                time.sleep(10)
+        """
+    )
+    assert (site.interval_seconds, site.polls) == (10, Polls.HTTP)
 
 
 def test_a_drift_correcting_poller_is_still_polling() -> None:

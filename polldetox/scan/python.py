@@ -978,6 +978,7 @@ class _Wait:
     interval: cst.BaseExpression | None
     multiplier: cst.BaseExpression | None = None  # chunked sleep: `for _ in range(n): sleep(1)`
     nested: bool = False  # inside an inner loop over items (a rate limit, not the period)
+    on_failure: bool = False  # inside an `except` handler: waits only after something failed
 
 
 class _LoopBody(_Walker):
@@ -995,6 +996,7 @@ class _LoopBody(_Walker):
         self._chunk: list[cst.BaseExpression | None] = []
         self._inner_loops = 0
         self._try_bodies = 0
+        self._except_depth = 0  # `except` handlers the walk is inside
         self._ifs_in_try = 0  # `if` statements entered since the innermost `try` began
 
     def enter_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -1034,7 +1036,11 @@ class _LoopBody(_Walker):
         self.walk(node.body)
         self._try_bodies -= 1
         self._ifs_in_try = outer_ifs
-        for part in (*node.handlers, node.orelse, node.finalbody):
+        self._except_depth += 1
+        for handler in node.handlers:
+            self.walk(handler)
+        self._except_depth -= 1
+        for part in (node.orelse, node.finalbody):
             if part is not None:
                 self.walk(part)
         return False
@@ -1122,8 +1128,33 @@ class _LoopBody(_Walker):
                 interval,
                 multiplier=chunks[-1] if chunks and len(chunks) == len(self._chunk) else None,
                 nested=bool(self._chunk) and len(chunks) != len(self._chunk),
+                on_failure=self._except_depth > 0,
             )
         )
+
+
+def _is_constant_true(test: cst.BaseExpression) -> bool:
+    return (isinstance(test, cst.Name) and test.value == "True") or (
+        isinstance(test, cst.Integer) and test.value == "1"
+    )
+
+
+def _only_waits(body: cst.BaseSuite, waits: Sequence[_Wait]) -> bool:
+    """The loop does nothing but wait: it reads and checks nothing, so it cannot poll."""
+    wait_calls = {id(wait.node) for wait in waits}
+    lines = body.body if isinstance(body, cst.IndentedBlock) else (body,)
+    for line in lines:
+        if not isinstance(line, cst.SimpleStatementLine | cst.SimpleStatementSuite):
+            return False
+        for statement in line.body:
+            if isinstance(statement, cst.Pass):
+                continue
+            value = statement.value if isinstance(statement, cst.Expr) else None
+            if isinstance(value, cst.Await):
+                value = value.expression
+            if value is None or id(value) not in wait_calls:
+                return False
+    return True
 
 
 def _is_stop_guard(line: cst.BaseStatement) -> bool:
@@ -1627,9 +1658,7 @@ class _Analysis:
         else:
             test = loop.test
             head = f"while {self.code(test)}:"
-            constant = isinstance(test, cst.Name) and test.value == "True"
-            constant |= isinstance(test, cst.Integer) and test.value == "1"
-            mechanism_head = f"while {self.code(test)}" if constant else "while loop"
+            mechanism_head = f"while {self.code(test)}" if _is_constant_true(test) else "while loop"
             if isinstance(test, cst.Comparison) and any(_RETRY_NAME.search(w) for w in _identifiers(test)):
                 return None  # `while attempt < MAX_ATTEMPTS:` is a bounded retry
         body = _LoopBody(self.index)
@@ -1638,13 +1667,19 @@ class _Analysis:
         body.walk(loop.body)
         if not body.waits or body.event_source or body.drives_schedule:
             return None
+        if all(w.on_failure for w in body.waits):
+            return None  # sleeps only after an error before trying again: a retry, not a period
+        if test is not None and _is_constant_true(test) and _only_waits(loop.body, body.waits):
+            return None  # `while True: time.sleep(1)` keeps the main thread alive for an observer
         fallback = self.fallback_only(where, test)
         if body.exits_on_success and not fallback:
             return None  # every iteration tries an operation and leaves on success: a retry
         function_name = where.function.name if where.function else ""
         if body.exits and _EVENT_CALLBACK.match(function_name):
             return None  # runs after an event until the burst is drained (debounce), not on a clock
-        wait = next((w for w in body.waits if not w.nested), body.waits[0])
+        # the period is the wait of a normal iteration, not a rate limit over items or a pause after an error
+        wait = next((w for w in body.waits if not w.nested and not w.on_failure), None)
+        wait = wait or next((w for w in body.waits if not w.nested), body.waits[0])
         facts = self.facts(loop, where.function)
         if facts.keepalive_only:
             return None  # a health probe of a connection, not a poll of the data
