@@ -313,6 +313,28 @@ def test_vue_query_uses_the_same_options() -> None:
     assert (site.mechanism, site.interval_seconds, site.context) == ("useQuery refetchInterval", 4, Context.HOOK)
 
 
+@pytest.mark.parametrize(
+    ("options", "seconds", "fallback"),
+    [
+        ("refetchInterval: ref(4000)", 4, False),
+        ("refetchInterval: computed(() => (paused.value ? false : 4000))", 4, False),
+        ("refetchInterval: computed(() => (connected.value ? false : 15_000))", 15, True),
+        ("enabled: computed(() => !connected.value), refetchInterval: 15_000", 15, True),
+    ],
+)
+def test_vue_query_options_given_as_refs(options: str, seconds: float, fallback: bool) -> None:
+    site = only(
+        f"""
+        import {{ useQuery }} from '@tanstack/vue-query';
+        export function useQueue(connected: Ref<boolean>, paused: Ref<boolean>) {{
+          return useQuery({{ queryKey: ['queue'], queryFn: () => queueApi.list(), {options} }});
+        }}
+        """,
+        "app/client/src/composables/useQueue.ts",
+    )
+    assert (site.interval_seconds, site.fallback_only) == (seconds, fallback)
+
+
 # --- SWR, Apollo, RTK Query ---------------------------------------------------------------------------
 
 

@@ -190,9 +190,14 @@ def fallback_condition(condition: Node | None, polls_when: bool) -> bool:
         if (op == "&&" and polls_when) or (op == "||" and not polls_when):
             return any(fallback_condition(part, polls_when) for part in parts)
         return False
+    if condition.type == "call_expression" and callee_name(condition) == "computed":
+        getter = unwrap(arguments(condition)[0]) if arguments(condition) else None
+        body = getter.child_by_field_name("body") if getter is not None and getter.type in FUNCTION_TYPES else None
+        return fallback_condition(body, polls_when)  # Vue: `enabled: computed(() => !connected.value)`
     if condition.type not in ("identifier", "member_expression"):
         return False
-    name = text(condition).split(".")[-1]
+    # A Vue ref's `.value` and a React ref's `.current` hold what the ref is named for.
+    name = text(condition).removesuffix(".value").removesuffix(".current").split(".")[-1]
     if _FALLBACK_WORDS.search(name):
         return polls_when
     if _CONNECTED_WORDS.search(name):

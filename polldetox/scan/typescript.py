@@ -95,6 +95,7 @@ _DATABASE_MODULES = frozenset(
         "sqlite3",
     }
 )
+_VUE_REFS = frozenset({"ref", "computed", "shallowRef", "toRef", "readonly"})
 _FILE_WATCH_MODULES = frozenset({"chokidar", "fs", "node:fs", "fs/promises", "node:fs/promises", "nodemon", "wait-on"})
 _BACKEND_FOLDERS = frozenset({"server", "backend", "jobs", "workers", "worker"})
 _ROUTERS = re.compile(r"^(app|router|server|\w+Router)$")
@@ -374,6 +375,8 @@ class _Detector:
             if when_false is not None:
                 return _Option(when_false.value, when_false.fallback or fallback_condition(condition, False))
             return None
+        if node.type == "call_expression" and callee_name(node) in _VUE_REFS and len(arguments(node)) == 1:
+            return self._option(arguments(node)[0], depth + 1)  # Vue Query takes refs: `computed(() => ...)`
         if node.type in FUNCTION_TYPES:
             returned = [option for r in _returned(node) if (option := self._option(r, depth + 1)) is not None]
             if not returned:
