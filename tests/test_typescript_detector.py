@@ -736,6 +736,27 @@ def test_timers_that_read_data_still_poll(tick: str, url: str) -> None:
     assert (site.polls, site.urls) == (Polls.HTTP, (url,))
 
 
+@pytest.mark.parametrize(
+    ("tick", "key"),
+    [
+        ("queryClient.invalidateQueries({ queryKey: ['inbox', userId] })", "['inbox', userId]"),
+        ("queryClient.refetchQueries(['inbox'])", "['inbox']"),
+        ("queryClient.invalidateQueries({ predicate: isStale })", None),
+    ],
+)
+def test_timer_that_refreshes_the_query_cache_names_the_key(tick: str, key: str | None) -> None:
+    site = only(
+        f"""
+        export function useInboxRefresh(userId: string) {{
+          const queryClient = useQueryClient();
+          useEffect(() => {{ const id = setInterval(() => {tick}, 10_000); return () => clearInterval(id); }}, []);
+        }}
+        """,
+        HOOK,
+    )
+    assert (site.polls, site.query_key) == (Polls.HTTP, key)
+
+
 # --- polling engines -----------------------------------------------------------------------------------
 
 

@@ -71,6 +71,7 @@ class Reads:
     broadcasts: bool = False
     typed: list[str] = field(default_factory=list)  # `type: '...'` values of objects it builds
     compares_state: bool = False
+    query_key: str | None = None  # the key a query-cache refetch names (`invalidateQueries({ queryKey })`)
     logs_activity: bool = False
     logs_warning: bool = False
 
@@ -209,6 +210,7 @@ class CallbackReader:
                 reads.tables.append(table)
         elif prop in _CACHE_REFETCHES:
             reads.fetches = True
+            reads.query_key = reads.query_key or _refetched_key(args)
         elif _broadcasts(prop, owner, root):
             reads.broadcasts = True
         elif root == "this" or owner in ("props", "this.props"):
@@ -302,6 +304,23 @@ def _function_value(value: Node | None) -> Node | None:
         inner = unwrap(args[0]) if args else None
         return inner if inner is not None and inner.type in FUNCTION_TYPES else None
     return None
+
+
+def _refetched_key(args: list[Node]) -> str | None:
+    """`['inbox']` of `invalidateQueries({ queryKey: ['inbox'] })` or `invalidateQueries(['inbox'])`."""
+    first = unwrap(args[0]) if args else None
+    if first is not None and first.type == "object":
+        first = next(
+            (
+                unwrap(p.child_by_field_name("value"))
+                for p in first.named_children
+                if p.type == "pair" and pair_key(p) == "queryKey"
+            ),
+            None,
+        )
+    if first is None or first.type not in ("array", "string"):
+        return None
+    return " ".join(text(first).split())
 
 
 def _request_method(args: list[Node]) -> str:

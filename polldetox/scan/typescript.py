@@ -529,7 +529,7 @@ class _Detector:
                 polls=polls,
                 tables=tuple(reads.tables),
                 urls=tuple(reads.urls),
-                query_key=query_key,
+                query_key=query_key or reads.query_key,
                 broadcasts=reads.broadcasts,
                 compares_state=reads.compares_state,
                 message_types=tuple(reads.typed),
