@@ -403,6 +403,28 @@ export function SearchBox({ onSearch }: { onSearch: (q: string) => void }) {
 }
 """,
         ),
+        Valid(
+            path=COMPONENT,
+            code="""
+import { useEffect, useState } from 'react';
+import axios from 'axios';
+import { loadImage } from '../lib/images';
+
+export function Slideshow({ sessionId, slides }: { sessionId: string; slides: string[] }) {
+  const [index, setIndex] = useState(0);
+  useEffect(() => {
+    const keepAlive = setInterval(() => axios.post('/api/v1/session/keepalive', { sessionId }), 60_000);
+    const upcoming = slides[(index + 1) % slides.length];
+    const next = setInterval(() => loadImage(upcoming).then(() => setIndex((i) => i + 1)), 5000);
+    return () => {
+      clearInterval(keepAlive);
+      clearInterval(next);
+    };
+  }, [sessionId, slides, index]);
+  return <img src={slides[index % slides.length]} alt="" />;
+}
+""",
+        ),
     ),
     invalid=(
         Invalid(
