@@ -1051,8 +1051,8 @@ def test_a_stop_check_inside_try_is_not_an_exit_on_success() -> None:
                     time.sleep(30)
             """,
             Polls.DATABASE,
-            ("order_item",),
-            id="django-model-name",
+            ("shop_orderitem",),
+            id="django-default-table-app-label-and-model-name",
         ),
         pytest.param(
             """
@@ -1167,6 +1167,23 @@ def test_a_stop_check_inside_try_is_not_an_exit_on_success() -> None:
 def test_what_is_polled(code: str, polls: Polls, tables: tuple[str, ...]) -> None:
     site = only_site(code)
     assert (site.polls, site.tables) == (polls, tables)
+
+
+def test_django_model_of_the_same_app_is_named_after_the_app_package() -> None:
+    site = only_site(
+        """
+        import time
+
+        from .models import StockItem
+
+        def watch_stock():
+            while True:
+                alert(StockItem.objects.filter(quantity=0).count())
+                time.sleep(30)
+        """,
+        "inventory/monitors.py",
+    )
+    assert site.tables == ("inventory_stockitem",)
 
 
 @pytest.mark.parametrize(

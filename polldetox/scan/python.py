@@ -1245,8 +1245,9 @@ class _FactVisitor(_Walker):
 
     def enter_Attribute(self, node: cst.Attribute) -> None:
         model = node.value.value if isinstance(node.value, cst.Name) else ""
-        if node.attr.value in {"objects", "query"} and _is_class_name(model):
-            # Django `Job.objects.filter(...)`, Flask-SQLAlchemy `Job.query.all()`
+        if node.attr.value == "objects" and _is_class_name(model):  # Django `Job.objects.filter(...)`
+            self._facts.tables.add(self._analysis.django_table(model))
+        elif node.attr.value == "query" and _is_class_name(model):  # Flask-SQLAlchemy `Job.query.all()`
             self._facts.tables.add(self._analysis.model_table(model))
 
     def enter_Call(self, node: cst.Call) -> None:
@@ -1406,6 +1407,23 @@ class _Analysis:
         if klass is not None and klass.table:
             return klass.table
         return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", model).lower()
+
+    def django_table(self, model: str) -> str:
+        """Django's default table `<app label>_<model name, lower case>`: `shop.models.StockItem` -> shop_stockitem."""
+        klass = self.index.classes.get(model)
+        if klass is not None and klass.table:
+            return klass.table
+        if model in self.index.imported_from:
+            module = _module_path(self.path, self.index.imported_from[model][0])
+        elif klass is not None:
+            module = self.path.removesuffix(".py")
+        else:
+            return self.model_table(model)
+        parts = module.split("/")
+        position = parts.index("models") if "models" in parts else 0
+        if position == 0:
+            return self.model_table(model)  # no app package to name the table after
+        return f"{parts[position - 1]}_{model.lower()}"
 
     def is_log(self, call: cst.Call) -> bool:
         qualified = self.index.qualify(call.func) or ""
