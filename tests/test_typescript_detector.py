@@ -757,6 +757,28 @@ def test_timer_that_refreshes_the_query_cache_names_the_key(tick: str, key: str 
     assert (site.polls, site.query_key) == (Polls.HTTP, key)
 
 
+def test_service_class_polling_through_injected_clients() -> None:
+    found = sites(
+        """
+        export class OrderService {
+          constructor(private http: HttpClient, private api: OrdersApi, private socket: WebSocket) {}
+          start() {
+            setInterval(() => this.http.get('/api/v1/orders').subscribe((orders) => (this.orders = orders)), 5000);
+            setInterval(() => this.api.listInvoices(), 6000);
+            setInterval(() => this.socket.send('ping'), 7000);
+            setInterval(() => this.tick(), 1000);
+          }
+          tick() { this.now = Date.now(); }
+        }
+        """,
+        "app/client/src/services/orders.service.ts",
+    )
+    assert [(s.location.line, s.function, s.urls) for s in found] == [
+        (4, "OrderService.start", ("/api/v1/orders",)),
+        (5, "OrderService.start", ("api.listInvoices",)),
+    ]
+
+
 # --- polling engines -----------------------------------------------------------------------------------
 
 

@@ -188,6 +188,8 @@ class CallbackReader:
         if function.type != "member_expression":
             return
         owner = text(function.child_by_field_name("object"))
+        if owner.startswith("this.") and owner != "this.props":
+            owner = owner.removeprefix("this.")  # `this.http.get(...)`: a service's injected client
         root = owner.split(".")[0].split("(")[0]
         if owner == "console":
             reads.logs_warning |= prop == "warn"
