@@ -9,9 +9,10 @@ from __future__ import annotations
 import io
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from enum import StrEnum
+from functools import partial
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -26,7 +27,7 @@ from polldetox.baseline import BaselineError, apply_baseline, covered_by, load_b
 from polldetox.baseline import write_baseline as record_baseline
 from polldetox.config import Config, ConfigError, load_config, parse_fail_on, with_overrides
 from polldetox.findings import ScanResult
-from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed
+from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed, from_repository_top, touches_changed
 from polldetox.report import FORMATS, renderer
 from polldetox.report.summary import summarize
 from polldetox.report.text import print_summary, print_text
@@ -172,19 +173,26 @@ def scan(
             count = record_baseline(result, write_baseline)
             stderr.print(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.")
             raise typer.Exit(0)
+        changed = changed_lines(config.root, diff_base) if diff_base else None
         baseline_path = baseline or config.baseline
         if baseline_path:
             scanned = covered_by([relative_to_root(target.resolve(), config.root) for target in targets])
-            result = _apply_baseline(result, baseline_path, prune_baseline, scanned)
+            result = _apply_baseline(result, baseline_path, prune_baseline, scanned, changed)
         elif prune_baseline:
             raise UsageProblem("--prune-baseline needs --baseline FILE (or `baseline` in the config)")
-        if diff_base:
-            result = filter_to_changed(result, changed_lines(config.root, diff_base))
+        if changed is not None:
+            result = filter_to_changed(result, changed)
     except (ConfigError, PathNotFound, UsageProblem, BaselineError, GitDiffError) as problem:
         _fail(problem)
+    if format in _CI_FORMATS:
+        result = from_repository_top(result, config.root)
     _report(result, format, output, statistics, hide_allowed)
     failing = [f for f in result.findings if f.severity.rank >= config.fail_on.rank]
     raise typer.Exit(1 if failing and not exit_zero else 0)
+
+
+# Formats read by tools that place findings by their path in the repository.
+_CI_FORMATS = (ReportFormat.sarif, ReportFormat.github, ReportFormat.gitlab, ReportFormat.junit)
 
 
 def _load_config(targets: list[Path], config_file: Path | None) -> Config:
@@ -199,9 +207,16 @@ def _load_config(targets: list[Path], config_file: Path | None) -> Config:
     return config
 
 
-def _apply_baseline(result: ScanResult, path: Path, prune: bool, scanned: Callable[[str], bool]) -> ScanResult:
+def _apply_baseline(
+    result: ScanResult,
+    path: Path,
+    prune: bool,
+    scanned: Callable[[str], bool],
+    changed: Mapping[str, frozenset[int]] | None,
+) -> ScanResult:
     loaded = load_baseline(path)
-    outcome = apply_baseline(result, loaded, covered=scanned)
+    touched = None if changed is None else partial(touches_changed, changed=changed)
+    outcome = apply_baseline(result, loaded, covered=scanned, changed=touched)
     if outcome.gone:
         if prune:
             removed = prune_baseline(loaded, outcome.gone)
@@ -232,8 +247,8 @@ def _report(
         text = renderer(format.value)(result)
     if output is None:
         sys.stdout.write(text)
-        if statistics:
-            print_summary(summarize(result), stderr, statistics=True)
+        # CI logs hide workflow commands and reports go to tools: people still read what was found.
+        print_summary(summarize(result), stderr, statistics=statistics)
         return
     _write_atomically(output, text)
     print_summary(summarize(result), stdout, statistics=statistics)

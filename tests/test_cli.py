@@ -120,7 +120,7 @@ def test_unparsable_file_never_exits_2(write_tree) -> None:
     root = write_tree({"app/broken.py": "while True:\n  time.sleep(\n"})
     result = runner.invoke(app, ["scan", str(root), "--format", "json"])
     assert result.exit_code == 0
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert report["findings"] == []
     assert report["errors"][0]["path"] == "app/broken.py"
 
@@ -128,7 +128,7 @@ def test_unparsable_file_never_exits_2(write_tree) -> None:
 def test_json_contract_on_the_demo_app() -> None:
     result = runner.invoke(app, ["scan", str(DEMO), "--format", "json", "--no-cache"])
     assert result.exit_code == 1
-    report = json.loads(result.output)
+    report = json.loads(result.stdout)
     assert set(report) == {"version", "findings", "errors", "summary"}
     assert report["errors"] == []
     required = {

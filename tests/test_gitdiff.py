@@ -229,3 +229,30 @@ def test_every_place_of_a_result_is_moved_to_the_repository_top(repo: Path) -> N
 
 def test_outside_a_repository_paths_stay_as_they_are(tmp_path: Path) -> None:
     assert from_repository_top(HANDMADE, tmp_path) == HANDMADE
+
+
+def test_a_copy_added_above_a_baselined_loop_fails_the_pull_request_gate(repo: Path) -> None:
+    assert polldetox("scan", "--write-baseline", "baseline.json", cwd=repo).returncode == 0
+    git("add", "baseline.json", cwd=repo)
+    git("commit", "-q", "-m", "baseline", cwd=repo)
+    watcher = repo / SERVICES / "queue_watcher.py"
+    copy = QUEUE_WATCHER_PY.replace("import asyncio\n\n\n", "").replace("watch_queue", "watch_queue_again")
+    head, body = QUEUE_WATCHER_PY.split("\n\n\n", 1)
+    watcher.write_text(f"{head}\n\n\n{copy}\n\n{body}", encoding="utf-8")
+    done = polldetox("scan", "--format", "json", "--baseline", "baseline.json", "--diff-base", "HEAD", cwd=repo)
+    assert done.returncode == 1, done.stderr
+    (finding,) = json.loads(done.stdout)["findings"]
+    assert (finding["path"], finding["line"]) == ("app/server/services/queue_watcher.py", 5)
+
+
+def test_ci_formats_give_paths_from_the_repository_top_for_a_project_in_a_subfolder(tmp_path: Path) -> None:
+    project = tmp_path / "mono" / "services" / "api"
+    (project / SERVICES).mkdir(parents=True)
+    (project / SERVICES / "queue_watcher.py").write_text(QUEUE_WATCHER_PY, encoding="utf-8")
+    (project / "pyproject.toml").write_text("[tool.polldetox]\n", encoding="utf-8")
+    init_repo(tmp_path / "mono")
+    github = polldetox("scan", "--format", "github", cwd=project)
+    assert "file=services/api/app/server/services/queue_watcher.py,line=5" in github.stdout
+    assert "Found 1 violation" in github.stderr  # the log still says what was found
+    text = polldetox("scan", "--format", "json", cwd=project)
+    assert json.loads(text.stdout)["findings"][0]["path"] == "app/server/services/queue_watcher.py"
