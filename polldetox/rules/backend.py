@@ -198,7 +198,7 @@ def start_status_thread(cache: dict) -> threading.Thread:
         Invalid(
             path="shop/services/order_watcher.py",
             interval_seconds=5,
-            tables=("order",),
+            tables=("shop_order",),
             polls="database",
             code="""
 import threading
