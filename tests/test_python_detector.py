@@ -1169,6 +1169,20 @@ def test_what_is_polled(code: str, polls: Polls, tables: tuple[str, ...]) -> Non
     assert (site.polls, site.tables) == (polls, tables)
 
 
+def test_tables_of_sql_built_with_an_f_string() -> None:
+    site = only_site(
+        """
+        import time
+
+        def watch_events(conn, schema: str, batch: int):
+            while True:
+                conn.execute(f"SELECT * FROM {schema}.events WHERE seen = false LIMIT {batch}")
+                time.sleep(15)
+        """
+    )
+    assert (site.polls, site.tables) == (Polls.DATABASE, ("events",))
+
+
 def test_django_model_of_the_same_app_is_named_after_the_app_package() -> None:
     site = only_site(
         """

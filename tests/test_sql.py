@@ -2,7 +2,7 @@
 
 import pytest
 
-from polldetox.scan.sql import tables_read
+from polldetox.scan.sql import HOLE, tables_read
 
 
 @pytest.mark.parametrize(
@@ -44,3 +44,16 @@ def test_tables_read(sql: str, tables: tuple[str, ...]) -> None:
 @pytest.mark.parametrize("sql", ["", "SELEC id FROM (", "not sql at all ((( ", "SELECT * FROM t WHERE x = 'unclosed"])
 def test_unparsable_sql_reads_nothing(sql: str) -> None:
     assert tables_read(sql) == ()
+
+
+@pytest.mark.parametrize(
+    ("sql", "tables"),
+    [
+        (f"SELECT * FROM {HOLE}.events WHERE seen = false LIMIT {HOLE}", ("events",)),
+        (f"SELECT id FROM jobs WHERE id IN ({HOLE}) AND queue = '{HOLE}'", ("jobs",)),
+        (f"SELECT * FROM {HOLE} JOIN users ON users.id = owner_id", ("users",)),
+        (f"SELECT * FROM events_{HOLE}", ()),
+    ],
+)
+def test_a_hole_filled_at_run_time_is_no_table(sql: str, tables: tuple[str, ...]) -> None:
+    assert tables_read(sql) == tables

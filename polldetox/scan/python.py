@@ -31,7 +31,7 @@ from polldetox.findings import (
     Suppression,
 )
 from polldetox.scan import ParseFailure
-from polldetox.scan.sql import tables_read
+from polldetox.scan.sql import HOLE, tables_read
 from polldetox.suppressions import parse_suppression
 
 LANGUAGE = "python"
@@ -879,7 +879,7 @@ class _Values:
     def string(
         self, expr: cst.BaseExpression | None, function: _Function | None, hole: str | None = None, depth: int = 0
     ) -> str | None:
-        """A string's static text. An f-string's holes become `hole` (SQL passes "1" so that the
+        """A string's static text. An f-string's holes become `hole` (SQL passes an identifier so that the
         statement around them still parses), or stay as written (`{GITHUB_REPO}`) when hole is None."""
         if expr is None or depth > 10:
             return None
@@ -1288,7 +1288,7 @@ class _FactVisitor(_Walker):
 
     def _sql(self, node: cst.Call, name: str, receiver: str | None) -> bool:
         candidates = [_positional(node, 0), _keyword(node, "query"), _keyword(node, "sql")]
-        texts = [self._analysis.values.string(candidate, self._function, hole="1") for candidate in candidates]
+        texts = [self._analysis.values.string(candidate, self._function, hole=HOLE) for candidate in candidates]
         statements = [text for text in texts if text is not None and _SQL_TEXT.match(text)]
         for text in statements:
             if _PROBE_SQL.match(text):

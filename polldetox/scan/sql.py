@@ -15,6 +15,9 @@ import sqlglot
 from sqlglot import exp
 
 _DIALECT = "postgres"
+# Stands for a value filled in at run time (an f-string hole): an identifier, so that it parses
+# wherever a value or a name can stand. A table named by it is unknown; a schema named by it is dropped.
+HOLE = "polldetox_hole"
 
 
 @lru_cache(maxsize=4096)  # the same query is often read by a watcher and a route, file after file
@@ -36,11 +39,11 @@ def _statement_tables(statement: exp.Expression) -> set[str]:
     written = _insert_targets(statement)
     names: set[str] = set()
     for table in statement.find_all(exp.Table):
-        if not table.name or id(table) in written:
+        if not table.name or id(table) in written or HOLE in table.name:
             continue
         if not table.db and table.name in cte_names:
             continue
-        names.add(f"{table.db}.{table.name}" if table.db else table.name)
+        names.add(f"{table.db}.{table.name}" if table.db and HOLE not in table.db else table.name)
     return names
 
 
