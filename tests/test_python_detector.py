@@ -1273,6 +1273,41 @@ def test_http_polling_and_urls(code: str, urls: tuple[str, ...]) -> None:
 # Broadcasting and state comparison (Anti-pattern 2)
 
 
+@pytest.mark.parametrize(
+    "code",
+    [
+        """
+        import asyncio
+
+        import httpx
+
+        class PriceFeed:
+            def __init__(self, client: httpx.AsyncClient | None = None) -> None:
+                self.http = client
+
+            async def run(self) -> None:
+                while True:
+                    await self.http.get("https://prices.example.com/v2/latest")
+                    await asyncio.sleep(30)
+        """,
+        """
+        import time
+        from typing import Optional
+
+        from requests import Session
+
+        def follow_builds(session: Optional[Session]) -> None:
+            while True:
+                session.get("https://ci.example.com/v2/latest")
+                time.sleep(30)
+        """,
+    ],
+)
+def test_http_client_known_by_its_type(code: str) -> None:
+    site = only_site(code)
+    assert (site.polls, site.tables, len(site.urls)) == (Polls.HTTP, (), 1)
+
+
 def test_broadcast_without_comparison() -> None:
     site = only_site(
         """

@@ -515,6 +515,8 @@ class _Index(_Walker):
             function.parameters.add(param.name.value)
             if param.default is not None:
                 function.defaults[param.name.value] = param.default
+            if param.annotation is not None:
+                self._annotated(param.name, param.annotation.annotation)
         self.functions.setdefault(function.qualname, function)
         self.functions.setdefault(name, function)
         self.decorated.extend((decorator, function) for decorator in node.decorators)
@@ -573,8 +575,22 @@ class _Index(_Walker):
             self._assigned(target.target, node.value)
 
     def enter_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self._annotated(node.target, node.annotation.annotation)
         if node.value is not None:
             self._assigned(node.target, node.value)
+
+    def _annotated(self, target: cst.BaseExpression, annotation: cst.BaseExpression) -> None:
+        """`client: httpx.AsyncClient`, `session: requests.Session | None`: a name typed as an HTTP client."""
+        target_name = _dotted(target)
+        types = [annotation]
+        while types:
+            kind = types.pop()
+            if isinstance(kind, cst.BinaryOperation):  # X | None
+                types.extend((kind.left, kind.right))
+            elif isinstance(kind, cst.Subscript):  # Optional[X]
+                types.extend(element.slice.value for element in kind.slice if isinstance(element.slice, cst.Index))
+            elif target_name and self.qualify(kind) in _HTTP_CONSTRUCTORS:
+                self.http_clients.add(target_name)
 
     def enter_AugAssign(self, node: cst.AugAssign) -> None:
         # A name changed in place (`delay *= 2`) has no single static value: a second binding says so.
@@ -592,6 +608,8 @@ class _Index(_Walker):
         scope = self._scopes[-1] if self._scopes else None
         if isinstance(value, cst.Call):
             self._assigned_call(target, value)
+        elif isinstance(value, cst.Name) and value.value in self.http_clients and (name := _dotted(target)):
+            self.http_clients.add(name)  # `self.http = client`, a client handed in
         if isinstance(target, cst.Attribute):
             owner = target.value.value if isinstance(target.value, cst.Name) else None
             if owner == "self" and isinstance(scope, _Function) and scope.class_name:
