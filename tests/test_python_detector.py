@@ -275,6 +275,8 @@ def test_waits_and_aliases(code: str, mechanism: str, interval: float) -> None:
         ('time.sleep(int(os.environ.get("SYNC_SECONDS", "20")))', 20, "SYNC_SECONDS"),
         ("time.sleep(ENV_INTERVAL)", 7.5, "POLL_SECONDS"),
         ('time.sleep(float(os.environ["SYNC_SECONDS"]))', None, "SYNC_SECONDS"),
+        ('time.sleep(float(os.environ.get("SYNC_SECONDS") or 12))', 12, "SYNC_SECONDS"),
+        ('time.sleep(int(os.environ.setdefault("SYNC_SECONDS", "9")))', 9, "SYNC_SECONDS"),
         ("time.sleep(EVERY.total_seconds())", 90, None),
         ("time.sleep(settings.poll_interval)", None, None),
     ],

@@ -805,6 +805,11 @@ class _Values:
             return _Number(None if inner.value is None else sign * inner.value, inner.env_var, inner.ref)
         if isinstance(expr, cst.BinaryOperation):
             return self._arithmetic(expr, function, depth)
+        if isinstance(expr, cst.BooleanOperation) and isinstance(expr.operator, cst.Or):
+            # `os.environ.get("POLL_SECONDS") or 12`: the variable when set, else the fallback
+            left = self.number(expr.left, function, depth + 1)
+            right = self.number(expr.right, function, depth + 1)
+            return _Number(left.value or right.value, left.env_var or right.env_var)
         if isinstance(expr, cst.Name):
             value, scope = self._lookup(expr.value, function)
             if value is not None:
@@ -855,7 +860,7 @@ class _Values:
         args = [arg for arg in expr.args if arg.keyword is None]
         if qualified in {"int", "float", "round", "abs"} and args:
             return self.number(args[0].value, function, depth + 1)
-        if qualified in {"os.environ.get", "os.getenv"} and args:
+        if qualified in {"os.environ.get", "os.getenv", "os.environ.setdefault"} and args:
             variable = self.string(args[0].value, function)
             default = args[1].value if len(args) > 1 else _keyword(expr, "default")
             found = self.number(default, function, depth + 1)
