@@ -9,7 +9,7 @@ import pytest
 
 from polldetox.findings import Context, FileFacts, PollingSite, Polls, Route, SiteKind, Suppression
 from polldetox.scan import ParseFailure
-from polldetox.scan.typescript import TRIGGER_TOKENS, detect, exported_constants
+from polldetox.scan.typescript import TRIGGER_TOKENS, detect, exported_constants, reexported_names
 
 COMPONENT = "app/client/src/components/Panel.tsx"
 HOOK = "app/client/src/hooks/useData.ts"
@@ -1551,3 +1551,21 @@ def test_demo_anti_pattern_3_half_and_exception_facts() -> None:
         ("GET", "/api/v1/jobs/stale", ("jobs",)),
         ("POST", "/api/v1/jobs/:id/requeue", ("jobs",)),
     ]
+
+
+def test_reexported_names_point_at_the_module_that_defines_them() -> None:
+    forwarded = reexported_names(
+        """
+        export { QUEUE_POLL_MS, PLANS_POLL_MS as PLANS_MS } from './polling';
+        export { STATS_MS } from '../shared/stats.js';
+        export * from './everything';
+        export { LOCAL };
+        const LOCAL = 1;
+        """,
+        "app/client/src/config/index.ts",
+    )
+    assert forwarded == {
+        "QUEUE_POLL_MS": ("app/client/src/config/polling", "QUEUE_POLL_MS"),
+        "PLANS_MS": ("app/client/src/config/polling", "PLANS_POLL_MS"),
+        "STATS_MS": ("app/client/src/shared/stats", "STATS_MS"),
+    }

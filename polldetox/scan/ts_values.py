@@ -184,3 +184,20 @@ def exported_constants(source: str, path: str) -> dict[str, float]:
             if name is not None and name.type == "identifier" and value is not None and value.ms is not None:
                 constants[text(name)] = value.ms
     return constants
+
+
+def reexported_names(source: str, path: str) -> dict[str, tuple[str, str]]:
+    """`export { NAME } from './x'` of a module: exported name -> (root-relative module, name there)."""
+    tree = parse(source, path)
+    values = Values(tree)
+    forwarded: dict[str, tuple[str, str]] = {}
+    for statement in tree.root.named_children:
+        specifier = string_value(statement.child_by_field_name("source"))
+        module = values.module_path(specifier) if statement.type == "export_statement" and specifier else None
+        if module is None:
+            continue
+        for clause in statement.named_children:
+            for exported in clause.named_children if clause.type == "export_clause" else ():
+                name, alias = exported.child_by_field_name("name"), exported.child_by_field_name("alias")
+                forwarded[text(alias if alias is not None else name)] = (module, text(name))
+    return forwarded

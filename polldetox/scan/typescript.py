@@ -36,6 +36,7 @@ from polldetox.scan.ts_parse import (
 from polldetox.scan.ts_reads import CallbackReader, Reads
 from polldetox.scan.ts_values import Value, Values
 from polldetox.scan.ts_values import exported_constants as exported_constants
+from polldetox.scan.ts_values import reexported_names as reexported_names
 from polldetox.suppressions import parse_suppression
 
 _ROUTE_METHODS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "all": "*"}
