@@ -2086,6 +2086,47 @@ def test_fastapi_routes_with_router_prefix() -> None:
     ]
 
 
+def test_route_prefixes_from_mounting_a_router_in_the_same_file() -> None:
+    facts = detect(
+        _source(
+            """
+            from fastapi import APIRouter, FastAPI
+            from flask import Blueprint, Flask
+
+            app = FastAPI()
+            api = APIRouter()
+            orders = APIRouter(prefix="/orders")
+
+            @orders.get("/{order_id}")
+            async def order(order_id: int):
+                return {}
+
+            @api.get("/health")
+            def health():
+                return {"ok": True}
+
+            api.include_router(orders)
+            app.include_router(api, prefix="/api/v2")
+
+            web = Flask(__name__)
+            jobs = Blueprint("jobs", __name__, url_prefix="/jobs")
+
+            @jobs.route("/<int:job_id>")
+            def job(job_id):
+                return {}
+
+            web.register_blueprint(jobs, url_prefix="/admin/jobs")
+            """
+        ),
+        "app/server/main.py",
+    )
+    assert sorted((r.method, r.path) for r in facts.routes) == [
+        ("GET", "/admin/jobs/<int:job_id>"),
+        ("GET", "/api/v2/health"),
+        ("GET", "/api/v2/orders/{order_id}"),
+    ]
+
+
 def test_flask_routes() -> None:
     facts = detect(
         _source(

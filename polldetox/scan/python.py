@@ -473,6 +473,8 @@ class _Index(_Walker):
         self.http_clients: set[str] = set()  # "client", "self._http": names bound to an HTTP client
         self.table_objects: dict[str, str] = {}  # name bound to sqlalchemy Table("name", ...)
         self.route_owners: dict[str, cst.Call] = {}  # "router" -> APIRouter(...) call
+        # router -> (what it is mounted on, the call): app.include_router(api, prefix="/api/v2")
+        self.mounts: dict[str, tuple[str, cst.Call]] = {}
         self.cli_options: dict[str, str] = {}  # dest "watch" -> "--watch"
         self.beat_schedules: list[tuple[cst.Dict, _Where]] = []
         self.has_run_pending = False
@@ -681,6 +683,10 @@ class _Index(_Walker):
             self.has_run_pending = True
         elif name in {"add_argument", "option", "Option"}:
             self._cli_option(node)
+        elif name in {"include_router", "register_blueprint"} and isinstance(node.func, cst.Attribute) and node.args:
+            mounted, parent = _dotted(node.args[0].value), _dotted(node.func.value)
+            if mounted and parent:
+                self.mounts[mounted] = (parent, node)
         for arg in node.args:
             keyword = arg.keyword.value if arg.keyword is not None else None
             if keyword == "beat_schedule" and isinstance(arg.value, cst.Dict):
@@ -2017,13 +2023,20 @@ class _Analysis:
         for method in methods:
             yield self._route(method, full_path or "/", decorator, function)
 
-    def _prefix(self, owner: str) -> str:
+    def _prefix(self, owner: str, depth: int = 0) -> str:
         prefix = ""
         constructor = self.index.route_owners.get(owner)
         if constructor is not None:
             declared = _keyword(constructor, "prefix") or _keyword(constructor, "url_prefix")
             prefix = self.values.string(declared, None) or ""
-        return prefix.rstrip("/") if prefix != "/" else ""
+        prefix = prefix.rstrip("/")
+        if owner not in self.index.mounts or depth > 5:
+            return prefix
+        parent, call = self.index.mounts[owner]
+        mounted = self.values.string(_keyword(call, "prefix") or _keyword(call, "url_prefix"), None)
+        if mounted is not None and _final_name(call.func) == "register_blueprint":
+            prefix = ""  # Flask: the url_prefix given at registration replaces the blueprint's own
+        return self._prefix(parent, depth + 1) + (mounted or "").rstrip("/") + prefix
 
     def _route(self, method: str, path: str, node: cst.CSTNode, handler: _Function | None) -> Route:
         facts = self.facts(handler.node, handler) if handler is not None else _Facts()
