@@ -300,6 +300,38 @@ def test_interval_from_the_environment_with_a_default(expression: str, seconds: 
     assert (site.interval_seconds, site.interval_env_var) == (seconds, variable)
 
 
+@pytest.mark.parametrize(
+    ("signature", "seconds"),
+    [
+        ("{ refetchInterval = 30_000 }: { refetchInterval?: number } = {}", 30),
+        ("refetchInterval: number | false = 5 * 1000", 5),
+        ("refetchInterval = QUEUE_POLL_MS", 4),
+    ],
+)
+def test_interval_from_a_parameter_default(signature: str, seconds: float) -> None:
+    site = only(
+        f"""
+        const QUEUE_POLL_MS = 4000;
+        export function useQueue({signature}) {{
+          return useQuery({{ queryKey: ['queue'], queryFn: () => queueApi.list(), refetchInterval }});
+        }}
+        """,
+        HOOK,
+    )
+    assert site.interval_seconds == seconds
+
+
+def test_parameter_defaulting_to_false_does_not_poll() -> None:
+    assert not sites(
+        """
+        export function useQueue(refetchInterval: number | false = false) {
+          return useQuery({ queryKey: ['queue'], queryFn: () => queueApi.list(), refetchInterval });
+        }
+        """,
+        HOOK,
+    )
+
+
 def test_vue_query_uses_the_same_options() -> None:
     site = only(
         """

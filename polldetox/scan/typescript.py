@@ -386,6 +386,10 @@ class _Detector:
             return _Option(known or returned[0].value, any(o.fallback for o in returned))
         if node.type in ("identifier", "shorthand_property_identifier") and text(node) in self.values.constants:
             return self._option(self.values.constants[text(node)], depth + 1)
+        if node.type in ("identifier", "shorthand_property_identifier") and (
+            default := _parameter_default(node, text(node))
+        ):
+            return self._option(default, depth + 1)  # `function useX({ refetchInterval = 30_000 } = {})`
         shorthand = node.type == "shorthand_property_identifier"  # `{ refetchInterval }`
         value = self.values.lookup(text(node)) if shorthand else self.values.evaluate(node)
         if value is not None and value.ms is not None and value.ms <= 0:
@@ -627,6 +631,21 @@ def _parameters(function: Node) -> set[str]:
             if node.type in ("identifier", "shorthand_property_identifier_pattern"):
                 names.add(text(node))
     return names
+
+
+def _parameter_default(node: Node, name: str) -> Node | None:
+    """The default of the enclosing functions' parameter `name` (`name = 5000` or `{ name = 5000 }`)."""
+    for function in ancestors(node):
+        parameters = function.child_by_field_name("parameters") if function.type in FUNCTION_TYPES else None
+        for parameter in descendants(parameters) if parameters is not None else ():
+            if parameter.type == "object_assignment_pattern" and text(parameter.child_by_field_name("left")) == name:
+                return parameter.child_by_field_name("right")
+            if (
+                parameter.type in ("required_parameter", "optional_parameter")
+                and text(parameter.child_by_field_name("pattern")) == name
+            ):
+                return parameter.child_by_field_name("value")
+    return None
 
 
 def _is_promise_executor(function: Node) -> bool:
