@@ -912,6 +912,26 @@ def test_timer_shims_promise_settling_and_backoff_retries_are_not_engines() -> N
     )
 
 
+def test_fetch_loop_that_backs_off_only_on_failure_still_polls() -> None:
+    site = only(
+        """
+        export function useJobStatus(id: string) {
+          useEffect(() => {
+            let failures = 0;
+            const poll = async () => {
+              const ok = await fetch(`/api/v1/jobs/${id}`).then((r) => r.ok, () => false);
+              failures = ok ? 0 : failures + 1;
+              setTimeout(poll, failures ? backoffMs(failures) : 5000);
+            };
+            poll();
+          }, [id]);
+        }
+        """,
+        HOOK,
+    )
+    assert (site.kind, site.urls) == (SiteKind.TIMEOUT_LOOP, ("/api/v1/jobs/${id}",))
+
+
 def test_imported_engine_call_sites_with_fetching_callbacks_only() -> None:
     found = sites(
         """

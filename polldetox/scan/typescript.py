@@ -192,7 +192,7 @@ class _Detector:
         if not args:
             return
         target = self._rearmed_function(call, args[0])
-        if target is None or (len(args) > 1 and _BACKOFF_DELAY.search(text(args[1]))):
+        if target is None or (len(args) > 1 and _is_backoff(args[1])):
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
         reads = self.reader.function(target)
@@ -631,6 +631,12 @@ def _parameters(function: Node) -> set[str]:
             if node.type in ("identifier", "shorthand_property_identifier_pattern"):
                 names.add(text(node))
     return names
+
+
+def _is_backoff(delay: Node) -> bool:
+    """A retry's growing delay; `failed ? backoffMs : POLL_MS` still polls on its normal branch."""
+    delay = unwrap(delay)
+    return delay is not None and delay.type != "ternary_expression" and bool(_BACKOFF_DELAY.search(text(delay)))
 
 
 def _parameter_default(node: Node, name: str) -> Node | None:
