@@ -1833,6 +1833,35 @@ def test_self_rescheduling_timer() -> None:
     assert site.location == Location(SERVICE, 11, 5, 11, 52)
 
 
+def test_timer_rearmed_by_the_method_that_starts_it() -> None:
+    site = only_site(
+        """
+        import threading
+
+        import requests
+
+
+        class RatesPoller:
+            def __init__(self, interval: float = 15.0) -> None:
+                self.interval = interval
+
+            def start(self) -> None:
+                self._timer = threading.Timer(self.interval, self._tick)
+                self._timer.start()
+
+            def _tick(self) -> None:
+                store(requests.get("https://api.example.com/rates", timeout=5).json())
+                self.start()
+        """
+    )
+    assert (site.mechanism, site.function, site.interval_seconds, site.polls) == (
+        "self-rescheduling threading.Timer",
+        "RatesPoller._tick",
+        15,
+        Polls.HTTP,
+    )
+
+
 def test_self_rescheduling_call_later() -> None:
     site = only_site(
         """
@@ -1920,6 +1949,7 @@ def test_apscheduler_decorator() -> None:
         ("schedule.every().second.do(export_metrics)", 1),
         ("schedule.every(10).seconds.do(export_metrics)", 10),
         ("schedule.every(2).hours.do(export_metrics)", 7200),
+        ("schedule.every(5).to(10).minutes.do(export_metrics)", 300),
     ],
 )
 def test_schedule_library_reports_the_job_not_its_driver(registration: str, interval: float) -> None:

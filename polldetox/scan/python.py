@@ -1837,7 +1837,8 @@ class _Analysis:
             return None
         target = _positional(call, 1, "function")
         function = where.function
-        if function is None or target is None or self.resolve(target, function) is not function:
+        job = self.resolve(target, function) if function is not None and target is not None else None
+        if function is None or job is None or not self._rearms(job, function):
             return None  # a one-shot timer, not a function re-arming itself
         label = "threading.Timer" if name == "Timer" else "loop.call_later"
         return self._site(
@@ -1846,11 +1847,18 @@ class _Analysis:
             node=call,
             snippet=self.code(call),
             where=where,
-            function=function,
-            body=function.node,
+            function=job,
+            body=job.node,
             interval=self.values.number(_positional(call, 0, "interval"), function),
             detail="reschedules itself",
         )
+
+    def _rearms(self, job: _Function, arming: _Function) -> bool:
+        """The timer's job is the function that arms it, or calls it: `_tick` ends with `self.start()`."""
+        if job is arming:
+            return True
+        functions = self.index.functions
+        return any(edge.caller is job and functions.get(edge.callee) is arming for edge in self.index.edges)
 
     def _apscheduler_site(self, call: cst.Call, where: _Where) -> PollingSite | None:
         trigger = _positional(call, 1, "trigger")
@@ -1882,6 +1890,8 @@ class _Analysis:
         if not isinstance(unit_node, cst.Attribute) or unit_node.attr.value not in _SCHEDULE_UNITS:
             return None
         every = unit_node.value
+        if isinstance(every, cst.Call) and _final_name(every.func) == "to" and isinstance(every.func, cst.Attribute):
+            every = every.func.value  # every(5).to(10): a random period of at least 5 units
         if not isinstance(every, cst.Call) or _final_name(every.func) != "every":
             return None
         count = _positional(every, 0, "interval")
