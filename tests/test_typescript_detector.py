@@ -929,7 +929,7 @@ def test_fetch_loop_that_backs_off_only_on_failure_still_polls() -> None:
         """,
         HOOK,
     )
-    assert (site.kind, site.urls) == (SiteKind.TIMEOUT_LOOP, ("/api/v1/jobs/${id}",))
+    assert (site.kind, site.urls, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, ("/api/v1/jobs/${id}",), 5)
 
 
 def test_imported_engine_call_sites_with_fetching_callbacks_only() -> None:

@@ -113,6 +113,11 @@ class Values:
             return Value(ms=sign * inner.ms, env=inner.env)
         if kind == "binary_expression":
             return self._binary(node, depth)
+        if kind == "ternary_expression":
+            # `fast ? 1000 : 5000`: the shorter delay is how often it can poll.
+            branches = (node.child_by_field_name("consequence"), node.child_by_field_name("alternative"))
+            known = [v for b in branches if (v := self.evaluate(b, depth + 1)) is not None and v.ms is not None]
+            return min(known, key=lambda v: v.ms or 0.0) if known else None
         if kind == "identifier":
             return self.lookup(text(node), depth)
         if kind == "member_expression":
