@@ -327,6 +327,43 @@ async def test_listener_refuses_a_transaction_pooler(server_uri: str, tree: Path
             await listener.stop()
 
 
+async def test_listener_logs_a_failed_handler_and_cancels_running_ones_on_stop(
+    server_uri: str, tree: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    started, cancelled = asyncio.Event(), asyncio.Event()
+
+    async def failing(event: dict[str, Any]) -> None:
+        raise ValueError(f"cannot handle {event['operation']}")
+
+    async def slow(event: dict[str, Any]) -> None:
+        del event
+        started.set()
+        try:
+            await asyncio.Event().wait()  # a fetch or broadcast still in progress at shutdown
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    with generated_modules(tree / "app/server", "services.pg_listener") as modules:
+        listener = modules["services.pg_listener"].PgListener(server_uri)
+        listener.register_callback("orders_changed", failing)
+        listener.register_callback("orders_changed", slow)
+        await listener.start()
+        try:
+            await listener.wait_connected(timeout=10)
+            sender = await asyncpg.connect(server_uri)
+            try:
+                await sender.execute("""SELECT pg_notify('orders_changed', '{"operation": "INSERT"}')""")
+            finally:
+                await sender.close()
+            await asyncio.wait_for(started.wait(), timeout=5)
+        finally:
+            await listener.stop()
+    assert cancelled.is_set()
+    failures = [r.getMessage() for r in caplog.records if "Notification handler failed" in r.getMessage()]
+    assert failures == ["[EVENT_BROADCAST] Notification handler failed: ValueError: cannot handle INSERT"]
+
+
 async def _ignore(event: dict[str, Any]) -> None:
     del event
 
