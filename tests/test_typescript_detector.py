@@ -1378,6 +1378,27 @@ def test_handled_message_types_from_comparisons_and_switches() -> None:
     assert facts.handled_message_types == ("queue_update", "agents_update", "workflow_update")
 
 
+def test_type_checks_outside_message_handlers_are_not_handled_message_types() -> None:
+    facts = scan(
+        """
+        export function ordersReducer(state = [], action) {
+          if (action.type === 'orders_update') return action.payload;
+          switch (action.type) { case 'jobs_update': return []; }
+          return state;
+        }
+        export function Form() {
+          const onKey = (event) => { if (event.type === 'keydown') submit(); };
+          useWebSocket('/ws', { onMessage: (msg) => { if (msg.type === 'queue_update') refresh(); } });
+          socket.on('message', (msg) => { switch (msg.type) { case 'agents_update': setAgents(msg.data); } });
+          function handleServerMessage(msg) { if (msg.type === 'plans_update') setPlans(msg.data); }
+          useEffect(() => { const id = setInterval(onKey, 1000); return () => clearInterval(id); });
+          return <form />;
+        }
+        """
+    )
+    assert facts.handled_message_types == ("queue_update", "plans_update", "agents_update")
+
+
 def test_suppression_comments_are_read_from_every_comment() -> None:
     facts = scan(
         """

@@ -96,6 +96,8 @@ _DATABASE_MODULES = frozenset(
         "sqlite3",
     }
 )
+_MESSAGE_SUBSCRIPTIONS = frozenset({"addEventListener", "on", "once", "subscribe"})
+_MESSAGE_NAME = re.compile(r"message", re.IGNORECASE)
 _VUE_REFS = frozenset({"ref", "computed", "shallowRef", "toRef", "readonly"})
 _FILE_WATCH_MODULES = frozenset({"chokidar", "fs", "node:fs", "fs/promises", "node:fs/promises", "nodemon", "wait-on"})
 _BACKEND_FOLDERS = frozenset({"server", "backend", "jobs", "workers", "worker"})
@@ -597,17 +599,34 @@ class _Detector:
                 names.add(text(declarator.child_by_field_name("name")))
         return names
 
+    def _in_message_handler(self, node: Node) -> bool:
+        """Inside a socket's message handler, not a reducer's `action.type` or a DOM `event.type` check."""
+        return any(self._handles_messages(ancestor) for ancestor in ancestors(node))
+
+    def _handles_messages(self, node: Node) -> bool:
+        """`ws.onmessage = ...`, `socket.on(...)`, `{ onMessage: ... }`, `function handleMessage(...)`."""
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            return left is not None and left.type == "member_expression" and member_property(left).startswith("on")
+        if node.type == "call_expression":
+            return property_name(node) in _MESSAGE_SUBSCRIPTIONS
+        if node.type == "pair":
+            return bool(_MESSAGE_NAME.search(pair_key(node)))
+        return node.type in FUNCTION_TYPES and bool(_MESSAGE_NAME.search(self.place.own_name(node) or ""))
+
     def _handled_message_types(self) -> tuple[str, ...]:
         handled: list[str] = []
         for binary in self.tree.of("binary_expression"):
             if text(binary.child_by_field_name("operator")) not in ("===", "=="):
                 continue
             left, right = unwrap(binary.child_by_field_name("left")), unwrap(binary.child_by_field_name("right"))
+            if not self._in_message_handler(binary):
+                continue
             for subject, literal in ((left, right), (right, left)):
                 if _is_type_field(subject) and (value := string_value(literal)) and value not in handled:
                     handled.append(value)
         for switch in self.tree.of("switch_statement"):
-            if not _is_type_field(unwrap(switch.child_by_field_name("value"))):
+            if not _is_type_field(unwrap(switch.child_by_field_name("value"))) or not self._in_message_handler(switch):
                 continue
             for case in descendants(switch):
                 value = string_value(case.child_by_field_name("value")) if case.type == "switch_case" else None
