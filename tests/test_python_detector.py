@@ -755,6 +755,20 @@ def test_columns_count_characters_not_bytes() -> None:
             """,
             id="sleeps-only-after-a-failure",
         ),
+        pytest.param(
+            """
+            import asyncio
+
+            class Connection:
+                def schedule_ping(self) -> None:
+                    self.ping_timer = self.loop.call_later(self.ping_interval, self.send_keepalive_ping)
+
+                def send_keepalive_ping(self) -> None:
+                    self.transport.write(self.conn.send(Ping(payload=b"beat")))
+                    self.schedule_ping()
+            """,
+            id="heartbeat-timer-re-armed-through-a-helper",
+        ),
     ],
 )
 def test_not_polling(code: str) -> None:

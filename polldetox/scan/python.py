@@ -113,7 +113,7 @@ _SQL_METHODS = frozenset(
 _DB_RECEIVER = re.compile(r"db|conn|cur|pool|session|engine|database", re.IGNORECASE)
 _SQL_TEXT = re.compile(r"^\s*(SELECT|WITH|UPDATE|DELETE|INSERT|TABLE)\b", re.IGNORECASE)
 _PROBE_SQL = re.compile(r"^\s*SELECT\s+\d+\s*;?\s*$", re.IGNORECASE)  # SELECT 1: is the connection alive?
-_PINGS = frozenset({"ping", "send_ping"})
+_PINGS = frozenset({"ping", "send_ping", "Ping"})  # ws.ping(), wsproto's events.Ping()
 _SQL_WRAPPERS = frozenset({"text", "SQL"})  # sqlalchemy.text("..."), psycopg.sql.SQL("...")
 _SELECT_CALLS = frozenset({"sqlalchemy.select", "sqlmodel.select", "sqlalchemy.future.select"})
 _FILE_CALLS = frozenset(
@@ -1840,6 +1840,8 @@ class _Analysis:
         job = self.resolve(target, function) if function is not None and target is not None else None
         if function is None or job is None or not self._rearms(job, function):
             return None  # a one-shot timer, not a function re-arming itself
+        if self.facts(job.node, job).keepalive_only:
+            return None  # a heartbeat that pings its connection reads no data
         label = "threading.Timer" if name == "Timer" else "loop.call_later"
         return self._site(
             kind=SiteKind.SCHEDULER,
