@@ -1340,6 +1340,23 @@ def test_broadcast_without_comparison() -> None:
     assert (site.broadcasts, site.compares_state, site.message_types) == (True, False, ("data_update",))
 
 
+def test_a_filter_by_status_is_no_comparison_with_the_previous_state() -> None:
+    site = only_site(
+        """
+        import asyncio
+
+
+        async def watch_jobs(self):
+            while True:
+                ready = [job for job in await self.db.fetch("SELECT * FROM jobs") if job["status"] == "ready"]
+                if ready:
+                    await websocket_manager.broadcast({"type": "jobs_ready", "jobs": ready})
+                await asyncio.sleep(10)
+        """
+    )
+    assert (site.broadcasts, site.compares_state, site.tables) == (True, False, ("jobs",))
+
+
 @pytest.mark.parametrize(
     "loop_body",
     [
@@ -1388,6 +1405,26 @@ def test_broadcast_without_comparison() -> None:
                 await websocket_manager.broadcast({"type": "data_update", "data": data})
             """,
             id="did-sync",
+        ),
+        pytest.param(
+            """
+            data = get_data()
+            unseen = [item for item in data if item["id"] not in self._seen]
+            if unseen:
+                self._seen.update(item["id"] for item in unseen)
+                await websocket_manager.broadcast({"type": "data_update", "data": unseen})
+            """,
+            id="only-what-was-not-seen",
+        ),
+        pytest.param(
+            """
+            current = set(get_data())
+            added = current - last_state
+            last_state = current
+            if added:
+                await websocket_manager.broadcast({"type": "data_update", "data": sorted(added)})
+            """,
+            id="set-difference",
         ),
     ],
 )

@@ -1186,6 +1186,25 @@ def _only_waits(body: cst.BaseSuite, waits: Sequence[_Wait]) -> bool:
     return True
 
 
+def _is_delta(value: cst.BaseExpression) -> bool:
+    """What is new since last time: `[r for r in rows if r["id"] not in seen]`, `current - previous`."""
+    for node in _collect(value, cst.Comparison, cst.BinaryOperation, cst.Call):
+        if isinstance(node, cst.Comparison) and any(
+            isinstance(target.operator, cst.NotIn) for target in node.comparisons
+        ):
+            return True
+        if (
+            isinstance(node, cst.BinaryOperation)
+            and isinstance(node.operator, cst.Subtract)
+            and isinstance(node.left, cst.Name)
+            and isinstance(node.right, cst.Name)
+        ):
+            return True
+        if isinstance(node, cst.Call) and _final_name(node.func) in {"difference", "symmetric_difference"}:
+            return True
+    return False
+
+
 def _is_stop_guard(line: cst.BaseStatement) -> bool:
     """`if stop_event.is_set(): return`: a statement that only leaves the loop when told to stop."""
     if not isinstance(line, cst.If) or line.orelse is not None:
@@ -1489,7 +1508,8 @@ class _Analysis:
                 return True
             bound = function.assignments.get(name, []) if function and isinstance(test, cst.Name) else []
             return any(
-                isinstance(value, cst.Call) and _STATE_CALL.search(_final_name(value.func) or "") for value in bound
+                (isinstance(value, cst.Call) and _STATE_CALL.search(_final_name(value.func) or "")) or _is_delta(value)
+                for value in bound
             )
         return False
 
