@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import os
 import shutil
@@ -188,12 +189,15 @@ class _Recording:
     def __init__(self, clients: int) -> None:
         self.active_connections = {object(): object() for _ in range(clients)}
         self.messages: list[dict[str, Any]] = []
+        self.versions: list[int | None] = []
+        self._next_version = itertools.count()
 
     def next_version(self) -> int:
-        return len(self.messages)
+        return next(self._next_version)
 
     async def broadcast(self, message: dict[str, Any], version: int | None = None) -> int:
         self.messages.append(message)
+        self.versions.append(version)
         return len(self.active_connections)
 
 
@@ -227,6 +231,45 @@ async def test_callback_skips_without_clients_and_coalesces_a_burst(server_uri: 
             assert _titles(watching.messages[0]["data"]) == {"one", "two"}
     finally:
         await pool.close()
+
+
+class _HeldPool:
+    """A pool whose first fetch reads its rows, then returns only when `release` is set."""
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self.pool = pool
+        self.fetched, self.release = asyncio.Event(), asyncio.Event()
+
+    async def fetchval(self, query: str) -> Any:
+        rows = await self.pool.fetchval(query)
+        if not self.fetched.is_set():
+            self.fetched.set()
+            await self.release.wait()
+        return rows
+
+
+async def test_a_stale_fetch_finishing_after_a_resync_does_not_hide_the_next_change(
+    server_uri: str, tree: Path
+) -> None:
+    dsn = await _fresh_database(server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA))
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    try:
+        with generated_modules(tree / "app/server", "services.planned_features_events") as modules:
+            await pool.execute("INSERT INTO planned_features (title) VALUES ('one')")
+            held, clients = _HeldPool(pool), _Recording(clients=1)
+            events = modules["services.planned_features_events"].PlannedFeaturesEvents(held, clients)
+            slow = asyncio.create_task(events.on_planned_features_change({"operation": "INSERT"}))
+            await held.fetched.wait()  # it has read {one} and is still on its way
+            await pool.execute("INSERT INTO planned_features (title) VALUES ('two')")
+            await events.resync()  # a reconnect sends {one, two}
+            held.release.set()
+            await slow
+            await pool.execute("DELETE FROM planned_features WHERE title = 'two'")
+            await events.on_planned_features_change({"operation": "DELETE"})
+    finally:
+        await pool.close()
+    newest = max(zip(clients.versions, clients.messages, strict=True), key=lambda sent: sent[0] or 0)[1]
+    assert _titles(newest["data"]) == {"one"}  # what the table holds: clients are not left on {one, two}
 
 
 async def test_down_migration_removes_trigger_and_function(server_uri: str, tree: Path) -> None:
