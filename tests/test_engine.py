@@ -158,3 +158,23 @@ def test_python_intervals_imported_from_a_settings_module_are_seconds(write_tree
     )
     (finding,) = scan(root).findings
     assert (finding.rule, finding.interval_seconds) == ("PD101", 6.0)
+
+
+def test_intervals_reexported_through_an_index_module_are_resolved(write_tree) -> None:
+    root = write_tree(
+        {
+            "web/src/config/polling.ts": "export const FEED_POLL_MS = 90 * 1000;\n",
+            "web/src/config/index.ts": "export { FEED_POLL_MS } from './polling';\n",
+            "web/src/components/Feed.tsx": """
+            import { useQuery } from '@tanstack/react-query';
+            import { FEED_POLL_MS } from '../config';
+
+            export function Feed() {
+              const { data } = useQuery({ queryKey: ['feed'], queryFn: fetchFeed, refetchInterval: FEED_POLL_MS });
+              return <ul>{data?.map((item) => <li key={item.id}>{item.title}</li>)}</ul>;
+            }
+            """,
+        }
+    )
+    (finding,) = scan(root).findings
+    assert finding.interval_seconds == 90.0

@@ -320,3 +320,17 @@ def test_frontend_recommendation_names_the_hook_scaffold_generates() -> None:
     finding = only(CONFIG, facts_of(query_option(query_key="['planned-features']", urls=())))
     assert finding.scaffold == "polldetox scaffold planned_features"
     assert finding.recommendation.startswith("Subscribe with usePlannedFeatureWebSocket(),")
+
+
+def test_a_site_whose_url_is_served_by_a_route_reading_other_data_is_not_paired_by_message_type() -> None:
+    back = facts_of(backend_loop(broadcasts=True, tables=("orders",), message_types=("orders_update",)))
+    route = FileFacts(
+        path="app/server/routes/products.py",
+        language="python",
+        routes=(Route(method="GET", path="/api/products", location=at("app/server/routes/products.py", 5),
+                      tables=("products",)),),
+    )  # fmt: skip
+    products = facts_of(
+        query_option(urls=("/api/products",), query_key="['products']"), handled_message_types=("orders_update",)
+    )
+    assert "PD301" not in [f.rule for f in judge([back, route, products], CONFIG).findings]

@@ -186,7 +186,7 @@ def _resolve_imported_intervals(facts: list[FileFacts], root: Path) -> list[File
     return resolved
 
 
-def _module_constants(root: Path, language: str, module: str) -> dict[str, float]:
+def _module_constants(root: Path, language: str, module: str, depth: int = 0) -> dict[str, float]:
     base = root / module
     if language == "python":
         candidates = [base.with_name(base.name + ".py"), base / "__init__.py"]
@@ -198,7 +198,14 @@ def _module_constants(root: Path, language: str, module: str) -> dict[str, float
             try:
                 # the real suffix decides the grammar: a .ts file may hold `<T>x` casts that TSX rejects
                 text = candidate.read_text(encoding="utf-8")
-                return _detector(language).exported_constants(text, candidate.relative_to(root).as_posix())
+                relative = candidate.relative_to(root).as_posix()
+                constants = _detector(language).exported_constants(text, relative)
+                if language == "typescript" and depth < 3:  # `export { X } from './x'`, a few hops at most
+                    for name, (source, original) in _detector(language).reexported_names(text, relative).items():
+                        value = _module_constants(root, language, source, depth + 1).get(original)
+                        if value is not None:
+                            constants.setdefault(name, value)
+                return constants
             except (OSError, UnicodeDecodeError, ParseFailure):
                 return {}
     return {}

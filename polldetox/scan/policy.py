@@ -386,10 +386,14 @@ def _link(front: _Ruled, back: _Ruled, routes: Sequence[Route]) -> tuple[str, Ro
     fsite, bsite = front.site, back.site
     assert fsite is not None and bsite is not None
     tables, types = set(bsite.tables), set(bsite.message_types)
+    served = False
     for url in fsite.urls:
         for route in routes:
+            served = served or url_matches_route(url, route.path)
             if url_matches_route(url, route.path) and (tables & set(route.tables) or types & set(route.message_types)):
                 return f"{url} is served by {route.method} {route.path}, which reads {', '.join(route.tables)}", route
+    if served:
+        return None  # the routes it fetches read other data: a socket handler elsewhere in the file is no link
     handled = types & set(front.file.handled_message_types)
     if handled:
         return f"both sides handle the message type {', '.join(sorted(handled))}", None
