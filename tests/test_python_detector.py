@@ -2113,6 +2113,41 @@ def test_celery_periodic_task_and_settings_schedule() -> None:
     ]
 
 
+@pytest.mark.parametrize(
+    ("registration", "mechanism", "interval"),
+    [
+        ('scheduler.add_job(sync_inbox, "cron", minute="*/5")', "APScheduler cron job", 300),
+        ('scheduler.add_job(sync_inbox, CronTrigger(second="*/30"))', "APScheduler cron job", 30),
+        ('scheduler.add_job(sync_inbox, "cron", minute=0)', "APScheduler cron job", 3600),
+        ('scheduler.add_job(sync_inbox, "cron", minute=0, hour="*/2")', "APScheduler cron job", 7200),
+        ('scheduler.add_job(sync_inbox, "cron", day_of_week="mon-fri", minute="0-59/10")', "APScheduler cron job", 600),
+        (
+            '@scheduler.scheduled_job("cron", minute="*/15")\ndef sync_job():\n    sync_inbox()',
+            "APScheduler @scheduled_job cron",
+            900,
+        ),
+        ('app.conf.beat_schedule = {"sync": {"task": "t.sync", "schedule": crontab()}}', "Celery beat schedule", 60),
+        (
+            'app.conf.beat_schedule = {"sync": {"task": "t.sync", "schedule": crontab("*/10")}}',
+            "Celery beat schedule",
+            600,
+        ),
+    ],
+)
+def test_cron_schedules_that_repeat_within_the_day_poll(registration: str, mechanism: str, interval: float) -> None:
+    header = """
+        from apscheduler.schedulers.asyncio import AsyncIOScheduler
+        from apscheduler.triggers.cron import CronTrigger
+        from celery import Celery
+        from celery.schedules import crontab
+
+        app = Celery("jobs")
+        scheduler = AsyncIOScheduler()
+        """
+    site = only_site(textwrap.dedent(header) + registration + "\n")
+    assert (site.mechanism, site.interval_seconds) == (mechanism, interval)
+
+
 def test_apscheduler_cron_jobs_are_not_polling() -> None:
     assert (
         sites_of(
@@ -2121,6 +2156,7 @@ def test_apscheduler_cron_jobs_are_not_polling() -> None:
 
             scheduler = AsyncIOScheduler()
             scheduler.add_job(send_daily_report, "cron", hour=6)
+            scheduler.add_job(rotate_keys, "cron", day_of_week="sun", hour=3, minute=30)
             scheduler.add_job(send_reminder, "date", run_date="2026-12-01 09:00:00")
             """
         )

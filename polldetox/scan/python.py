@@ -224,6 +224,9 @@ _TIMEDELTA_UNITS = {
     "milliseconds": 0.001,
     "microseconds": 0.000001,
 }
+# Cron fields that repeat within a day, finest first; a schedule whose fields are all fixed runs at a time of day.
+_CRON_FIELDS = (("second", 1), ("minute", 60), ("hour", 3600))
+_CRON_STEP = re.compile(r"^\*(?:/(\d+))?$|^\d+-\d+/(\d+)$")  # "*", "*/5", "0-59/10"
 _TIMEDELTA_POSITIONAL = ("days", "seconds", "microseconds", "milliseconds", "minutes", "hours", "weeks")
 _ROUTE_METHODS = frozenset({"get", "post", "put", "patch", "delete", "head", "options"})
 _ROUTE_OWNERS = frozenset({"fastapi.FastAPI", "fastapi.APIRouter", "flask.Flask", "flask.Blueprint", "sanic.Sanic"})
@@ -1884,15 +1887,44 @@ class _Analysis:
 
     def _apscheduler_site(self, call: cst.Call, where: _Where) -> PollingSite | None:
         trigger = _positional(call, 1, "trigger")
-        if isinstance(trigger, cst.SimpleString) and trigger.evaluated_value == "interval":
-            period_args: cst.Call = call
-        elif isinstance(trigger, cst.Call) and _final_name(trigger.func) == "IntervalTrigger":
-            period_args = trigger
+        kind = trigger.evaluated_value if isinstance(trigger, cst.SimpleString) else None
+        trigger_class = _final_name(trigger.func) if isinstance(trigger, cst.Call) else None
+        if kind == "interval" or trigger_class == "IntervalTrigger":
+            interval = self._period(trigger if isinstance(trigger, cst.Call) else call, where.function)
+            mechanism = "APScheduler interval job"
+        elif kind == "cron" or trigger_class == "CronTrigger":
+            cron_period = self._cron_period(trigger if isinstance(trigger, cst.Call) else call, _CRON_FIELDS)
+            if cron_period is None:
+                return None  # runs at a time of day, it does not poll
+            interval, mechanism = cron_period, "APScheduler cron job"
         else:
-            return None  # cron / date triggers run at times of day, they do not poll
-        interval = self._period(period_args, where.function)
+            return None  # a date trigger runs once
         job = self._job(_positional(call, 0, "func"), where)
-        return self._job_site(call, where, "APScheduler interval job", interval, job)
+        return self._job_site(call, where, mechanism, interval, job)
+
+    def _cron_period(
+        self, call: cst.Call, fields: Sequence[tuple[str, int]], positional: Sequence[str] = ()
+    ) -> _Number | None:
+        """Seconds between runs of a cron schedule that repeats within the day (`minute="*/5"`: 300);
+        None when every time field is fixed (`hour=6, minute=0`): a time of day, not polling.
+        An unset field runs on every value when it is coarser than every set one, else only at 0."""
+        values = {
+            name: _positional(call, positional.index(name), name) if name in positional else _keyword(call, name)
+            for name, _ in fields
+        }
+        set_positions = [position for position, (name, _) in enumerate(fields) if values[name] is not None]
+        coarsest_set = max(set_positions, default=-1)
+        for position, (name, unit) in enumerate(fields):
+            value = values[name]
+            if value is None:
+                if position < coarsest_set:
+                    continue  # APScheduler and Celery run an unset finer field at its first value
+                return _Number(float(unit))
+            text = self.values.string(value, None)
+            match = _CRON_STEP.match(text.strip()) if text is not None else None
+            if match is not None:
+                return _Number(float(unit * int(match.group(1) or match.group(2) or 1)))
+        return None
 
     def _period(self, call: cst.Call, function: _Function | None) -> _Number:
         total, env_var, known = 0.0, None, False
@@ -1960,10 +1992,14 @@ class _Analysis:
             mechanism = "@repeat_every"
         elif name == "scheduled_job":
             trigger = _positional(call, 0, "trigger")
-            if not (isinstance(trigger, cst.SimpleString) and trigger.evaluated_value == "interval"):
+            kind = trigger.evaluated_value if isinstance(trigger, cst.SimpleString) else None
+            if kind == "interval":
+                interval = self._period(call, None)
+            elif kind == "cron" and (cron_period := self._cron_period(call, _CRON_FIELDS)) is not None:
+                interval = cron_period
+            else:
                 return None
-            interval = self._period(call, None)
-            mechanism = "APScheduler @scheduled_job interval"
+            mechanism = f"APScheduler @scheduled_job {kind}"
         else:
             return None
         where = _Where(function, (), False)
@@ -1986,6 +2022,8 @@ class _Analysis:
             name = _final_name(schedule.func)
             if name == "schedule":
                 return self.values.number(_positional(schedule, 0, "run_every"), function)
+            if name == "crontab":
+                return self._cron_period(schedule, _CRON_FIELDS[1:], ("minute", "hour"))  # crontab(minute, hour, ...)
             if name != "timedelta":
                 return None
         return self.values.number(schedule, function)
