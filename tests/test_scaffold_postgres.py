@@ -407,6 +407,29 @@ async def test_listener_logs_a_failed_handler_and_cancels_running_ones_on_stop(
     assert failures == ["[EVENT_BROADCAST] Notification handler failed: ValueError: cannot handle INSERT"]
 
 
+async def test_listener_retries_when_the_resync_on_connect_fails(
+    server_uri: str, tree: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    attempts: list[int] = []
+
+    async def resync() -> None:
+        attempts.append(len(attempts))
+        if len(attempts) == 1:
+            raise RuntimeError("the pool is not ready yet")
+
+    with generated_modules(tree / "app/server", "services.pg_listener") as modules:
+        listener = modules["services.pg_listener"].PgListener(server_uri, backoff_initial=0.05)
+        listener.register_callback("orders_changed", _ignore)
+        listener.on_connect(resync)
+        await listener.start()
+        try:
+            await listener.wait_connected(timeout=10)
+        finally:
+            await listener.stop()
+    assert (len(attempts), listener.sessions) == (2, 1)
+    assert any("Listener session failed: RuntimeError" in record.getMessage() for record in caplog.records)
+
+
 async def _ignore(event: dict[str, Any]) -> None:
     del event
 
