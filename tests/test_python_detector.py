@@ -367,6 +367,19 @@ def test_interval_from_init_parameter_default() -> None:
             """,
             None,
         ),
+        (
+            """
+            class Poller:
+                def __init__(self, interval: float | None = None):
+                    self.interval = interval or 30
+
+                def run(self):
+                    while True:
+                        self.check()
+                        time.sleep(self.interval)
+            """,
+            30,
+        ),
     ],
 )
 def test_interval_from_attributes_defaults_and_locals(code: str, interval: float | None) -> None:
