@@ -62,7 +62,9 @@ def print_summary(summary: Summary, console: Console, *, statistics: bool = Fals
         for rule_id, count in summary.by_rule.items():
             console.print(f"  {count:>5}  {rule_id}  {RULES[rule_id].name}")
         console.print()
-    files = f"{summary.files_scanned:,} files ({summary.lines_scanned:,} lines)"
+    files = (
+        f"{summary.files_scanned:,} file{'s' if summary.files_scanned != 1 else ''} ({summary.lines_scanned:,} lines)"
+    )
     counts = ", ".join(f"{n} {level}" for level, n in summary.by_severity.items() if n)
     headline = f"{summary.violations} violation{'s' if summary.violations != 1 else ''}"
     headline += f" and {summary.allowed} allowed exception{'s' if summary.allowed != 1 else ''}"
