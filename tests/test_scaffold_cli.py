@@ -151,6 +151,14 @@ def test_dry_run_text_shows_the_diff_of_what_would_change(tmp_path: Path) -> Non
     assert "-PATH_CHANGED_BY_HAND = " in result.output and "+PATH = " in result.output
     assert _files(tmp_path) == before
 
+    without_force = run_scaffold(
+        "planned_features", "--schema", PLANNED_FEATURES_SCHEMA, "--out", tmp_path, "--dry-run"
+    )
+    assert without_force.exit_code == 0, without_force.output
+    assert "planned_features_websocket.py (exists and differs; --force would make this change)" in without_force.output
+    assert "-PATH_CHANGED_BY_HAND = " in without_force.output and "+PATH = " in without_force.output
+    assert _files(tmp_path) == before
+
 
 @pytest.mark.parametrize("pattern, kinds", [
     ("file", {"file_watcher", "callback", "endpoint", "connection_manager", "hook"}),

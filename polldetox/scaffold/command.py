@@ -177,7 +177,8 @@ def _print_plan(planned: list[PlannedFile], console: Console, format: PlanFormat
         if item.action == Action.create:
             console.print(f"\n[green]new file[/] {item.path} ({len(item.content.splitlines())} lines)")
         elif diff := item.diff():
-            console.print(f"\n[yellow]{item.action.value}[/] {item.path}")
+            note = " (exists and differs; --force would make this change)" if item.action == Action.skip else ""
+            console.print(f"\n[yellow]{item.action.value}[/] {item.path}{note}")
             console.print(escape(diff), end="")
     skipped = [item for item in planned if item.differs]
     if skipped:

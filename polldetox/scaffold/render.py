@@ -86,7 +86,8 @@ class PlannedFile:
         return self.action == Action.skip and self.existing != self.content
 
     def diff(self) -> str:
-        if self.action in (Action.skip, Action.create) or self.existing is None:
+        # A skipped file's diff too: what --force would change is what the user must decide on.
+        if self.action == Action.create or self.existing is None:
             return ""
         lines = difflib.unified_diff(
             self.existing.splitlines(keepends=True), self.content.splitlines(keepends=True),
