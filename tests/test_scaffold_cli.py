@@ -237,6 +237,18 @@ def test_user_templates_override_built_in_ones_by_name(tmp_path: Path) -> None:
     assert "class PlannedFeaturesEvents" in (out / "app/server/services/planned_features_events.py").read_text()
 
 
+def test_an_override_named_like_no_built_in_template_is_warned_about(tmp_path: Path) -> None:
+    templates = tmp_path / "templates" / "common"
+    templates.mkdir(parents=True)
+    (templates / "endpoint.py.j2").write_text('"""Ours."""\n')
+    (templates / "endpiont.py.j2").write_text('"""A misspelt override."""\n')
+    result = run_scaffold("planned_features", "--schema", PLANNED_FEATURES_SCHEMA, "--out", tmp_path / "out",
+                          "--templates", tmp_path / "templates", "--dry-run")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "common/endpiont.py.j2 overrides no built-in template" in result.output
+    assert "common/endpoint.py.j2 overrides" not in result.output
+
+
 def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     target = tmp_path / "file.py"
     target.write_text("old\n")

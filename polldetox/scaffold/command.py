@@ -17,7 +17,7 @@ from rich.text import Text
 from polldetox.findings import Finding
 from polldetox.scaffold.layout import Layout, LayoutError, layout_from_config
 from polldetox.scaffold.naming import InvalidName, Names, names_for
-from polldetox.scaffold.render import Action, Pattern, PlannedFile, Request, environment, plan
+from polldetox.scaffold.render import Action, Pattern, PlannedFile, Request, environment, plan, unmatched_overrides
 from polldetox.scaffold.schema import SchemaError, Table, read_table
 from polldetox.scaffold.steps import manual_steps
 from polldetox.scaffold.writer import write_plan
@@ -94,6 +94,11 @@ def scaffold_command(
         layout = _layout(out)
         table_shape = _table(names, pattern, schema, out, layout)
         env = environment(_templates_folder(templates))
+        for name in unmatched_overrides(templates) if templates is not None else []:
+            errors.print(
+                f"[yellow]warning:[/] --templates {templates}: {name} overrides no built-in template "
+                "(names are like db/events.py.j2 or common/hook.ts.j2); it is used only if another template includes it"
+            )
         request = Request(names, pattern, table_shape, layout, statement_level=statement_level)
         planned = plan(request, out, env, force=force)
         replaces = _replaced_sites(scan, names) if scan else []

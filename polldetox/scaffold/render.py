@@ -105,6 +105,13 @@ class Request:
     statement_level: bool = False
 
 
+def unmatched_overrides(user_templates: Path) -> list[str]:
+    """Templates in `--templates` named like no built-in one: a misspelt override changes nothing."""
+    built_in = set(jinja2.PackageLoader("polldetox", "templates").list_templates())
+    user = jinja2.FileSystemLoader(user_templates).list_templates()
+    return [name for name in user if name.endswith(".j2") and name not in built_in]
+
+
 def environment(user_templates: Path | None) -> jinja2.Environment:
     loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("polldetox", "templates")]
     if user_templates is not None:
