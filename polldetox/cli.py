@@ -166,6 +166,8 @@ def scan(
             cache=False if no_cache else None,
             fail_on=parse_fail_on(fail_on.value) if fail_on else None,
         )
+        # Ask git first: a missing revision should fail before a long scan, not after it.
+        changed = changed_lines(config.root, diff_base) if diff_base and not write_baseline else None
         with _progress_reporter() as progress:
             result = engine.scan(targets, config, progress)
         # The baseline sees the whole scan: fingerprints count identical sites across a file.
@@ -173,7 +175,6 @@ def scan(
             count = record_baseline(result, write_baseline)
             stderr.print(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.")
             raise typer.Exit(0)
-        changed = changed_lines(config.root, diff_base) if diff_base else None
         baseline_path = baseline or config.baseline
         if baseline_path:
             scanned = covered_by([relative_to_root(target.resolve(), config.root) for target in targets])
