@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from operator import attrgetter
 
 from polldetox.config import Config
 from polldetox.findings import (
@@ -37,7 +38,7 @@ _BACKEND_KINDS = {SiteKind.LOOP, SiteKind.SCHEDULER}
 _TIMER_KINDS = {SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP}
 _BACKEND_RULES = {"PD101", "PD102", "PD103"}
 _FRONTEND_POLLING_RULES = {"PD201", "PD202", "PD203", "PD204"}
-_SEVERITIES = (Severity.INFO, Severity.WARNING, Severity.ERROR)
+_BY_RANK = sorted(Severity, key=attrgetter("rank"))  # info, warning, error: Severity.rank is the one order
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,8 +173,7 @@ def _rule_site(site: PollingSite, file: FileFacts, config: Config) -> _Ruled:
 
 
 def _shift(severity: Severity, steps: int) -> Severity:
-    index = _SEVERITIES.index(severity) + steps
-    return _SEVERITIES[max(0, min(len(_SEVERITIES) - 1, index))]
+    return _BY_RANK[max(0, min(len(_BY_RANK) - 1, severity.rank + steps))]
 
 
 def format_interval(seconds: float | None) -> str:
@@ -410,8 +410,8 @@ def _pair(front: _Ruled, back: _Ruled, link: tuple[str, Route | None], config: C
     rule = RULES["PD301"]
     path = fsite.location.path
     base = config.rule_severity("PD301", path, rule.severity)
-    severity = max(base, _shift(max(front.finding.severity, back.finding.severity, key=_SEVERITIES.index), +1),
-                   key=_SEVERITIES.index)  # fmt: skip
+    strongest_part = max(front.finding.severity, back.finding.severity, key=attrgetter("rank"))
+    severity = max(base, _shift(strongest_part, +1), key=attrgetter("rank"))
     back_where = f"{bsite.location.path}:{bsite.location.line}"
     backend = _lower_first(_subject(bsite, back.finding.rule))
     message = (
