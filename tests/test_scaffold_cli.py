@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from scaffold_support import BILLING_SCHEMA, FIXTURES, PLANNED_FEATURES_SCHEMA, run_scaffold
 
-from polldetox.scaffold.naming import InvalidName, names_for, quote_identifier, singularize
+from polldetox.naming import InvalidName, names_for, quote_identifier, singularize
 from polldetox.scaffold.schema import SchemaError, read_table
 from polldetox.scaffold.writer import write_atomically
 

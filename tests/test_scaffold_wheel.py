@@ -1,4 +1,4 @@
-"""The templates ship in the wheel: build it, install it into a throwaway venv, scaffold from there."""
+"""The templates ship in the wheel and the sdist: build them, install into a throwaway venv, scaffold from there."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import shutil
 import site
 import subprocess
 import sys
+import tarfile
 import venv
 import zipfile
 from pathlib import Path
@@ -29,32 +30,55 @@ app()
 """
 
 
-def test_wheel_ships_every_template_and_scaffolds_from_an_install(tmp_path: Path) -> None:
-    # Build from a copy: an in-tree build would leave build/ and egg-info in the repository.
+def _source_copy(tmp_path: Path) -> Path:
+    """The files a release is built from; an in-tree build would leave build output in the repository."""
     source = tmp_path / "source"
     source.mkdir()
     shutil.copy(REPO_ROOT / "pyproject.toml", source)
     shutil.copy(REPO_ROOT / "README.md", source)
-    shutil.copytree(REPO_ROOT / "polldetox", source / "polldetox", ignore=shutil.ignore_patterns("__pycache__"))
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(source)],
-        check=True, capture_output=True, timeout=300,
-    )  # fmt: skip
-    (wheel,) = wheels.glob("polldetox-*.whl")
+    for folder in ("polldetox", "templates"):
+        shutil.copytree(REPO_ROOT / folder, source / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    return source
 
-    templates = {
-        path.relative_to(REPO_ROOT).as_posix() for path in (REPO_ROOT / "polldetox" / "templates").rglob("*.j2")
-    }
-    used = {
-        f"polldetox/templates/{template_name(kind, pattern)}"
-        for pattern, kinds in KINDS_BY_PATTERN.items()
-        for kind in kinds
-    }
+
+def _pip(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "pip", *args], check=True, capture_output=True, timeout=300)
+
+
+def _templates_in_repository() -> set[str]:
+    return {path.relative_to(REPO_ROOT / "templates").as_posix() for path in (REPO_ROOT / "templates").rglob("*.j2")}
+
+
+def test_wheel_and_sdist_ship_every_template(tmp_path: Path) -> None:
+    source = _source_copy(tmp_path)
+    dist = tmp_path / "dist"
+    # `python -m build` makes the sdist, then the wheel from the unpacked sdist, as a release does.
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(dist), str(source)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = dist.glob("polldetox-*.whl")
+    templates = _templates_in_repository()
+    used = {template_name(kind, pattern) for pattern, kinds in KINDS_BY_PATTERN.items() for kind in kinds}
     assert used <= templates
     with zipfile.ZipFile(wheel) as archive:
-        assert templates <= set(archive.namelist())
+        assert {f"polldetox/templates/{name}" for name in templates} <= set(archive.namelist())
 
+    (sdist,) = dist.glob("polldetox-*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    assert {f"templates/{name}" for name in templates} <= names
+
+
+@pytest.mark.parametrize("install_from", ["wheel", "source folder"])
+def test_an_install_scaffolds_from_its_own_templates(tmp_path: Path, install_from: str) -> None:
+    source = _source_copy(tmp_path)
+    target = source
+    if install_from == "wheel":
+        _pip("wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"), str(source))
+        (target,) = (tmp_path / "dist").glob("polldetox-*.whl")
     environment = tmp_path / "venv"
     venv.create(environment, with_pip=False)
     python = environment / "bin" / "python"
@@ -65,7 +89,7 @@ def test_wheel_ships_every_template_and_scaffolds_from_an_install(tmp_path: Path
     # plain path entry; its editable polldetox is not activated, so the wheel's copy is the one imported.
     (Path(purelib) / "dependencies.pth").write_text("\n".join(site.getsitepackages()) + "\n")
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", purelib, str(wheel)],
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", purelib, str(target)],
         check=True, capture_output=True, timeout=300,
     )  # fmt: skip
 

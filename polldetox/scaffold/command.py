@@ -15,8 +15,8 @@ from rich.markup import escape
 from rich.text import Text
 
 from polldetox.findings import Finding
+from polldetox.naming import InvalidName, Names, names_for
 from polldetox.scaffold.layout import Layout, LayoutError, layout_from_config
-from polldetox.scaffold.naming import InvalidName, Names, names_for
 from polldetox.scaffold.render import Action, Pattern, PlannedFile, Request, environment, plan, unmatched_overrides
 from polldetox.scaffold.schema import SchemaError, Table, read_table
 from polldetox.scaffold.steps import manual_steps

@@ -1,6 +1,7 @@
 """The plan: which files a scaffold writes, rendered from the Jinja templates, and what each would do.
 
-Templates live in polldetox/templates (shipped in the wheel): `db/`, `file/`, `action/` per
+Templates live in the top-level templates/ folder, mapped into the wheel as polldetox/templates:
+`db/`, `file/`, `action/` per
 pattern, `common/` for the per-data-type files every pattern needs, `shared/` for files generated
 once and used by every data type. `--templates DIR` overrides any of them by the same name.
 """
@@ -17,8 +18,8 @@ from pathlib import Path, PurePosixPath
 
 import jinja2
 
+from polldetox.naming import Names, quote_identifier, quote_literal
 from polldetox.scaffold.layout import Layout, LayoutError
-from polldetox.scaffold.naming import Names, quote_identifier, quote_literal
 from polldetox.scaffold.schema import Column, Table
 
 
@@ -105,15 +106,22 @@ class Request:
     statement_level: bool = False
 
 
+def built_in_templates() -> Path:
+    """The built-in templates: inside the installed package, or beside it in a source checkout."""
+    package = Path(__file__).resolve().parents[1]
+    installed = package / "templates"
+    return installed if installed.is_dir() else package.parent / "templates"
+
+
 def unmatched_overrides(user_templates: Path) -> list[str]:
     """Templates in `--templates` named like no built-in one: a misspelt override changes nothing."""
-    built_in = set(jinja2.PackageLoader("polldetox", "templates").list_templates())
+    built_in = set(jinja2.FileSystemLoader(built_in_templates()).list_templates())
     user = jinja2.FileSystemLoader(user_templates).list_templates()
     return [name for name in user if name.endswith(".j2") and name not in built_in]
 
 
 def environment(user_templates: Path | None) -> jinja2.Environment:
-    loaders: list[jinja2.BaseLoader] = [jinja2.PackageLoader("polldetox", "templates")]
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(built_in_templates())]
     if user_templates is not None:
         loaders.insert(0, jinja2.FileSystemLoader(user_templates))
     env = jinja2.Environment(

@@ -16,7 +16,7 @@ import sqlglot
 from sqlglot import exp
 from sqlglot.errors import ErrorLevel, ParseError
 
-from polldetox.scaffold.naming import QualifiedName
+from polldetox.naming import QualifiedName
 
 
 class SchemaError(ValueError):

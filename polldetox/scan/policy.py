@@ -28,8 +28,8 @@ from polldetox.findings import (
     Status,
     Suppression,
 )
+from polldetox.naming import names_for
 from polldetox.rules import RULES, get_rule
-from polldetox.scaffold.naming import names_for
 
 # The standard's Exception 3: "Must have max fallback duration (5 minutes)".
 MAX_FALLBACK_SECONDS = 5 * 60
