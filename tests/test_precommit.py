@@ -34,7 +34,7 @@ def test_hook_manifest_is_valid_for_pre_commit() -> None:
 
 def hook_repository(destination: Path) -> Path:
     """The package as it is in this working tree, committed in a repository of its own."""
-    for name in ("polldetox", "pyproject.toml", ".pre-commit-hooks.yaml", "README.md"):
+    for name in ("polldetox", "templates", "pyproject.toml", ".pre-commit-hooks.yaml", "README.md"):
         source = REPO_ROOT / name
         if source.is_dir():
             shutil.copytree(source, destination / name, ignore=shutil.ignore_patterns("__pycache__"))
