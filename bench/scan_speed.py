@@ -41,6 +41,7 @@ import polldetox
 from polldetox.config import Config, load_config
 from polldetox.findings import ScanError
 from polldetox.scan import engine, policy, python, typescript
+from polldetox.scan.cache import code_fingerprint
 from polldetox.scan.files import discover
 
 BENCH = Path(__file__).resolve().parent
@@ -281,11 +282,11 @@ def engine_stages(tree: Tree) -> Stages:
     reading = engine._read_all(discovery, None)
     times["read + byte prefilter"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    parsed = engine._parse_all(reading.jobs, config.jobs, None)
+    parsed = engine._parse_all([job for job, _ in reading.jobs], config.jobs, None)
     times["parse (detectors)"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    facts = reading.facts + [outcome for _, outcome, _ in parsed if not isinstance(outcome, ScanError)]
-    policy.judge(engine._resolve_imported_intervals(facts, config.root), config)
+    facts = reading.facts + [outcome for outcome in parsed if not isinstance(outcome, ScanError)]
+    policy.judge(engine._resolve_imported_intervals(facts, config.root, None), config)
     times["cross-file + policy"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started
     return Stages(times, reading.candidates)
@@ -408,7 +409,7 @@ def machine() -> str:
 
 def polldetox_code() -> str:
     """Which polldetox is measured: where it is imported from and the fingerprint of its detectors."""
-    return f"polldetox from {Path(polldetox.__file__).parent}, detector code {engine._code_fingerprint()}"
+    return f"polldetox from {Path(polldetox.__file__).parent}, detector code {code_fingerprint()}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
