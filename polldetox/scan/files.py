@@ -43,8 +43,16 @@ class Discovery:
     errors: tuple[ScanError, ...]  # unreadable folders, explicit files of an unsupported type
 
 
-class PathNotFound(Exception):
-    """A path named on the command line does not exist (a usage error, exit 2)."""
+class BadPath(Exception):
+    """A path named on the command line cannot be scanned as asked (a usage error, exit 2)."""
+
+
+class PathNotFound(BadPath):
+    """A path named on the command line does not exist."""
+
+
+class PathIgnored(BadPath):
+    """A folder named on the command line holds source files, but .gitignore files ignore all of them."""
 
 
 def language_of(path: Path) -> str | None:
@@ -71,16 +79,25 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
         raise PathNotFound(f"no such file or directory: {', '.join(missing)}")
     found: dict[str, SourceFile] = {}
     errors: list[ScanError] = []
+    ignored: list[str] = []
     for path in paths:
         absolute = path.resolve() if path.is_symlink() else path.absolute()
         if absolute.is_dir():
             walker = _Walker(config, errors)
-            for source in walker.walk(absolute):
+            walked = list(walker.walk(absolute))
+            if not walked and walker.gitignored:
+                ignored.append(str(path))
+            for source in walked:
                 found.setdefault(source.relative, source)
         else:
             source = _explicit_file(absolute, config, errors)
             if source is not None:
                 found.setdefault(source.relative, source)
+    if ignored:
+        raise PathIgnored(
+            f"{', '.join(ignored)}: every source file there is ignored by a .gitignore file; "
+            "pass --no-respect-gitignore to scan ignored files"
+        )
     return Discovery(files=tuple(sorted(found.values(), key=lambda s: s.relative)), errors=tuple(errors))
 
 
@@ -153,6 +170,7 @@ class _Walker:
         self.errors = errors
         self.visited: set[tuple[int, int]] = set()
         self.root = str(config.root)
+        self.gitignored = 0  # folders and source files left out because a .gitignore names them
 
     def walk(self, top: Path) -> Iterator[SourceFile]:
         ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
@@ -196,7 +214,10 @@ class _Walker:
                 if entry.name == ".git":
                     continue
                 relative = self._relative(entry.path)
-                if _excluded(relative, self.config, is_dir=True) or (ignores and _ignored(ignores, entry.path, True)):
+                if _excluded(relative, self.config, is_dir=True):
+                    continue
+                if ignores and _ignored(ignores, entry.path, True):
+                    self.gitignored += 1
                     continue
                 yield from self._walk_dir(entry.path, ignores)
             elif is_file:
@@ -204,7 +225,10 @@ class _Walker:
                 if language is None:
                     continue
                 relative = self._relative(entry.path)
-                if _excluded(relative, self.config) or (ignores and _ignored(ignores, entry.path, False)):
+                if _excluded(relative, self.config):
+                    continue
+                if ignores and _ignored(ignores, entry.path, False):
+                    self.gitignored += 1
                     continue
                 yield SourceFile(path=Path(entry.path), relative=relative, language=language)
 
