@@ -132,6 +132,7 @@ def test_a_named_folder_that_gitignore_empties_is_a_usage_error_not_zero_files(w
     result = runner.invoke(app, ["scan", str(root / "generated")])
     assert result.exit_code == 2
     assert "--no-respect-gitignore" in result.output
-    scanned = runner.invoke(app, ["scan", str(root / "generated"), "--no-respect-gitignore", "--format", "json"])
-    assert scanned.exit_code == 0
-    assert json.loads(scanned.output)["summary"]["files_scanned"] == 1
+    report = root / "report.json"
+    arguments = ["scan", str(root / "generated"), "--no-respect-gitignore", "--format", "json", "-o", str(report)]
+    assert runner.invoke(app, arguments).exit_code == 0
+    assert json.loads(report.read_text())["summary"]["files_scanned"] == 1
