@@ -1,10 +1,12 @@
 """Scan speed of polldetox against ast-grep (and ripgrep) over one large real Python + TypeScript tree.
 
-    python bench/scan_speed.py [--repeat N] [--tree PATH ...] [--with-libraries] [--profile]
+    python bench/scan_speed.py [--repeat N] [--monorepos | --tree PATH ... | --with-libraries] [--profile]
 
 Without --tree, the tree is the CPython standard library and the TypeScript sources that a few
 npm packages ship (installed with npm into bench/.cache/npm); --with-libraries adds the libraries
-installed next to this interpreter. Every file polldetox would scan there is copied into
+installed next to this interpreter. --monorepos measures two real Python + TypeScript monorepos
+instead, at pinned commits (MONOREPOS below), from snapshots fetched into /work/.mirror.
+Every file polldetox would scan there is copied into
 bench/.cache/, so every tool reads exactly the same files. Each tool runs through its command
 line, as users run it, once the disk cache is warm; the runs are interleaved repetitions, and
 every figure is a median with its spread, next to ast-grep measured in the same session.
@@ -14,7 +16,8 @@ prefilter, charged to the trigger tokens that let it in, and a cProfile of one c
 
 Needs: ast-grep (`pip install ast-grep-cli`), GNU time at /usr/bin/time for peak memory
 (`apt-get install time`), npm for the TypeScript sources (unless --tree), and optionally
-ripgrep (`apt-get install ripgrep`) as the read-everything floor.
+semgrep (`--semgrep PATH`, or on PATH; `pip install semgrep` in a virtualenv of its own) with the
+equivalent rules in semgrep-rules/, and ripgrep (`apt-get install ripgrep`) as the read-everything floor.
 """
 
 from __future__ import annotations
@@ -41,11 +44,29 @@ import polldetox
 from polldetox.config import Config, load_config
 from polldetox.findings import ScanError
 from polldetox.scan import engine, policy, python, typescript
+from polldetox.scan.cache import code_fingerprint
 from polldetox.scan.files import discover
 
 BENCH = Path(__file__).resolve().parent
 CACHE = BENCH / ".cache"
 ASTGREP_CONFIG = BENCH / "astgrep-rules" / "sgconfig.yml"
+SEMGREP_RULES = BENCH / "semgrep-rules"
+MIRRORS = Path(os.environ.get("POLLDETOX_MIRRORS", "/work/.mirror"))
+
+
+@dataclass(frozen=True, slots=True)
+class Monorepo:
+    repo: str  # owner/name
+    commit: str
+    exclude: tuple[str, ...] = ()  # committed bundles and vendored code: not the project's source
+
+
+MONOREPOS = (
+    Monorepo("PrefectHQ/prefect", "ce79dd3d6cfa2b7337265498210dbc4d25bcdc98"),
+    Monorepo(
+        "mage-ai/mage-ai", "5640c790a2b68fb615299a4090ca930b950f14b0", exclude=("**/frontend_dist*", "**/monaco-editor")
+    ),
+)
 
 # npm packages that ship their TypeScript sources under src/ (pinned: the tree must not drift).
 NPM_PACKAGES = {
@@ -131,6 +152,26 @@ def default_sources(with_libraries: bool) -> list[Source]:
     return sources
 
 
+def monorepo_sources(destination: Path) -> list[Source]:
+    """Each monorepo at its pinned commit, extracted once from its fetched snapshot."""
+    from snapshots import extract
+
+    sources = []
+    for monorepo in MONOREPOS:
+        name = monorepo.repo.split("/")[1]
+        target = destination / f"{name}-{monorepo.commit[:12]}"
+        if not (target / ".extracted").is_file():
+            git_dir = MIRRORS / monorepo.repo.replace("/", "+") / "repo"
+            if not git_dir.is_dir():
+                sys.exit(f"no snapshot of {monorepo.repo} at {git_dir}: fetch github:{monorepo.repo} first")
+            shutil.rmtree(target, ignore_errors=True)
+            print(f"extracting {monorepo.repo} at {monorepo.commit[:12]} ...", file=sys.stderr)
+            extracted = extract(git_dir, monorepo.commit, target, monorepo.exclude)
+            (target / ".extracted").write_text(json.dumps({"files": extracted.files, "missing": extracted.missing}))
+        sources.append(Source(name, target))
+    return sources
+
+
 def install_npm_packages(prefix: Path) -> Path:
     modules = prefix / "node_modules"
     wanted = [f"{name}@{version}" for name, version in NPM_PACKAGES.items()]
@@ -166,6 +207,7 @@ def build_tree(sources: Sequence[Source], root: Path) -> Tree:
         shutil.rmtree(root)
     root.mkdir(parents=True)
     (root / ".polldetox.toml").write_text("# the scan-speed tree: project defaults\n")
+    (root / ".semgrepignore").write_text("# empty: semgrep reads every file, as the other tools do\n")
     totals: dict[tuple[str, str], LanguageTotals] = {}
     for source in sources:
         for found in discover([source.path], Config(root=source.path)).files:
@@ -220,7 +262,7 @@ def fresh_directory(path: Path) -> Callable[[], None]:
     return empty
 
 
-def cases(tree: Tree, work: Path, tokens: Sequence[bytes]) -> list[Case]:
+def cases(tree: Tree, work: Path, tokens: Sequence[bytes], semgrep: str | None) -> list[Case]:
     polldetox = need("polldetox")
     scan = [polldetox, "scan", str(tree.root), "--format", "json", "--exit-zero"]
     cold_cache, warm_cache = work / "cache-cold", work / "cache-warm"
@@ -237,6 +279,25 @@ def cases(tree: Tree, work: Path, tokens: Sequence[bytes]) -> list[Case]:
         Case("ast-grep", "-j1", [*ast_grep, "-j", "1", str(tree.root)], ok_exit_codes=(0, 1)),
         Case("ast-grep", "-j2", [*ast_grep, "-j", "2", str(tree.root)], ok_exit_codes=(0, 1)),
     ]  # fmt: skip
+    if semgrep:
+        command = [
+            semgrep,
+            "scan",
+            "--config",
+            str(SEMGREP_RULES),
+            "--metrics=off",
+            "--no-git-ignore",
+            "--json",
+            "--max-target-bytes",
+            "0",
+            "--timeout",
+            "0",
+            "-j",
+            "2",
+            str(tree.root),
+        ]
+        quiet = {"SEMGREP_ENABLE_VERSION_CHECK": "0", "SEMGREP_SEND_METRICS": "off"}
+        found.append(Case("semgrep", "-j2", command, quiet, ok_exit_codes=(0, 1)))
     ripgrep = shutil.which("rg")
     if ripgrep:
         patterns = [argument for token in tokens for argument in ("-e", token.decode())]
@@ -251,6 +312,9 @@ def count_results(case: Case, output: str) -> str:
         return f"{len(report['findings'])} findings, {len(report['errors'])} errors"
     if case.tool == "ast-grep":
         return f"{len(output.splitlines())} matches"
+    if case.tool == "semgrep":
+        report = json.loads(output)
+        return f"{len(report['results'])} matches, {len(report['errors'])} errors"
     return f"{len(output.splitlines())} files"
 
 
@@ -281,11 +345,11 @@ def engine_stages(tree: Tree) -> Stages:
     reading = engine._read_all(discovery, None)
     times["read + byte prefilter"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    parsed = engine._parse_all(reading.jobs, config.jobs, None)
+    parsed = engine._parse_all([job for job, _ in reading.jobs], config.jobs, None)
     times["parse (detectors)"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    facts = reading.facts + [outcome for _, outcome, _ in parsed if not isinstance(outcome, ScanError)]
-    policy.judge(engine._resolve_imported_intervals(facts, config.root), config)
+    facts = reading.facts + [outcome for outcome in parsed if not isinstance(outcome, ScanError)]
+    policy.judge(engine._resolve_imported_intervals(facts, config.root, None), config)
     times["cross-file + policy"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started
     return Stages(times, reading.candidates)
@@ -408,7 +472,7 @@ def machine() -> str:
 
 def polldetox_code() -> str:
     """Which polldetox is measured: where it is imported from and the fingerprint of its detectors."""
-    return f"polldetox from {Path(polldetox.__file__).parent}, detector code {engine._code_fingerprint()}"
+    return f"polldetox from {Path(polldetox.__file__).parent}, detector code {code_fingerprint()}"
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -416,6 +480,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each command (default 3)")
     parser.add_argument("--tree", type=Path, action="append", help="scan these folders instead of the default tree")
     parser.add_argument("--with-libraries", action="store_true", help="add this interpreter's site-packages")
+    parser.add_argument("--monorepos", action="store_true", help="scan the pinned prefect + mage-ai tree instead")
+    parser.add_argument("--semgrep", help="the semgrep command to compare with (default: semgrep on PATH, if any)")
     parser.add_argument(
         "--profile", action="store_true", help="instead of timing: parse time per file and token, and a cProfile"
     )
@@ -425,7 +491,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     need("ast-grep")
     need("polldetox")
 
-    if args.tree:
+    if args.monorepos:
+        sources = monorepo_sources(CACHE / "monorepos")
+        tree_root = CACHE / "tree-monorepos"
+    elif args.tree:
         sources = [Source(f"{index}-{path.resolve().name}", path.resolve()) for index, path in enumerate(args.tree)]
         tree_root = CACHE / "tree-custom"
     else:
@@ -445,7 +514,7 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     tokens = tuple(dict.fromkeys((*python.TRIGGER_TOKENS, *typescript.TRIGGER_TOKENS)))
     with tempfile.TemporaryDirectory(prefix="polldetox-bench-") as work:
-        all_cases = cases(tree, Path(work), tokens)
+        all_cases = cases(tree, Path(work), tokens, args.semgrep or shutil.which("semgrep"))
         print("warming up: the disk cache (ast-grep reads every file) and the warm facts cache ...", file=sys.stderr)
         for case in all_cases:
             if case.variant.startswith("warm") or case.variant == "-j2":

@@ -34,7 +34,7 @@ from polldetox.report.text import print_summary, print_text
 from polldetox.rules import RULES, get_rule
 from polldetox.scaffold.command import scaffold_command
 from polldetox.scan import engine
-from polldetox.scan.files import PathNotFound, relative_to_root
+from polldetox.scan.files import BadPath, relative_to_root
 
 app = typer.Typer(
     name="polldetox",
@@ -183,7 +183,7 @@ def scan(
             raise UsageProblem("--prune-baseline needs --baseline FILE (or `baseline` in the config)")
         if changed is not None:
             result = filter_to_changed(result, changed)
-    except (ConfigError, PathNotFound, UsageProblem, BaselineError, GitDiffError) as problem:
+    except (ConfigError, BadPath, UsageProblem, BaselineError, GitDiffError) as problem:
         _fail(problem)
     if format in _CI_FORMATS:
         result = from_repository_top(result, config.root)

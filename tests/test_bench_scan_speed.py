@@ -64,7 +64,13 @@ def test_tree_holds_exactly_the_files_polldetox_scans(write_tree, tmp_path: Path
     tree = bench.build_tree([bench.Source("project", source)], tmp_path / "tree")
 
     copied = sorted(path.relative_to(tree.root).as_posix() for path in tree.root.rglob("*") if path.is_file())
-    assert copied == [".bench-manifest.json", ".polldetox.toml", "project/app/watch.py", "project/web/src/poll.ts"]
+    assert copied == [
+        ".bench-manifest.json",
+        ".polldetox.toml",
+        ".semgrepignore",
+        "project/app/watch.py",
+        "project/web/src/poll.ts",
+    ]
     assert tree.totals[("project", "python")] == bench.LanguageTotals(files=1, lines=3, bytes=len(WATCH_PY))
     assert tree.totals[("project", "typescript")] == bench.LanguageTotals(files=1, lines=1, bytes=len(POLL_TS))
     # The tree is its own project: the .gitignore or pyproject above it changes nothing.

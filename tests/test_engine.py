@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -178,3 +180,84 @@ def test_intervals_reexported_through_an_index_module_are_resolved(write_tree) -
     )
     (finding,) = scan(root).findings
     assert finding.interval_seconds == 90.0
+
+
+def _age(root: Path, seconds: float = 60) -> None:
+    """Date every file back, as files are in a real checkout: fresh timestamps cannot vouch for a file."""
+    past = time.time() - seconds
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, (past, past))
+
+
+def _count_reads(monkeypatch: pytest.MonkeyPatch, root: Path) -> list[str]:
+    """The names of the files under `root` read from now on."""
+    reads: list[str] = []
+    real_read_bytes = Path.read_bytes
+
+    def counting_read_bytes(self: Path) -> bytes:
+        if self.is_relative_to(root):
+            reads.append(self.name)
+        return real_read_bytes(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting_read_bytes)
+    return reads
+
+
+def test_a_warm_scan_reads_no_unchanged_file_and_keeps_the_counts(write_tree, monkeypatch) -> None:
+    root = write_tree(
+        {
+            "app/services/queue.py": WATCHER.format(interval=2, name="queue_items"),
+            "app/models.py": "class Item:\n    id: int\n",
+            "web/src/utils.ts": "export const add = (a: number, b: number) => a + b;\n",
+        }
+    )
+    _age(root)
+    cold = scan(root, jobs=1)
+    reads = _count_reads(monkeypatch, root)
+    warm = scan(root, jobs=1)
+    assert reads == []
+    assert warm.findings == cold.findings
+    assert (warm.files_scanned, warm.files_parsed, warm.lines_scanned) == (3, 1, cold.lines_scanned)
+
+    # Touched but unchanged: read and hashed again, not parsed again.
+    (root / "app/services/queue.py").touch()
+    parsed: list[str] = []
+    real_detect = python_detector.detect
+    monkeypatch.setattr(
+        python_detector, "detect", lambda source, path: parsed.append(path) or real_detect(source, path)
+    )
+    assert scan(root, jobs=1).findings == cold.findings
+    assert reads == ["queue.py"] and parsed == []
+
+
+def test_a_file_written_just_before_it_was_cached_is_confirmed_by_content(write_tree, monkeypatch) -> None:
+    root = write_tree({"app/services/queue.py": WATCHER.format(interval=2, name="queue_items")})
+    scan(root, jobs=1)  # its timestamps are too fresh to prove that the next write changes them
+    reads = _count_reads(monkeypatch, root)
+    scan(root, jobs=1)
+    assert reads == ["queue.py"]
+
+
+def test_a_changed_constants_module_reaches_the_files_importing_it(write_tree) -> None:
+    root = write_tree(
+        {
+            "app/server/settings.py": "QUEUE_POLL_SECONDS = 2\n",
+            "app/server/services/queue.py": """
+            import asyncio
+
+            from app.server.settings import QUEUE_POLL_SECONDS
+
+
+            async def watch_queue(pool):
+                while True:
+                    await pool.fetch("SELECT id FROM queue_items")
+                    await asyncio.sleep(QUEUE_POLL_SECONDS)
+            """,
+        }
+    )
+    _age(root)
+    assert [f.interval_seconds for f in scan(root).findings] == [2.0]
+    assert [f.interval_seconds for f in scan(root).findings] == [2.0]
+    (root / "app/server/settings.py").write_text("QUEUE_POLL_SECONDS = 45\n", encoding="utf-8")
+    assert [f.interval_seconds for f in scan(root).findings] == [45.0]

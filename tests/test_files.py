@@ -1,10 +1,11 @@
+import json
 import os
 from pathlib import Path
 
 import pytest
 
 from polldetox.config import Config, load_config, with_overrides
-from polldetox.scan.files import PathNotFound, discover
+from polldetox.scan.files import PathIgnored, PathNotFound, discover
 
 
 def relatives(root: Path, config: Config | None = None, paths: list[Path] | None = None) -> list[str]:
@@ -106,3 +107,32 @@ def test_symlinked_folders_are_followed_once_and_loops_are_not_entered(write_tre
     os.symlink(root / "shared", root / "linked")
     # "linked" sorts first, so shared/ is reached through the link and not read again.
     assert relatives(root) == ["linked/util.ts", "pkg/sub/watch.py"]
+
+
+def test_a_named_folder_that_gitignore_empties_is_a_usage_error_not_zero_files(write_tree) -> None:
+    from typer.testing import CliRunner
+
+    from polldetox.cli import app
+
+    root = write_tree(
+        {
+            "pyproject.toml": "[tool.polldetox]\n",
+            ".gitignore": "generated/\n",
+            "generated/watch.py": "import time\nwhile True:\n    time.sleep(1)\n",
+            "app/services/clean.py": "def add(a, b):\n    return a + b\n",
+        }
+    )
+    config = load_config(root)
+    with pytest.raises(PathIgnored, match=r"generated: every source file there is ignored by a \.gitignore"):
+        discover([root / "generated"], config)
+    assert [s.relative for s in discover([root / "app"], config).files] == ["app/services/clean.py"]
+    assert len(discover([root], config).files) == 1  # the root still has files to scan
+
+    runner = CliRunner()
+    result = runner.invoke(app, ["scan", str(root / "generated")])
+    assert result.exit_code == 2
+    assert "--no-respect-gitignore" in result.output
+    report = root / "report.json"
+    arguments = ["scan", str(root / "generated"), "--no-respect-gitignore", "--format", "json", "-o", str(report)]
+    assert runner.invoke(app, arguments).exit_code == 0
+    assert json.loads(report.read_text())["summary"]["files_scanned"] == 1

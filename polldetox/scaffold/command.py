@@ -8,7 +8,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
-import jinja2
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -87,6 +86,8 @@ def scaffold_command(
     files (connection manager, listener runtime, reconnecting socket hook, api.ts) are written once
     and reused by every table. Settings: [tool.polldetox.scaffold] (schema, python-root, layout).
     """
+    import jinja2
+
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:

@@ -15,12 +15,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePosixPath
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from polldetox.naming import Names, quote_identifier, quote_literal
 from polldetox.scaffold.layout import Layout, LayoutError
 from polldetox.scaffold.schema import Column, Table
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 class Pattern(StrEnum):
@@ -115,12 +117,16 @@ def built_in_templates() -> Path:
 
 def unmatched_overrides(user_templates: Path) -> list[str]:
     """Templates in `--templates` named like no built-in one: a misspelt override changes nothing."""
+    import jinja2
+
     built_in = set(jinja2.FileSystemLoader(built_in_templates()).list_templates())
     user = jinja2.FileSystemLoader(user_templates).list_templates()
     return [name for name in user if name.endswith(".j2") and name not in built_in]
 
 
 def environment(user_templates: Path | None) -> jinja2.Environment:
+    import jinja2  # loaded when something is rendered, not by every command line start
+
     loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(built_in_templates())]
     if user_templates is not None:
         loaders.insert(0, jinja2.FileSystemLoader(user_templates))

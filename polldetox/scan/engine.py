@@ -2,27 +2,24 @@
 
 Most files of a real tree contain none of the tokens any polling needs, so they are read and
 dropped without parsing. Files that remain are parsed in a process pool when there is enough
-of them to pay for it; an unchanged file is served from the cache by content hash.
+of them to pay for it; an unchanged file is served from the cache by its metadata, unread.
 """
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
-import pickle
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from polldetox import __version__
 from polldetox.config import Config
 from polldetox.findings import FileFacts, ScanError, ScanResult
 from polldetox.scan import ParseFailure, policy
+from polldetox.scan.cache import Entry, Exports, FactsCache, StatKey, content_digest, stat_key
 from polldetox.scan.files import Discovery, SourceFile, discover
 from polldetox.scan.python_gate import may_hold_sites
 
@@ -44,20 +41,21 @@ def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | Non
     """Scan files and folders and judge every polling site found. Never raises for a bad file."""
     started = time.perf_counter()
     discovery = discover(paths, config)
-    cache = _FactsCache.load(config.root) if config.cache else None
+    cache = FactsCache.load(config.root) if config.cache else None
     reading = _read_all(discovery, cache)
-    facts, errors, jobs = reading.facts, reading.errors, reading.jobs
-    parsed = _parse_all(jobs, config.jobs, progress)
-    for relative, outcome, digest in parsed:
+    facts, errors = reading.facts, reading.errors
+    outcomes = _parse_all([job for job, _ in reading.jobs], config.jobs, progress)
+    for (job, pending), outcome in zip(reading.jobs, outcomes, strict=True):
         if cache is not None:
-            cache.put(relative, digest, outcome)
+            entry = Entry.of(pending.stat, pending.read_at, pending.digest, pending.lines, outcome)
+            cache.put(job.relative, entry)
         if isinstance(outcome, ScanError):
             errors.append(outcome)
         else:
             facts.append(outcome)
+    facts = _resolve_imported_intervals(facts, config.root, cache)
     if cache is not None:
         cache.save()
-    facts = _resolve_imported_intervals(facts, config.root)
     judgement = policy.judge(facts, config)
     return ScanResult(
         findings=judgement.findings,
@@ -84,37 +82,82 @@ def _detector(language: str):
 class _Reading:
     facts: list[FileFacts]
     errors: list[ScanError]
-    jobs: list[tuple[_Job, str]]  # files still to parse, with their content digest
+    jobs: list[tuple[_Job, _Pending]]  # files still to parse
     candidates: int = 0  # files that passed the prefilter
     lines: int = 0
 
 
-def _read_all(discovery: Discovery, cache: _FactsCache | None) -> _Reading:
-    """Read every file once: drop those without trigger tokens, serve cached ones, queue the rest."""
+@dataclass(frozen=True, slots=True)
+class _Pending:
+    """What the cache needs to remember of a file once it is parsed."""
+
+    stat: StatKey
+    read_at: int
+    digest: str
+    lines: int
+
+
+def _read_all(discovery: Discovery, cache: FactsCache | None) -> _Reading:
+    """Read every changed file once: drop those without trigger tokens, serve cached ones, queue the rest."""
     reading = _Reading(facts=[], errors=list(discovery.errors), jobs=[])
-    facts, errors, jobs = reading.facts, reading.errors, reading.jobs
-    tokens = {language: _detector(language).TRIGGER_TOKENS for language in {f.language for f in discovery.files}}
     for source in discovery.files:
         try:
-            data = source.path.read_bytes()
+            stat = stat_key(os.stat(source.path))
         except OSError as error:
-            errors.append(ScanError(path=source.relative, message=f"cannot read: {error.strerror or error}"))
+            reading.errors.append(ScanError(path=source.relative, message=f"cannot read: {error.strerror or error}"))
             continue
-        reading.lines += data.count(b"\n")
-        if not any(token in data for token in tokens[source.language]):
-            continue
-        reading.candidates += 1
-        digest = hashlib.blake2b(data, digest_size=16).hexdigest()
-        cached = cache.get(source.relative, digest) if cache is not None else None
-        if cached is not None:
-            (errors if isinstance(cached, ScanError) else facts).append(cached)  # type: ignore[arg-type]
-            continue
-        text = _decode(data, source)
-        if isinstance(text, ScanError):
-            errors.append(text)
-            continue
-        jobs.append((_Job(source.relative, source.language, text), digest))
+        entry = cache.unchanged(source.relative, stat) if cache is not None else None
+        if entry is None:
+            _read_one(source, stat, cache, reading)
+        else:
+            _take(reading, entry)
     return reading
+
+
+def _read_one(source: SourceFile, stat: StatKey, cache: FactsCache | None, reading: _Reading) -> None:
+    read_at = time.time_ns()
+    try:
+        data = source.path.read_bytes()
+    except OSError as error:
+        reading.errors.append(ScanError(path=source.relative, message=f"cannot read: {error.strerror or error}"))
+        return
+    lines = data.count(b"\n")
+    if not any(token in data for token in _trigger_tokens(source.language)):
+        entry = Entry.of(stat, read_at, None, lines, None)
+    else:
+        digest = content_digest(data)
+        cached = cache.same_content(source.relative, digest) if cache is not None else None
+        if cached is None:
+            text = _decode(data, source)
+            if isinstance(text, str):
+                reading.candidates += 1
+                reading.lines += lines
+                reading.jobs.append(
+                    (_Job(source.relative, source.language, text), _Pending(stat, read_at, digest, lines))
+                )
+                return
+            entry = Entry.of(stat, read_at, digest, lines, text)
+        else:
+            entry = Entry.of(stat, read_at, digest, lines, cached.outcome)
+    if cache is not None:
+        cache.put(source.relative, entry)
+    _take(reading, entry)
+
+
+def _take(reading: _Reading, entry: Entry) -> None:
+    reading.lines += entry.lines
+    if entry.outcome is None:
+        return
+    reading.candidates += 1
+    if isinstance(entry.outcome, ScanError):
+        reading.errors.append(entry.outcome)
+    else:
+        reading.facts.append(entry.outcome)
+
+
+def _trigger_tokens(language: str) -> tuple[bytes, ...]:
+    # Imported on first need: a warm scan of an unchanged tree never loads a parser.
+    return _detector(language).TRIGGER_TOKENS
 
 
 def _decode(data: bytes, source: SourceFile) -> str | ScanError:
@@ -137,16 +180,14 @@ def _parse_one(job: _Job) -> FileFacts | ScanError:
         return ScanError(path=job.relative, message="cannot parse: nesting too deep", line=1)
 
 
-def _parse_all(
-    jobs: list[tuple[_Job, str]], workers: int | None, progress: ProgressCallback | None
-) -> list[tuple[str, FileFacts | ScanError, str]]:
+def _parse_all(jobs: list[_Job], workers: int | None, progress: ProgressCallback | None) -> list[FileFacts | ScanError]:
     total = len(jobs)
     workers = workers or os.cpu_count() or 1
-    size = sum(len(job.text) for job, _ in jobs)
-    results: list[tuple[str, FileFacts | ScanError, str]] = []
+    size = sum(len(job.text) for job in jobs)
+    results: list[FileFacts | ScanError] = []
     if workers == 1 or total < 2 or size < _POOL_THRESHOLD_BYTES:
-        for done, (job, digest) in enumerate(jobs, 1):
-            results.append((job.relative, _parse_one(job), digest))
+        for done, job in enumerate(jobs, 1):
+            results.append(_parse_one(job))
             if progress:
                 progress(done, total)
         return results
@@ -154,16 +195,18 @@ def _parse_all(
     method = "fork" if sys.platform == "linux" else "spawn"
     chunk = max(1, min(32, total // (workers * 4)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
-        outcomes = pool.map(_parse_one, [job for job, _ in jobs], chunksize=chunk)
-        for done, ((job, digest), outcome) in enumerate(zip(jobs, outcomes, strict=True), 1):
-            results.append((job.relative, outcome, digest))
+        for done, outcome in enumerate(pool.map(_parse_one, jobs, chunksize=chunk), 1):
+            results.append(outcome)
             if progress:
                 progress(done, total)
     return results
 
 
-def _resolve_imported_intervals(facts: list[FileFacts], root: Path) -> list[FileFacts]:
-    """Fill in intervals a file imports from another module of the project."""
+def _resolve_imported_intervals(facts: list[FileFacts], root: Path, cache: FactsCache | None) -> list[FileFacts]:
+    """Fill in intervals a file imports from another module of the project.
+
+    Runs on every scan, cached facts included, so a changed constant reaches every file importing it.
+    """
     constants: dict[tuple[str, str], dict[str, float]] = {}
     resolved: list[FileFacts] = []
     for file_facts in facts:
@@ -176,7 +219,7 @@ def _resolve_imported_intervals(facts: list[FileFacts], root: Path) -> list[File
                 module, name = site.interval_ref
                 key = ("python" if site.language == "python" else "typescript", module)
                 if key not in constants:
-                    constants[key] = _module_constants(root, *key)
+                    constants[key] = _module_constants(root, *key, cache)
                 value = constants[key].get(name)
                 if value is not None:
                     # Python intervals are written in seconds, JavaScript timers count milliseconds.
@@ -186,7 +229,9 @@ def _resolve_imported_intervals(facts: list[FileFacts], root: Path) -> list[File
     return resolved
 
 
-def _module_constants(root: Path, language: str, module: str, depth: int = 0) -> dict[str, float]:
+def _module_constants(
+    root: Path, language: str, module: str, cache: FactsCache | None, depth: int = 0
+) -> dict[str, float]:
     base = root / module
     if language == "python":
         candidates = [base.with_name(base.name + ".py"), base / "__init__.py"]
@@ -195,75 +240,34 @@ def _module_constants(root: Path, language: str, module: str, depth: int = 0) ->
         candidates += [base / f"index{suffix}" for suffix in _TS_SUFFIXES]
     for candidate in candidates:
         if candidate.is_file():
-            try:
-                # the real suffix decides the grammar: a .ts file may hold `<T>x` casts that TSX rejects
-                text = candidate.read_text(encoding="utf-8")
-                relative = candidate.relative_to(root).as_posix()
-                constants = _detector(language).exported_constants(text, relative)
-                if language == "typescript" and depth < 3:  # `export { X } from './x'`, a few hops at most
-                    for name, (source, original) in _detector(language).reexported_names(text, relative).items():
-                        value = _module_constants(root, language, source, depth + 1).get(original)
-                        if value is not None:
-                            constants.setdefault(name, value)
-                return constants
-            except (OSError, UnicodeDecodeError, ParseFailure):
+            exports = _exports(candidate, root, language, cache)
+            if exports is None:
                 return {}
+            constants = dict(exports.constants)
+            if depth < 3:  # `export { X } from './x'`, a few hops at most
+                for name, (source, original) in exports.reexports.items():
+                    value = _module_constants(root, language, source, cache, depth + 1).get(original)
+                    if value is not None:
+                        constants.setdefault(name, value)
+            return constants
     return {}
 
 
-class _FactsCache:
-    """Facts of parsed files by content hash, kept outside the project tree.
-
-    It lives in the user's cache folder (POLLDETOX_CACHE_DIR or XDG_CACHE_HOME), never in the
-    repository, so a checked-out tree can never plant a pickle for the scanner to load.
-    """
-
-    def __init__(self, path: Path, entries: dict[str, tuple[str, FileFacts | ScanError]]) -> None:
-        self.path = path
-        self.previous = entries
-        self.current: dict[str, tuple[str, FileFacts | ScanError]] = {}
-
-    @classmethod
-    def load(cls, root: Path) -> _FactsCache:
-        base = Path(
-            os.environ.get("POLLDETOX_CACHE_DIR")
-            or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "polldetox"
-        )
-        project = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
-        path = base / project / f"facts-{_code_fingerprint()}.pickle"
-        try:
-            with path.open("rb") as handle:
-                entries = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
-            entries = {}
-        return cls(path, entries if isinstance(entries, dict) else {})
-
-    def get(self, relative: str, digest: str) -> FileFacts | ScanError | None:
-        entry = self.previous.get(relative)
-        if entry is None or entry[0] != digest:
-            return None
-        self.current[relative] = entry
-        return entry[1]
-
-    def put(self, relative: str, digest: str, outcome: FileFacts | ScanError) -> None:
-        self.current[relative] = (digest, outcome)
-
-    def save(self) -> None:
-        if self.current == self.previous:
-            return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("wb", dir=self.path.parent, delete=False) as handle:
-                pickle.dump(self.current, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(handle.name, self.path)
-        except OSError:
-            pass  # a read-only home must not fail the scan; the next run just parses again
-
-
-def _code_fingerprint() -> str:
-    """Changes whenever the detectors or the facts they produce change, so stale facts are never used."""
-    digest = hashlib.blake2b(__version__.encode(), digest_size=8)
-    package = Path(__file__).resolve().parent.parent
-    for module in sorted([*package.glob("scan/*.py"), package / "findings.py", package / "suppressions.py"]):
-        digest.update(module.read_bytes())
-    return digest.hexdigest()
+def _exports(path: Path, root: Path, language: str, cache: FactsCache | None) -> Exports | None:
+    relative = path.relative_to(root).as_posix()
+    try:
+        stat = stat_key(path.stat())
+        cached = cache.exports(relative, stat) if cache is not None else None
+        if cached is not None:
+            return cached
+        read_at = time.time_ns()
+        # the real suffix decides the grammar: a .ts file may hold `<T>x` casts that TSX rejects
+        text = path.read_text(encoding="utf-8")
+        detector = _detector(language)
+        reexports = detector.reexported_names(text, relative) if language == "typescript" else {}
+        exports = Exports.of(stat, read_at, detector.exported_constants(text, relative), reexports)
+    except (OSError, UnicodeDecodeError, ParseFailure):
+        return None
+    if cache is not None:
+        cache.put_exports(relative, exports)
+    return exports

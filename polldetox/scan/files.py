@@ -8,7 +8,7 @@ when a pattern excludes them, unless `force_exclude` is set (what pre-commit nee
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,15 +43,26 @@ class Discovery:
     errors: tuple[ScanError, ...]  # unreadable folders, explicit files of an unsupported type
 
 
-class PathNotFound(Exception):
-    """A path named on the command line does not exist (a usage error, exit 2)."""
+class BadPath(Exception):
+    """A path named on the command line cannot be scanned as asked (a usage error, exit 2)."""
+
+
+class PathNotFound(BadPath):
+    """A path named on the command line does not exist."""
+
+
+class PathIgnored(BadPath):
+    """A folder named on the command line holds source files, but .gitignore files ignore all of them."""
 
 
 def language_of(path: Path) -> str | None:
-    name = path.name
+    return _language_of_name(path.name)
+
+
+def _language_of_name(name: str) -> str | None:
     if name.endswith(".d.ts") or name.endswith(".min.js"):
         return None
-    return LANGUAGES.get(path.suffix.lower())
+    return LANGUAGES.get(os.path.splitext(name)[1].lower())
 
 
 def relative_to_root(path: Path, root: Path) -> str:
@@ -68,16 +79,25 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
         raise PathNotFound(f"no such file or directory: {', '.join(missing)}")
     found: dict[str, SourceFile] = {}
     errors: list[ScanError] = []
+    ignored: list[str] = []
     for path in paths:
         absolute = path.resolve() if path.is_symlink() else path.absolute()
         if absolute.is_dir():
             walker = _Walker(config, errors)
-            for source in walker.walk(absolute):
+            walked = list(walker.walk(absolute))
+            if not walked and walker.gitignored:
+                ignored.append(str(path))
+            for source in walked:
                 found.setdefault(source.relative, source)
         else:
             source = _explicit_file(absolute, config, errors)
             if source is not None:
                 found.setdefault(source.relative, source)
+    if ignored:
+        raise PathIgnored(
+            f"{', '.join(ignored)}: every source file there is ignored by a .gitignore file; "
+            "pass --no-respect-gitignore to scan ignored files"
+        )
     return Discovery(files=tuple(sorted(found.values(), key=lambda s: s.relative)), errors=tuple(errors))
 
 
@@ -127,11 +147,15 @@ def _read_gitignore(directory: Path) -> pathspec.GitIgnoreSpec | None:
 
 def _ignored_by(ignores: Sequence[tuple[Path, pathspec.GitIgnoreSpec]], path: Path, is_dir: bool) -> bool:
     """Git's rule: the deepest .gitignore with a matching pattern decides (negations included)."""
+    return _ignored(((str(directory), spec) for directory, spec in ignores), str(path), is_dir)
+
+
+def _ignored(ignores: Iterable[tuple[str, pathspec.GitIgnoreSpec]], path: str, is_dir: bool) -> bool:
     verdict = False
     for directory, spec in ignores:
-        if not path.is_relative_to(directory):
+        if not path.startswith(directory + os.sep):
             continue
-        relative = path.relative_to(directory).as_posix() + ("/" if is_dir else "")
+        relative = path[len(directory) + 1 :].replace(os.sep, "/") + ("/" if is_dir else "")
         result = spec.check_file(relative)
         if result.include is not None:
             verdict = result.include
@@ -139,25 +163,29 @@ def _ignored_by(ignores: Sequence[tuple[Path, pathspec.GitIgnoreSpec]], path: Pa
 
 
 class _Walker:
+    """Walks folders with strings, not Path objects: on a large tree pathlib costs more than the matching."""
+
     def __init__(self, config: Config, errors: list[ScanError]) -> None:
         self.config = config
         self.errors = errors
         self.visited: set[tuple[int, int]] = set()
+        self.root = str(config.root)
+        self.gitignored = 0  # folders and source files left out because a .gitignore names them
 
     def walk(self, top: Path) -> Iterator[SourceFile]:
-        ignores: list[tuple[Path, pathspec.GitIgnoreSpec]] = []
+        ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
         if self.config.respect_gitignore:
             # .gitignore files above the starting folder (up to the root) apply too.
             for directory in reversed([top, *top.parents]):
                 if directory != top and directory.is_relative_to(self.config.root):
                     spec = _read_gitignore(directory)
                     if spec is not None:
-                        ignores.append((directory, spec))
-        yield from self._walk_dir(top, ignores)
+                        ignores.append((str(directory), spec))
+        yield from self._walk_dir(str(top), ignores)
 
-    def _walk_dir(self, directory: Path, ignores: list[tuple[Path, pathspec.GitIgnoreSpec]]) -> Iterator[SourceFile]:
+    def _walk_dir(self, directory: str, ignores: list[tuple[str, pathspec.GitIgnoreSpec]]) -> Iterator[SourceFile]:
         try:
-            stat = directory.stat()
+            stat = os.stat(directory)
         except OSError as error:
             self.errors.append(ScanError(path=self._relative(directory), message=f"cannot read folder: {error}"))
             return
@@ -165,10 +193,10 @@ class _Walker:
         if key in self.visited:  # a symlink loop, or a folder reached twice
             return
         self.visited.add(key)
-        if (directory / "pyvenv.cfg").is_file():  # a virtualenv, whatever its name
+        if os.path.isfile(os.path.join(directory, "pyvenv.cfg")):  # a virtualenv, whatever its name
             return
         if self.config.respect_gitignore:
-            spec = _read_gitignore(directory)
+            spec = _read_gitignore(Path(directory))
             if spec is not None:
                 ignores = [*ignores, (directory, spec)]
         try:
@@ -177,26 +205,34 @@ class _Walker:
             self.errors.append(ScanError(path=self._relative(directory), message=f"cannot read folder: {error}"))
             return
         for entry in entries:
-            path = Path(entry.path)
-            relative = self._relative(path)
             try:
                 is_dir = entry.is_dir()  # follows symlinks; loops are caught by `visited`
                 is_file = not is_dir and entry.is_file()
             except OSError:
                 continue
             if is_dir:
-                if entry.name == ".git" or _excluded(relative, self.config, is_dir=True):
+                if entry.name == ".git":
                     continue
-                if ignores and _ignored_by(ignores, path, is_dir=True):
+                relative = self._relative(entry.path)
+                if _excluded(relative, self.config, is_dir=True):
                     continue
-                yield from self._walk_dir(path, ignores)
+                if ignores and _ignored(ignores, entry.path, True):
+                    self.gitignored += 1
+                    continue
+                yield from self._walk_dir(entry.path, ignores)
             elif is_file:
-                language = language_of(path)
-                if language is None or _excluded(relative, self.config):
+                language = _language_of_name(entry.name)
+                if language is None:
                     continue
-                if ignores and _ignored_by(ignores, path, is_dir=False):
+                relative = self._relative(entry.path)
+                if _excluded(relative, self.config):
                     continue
-                yield SourceFile(path=path, relative=relative, language=language)
+                if ignores and _ignored(ignores, entry.path, False):
+                    self.gitignored += 1
+                    continue
+                yield SourceFile(path=Path(entry.path), relative=relative, language=language)
 
-    def _relative(self, path: Path) -> str:
-        return relative_to_root(path, self.config.root)
+    def _relative(self, path: str) -> str:
+        if path.startswith(self.root + os.sep):
+            return path[len(self.root) + 1 :].replace(os.sep, "/")
+        return relative_to_root(Path(path), self.config.root)
