@@ -172,7 +172,7 @@ def findings_from_report(report: dict) -> list[Finding]:
             path=item["path"],
             line=int(item["line"]),
             message=item["message"],
-            interval=item.get("interval_seconds"),
+            interval=None if item.get("interval_seconds") is None else float(item["interval_seconds"]),
             polls=item.get("polls") or "unknown",
             tables=frozenset(t.lower() for t in item.get("tables") or ()),
         )
@@ -197,6 +197,10 @@ def score(findings: Iterable[Finding], labels: Sequence[Label]) -> Score:
     return Score(findings=matched, missed=missed, labels=tuple(labels), agreement=_agreement(hit))
 
 
+def _interval_agrees(finding: Finding, label: Label) -> bool:
+    return finding.interval is not None and abs(finding.interval - label.interval) <= 0.01 * label.interval
+
+
 def _agreement(hit: dict[Label, Finding]) -> Agreement:
     """Facts compared where the label knows them: interval when it is not null, polls when it is
     not `unknown`, tables when the label reads a database."""
@@ -204,7 +208,7 @@ def _agreement(hit: dict[Label, Finding]) -> Agreement:
     for label, finding in hit.items():
         if label.interval is not None:
             interval[1] += 1
-            interval[0] += finding.interval is not None and abs(finding.interval - label.interval) <= 0.01 * label.interval
+            interval[0] += _interval_agrees(finding, label)
         if label.polls != "unknown":
             polls[1] += 1
             polls[0] += finding.polls == label.polls
@@ -259,12 +263,15 @@ def extract(app: App, git_dir: Path, workdir: Path) -> Path:
         meta, path = entry.split(b"\t", 1)
         mode, kind, sha = meta.split()
         if kind == b"blob" and mode != b"120000":
-            blobs[sha.decode()] = blobs.get(sha.decode(), []) + [os.fsdecode(path)]
+            blobs.setdefault(sha.decode(), []).append(os.fsdecode(path))
     request = "".join(f"{sha}\n" for sha in blobs).encode()
     check = subprocess.run([*git, "cat-file", "--batch-check"], input=request, capture_output=True, check=True)
     present = [line.split()[0].decode() for line in check.stdout.splitlines() if not line.endswith(b"missing")]
     batch = subprocess.run(
-        [*git, "cat-file", "--batch"], input="".join(f"{sha}\n" for sha in present).encode(), capture_output=True, check=True
+        [*git, "cat-file", "--batch"],
+        input="".join(f"{sha}\n" for sha in present).encode(),
+        capture_output=True,
+        check=True,
     ).stdout
     offset = 0
     for sha in present:
@@ -302,7 +309,10 @@ def _fraction(pair: tuple[int, int]) -> str:
 
 
 def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|"]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---" if i == 0 else "---:" for i in range(len(header))) + "|",
+    ]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
 
@@ -372,7 +382,9 @@ def details(name: str, one: Score) -> str:
         if label is None:
             lines.append(f"{finding.path}:{finding.line} {finding.rule} [unlabeled] {finding.message}")
         elif not label.polling:
-            lines.append(f"{finding.path}:{finding.line} {finding.rule} [labeled not_polling: {label.reason}] {finding.message}")
+            lines.append(
+                f"{finding.path}:{finding.line} {finding.rule} [labeled not_polling: {label.reason}] {finding.message}"
+            )
     lines.append(f"# {name}: missed polling labels")
     lines += [f"{label.path}:{label.line}-{label.end_line} {label.kind} {label.reason}" for label in one.missed]
     lines.append(f"# {name}: true positives whose facts disagree (finding vs label)")
@@ -380,7 +392,7 @@ def details(name: str, one: Score) -> str:
         if label is None or not label.polling:
             continue
         wrong = []
-        if label.interval is not None and (finding.interval is None or abs(finding.interval - label.interval) > 0.01 * label.interval):
+        if label.interval is not None and not _interval_agrees(finding, label):
             wrong.append(f"interval {finding.interval} vs {label.interval}")
         if label.polls != "unknown" and finding.polls != label.polls:
             wrong.append(f"polls {finding.polls} vs {label.polls}")
