@@ -287,14 +287,15 @@ def extract(app: App, git_dir: Path, workdir: Path) -> Path:
     return root
 
 
-def scan(app: App, root: Path) -> list[Finding]:
+def scan(app: App, root: Path) -> dict:
+    """The `polldetox scan --format json` report of the application's paths."""
     command = [sys.executable, "-m", "polldetox", "scan", *app.paths, "--format", "json", "--exit-zero", "--no-cache"]
     for pattern in app.exclude:
         command += ["--exclude", pattern]
     done = subprocess.run(command, cwd=root, capture_output=True, text=True)
     if done.returncode != 0:
         raise CorpusError(f"{app.name}: polldetox scan failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
-    return findings_from_report(json.loads(done.stdout))
+    return json.loads(done.stdout)
 
 
 # --- reporting -------------------------------------------------------------------------------
@@ -376,8 +377,10 @@ def report_tables(scores: dict[str, Score]) -> str:
     return "\n".join(parts)
 
 
-def details(name: str, one: Score) -> str:
-    lines = [f"# {name}: unlabeled or false-positive findings"]
+def details(name: str, one: Score, errors: Sequence[dict] = ()) -> str:
+    lines = [f"# {name}: files the scan could not read"]
+    lines += [f"{error['path']}:{error.get('line') or ''} {error['message']}" for error in errors]
+    lines.append(f"# {name}: unlabeled or false-positive findings")
     for finding, label in one.findings:
         if label is None:
             lines.append(f"{finding.path}:{finding.line} {finding.rule} [unlabeled] {finding.message}")
@@ -430,8 +433,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 continue
             labels = load_labels(label_file)
             root = extract(app, find_mirror(app.repo, args.mirrors), args.workdir)
-            scores[app.name] = score(scan(app, root), labels)
-            text = details(app.name, scores[app.name])
+            report = scan(app, root)
+            scores[app.name] = score(findings_from_report(report), labels)
+            text = details(app.name, scores[app.name], report["errors"])
             (args.workdir / f"{app.name}.txt").write_text(text, encoding="utf-8")
             if args.details:
                 print(text)
