@@ -25,6 +25,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # bench/, for snapshots.py
+from snapshots import extract as extract_snapshot
+
 HERE = Path(__file__).resolve().parent
 # PD301 pairs two sites and PD901 reports an unused suppression comment: neither is a site.
 NON_SITE_RULES = frozenset({"PD301", "PD901"})
@@ -246,8 +249,8 @@ def find_mirror(repo: str, mirrors: Path) -> Path:
 
 
 def extract(app: App, git_dir: Path, workdir: Path) -> Path:
-    """Write the pinned commit's files to workdir/<name>-<sha12> once. Blobs a snapshot lacks
-    (large files, LFS) and symlinks are skipped, so `git archive` failing on them does not matter."""
+    """Write the pinned commit's files to workdir/<name>-<sha12> once (bench/snapshots.py: blobs a
+    snapshot lacks and symlinks are skipped, so `git archive` failing on them does not matter)."""
     root = workdir / f"{app.name}-{app.commit[:12]}"
     done = root / ".extracted"
     if done.is_file():
@@ -255,34 +258,7 @@ def extract(app: App, git_dir: Path, workdir: Path) -> Path:
     git = ["git", f"--git-dir={git_dir}"]
     if subprocess.run([*git, "cat-file", "-e", f"{app.commit}^{{commit}}"], capture_output=True).returncode:
         raise CorpusError(f"{app.repo} mirror {git_dir} lacks commit {app.commit}: fetch `{app.repo}` again")
-    listing = subprocess.run([*git, "ls-tree", "-r", "-z", app.commit], capture_output=True, check=True).stdout
-    blobs = {}
-    for entry in listing.split(b"\0"):
-        if not entry:
-            continue
-        meta, path = entry.split(b"\t", 1)
-        mode, kind, sha = meta.split()
-        if kind == b"blob" and mode != b"120000":
-            blobs.setdefault(sha.decode(), []).append(os.fsdecode(path))
-    request = "".join(f"{sha}\n" for sha in blobs).encode()
-    check = subprocess.run([*git, "cat-file", "--batch-check"], input=request, capture_output=True, check=True)
-    present = [line.split()[0].decode() for line in check.stdout.splitlines() if not line.endswith(b"missing")]
-    batch = subprocess.run(
-        [*git, "cat-file", "--batch"],
-        input="".join(f"{sha}\n" for sha in present).encode(),
-        capture_output=True,
-        check=True,
-    ).stdout
-    offset = 0
-    for sha in present:
-        header_end = batch.index(b"\n", offset)
-        size = int(batch[offset:header_end].split()[2])
-        content = batch[header_end + 1 : header_end + 1 + size]
-        offset = header_end + 1 + size + 1
-        for path in blobs[sha]:
-            target = root / path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+    extract_snapshot(git_dir, app.commit, root)
     done.write_text(app.commit + "\n")
     return root
 
