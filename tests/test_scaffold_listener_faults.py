@@ -72,8 +72,8 @@ def _socket_path(uri: str) -> str:
 
 
 def _over_tcp(port: int, uri: str) -> str:
-    """The same database, reached over TCP on 127.0.0.1:port (a proxy or a pooler)."""
-    return f"postgresql://postgres@127.0.0.1:{port}{urlsplit(uri).path}"
+    """The same database, reached over TCP on 127.0.0.1:port (a proxy or a pooler), without TLS."""
+    return f"postgresql://postgres@127.0.0.1:{port}{urlsplit(uri).path}?sslmode=disable"
 
 
 class FaultyNetwork:
@@ -83,6 +83,8 @@ class FaultyNetwork:
         self.socket_path = socket_path
         self.arrivals: list[float] = []  # loop time at which each connection arrived, in order
         self.swallow: set[int] = set()  # connections (0 = the first to arrive) whose bytes are all dropped
+        self.cut_when: dict[int, int] = {}  # {a: b}: when connection a arrives, connection b goes dead
+        self.mute: set[int] = set()  # connections that get every server message but notifications
         self.black_hole = False  # while set, every byte either way is dropped: no reset, no answer
         self.port = 0
         self._dead: set[int] = set()  # connections that lost bytes: they never forward again
@@ -103,7 +105,10 @@ class FaultyNetwork:
         await self._server.wait_closed()
 
     def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        link = asyncio.create_task(self._link(len(self.arrivals), reader, writer))
+        index = len(self.arrivals)
+        if index in self.cut_when:
+            self._dead.add(self.cut_when[index])
+        link = asyncio.create_task(self._link(index, reader, writer))
         self.arrivals.append(asyncio.get_running_loop().time())
         self._links.add(link)
         link.add_done_callback(self._links.discard)
@@ -117,20 +122,39 @@ class FaultyNetwork:
             writer.close()
             return
         try:
-            await asyncio.gather(self._pump(index, reader, upstream_writer), self._pump(index, upstream_reader, writer))
+            await asyncio.gather(
+                self._pump(index, reader, upstream_writer),
+                self._pump(index, upstream_reader, writer, mute=index in self.mute),
+            )
         finally:
             for end in (writer, upstream_writer):
                 end.close()
 
-    async def _pump(self, index: int, source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+    async def _pump(
+        self, index: int, source: asyncio.StreamReader, target: asyncio.StreamWriter, *, mute: bool = False
+    ) -> None:
+        pending = b""
         with suppress(OSError):
             while data := await source.read(65536):
                 if self.black_hole:
                     self._dead.add(index)
+                if mute:
+                    data, pending = _without_notifications(pending + data)
                 if index not in self._dead:
                     target.write(data)
                     await target.drain()
         target.close()
+
+
+def _without_notifications(stream: bytes) -> tuple[bytes, bytes]:
+    """Server messages (type byte, then a 4-byte length that counts itself) minus NotificationResponse ('A'),
+    and the incomplete tail to prepend to the next read."""
+    kept = bytearray()
+    while len(stream) >= 5 and len(stream) >= 1 + (length := int.from_bytes(stream[1:5], "big")):
+        message, stream = stream[: 1 + length], stream[1 + length :]
+        if message[:1] != b"A":
+            kept += message
+    return bytes(kept), stream
 
 
 class Recorder:
@@ -223,6 +247,53 @@ async def test_a_probe_connect_that_never_finishes_is_a_reconnect_not_a_verdict(
             health = listener.health()
             assert (health.state, listener.sessions, len(network.arrivals)) == ("connected", 1, 4)
             assert health.last_error == "TimeoutError: no answer to the probe's connect within 1.0s"
+
+
+async def test_a_round_trip_that_delivers_nothing_is_retried_once_on_a_fresh_connection(
+    database: str, modules: dict[str, ModuleType]
+) -> None:
+    recorder = Recorder(database)
+    async with FaultyNetwork(_socket_path(database)) as network:
+        network.mute = {0}  # the first listening connection answers queries but never passes a notification on
+        listener = modules["services.planned_features_listener"].create_planned_features_listener(
+            _over_tcp(network.port, database), recorder, probe_timeout=1.0
+        )
+        async with running(listener):
+            await listener.wait_connected(timeout=10)
+            assert (listener.health().state, listener.sessions, len(network.arrivals)) == ("connected", 1, 4)
+            assert "trying once more on a fresh connection" in listener.health().last_error
+
+
+async def test_two_round_trips_in_a_row_that_deliver_nothing_are_a_pooler(
+    database: str, modules: dict[str, ModuleType]
+) -> None:
+    listener_module = modules["services.pg_listener"]
+    async with FaultyNetwork(_socket_path(database)) as network:
+        network.mute = {0, 2}
+        listener = listener_module.PgListener(_over_tcp(network.port, database), probe_timeout=1.0)
+        listener.register_callback("planned_features_changed", Recorder(database).on_planned_features_change)
+        async with running(listener):
+            with pytest.raises(listener_module.ListenUnsupportedError, match="transaction-mode pooler"):
+                await listener.wait_connected(timeout=15)
+            assert listener.health().state == "gave_up" and len(network.arrivals) == 4
+
+
+async def test_a_listening_connection_that_goes_dead_during_the_round_trip_is_no_evidence_of_a_pooler(
+    database: str, modules: dict[str, ModuleType]
+) -> None:
+    recorder = Recorder(database)
+    async with FaultyNetwork(_socket_path(database)) as network:
+        # Twice in a row, the listening connection goes dead the moment its probe's sender connects:
+        # the notification is committed but never delivered, exactly as behind a pooler, yet the
+        # connection no longer answers, so it proves nothing.
+        network.cut_when = {1: 0, 3: 2}
+        listener = modules["services.planned_features_listener"].create_planned_features_listener(
+            _over_tcp(network.port, database), recorder, probe_timeout=1.0, connect_timeout=1.0
+        )
+        async with running(listener):
+            await listener.wait_connected(timeout=15)
+            assert (listener.health().state, listener.sessions, len(network.arrivals)) == ("connected", 1, 6)
+            assert listener.health().last_error == "TimeoutError: no answer to a query after the probe within 1.0s"
 
 
 async def test_a_hung_connection_is_detected_and_a_change_made_meanwhile_arrives(
