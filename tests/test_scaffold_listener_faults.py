@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, suppress
 from pathlib import Path
@@ -38,6 +39,16 @@ pytestmark = pytest.mark.slow
 
 NOTIFY_MIGRATION = Path("app/server/migrations/planned_features_notify.up.sql")
 # Debian installs it in /usr/sbin, which an unprivileged user's PATH often lacks.
+RUFF = Path(sys.executable).parent / "ruff"
+# ruff's own default rules (which include BLE001 and TRY401) on top of the project's selection; src makes
+# the generated services/ first-party.
+RUFF_CONFIG = """\
+line-length = 120
+target-version = "py311"
+src = ["app/server"]
+[lint]
+extend-select = ["E", "F", "W", "I", "B", "UP", "SIM", "RUF"]
+"""
 PGBOUNCER = shutil.which("pgbouncer", path=f"{os.environ.get('PATH', '')}:/usr/sbin")
 
 
@@ -65,6 +76,14 @@ async def database(server: pgserver.PostgresServer, tree: Path) -> str:
 def modules(tree: Path) -> Iterator[dict[str, ModuleType]]:
     with generated_modules(tree / "app/server", "services.pg_listener", "services.planned_features_listener") as found:
         yield found
+
+
+def test_the_generated_listener_passes_ruffs_default_rules_and_format(tree: Path) -> None:
+    (tree / "ruff.toml").write_text(RUFF_CONFIG)
+    files = ["app/server/services/pg_listener.py", "app/server/services/planned_features_listener.py"]
+    for command in (["check", "--no-cache"], ["format", "--check", "--no-cache"]):
+        result = subprocess.run([RUFF, *command, *files], cwd=tree, capture_output=True, text=True, check=False)
+        assert result.returncode == 0, result.stdout + result.stderr
 
 
 def _socket_path(uri: str) -> str:
