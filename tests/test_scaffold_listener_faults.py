@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import json
 import logging
 import os
 import shutil
@@ -326,13 +327,13 @@ async def test_a_hung_connection_is_detected_and_a_change_made_meanwhile_arrives
         )
         async with running(listener):
             await listener.wait_connected(timeout=10)
-            first_pid = listener.backend_pid
+            first_pid, connected_since = listener.backend_pid, listener.health().since
             network.black_hole = True  # packets vanish: the connection stays open, nothing comes back
             await admin.execute("INSERT INTO planned_features (title) VALUES ('while the link was dead')")
             # Bounded: one health-check interval, plus its timeout, plus slack for a busy machine.
             await _until(lambda: listener.health().state == "reconnecting", timeout=6, what="noticing the hung link")
             assert listener.health().last_error == "TimeoutError: no answer to the health check within 1.0s"
-            assert not listener.connected.is_set()
+            assert listener.health().since > connected_since and not listener.connected.is_set()
             network.black_hole = False
             await listener.wait_connected(timeout=10)
             assert listener.sessions == 2 and listener.backend_pid not in (None, first_pid)
@@ -399,6 +400,12 @@ async def test_a_real_pgbouncer_in_transaction_mode_is_refused_by_the_round_trip
                 await listener.wait_connected(timeout=30)
             health = listener.health()
             assert health.state == "gave_up" and "pool_mode = session" in health.last_error
+            assert json.loads(json.dumps(health.as_dict())) == {
+                "state": "gave_up",
+                "since": health.since.isoformat(),
+                "last_error": health.last_error,
+                "sessions": 0,
+            }
             assert listener.backend_pid is None
     errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
     assert len(errors) == 1, errors
