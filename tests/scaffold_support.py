@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import itertools
+import shutil
 import socket
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import ModuleType
 
+import asyncpg
+import pgserver
 import typer
 import uvicorn
 from typer.testing import CliRunner, Result
@@ -51,6 +56,45 @@ def generated_modules(python_root: Path, *names: str) -> Iterator[dict[str, Modu
         sys.path.remove(str(python_root))
         for name in set(sys.modules) - before:
             del sys.modules[name]
+
+
+@contextmanager
+def postgres_server() -> Iterator[pgserver.PostgresServer]:
+    """A PostgreSQL server of its own (pgserver), stopped and deleted afterwards."""
+    # Not under pytest's tmp folders: the server runs as its own user, which must reach the data folder.
+    data = tempfile.mkdtemp(prefix="polldetox-pg-")
+    server = pgserver.get_server(data, cleanup_mode="stop")
+    try:
+        yield server
+    finally:
+        server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
+
+
+_databases = itertools.count(1)
+
+
+async def fresh_database(server_uri: str, *schema_files: Path) -> str:
+    """A new database on the server with the given SQL applied; returns its URI."""
+    name = f"scaffold_{next(_databases)}"
+    admin = await asyncpg.connect(server_uri)
+    try:
+        await admin.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await admin.close()
+    uri = server_uri.replace("/postgres?", f"/{name}?", 1)
+    connection = await asyncpg.connect(uri)
+    try:
+        for file in schema_files:
+            await connection.execute(file.read_text(encoding="utf-8"))
+    finally:
+        await connection.close()
+    return uri
+
+
+def schema_files(*sources: Path) -> list[Path]:
+    """SQL files in order: a folder's *.sql sorted by name, a file as itself."""
+    return [file for source in sources for file in (sorted(source.glob("*.sql")) if source.is_dir() else [source])]
 
 
 def free_port() -> int:

@@ -6,10 +6,8 @@ import asyncio
 import itertools
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -24,8 +22,11 @@ from scaffold_support import (
     BILLING_SCHEMA,
     BULK_SCHEMA,
     PLANNED_FEATURES_SCHEMA,
+    fresh_database,
     generated_modules,
+    postgres_server,
     run_scaffold,
+    schema_files,
     serving,
 )
 
@@ -43,15 +44,8 @@ PLANNED_FEATURES_MODULES = (
 
 @pytest.fixture(scope="module")
 def server_uri() -> Iterator[str]:
-    pgserver = pytest.importorskip("pgserver")
-    # Not under pytest's tmp folders: the server runs as its own user, which must reach the data folder.
-    data = tempfile.mkdtemp(prefix="polldetox-pg-")
-    server = pgserver.get_server(data, cleanup_mode="stop")
-    try:
+    with postgres_server() as server:
         yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
@@ -66,31 +60,6 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
         result = run_scaffold(*arguments, "--out", out)
         assert result.exit_code == 0, result.output
     return out
-
-
-_databases = iter(range(1, 1000))
-
-
-async def _fresh_database(server_uri: str, *schema_files: Path) -> str:
-    """A new database on the server with the given SQL applied; returns its URI."""
-    name = f"scaffold_{next(_databases)}"
-    admin = await asyncpg.connect(server_uri)
-    try:
-        await admin.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await admin.close()
-    uri = server_uri.replace("/postgres?", f"/{name}?", 1)
-    connection = await asyncpg.connect(uri)
-    try:
-        for file in schema_files:
-            await connection.execute(file.read_text(encoding="utf-8"))
-    finally:
-        await connection.close()
-    return uri
-
-
-def _schema_files(*sources: Path) -> list[Path]:
-    return [file for source in sources for file in (sorted(source.glob("*.sql")) if source.is_dir() else [source])]
 
 
 def _build_app(modules: dict[str, ModuleType], dsn: str, state: dict[str, Any]) -> FastAPI:
@@ -134,8 +103,8 @@ def _titles(rows: list[dict[str, Any]]) -> set[str]:
 async def test_every_client_gets_each_change_and_nothing_is_lost_across_a_reconnect(
     server_uri: str, tree: Path
 ) -> None:
-    dsn = await _fresh_database(
-        server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA), tree / MIGRATIONS / "planned_features_notify.up.sql"
+    dsn = await fresh_database(
+        server_uri, *schema_files(PLANNED_FEATURES_SCHEMA), tree / MIGRATIONS / "planned_features_notify.up.sql"
     )
     writer = await asyncpg.connect(dsn)
     await writer.execute("INSERT INTO planned_features (title) VALUES ('before anyone connected')")
@@ -212,7 +181,7 @@ class _CountingPool:
 
 
 async def test_callback_skips_without_clients_and_coalesces_a_burst(server_uri: str, tree: Path) -> None:
-    dsn = await _fresh_database(server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA))
+    dsn = await fresh_database(server_uri, *schema_files(PLANNED_FEATURES_SCHEMA))
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     try:
         with generated_modules(tree / "app/server", "services.planned_features_events") as modules:
@@ -251,7 +220,7 @@ class _HeldPool:
 async def test_a_stale_fetch_finishing_after_a_resync_does_not_hide_the_next_change(
     server_uri: str, tree: Path
 ) -> None:
-    dsn = await _fresh_database(server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA))
+    dsn = await fresh_database(server_uri, *schema_files(PLANNED_FEATURES_SCHEMA))
     pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
     try:
         with generated_modules(tree / "app/server", "services.planned_features_events") as modules:
@@ -273,7 +242,7 @@ async def test_a_stale_fetch_finishing_after_a_resync_does_not_hide_the_next_cha
 
 
 async def test_down_migration_removes_trigger_and_function(server_uri: str, tree: Path) -> None:
-    dsn = await _fresh_database(server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA))
+    dsn = await fresh_database(server_uri, *schema_files(PLANNED_FEATURES_SCHEMA))
     connection = await asyncpg.connect(dsn)
     count = (
         "SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'planned\\_features\\_notify%'),"
@@ -290,7 +259,7 @@ async def test_down_migration_removes_trigger_and_function(server_uri: str, tree
 
 
 async def test_quoted_schema_qualified_reserved_mixed_case_table(server_uri: str, tree: Path) -> None:
-    dsn = await _fresh_database(server_uri, BILLING_SCHEMA, tree / MIGRATIONS / "order_notify.up.sql")
+    dsn = await fresh_database(server_uri, BILLING_SCHEMA, tree / MIGRATIONS / "order_notify.up.sql")
     connection = await asyncpg.connect(dsn)
     received: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     try:
@@ -317,7 +286,7 @@ async def test_quoted_schema_qualified_reserved_mixed_case_table(server_uri: str
 async def test_statement_level_bulk_update_sends_every_key_in_chunks_under_8000_bytes(
     server_uri: str, tree: Path
 ) -> None:
-    dsn = await _fresh_database(server_uri, BULK_SCHEMA, tree / MIGRATIONS / "bulk_items_notify.up.sql")
+    dsn = await fresh_database(server_uri, BULK_SCHEMA, tree / MIGRATIONS / "bulk_items_notify.up.sql")
     connection = await asyncpg.connect(dsn)
     codes = {f"{index:05d}-" + "é" * 150 for index in range(2000)}  # 2-byte characters: bytes, not characters, count
     sizes: list[int] = []
@@ -435,7 +404,7 @@ async def _ignore(event: dict[str, Any]) -> None:
 
 
 def test_generated_python_tests_pass_against_postgres(server_uri: str, tree: Path) -> None:
-    dsn = asyncio.run(_fresh_database(server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA), BILLING_SCHEMA, BULK_SCHEMA))
+    dsn = asyncio.run(fresh_database(server_uri, *schema_files(PLANNED_FEATURES_SCHEMA), BILLING_SCHEMA, BULK_SCHEMA))
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "app/server/tests"],
         cwd=tree,
