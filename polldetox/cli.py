@@ -10,7 +10,7 @@ import io
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -30,7 +30,7 @@ from polldetox.findings import ScanResult
 from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed, from_repository_top, touches_changed
 from polldetox.report import FORMATS, renderer
 from polldetox.report.summary import summarize
-from polldetox.report.text import print_summary, print_text
+from polldetox.report.text import print_status, print_summary, print_text
 from polldetox.rules import RULES, get_rule
 from polldetox.scaffold.command import scaffold_command
 from polldetox.scan import engine
@@ -469,6 +469,53 @@ def report(
     _write_atomically(output, render_html(result))
     print_summary(summarize(result), stdout)
     stdout.print(f"Report written to {output}.")
+
+
+class StatusFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def status(
+    tables: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Data types to check (default: every one the project polls or already serves).", show_default=False
+        ),
+    ] = None,
+    root: Annotated[Path, typer.Option("--root", help="The project root.", file_okay=False)] = Path("."),
+    format: Annotated[StatusFormat, typer.Option("--format", "-f", help="Output format.")] = StatusFormat.text,
+    fail_on_incomplete: Annotated[
+        bool, typer.Option("--fail-on-incomplete", help="Exit 1 when any step of any data type is not done.")
+    ] = False,
+    config_file: ConfigOption = None,
+) -> None:
+    """The standard's migration checklist for each data type (trigger, listener, callback, endpoint, hook,
+    component, polling removed, tests), each step checked from the code with the file that shows it."""
+    from polldetox.naming import InvalidName
+    from polldetox.status import UnknownDataType, migration_status
+
+    if not root.is_dir():
+        _fail(f"no such folder: {root}")
+    try:
+        config = _load_config([root], config_file)
+        statuses = migration_status(root.resolve(), config, tables or ())
+    except (ConfigError, InvalidName, UnknownDataType) as problem:
+        _fail(problem)
+    if format == StatusFormat.json:
+        import json
+
+        document = {
+            "data_types": [
+                {"name": s.name, "method": s.method, "steps": [asdict(step) for step in s.steps]} for s in statuses
+            ]
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        print_status(statuses, stdout)
+    incomplete = any(not s.complete for s in statuses)
+    raise typer.Exit(1 if fail_on_incomplete and incomplete else 0)
 
 
 app.command("scaffold")(scaffold_command)
