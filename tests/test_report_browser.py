@@ -14,7 +14,10 @@ from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_pla
 from typer.testing import CliRunner
 
 from polldetox.cli import app
+from polldetox.findings import ScanResult, Status
+from polldetox.report.html import render_html
 from tests.conftest import DEMO, REPO_ROOT
+from tests.test_report_html import finding
 
 pytestmark = pytest.mark.slow
 
@@ -175,3 +178,33 @@ def test_screenshot_of_the_report(page: Page, tmp_path: Path) -> None:
     # The chart puts the heaviest data type first, as the inventory does.
     heaviest = page.locator("#inventory tbody tr .name").first.inner_text()
     assert page.locator("#load-chart .bar text").first.text_content() == heaviest == "queue_items"
+
+
+def test_a_thousand_findings_are_paged_filtered_and_sorted(browser: Browser, tmp_path: Path) -> None:
+    allowed = {index for index in range(0, 1200, 7)}
+    findings = tuple(
+        finding(index, status=Status.ALLOWED, exception="fallback") if index in allowed else finding(index)
+        for index in range(1200)
+    )
+    report = tmp_path / "report.html"
+    report.write_text(render_html(ScanResult(findings=findings, errors=())), encoding="utf-8")
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(report.as_uri())
+    count = page.locator("#findings-count")
+    assert count.inner_text() == "1200 of 1200 findings shown; rows 1–100"
+    assert len(_shown(page)) == 100
+    page.get_by_role("button", name="Next rows").click()
+    assert count.inner_text() == "1200 of 1200 findings shown; rows 101–200"
+    assert _shown(page)[0]["path"] == "web/src/panels/Panel0100.tsx"
+
+    page.get_by_label("Status", exact=True).select_option("allowed")
+    assert count.inner_text() == f"{len(allowed)} of 1200 findings shown; rows 1–100"
+    assert {row["status"] for row in _shown(page)} == {"allowed"}
+    page.get_by_label("Rows per page", exact=True).select_option("0")
+    assert len(_shown(page)) == len(allowed)
+    assert page.locator("#pages").is_hidden()
+
+    page.get_by_label("Path contains", exact=True).fill("Panel011")
+    assert count.inner_text() == "2 of 1200 findings shown"  # Panel0112 and Panel0119 are the allowed ones
+    context.close()

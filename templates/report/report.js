@@ -1,5 +1,5 @@
-// Filter and sort the findings table in place: rows are rendered once and only hidden or moved,
-// so a page with thousands of findings stays responsive.
+// Filter, sort and page the findings table in place: rows are rendered once and only hidden or
+// moved, and only one page of them is laid out, so a page with thousands of findings stays responsive.
 (function () {
   'use strict';
   var table = document.getElementById('findings');
@@ -9,20 +9,42 @@
   var status = document.getElementById('filter-status');
   var path = document.getElementById('filter-path');
   var count = document.getElementById('findings-count');
+  var pageSize = document.getElementById('page-size');
+  var pages = document.getElementById('pages');
+  var previous = document.getElementById('page-previous');
+  var next = document.getElementById('page-next');
+  var first = 0;
 
   function apply() {
     var wantRule = rule.value;
     var wantStatus = status.value;
     var wantPath = path.value.trim().toLowerCase();
-    var shown = 0;
-    rows.forEach(function (row) {
-      var visible = (!wantRule || row.dataset.rule === wantRule) &&
+    var size = Number(pageSize.value) || rows.length;
+    var matching = rows.filter(function (row) {
+      return (!wantRule || row.dataset.rule === wantRule) &&
         (!wantStatus || row.dataset.status === wantStatus) &&
         (!wantPath || row.dataset.path.toLowerCase().indexOf(wantPath) !== -1);
-      row.hidden = !visible;
-      if (visible) { shown += 1; }
     });
-    count.textContent = shown + ' of ' + rows.length + ' findings shown';
+    if (first >= matching.length) { first = Math.max(0, matching.length - size); }
+    first -= first % size;
+    var shown = new Set(matching.slice(first, first + size));
+    rows.forEach(function (row) {
+      var visible = shown.has(row);
+      if (row.hidden === visible) { row.hidden = !visible; }
+    });
+    var text = matching.length + ' of ' + rows.length + ' findings shown';
+    if (matching.length > size) {
+      text += '; rows ' + (first + 1) + '–' + Math.min(first + size, matching.length);
+    }
+    count.textContent = text;
+    pages.hidden = matching.length <= size;
+    previous.disabled = first === 0;
+    next.disabled = first + size >= matching.length;
+  }
+
+  function restart() {
+    first = 0;
+    apply();
   }
 
   var keys = {
@@ -52,20 +74,23 @@
     body.appendChild(fragment);
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (cell) { cell.removeAttribute('aria-sort'); });
     header.setAttribute('aria-sort', descending ? 'descending' : 'ascending');
+    restart();
   }
 
   Array.prototype.forEach.call(table.querySelectorAll('th button[data-sort]'), function (button) {
     button.addEventListener('click', function () { sortBy(button); });
   });
-  [rule, status].forEach(function (control) { control.addEventListener('change', apply); });
-  path.addEventListener('input', apply);
-  document.getElementById('filters').addEventListener('reset', function () { setTimeout(apply, 0); });
+  [rule, status, pageSize].forEach(function (control) { control.addEventListener('change', restart); });
+  path.addEventListener('input', restart);
+  previous.addEventListener('click', function () { first -= Number(pageSize.value) || rows.length; apply(); });
+  next.addEventListener('click', function () { first += Number(pageSize.value) || rows.length; apply(); });
+  document.getElementById('filters').addEventListener('reset', function () { setTimeout(restart, 0); });
   document.getElementById('filters').addEventListener('submit', function (event) { event.preventDefault(); });
   Array.prototype.forEach.call(document.querySelectorAll('#violation-files button[data-path]'), function (button) {
     button.addEventListener('click', function () {
       path.value = button.dataset.path;
       status.value = 'violation';
-      apply();
+      restart();
       table.scrollIntoView();
     });
   });
