@@ -54,6 +54,7 @@ _CREATE_TRIGGER = re.compile(
     re.I | re.S,
 )
 _CREATE_FUNCTION = re.compile(rf"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?P<function>{_QUALIFIED})\s*\(", re.I)
+_SQL_DEFINITION = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?(?:TRIGGER|FUNCTION|TABLE)\b", re.I)
 _NOTIFIES = re.compile(r"\bpg_notify\s*\(|\bNOTIFY\s+\w", re.I)
 _FETCH_CALLS = frozenset({"fetch", "fetchrow", "fetchval", "fetchall", "fetchone", "execute", "scalars", "scalar"})
 _FETCH_PREFIXES = ("fetch", "get_", "load", "read", "query", "select")
@@ -281,7 +282,7 @@ def _read_python(text: str, path: str, facts: _PythonFacts) -> None:
             )
             if channel and callback is not None and name and name != "pg_notify":
                 facts.listens.append((channel, callback.id if isinstance(callback, ast.Name) else callback.attr, path))
-        elif (value := string(node)) and re.search(r"\bCREATE\b.*\b(TRIGGER|FUNCTION|TABLE)\b", value, re.I | re.S):
+        elif (value := string(node)) and _SQL_DEFINITION.search(value):
             facts.sql.append((value, path))
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
+from typer.testing import CliRunner
+
+from polldetox.cli import app
 from polldetox.config import load_config
 from polldetox.findings import Context, Finding, Location, Polls, ScanResult, Severity, SiteKind, Status
 from polldetox.report.html import render_html
@@ -88,3 +92,15 @@ def test_inventory_joins_an_anti_pattern_3_pair_under_the_table_it_reads() -> No
     # What the backend watcher reads decides the method: a health check is a direct broadcast.
     assert by_name["system_status"].scaffold == "polldetox scaffold system_status --pattern action"
     assert next(iter(by_name)) == "queue_items", "the heaviest first"
+
+
+def test_report_command_writes_the_page_and_exits_2_on_bad_input(tmp_path: Path) -> None:
+    runner = CliRunner()
+    output = tmp_path / "out" / "report.html"
+    written = runner.invoke(app, ["report", str(DEMO), "-o", str(output), "--select", "PD101"])
+    assert written.exit_code == 0, written.output
+    assert f"Report written to {output}." in written.stdout
+    page = output.read_text(encoding="utf-8")
+    assert page.count("<tr data-path") == 8 and 'data-rule="PD201"' not in page  # --select applies
+    missing = runner.invoke(app, ["report", str(tmp_path / "nowhere"), "-o", str(output)])
+    assert missing.exit_code == 2 and "no such file or directory" in missing.output
