@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, Request, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
 from typer.testing import CliRunner
 
 from polldetox.cli import app
@@ -75,23 +75,22 @@ def test_loads_from_disk_with_no_console_error_and_no_request(browser: Browser, 
     page = context.new_page()
     problems: list[str] = []
     requests: list[str] = []
-    page.on("console", lambda message: problems.append(message.text) if _is_problem(message) else None)
+    page.on("console", lambda message: _record(message, problems))
     page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("request", lambda request: requests.append(_url(request)))
+    page.on("request", lambda request: requests.append(request.url))
     page.goto(demo_report[0].as_uri(), wait_until="load")
-    page.locator("#filter-rule").select_option("PD101")  # the script ran and works
-    page.wait_for_timeout(200)
+    page.locator("#filter-rule").select_option("PD101")
+    findings = demo_report[1]["findings"]
+    expected = f"{sum(1 for f in findings if f['rule'] == 'PD101')} of {len(findings)} findings shown"
+    assert page.locator("#findings-count").inner_text() == expected, "the inline script runs"
     context.close()
     assert problems == []
     assert requests == [demo_report[0].as_uri()], "only the page itself is loaded"
 
 
-def _is_problem(message: ConsoleMessage) -> bool:
-    return message.type in ("error", "warning")
-
-
-def _url(request: Request) -> str:
-    return request.url
+def _record(message: ConsoleMessage, problems: list[str]) -> None:
+    if message.type in ("error", "warning"):
+        problems.append(message.text)
 
 
 def test_counts_on_the_page_equal_the_json_summary(page: Page, demo_report: tuple[Path, dict]) -> None:
