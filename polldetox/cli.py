@@ -10,7 +10,7 @@ import io
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import asdict, replace
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
@@ -30,7 +30,7 @@ from polldetox.findings import ScanResult
 from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed, from_repository_top, touches_changed
 from polldetox.report import FORMATS, renderer
 from polldetox.report.summary import summarize
-from polldetox.report.text import print_summary, print_text
+from polldetox.report.text import print_status, print_summary, print_text
 from polldetox.rules import RULES, get_rule
 from polldetox.scaffold.command import scaffold_command
 from polldetox.scan import engine
@@ -100,12 +100,40 @@ def _split_rules(values: list[str] | None) -> list[str] | None:
     return [item.strip() for value in values for item in value.split(",") if item.strip()]
 
 
+# Options `scan` and `report` share: one definition, so both read the same configuration the same way.
+PathsArgument = Annotated[
+    list[Path] | None,
+    typer.Argument(help="Files and folders to scan (default: the current folder).", show_default=False),
+]
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", help="Settings file (default: nearest .polldetox.toml or pyproject.toml)."),
+]
+SelectOption = Annotated[list[str] | None, typer.Option(help="Only these rules (ids or names, comma-separated).")]
+IgnoreOption = Annotated[list[str] | None, typer.Option(help="Skip these rules (ids or names, comma-separated).")]
+ExcludeOption = Annotated[
+    list[str] | None, typer.Option("--exclude", help="Also exclude paths matching this .gitignore-style pattern.")
+]
+GitignoreOption = Annotated[
+    bool | None, typer.Option("--respect-gitignore/--no-respect-gitignore", help="Skip files .gitignore ignores.")
+]
+ForceExcludeOption = Annotated[
+    bool,
+    typer.Option("--force-exclude", help="Apply exclusions to files named on the command line too (pre-commit)."),
+]
+JobsOption = Annotated[
+    int | None, typer.Option("--jobs", "-j", min=1, help="Parser processes (default: one per core).")
+]
+NoCacheOption = Annotated[bool, typer.Option("--no-cache", help="Parse every file, ignoring cached results.")]
+BaselineOption = Annotated[Path | None, typer.Option(help="Fail only on findings not recorded in this baseline file.")]
+DiffBaseOption = Annotated[
+    str | None, typer.Option(help="Report only findings on lines changed since this git revision.")
+]
+
+
 @app.command()
 def scan(
-    paths: Annotated[
-        list[Path] | None,
-        typer.Argument(help="Files and folders to scan (default: the current folder).", show_default=False),
-    ] = None,
+    paths: PathsArgument = None,
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
     output: Annotated[
         Path | None,
@@ -116,56 +144,33 @@ def scan(
         typer.Option(help="Lowest severity that makes the exit code 1 (default from config, else error)."),
     ] = None,
     exit_zero: Annotated[bool, typer.Option("--exit-zero", help="Exit 0 even when findings fail the scan.")] = False,
-    config_file: Annotated[
-        Path | None,
-        typer.Option("--config", help="Settings file (default: nearest .polldetox.toml or pyproject.toml)."),
-    ] = None,
-    select: Annotated[list[str] | None, typer.Option(help="Only these rules (ids or names, comma-separated).")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Skip these rules (ids or names, comma-separated).")] = None,
-    extend_exclude: Annotated[
-        list[str] | None, typer.Option("--exclude", help="Also exclude paths matching this .gitignore-style pattern.")
-    ] = None,
-    respect_gitignore: Annotated[
-        bool | None, typer.Option("--respect-gitignore/--no-respect-gitignore", help="Skip files .gitignore ignores.")
-    ] = None,
-    force_exclude: Annotated[
-        bool,
-        typer.Option("--force-exclude", help="Apply exclusions to files named on the command line too (pre-commit)."),
-    ] = False,
-    jobs: Annotated[
-        int | None, typer.Option("--jobs", "-j", min=1, help="Parser processes (default: one per core).")
-    ] = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Parse every file, ignoring cached results.")] = False,
+    config_file: ConfigOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    extend_exclude: ExcludeOption = None,
+    respect_gitignore: GitignoreOption = None,
+    force_exclude: ForceExcludeOption = False,
+    jobs: JobsOption = None,
+    no_cache: NoCacheOption = False,
     statistics: Annotated[bool, typer.Option("--statistics", help="Print counts by rule.")] = False,
     hide_allowed: Annotated[
         bool, typer.Option("--hide-allowed", help="Text report: leave out allowed exceptions.")
     ] = False,
-    baseline: Annotated[
-        Path | None, typer.Option(help="Fail only on findings not recorded in this baseline file.")
-    ] = None,
+    baseline: BaselineOption = None,
     write_baseline: Annotated[Path | None, typer.Option(help="Record today's findings in FILE and exit 0.")] = None,
     prune_baseline: Annotated[
         bool, typer.Option("--prune-baseline", help="Rewrite the baseline without findings that are gone.")
     ] = False,
-    diff_base: Annotated[
-        str | None, typer.Option(help="Report only findings on lines changed since this git revision.")
-    ] = None,
+    diff_base: DiffBaseOption = None,
 ) -> None:
     """Scan for polling and judge each site by the standard."""
     targets = paths or [Path(".")]
     try:
-        config = _load_config(targets, config_file)
-        config = with_overrides(
-            config,
-            select=_split_rules(select),
-            ignore=_split_rules(ignore),
-            extend_exclude=tuple(extend_exclude) if extend_exclude else None,
-            respect_gitignore=respect_gitignore,
-            force_exclude=force_exclude or None,
-            jobs=jobs,
-            cache=False if no_cache else None,
-            fail_on=parse_fail_on(fail_on.value) if fail_on else None,
+        config = _configured(
+            targets, config_file, select, ignore, extend_exclude, respect_gitignore, force_exclude, jobs, no_cache
         )
+        if fail_on:
+            config = with_overrides(config, fail_on=parse_fail_on(fail_on.value))
         # Ask git first: a missing revision should fail before a long scan, not after it.
         changed = changed_lines(config.root, diff_base) if diff_base and not write_baseline else None
         with _progress_reporter() as progress:
@@ -175,14 +180,7 @@ def scan(
             count = record_baseline(result, write_baseline)
             stderr.print(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.")
             raise typer.Exit(0)
-        baseline_path = baseline or config.baseline
-        if baseline_path:
-            scanned = covered_by([relative_to_root(target.resolve(), config.root) for target in targets])
-            result = _apply_baseline(result, baseline_path, prune_baseline, scanned, changed)
-        elif prune_baseline:
-            raise UsageProblem("--prune-baseline needs --baseline FILE (or `baseline` in the config)")
-        if changed is not None:
-            result = filter_to_changed(result, changed)
+        result = _narrowed(result, targets, config, baseline, prune_baseline, changed)
     except (ConfigError, BadPath, UsageProblem, BaselineError, GitDiffError) as problem:
         _fail(problem)
     if format in _CI_FORMATS:
@@ -190,6 +188,50 @@ def scan(
     _report(result, format, output, statistics, hide_allowed)
     failing = [f for f in result.findings if f.severity.rank >= config.fail_on.rank]
     raise typer.Exit(1 if failing and not exit_zero else 0)
+
+
+def _configured(
+    targets: list[Path],
+    config_file: Path | None,
+    select: list[str] | None,
+    ignore: list[str] | None,
+    extend_exclude: list[str] | None,
+    respect_gitignore: bool | None,
+    force_exclude: bool,
+    jobs: int | None,
+    no_cache: bool,
+) -> Config:
+    """The settings file's configuration with the command line's scan options on top."""
+    return with_overrides(
+        _load_config(targets, config_file),
+        select=_split_rules(select),
+        ignore=_split_rules(ignore),
+        extend_exclude=tuple(extend_exclude) if extend_exclude else None,
+        respect_gitignore=respect_gitignore,
+        force_exclude=force_exclude or None,
+        jobs=jobs,
+        cache=False if no_cache else None,
+    )
+
+
+def _narrowed(
+    result: ScanResult,
+    targets: list[Path],
+    config: Config,
+    baseline: Path | None,
+    prune: bool,
+    changed: Mapping[str, frozenset[int]] | None,
+) -> ScanResult:
+    """The findings to report: without those the baseline records, then only on changed lines."""
+    baseline_path = baseline or config.baseline
+    if baseline_path:
+        scanned = covered_by([relative_to_root(target.resolve(), config.root) for target in targets])
+        result = _apply_baseline(result, baseline_path, prune, scanned, changed)
+    elif prune:
+        raise UsageProblem("--prune-baseline needs --baseline FILE (or `baseline` in the config)")
+    if changed is not None:
+        result = filter_to_changed(result, changed)
+    return result
 
 
 # Formats read by tools that place findings by their path in the repository.
@@ -389,6 +431,91 @@ def init(
     standalone_text = STARTER_CONFIG.replace("[tool.polldetox]\n", "", 1).replace("tool.polldetox.", "")
     _write_atomically(dotfile, standalone_text)
     stdout.print(f"Wrote {dotfile}.")
+
+
+@app.command()
+def report(
+    paths: PathsArgument = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
+        "polldetox-report.html"
+    ),
+    config_file: ConfigOption = None,
+    select: SelectOption = None,
+    ignore: IgnoreOption = None,
+    extend_exclude: ExcludeOption = None,
+    respect_gitignore: GitignoreOption = None,
+    force_exclude: ForceExcludeOption = False,
+    jobs: JobsOption = None,
+    no_cache: NoCacheOption = False,
+    baseline: BaselineOption = None,
+    diff_base: DiffBaseOption = None,
+) -> None:
+    """Write the scan as one self-contained HTML page: summary and polling load, inventory by data type
+    with the recommended replacement, a load chart, every finding (sortable, filterable) and the allowed
+    exceptions. Exit 0 once written, whatever it found."""
+    from polldetox.report.html import render_html
+
+    targets = paths or [Path(".")]
+    try:
+        config = _configured(
+            targets, config_file, select, ignore, extend_exclude, respect_gitignore, force_exclude, jobs, no_cache
+        )
+        changed = changed_lines(config.root, diff_base) if diff_base else None
+        with _progress_reporter() as progress:
+            result = engine.scan(targets, config, progress)
+        result = _narrowed(result, targets, config, baseline, False, changed)
+    except (ConfigError, BadPath, UsageProblem, BaselineError, GitDiffError) as problem:
+        _fail(problem)
+    _write_atomically(output, render_html(result))
+    print_summary(summarize(result), stdout)
+    stdout.print(f"Report written to {output}.")
+
+
+class StatusFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+@app.command()
+def status(
+    tables: Annotated[
+        list[str] | None,
+        typer.Argument(
+            help="Data types to check (default: every one the project polls or already serves).", show_default=False
+        ),
+    ] = None,
+    root: Annotated[Path, typer.Option("--root", help="The project root.", file_okay=False)] = Path("."),
+    format: Annotated[StatusFormat, typer.Option("--format", "-f", help="Output format.")] = StatusFormat.text,
+    fail_on_incomplete: Annotated[
+        bool, typer.Option("--fail-on-incomplete", help="Exit 1 when any step of any data type is not done.")
+    ] = False,
+    config_file: ConfigOption = None,
+) -> None:
+    """The standard's migration checklist for each data type (trigger, listener, callback, endpoint, hook,
+    component, polling removed, tests), each step checked from the code with the file that shows it."""
+    from polldetox.naming import InvalidName
+    from polldetox.status import UnknownDataType, migration_status
+
+    if not root.is_dir():
+        _fail(f"no such folder: {root}")
+    try:
+        config = _load_config([root], config_file)
+        statuses = migration_status(root.resolve(), config, tables or ())
+    except (ConfigError, InvalidName, UnknownDataType) as problem:
+        _fail(problem)
+    if format == StatusFormat.json:
+        import json
+
+        document = {
+            "data_types": [
+                {"name": s.name, "method": s.method, "steps": [asdict(step) for step in s.steps]} for s in statuses
+            ]
+        }
+        sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    else:
+        print_status(statuses, stdout)
+    incomplete = any(not s.complete for s in statuses)
+    raise typer.Exit(1 if fail_on_incomplete and incomplete else 0)
 
 
 app.command("scaffold")(scaffold_command)

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 
 from polldetox.findings import Finding, Polls, ScanResult, SiteKind, Status
 
-_BACKEND_RULES = ("PD101", "PD102", "PD103")
-_FRONTEND_RULES = ("PD201", "PD202", "PD203", "PD204")
+# Rules whose sites poll on their own (an Anti-pattern 3 pair or a manual refresh adds no load).
+BACKEND_RULES = ("PD101", "PD102", "PD103")
+FRONTEND_RULES = ("PD201", "PD202", "PD203", "PD204")
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,11 +57,11 @@ def summarize(result: ScanResult) -> Summary:
 
 
 def polling_load(findings: tuple[Finding, ...]) -> Load:
-    backend = [f for f in findings if f.rule in _BACKEND_RULES and f.status == Status.VIOLATION]
+    backend = [f for f in findings if f.rule in BACKEND_RULES and f.status == Status.VIOLATION]
     frontend = [
         f
         for f in findings
-        if f.rule in _FRONTEND_RULES and f.status == Status.VIOLATION and f.site_kind != SiteKind.POLLING_ENGINE
+        if f.rule in FRONTEND_RULES and f.status == Status.VIOLATION and f.site_kind != SiteKind.POLLING_ENGINE
     ]
 
     def rate(group: list[Finding]) -> float:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from itertools import groupby
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
@@ -11,6 +12,9 @@ from rich.text import Text
 from polldetox.findings import Finding, ScanResult, Severity, Status
 from polldetox.report.summary import Summary, summarize
 from polldetox.rules import RULES
+
+if TYPE_CHECKING:
+    from polldetox.status import DataTypeStatus
 
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -96,3 +100,26 @@ def print_summary(summary: Summary, console: Console, *, statistics: bool = Fals
             else ""
         )
         console.print(f"Polling load: {'; '.join(parts)}{note}.")
+
+
+def print_status(statuses: list[DataTypeStatus], console: Console) -> None:
+    """`polldetox status`: a compact ✓/✗ checklist per data type, each step with its evidence."""
+    if not statuses:
+        console.print("No data type found: nothing polls, and no NOTIFY trigger or listener exists yet.")
+        return
+    width = max(len(step.id) for status in statuses for step in status.steps)
+    for status in statuses:
+        done = sum(step.done for step in status.steps)
+        heading = Text(status.name, style="bold")
+        heading.append(f"  {status.method}  ", style="dim")
+        heading.append(f"{done}/{len(status.steps)}", style="bold green" if status.complete else "bold yellow")
+        console.print(heading)
+        for step in status.steps:
+            line = Text("  ")
+            line.append("✓ " if step.done else "✗ ", style="green" if step.done else "red")
+            line.append(f"{step.id:<{width}}  ")
+            line.append(step.title)
+            if step.evidence:
+                line.append(f"  {step.evidence}", style="dim" if step.done else "yellow")
+            console.print(line)
+        console.print()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from polldetox.naming import Names, quote_identifier, quote_literal
 from polldetox.scaffold.layout import Layout, LayoutError
 from polldetox.scaffold.schema import Column, Table
+from polldetox.templates_dir import built_in_templates
 
 if TYPE_CHECKING:
     import jinja2
@@ -106,13 +107,6 @@ class Request:
     table: Table | None  # None when no schema was given (file and action patterns)
     layout: Layout
     statement_level: bool = False
-
-
-def built_in_templates() -> Path:
-    """The built-in templates: inside the installed package, or beside it in a source checkout."""
-    package = Path(__file__).resolve().parents[1]
-    installed = package / "templates"
-    return installed if installed.is_dir() else package.parent / "templates"
 
 
 def unmatched_overrides(user_templates: Path) -> list[str]:

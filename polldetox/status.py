@@ -1,0 +1,377 @@
+"""`polldetox status`: the standard's Migration Checklist for each data type, each step checked from the code.
+
+A step is done when the code does what the step asks, whoever wrote it (`polldetox scaffold` or a
+person), never because a file has the expected name:
+
+- trigger: a SQL migration (a .sql file, or a SQL string in Python such as an Alembic `op.execute`)
+  creates a trigger on the table whose function sends a NOTIFY;
+- listener: a call registers a callback for the channel `<table>_changed`;
+- callback: that callback, through what it calls, fetches data and broadcasts it;
+- endpoint: a WebSocket route serves `/ws/<kebab-name>` (or the snake or camel name);
+- hook: a frontend `use...` hook opens a WebSocket for the data (its URL, apiConfig entry or message type);
+- component: another frontend file calls that hook;
+- polling_removed: the scan finds no violation polling this data any more;
+- tests: a test writes to the table while listening on the channel (or reads the trigger's
+  migration), and a test connects to the endpoint or renders the hook.
+
+For the file and action patterns (Decision Tree 1) there is no table: trigger and listener are not needed.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlglot
+from sqlglot import exp
+
+from polldetox.config import Config
+from polldetox.naming import Names, names_for
+from polldetox.report.inventory import METHODS, DataType, inventory
+from polldetox.scan import engine
+from polldetox.scan.files import discover, relative_to_root
+
+STEPS = (
+    ("trigger", "Migration creates a NOTIFY trigger on the table"),
+    ("listener", "Listener registered for <table>_changed"),
+    ("callback", "Callback fetches fresh data and broadcasts it"),
+    ("endpoint", "WebSocket endpoint serves it"),
+    ("hook", "Frontend hook subscribes to it"),
+    ("component", "Components use the hook"),
+    ("polling_removed", "No polling site for it remains"),
+    ("tests", "Tests for the trigger and the endpoint exist"),
+)
+
+_IDENTIFIER = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
+_QUALIFIED = rf"{_IDENTIFIER}(?:\s*\.\s*{_IDENTIFIER})?"
+_CREATE_TRIGGER = re.compile(
+    rf"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+{_IDENTIFIER}.*?\sON\s+(?P<table>{_QUALIFIED})"
+    rf".*?EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(?P<function>{_QUALIFIED})",
+    re.I | re.S,
+)
+_CREATE_FUNCTION = re.compile(rf"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?P<function>{_QUALIFIED})\s*\(", re.I)
+_SQL_DEFINITION = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?(?:TRIGGER|FUNCTION|TABLE)\b", re.I)
+_NOTIFIES = re.compile(r"\bpg_notify\s*\(|\bNOTIFY\s+\w", re.I)
+_FETCH_CALLS = frozenset({"fetch", "fetchrow", "fetchval", "fetchall", "fetchone", "execute", "scalars", "scalar"})
+_FETCH_PREFIXES = ("fetch", "get_", "load", "read", "query", "select")
+_SEND_CALLS = frozenset({"send_json", "send_text", "send", "publish", "emit"})
+_TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|[^/]*\.(test|spec)\.[jt]sx?$)")
+_HOOK_DEFINITION = re.compile(r"\bexport\s+(?:default\s+)?(?:function\s+|const\s+)(use[A-Z]\w*)")
+_OPENS_SOCKET = re.compile(r"\bnew\s+WebSocket\s*\(|\buse\w*(?:WebSocket|Socket)\s*(?:<[^>]*>)?\s*\(")
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    id: str
+    title: str
+    done: bool
+    evidence: str | None  # the file (or file:line) that shows it, or what is still in the way
+
+
+@dataclass(frozen=True, slots=True)
+class DataTypeStatus:
+    name: str
+    method: str
+    steps: tuple[Step, ...]
+
+    @property
+    def complete(self) -> bool:
+        return all(step.done for step in self.steps)
+
+
+class UnknownDataType(ValueError):
+    """A named data type that nothing in the project polls, creates, triggers on or listens for."""
+
+
+@dataclass
+class _PythonFacts:
+    """What the Python files say about the event-driven stack, by fact rather than by name."""
+
+    listens: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, callback name, path)
+    calls: dict[str, set[str]] = field(default_factory=dict)  # function name -> names it calls
+    defined_in: dict[str, str] = field(default_factory=dict)  # function name -> path
+    websocket_routes: list[tuple[str, str]] = field(default_factory=list)  # (route, path)
+    sql: list[tuple[str, str]] = field(default_factory=list)  # (SQL text, path)
+
+
+@dataclass
+class _ProjectFacts:
+    python: _PythonFacts
+    triggers: list[tuple[str, str]]  # (table, path) of triggers whose function notifies
+    created_tables: set[str]
+    frontend: list[tuple[str, str]]  # (path, text) of TypeScript / JavaScript files
+    tests: list[tuple[str, str]]  # (path, text) of test files, Python and TypeScript
+
+
+def migration_status(root: Path, config: Config, names: Sequence[str] = ()) -> list[DataTypeStatus]:
+    """The checklist for each named data type, or each one the project polls or already serves."""
+    requested = [names_for(name) for name in names]  # InvalidName before any work
+    result = engine.scan([root], config)
+    polled = {d.name: d for d in inventory(result.findings) if d.pattern}
+    facts = _project_facts(root, config)
+    if requested:
+        for wanted in requested:
+            if not _known(wanted, polled, facts):
+                raise UnknownDataType(
+                    f"{wanted.snake}: nothing in {root} polls it, creates it, triggers on it or listens for it"
+                )
+        chosen = requested
+    else:
+        served = {table for table, _ in facts.triggers} | {
+            channel.removesuffix("_changed") for channel, _, _ in facts.python.listens if channel.endswith("_changed")
+        }
+        chosen = [names_for(name) for name in sorted(set(polled) | served)]
+    return [_status(wanted, polled.get(wanted.snake), facts) for wanted in chosen]
+
+
+def _known(names: Names, polled: dict[str, DataType], facts: _ProjectFacts) -> bool:
+    table = names.table.name
+    return (
+        names.snake in polled
+        or table in facts.created_tables
+        or any(t == table for t, _ in facts.triggers)
+        or any(channel == names.channel for channel, _, _ in facts.python.listens)
+    )
+
+
+def _status(names: Names, polled: DataType | None, facts: _ProjectFacts) -> DataTypeStatus:
+    pattern = polled.pattern if polled and polled.pattern else "db"
+    evidence: dict[str, str | None] = {}
+    if pattern == "db":
+        evidence["trigger"] = next((path for table, path in facts.triggers if table == names.table.name), None)
+        listen = next(((cb, path) for channel, cb, path in facts.python.listens if channel == names.channel), None)
+        evidence["listener"] = listen[1] if listen else None
+        evidence["callback"] = _callback(listen[0], facts.python) if listen else None
+    else:
+        not_needed = f"not needed: {METHODS[pattern]}"
+        evidence["trigger"] = evidence["listener"] = not_needed
+        evidence["callback"] = _broadcasting_function(names, facts.python)
+    evidence["endpoint"] = next(
+        (path for route, path in facts.python.websocket_routes if _route_serves(route, names)), None
+    )
+    hook = _hook(names, facts.frontend)
+    evidence["hook"] = hook[1] if hook else None
+    evidence["component"] = _component(hook, facts.frontend) if hook else None
+    remaining = [*polled.backend, *polled.frontend] if polled else []
+    tests = _tests(names, hook[0] if hook else None, facts.tests, needs_trigger=pattern == "db")
+    steps = []
+    for step_id, title in STEPS:
+        if step_id == "polling_removed":
+            where = ", ".join(f"{f.location.path}:{f.location.line}" for f in remaining[:3])
+            more = f" and {len(remaining) - 3} more" if len(remaining) > 3 else ""
+            steps.append(Step(step_id, title, not remaining, f"still polls: {where}{more}" if remaining else None))
+        elif step_id == "tests":
+            steps.append(Step(step_id, title, tests[0], tests[1]))
+        else:
+            title = title.replace("<table>", names.table.name)
+            steps.append(Step(step_id, title, evidence[step_id] is not None, evidence[step_id]))
+    return DataTypeStatus(names.snake, METHODS[pattern], tuple(steps))
+
+
+def _project_facts(root: Path, config: Config) -> _ProjectFacts:
+    python = _PythonFacts()
+    frontend: list[tuple[str, str]] = []
+    tests: list[tuple[str, str]] = []
+    for source in discover([root], config).files:
+        try:
+            text = source.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue  # the scan reports unreadable files; the checklist only needs what it can read
+        if _TEST_FILE.search(source.relative):
+            tests.append((source.relative, text))
+        elif source.language == "python":
+            _read_python(text, source.relative, python)
+        else:
+            frontend.append((source.relative, text))
+    sql = [*python.sql, *_sql_files(root, config)]
+    triggers, created = _read_sql(sql)
+    return _ProjectFacts(python, triggers, created, frontend, tests)
+
+
+def _sql_files(root: Path, config: Config) -> Iterable[tuple[str, str]]:
+    for path in sorted(root.rglob("*.sql")):
+        relative = relative_to_root(path, config.root)
+        if config.exclude_spec.match_file(relative):
+            continue
+        try:
+            yield path.read_text(encoding="utf-8"), relative
+        except (OSError, UnicodeDecodeError):
+            continue
+
+
+def _read_sql(sources: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], set[str]]:
+    """Tables with a trigger whose function notifies, and tables created, from SQL texts.
+
+    sqlglot splits the statements (dollar-quoted bodies and comments included) and reads CREATE TABLE;
+    trigger and function statements it keeps as text, which the patterns then read.
+    """
+    notifying: set[str] = set()
+    on_table: list[tuple[str, str, str]] = []  # (table, function, path)
+    created: set[str] = set()
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to a Command" is expected for plpgsql
+    for text, path in sources:
+        try:
+            statements = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
+        except Exception:  # sqlglot raises several error types; an unreadable migration is not a crash
+            continue
+        for statement in statements:
+            if isinstance(statement, exp.Create) and statement.kind == "TABLE":
+                table = statement.find(exp.Table)
+                if table is not None:
+                    created.add(table.name)
+                continue
+            sql = statement.sql(dialect="postgres", comments=False)
+            if (function := _CREATE_FUNCTION.search(sql)) and _NOTIFIES.search(sql):
+                notifying.add(_last_part(function["function"]))
+            for trigger in _CREATE_TRIGGER.finditer(sql):
+                on_table.append((_last_part(trigger["table"]), _last_part(trigger["function"]), path))
+    # The function may be created by another migration than the trigger.
+    return [(table, path) for table, function, path in on_table if function in notifying], created
+
+
+def _last_part(qualified: str) -> str:
+    """The unqualified name, unquoted. Lower case: sqlglot upper-cases a quoted function name it prints."""
+    part = re.split(r"\s*\.\s*(?=(?:\"|[A-Za-z_]))", qualified)[-1]
+    return (part[1:-1].replace('""', '"') if part.startswith('"') else part).lower()
+
+
+def _read_python(text: str, path: str, facts: _PythonFacts) -> None:
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError):
+        return
+    constants = {
+        target.id: node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+    def string(node: ast.AST) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        return constants.get(node.id) if isinstance(node, ast.Name) else None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            called = {_called_name(call) for call in ast.walk(node) if isinstance(call, ast.Call)}
+            facts.calls.setdefault(node.name, set()).update(called - {None})
+            facts.defined_in.setdefault(node.name, path)
+            for decorator in node.decorator_list:
+                is_route = isinstance(decorator, ast.Call) and _called_name(decorator) == "websocket"
+                if is_route and decorator.args and (route := string(decorator.args[0])) is not None:
+                    facts.websocket_routes.append((route, path))
+        elif isinstance(node, ast.Call):
+            name = _called_name(node)
+            values = [string(argument) for argument in node.args]
+            if name in ("add_api_websocket_route", "add_websocket_route") and values and values[0]:
+                facts.websocket_routes.append((values[0], path))
+            channel = next((v for v in values if v and re.fullmatch(r"\w+_changed", v)), None)
+            callback = next(
+                (
+                    a
+                    for a, v in zip(node.args, values, strict=True)
+                    if v is None and isinstance(a, ast.Name | ast.Attribute)
+                ),
+                None,
+            )
+            if channel and callback is not None and name and name != "pg_notify":
+                facts.listens.append((channel, callback.id if isinstance(callback, ast.Name) else callback.attr, path))
+        elif (value := string(node)) and _SQL_DEFINITION.search(value):
+            facts.sql.append((value, path))
+
+
+def _called_name(call: ast.Call) -> str | None:
+    function = call.func
+    if isinstance(function, ast.Name):
+        return function.id
+    return function.attr if isinstance(function, ast.Attribute) else None
+
+
+def _reachable(name: str, facts: _PythonFacts, depth: int = 5) -> set[str]:
+    """Names `name` calls, directly or through the project's functions it calls."""
+    seen: set[str] = set()
+    frontier = {name}
+    for _ in range(depth):
+        frontier = {called for current in frontier for called in facts.calls.get(current, ())} - seen
+        seen |= frontier
+    return seen
+
+
+def _fetches_and_broadcasts(name: str, facts: _PythonFacts) -> bool:
+    called = _reachable(name, facts)
+    fetches = any(c in _FETCH_CALLS or c.startswith(_FETCH_PREFIXES) for c in called)
+    broadcasts = any("broadcast" in c or c in _SEND_CALLS for c in called)
+    return fetches and broadcasts
+
+
+def _callback(name: str, facts: _PythonFacts) -> str | None:
+    return facts.defined_in.get(name) if name in facts.defined_in and _fetches_and_broadcasts(name, facts) else None
+
+
+def _broadcasting_function(names: Names, facts: _PythonFacts) -> str | None:
+    """File and action patterns: a function named for the data type that fetches and broadcasts."""
+    for function, path in facts.defined_in.items():
+        if names.snake in function and _fetches_and_broadcasts(function, facts):
+            return path
+    return None
+
+
+def _route_serves(route: str, names: Names) -> bool:
+    segments = [segment for segment in route.strip("/").split("/") if segment]
+    return any(segment in (names.kebab, names.snake, names.camel) for segment in segments)
+
+
+def _mentions(text: str, names: Names) -> bool:
+    """The frontend refers to this data's socket: its URL, its apiConfig entry or its message type."""
+    return (
+        _socket_path(names).search(text) is not None
+        or re.search(rf"\bwebsocket\s*\.\s*{re.escape(names.camel)}\b", text) is not None
+        or re.search(rf"""['"`]{re.escape(names.snake)}_update['"`]""", text) is not None
+    )
+
+
+def _socket_path(names: Names) -> re.Pattern[str]:
+    return re.compile(rf"/ws/{re.escape(names.kebab)}(?![\w-])")
+
+
+def _hook(names: Names, frontend: list[tuple[str, str]]) -> tuple[str, str] | None:
+    """(hook name, path) of a hook that opens a WebSocket for this data."""
+    for path, text in frontend:
+        hooks = _HOOK_DEFINITION.findall(text)
+        if hooks and _OPENS_SOCKET.search(text) and _mentions(text, names):
+            preferred = [hook for hook in hooks if "Socket" in hook] or hooks
+            return preferred[0], path
+    return None
+
+
+def _component(hook: tuple[str, str], frontend: list[tuple[str, str]]) -> str | None:
+    name, hook_path = hook
+    calls = re.compile(rf"\b{re.escape(name)}\s*\(")
+    users = [path for path, text in frontend if path != hook_path and calls.search(text)]
+    return ", ".join(users) if users else None
+
+
+def _tests(
+    names: Names, hook: str | None, tests: list[tuple[str, str]], *, needs_trigger: bool
+) -> tuple[bool, str | None]:
+    table = re.escape(names.table.name)
+    writes = re.compile(rf"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:\w+\.)?\"?{table}\b", re.I)
+    trigger_test = next(
+        (p for p, text in tests if writes.search(text) and (names.channel in text or "notify" in text.lower())),
+        None if needs_trigger else "",
+    )
+    endpoint_test = next(
+        (p for p, text in tests if _socket_path(names).search(text) or (hook and re.search(rf"\b{hook}\b", text))),
+        None,
+    )
+    found = [path for path in (trigger_test, endpoint_test) if path]
+    missing = [what for what, path in (("trigger", trigger_test), ("endpoint", endpoint_test)) if path is None]
+    if missing:
+        return False, f"no test for the {' and '.join(missing)}" + (f" (found: {', '.join(found)})" if found else "")
+    return True, ", ".join(dict.fromkeys(found))

@@ -1,0 +1,278 @@
+"""`polldetox status`: the migration checklist on the demo app before and after scaffold and migration,
+and on hand-written equivalents that follow no naming convention."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from polldetox.cli import app
+from tests.conftest import DEMO
+
+runner = CliRunner()
+
+WORKFLOW_HISTORY_TABLE = """\
+CREATE TABLE workflow_history (
+    id bigserial PRIMARY KEY,
+    workflow_id text NOT NULL,
+    status text NOT NULL,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz
+);
+"""
+
+
+def status(root: Path, *arguments: str) -> Result:
+    return runner.invoke(app, ["status", "--root", str(root), *arguments])
+
+
+def steps(root: Path, table: str) -> dict[str, dict]:
+    result = status(root, table, "--format", "json")
+    assert result.exit_code == 0, result.output
+    [data_type] = json.loads(result.stdout)["data_types"]
+    assert data_type["name"] == table
+    return {step["id"]: step for step in data_type["steps"]}
+
+
+def done(checklist: dict[str, dict]) -> set[str]:
+    return {step_id for step_id, step in checklist.items() if step["done"]}
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Path:
+    """A copy of the demo app with the migration that creates workflow_history."""
+    root = tmp_path / "demo"
+    shutil.copytree(DEMO, root)
+    migrations = root / "app/server/migrations"
+    migrations.mkdir(parents=True)
+    (migrations / "001_workflow_history.sql").write_text(WORKFLOW_HISTORY_TABLE, encoding="utf-8")
+    return root
+
+
+def migrate_workflow_history_by_hand(root: Path) -> None:
+    """What a migration of workflow_history does: the watcher loop becomes the change callback and its
+    start-up task goes; the panel subscribes with the generated hook instead of polling."""
+    tasks = root / "app/server/services/background_tasks.py"
+    source = tasks.read_text(encoding="utf-8")
+    loop = source[source.index("    async def watch_workflow_history") : source.index("    async def watch_queue")]
+    callback = '''    async def _on_workflow_history_change(self, event: dict[str, Any]) -> None:
+        """Push the workflow history to dashboards when a workflow_history_changed notification arrives."""
+        history, did_sync = await self._get_workflow_history_with_cache()
+        if did_sync:
+            await self.websocket_manager.broadcast({"type": "workflow_history_update", "data": history})
+
+'''
+    source = source.replace(loop, callback).replace(
+        "            asyncio.create_task(self.watch_workflow_history()),\n", ""
+    )
+    tasks.write_text(source, encoding="utf-8")
+
+    panel = root / "app/client/src/components/WorkflowHistoryPanel.tsx"
+    source = panel.read_text(encoding="utf-8")
+    source = source.replace("import { WORKFLOW_POLL_MS } from '../config/polling';\n", "")
+    source = source.replace(
+        "import { workflowClient } from '../api/platformClient';\n",
+        "import { workflowClient } from '../api/platformClient';\n"
+        "import { useWorkflowHistoryWebSocket } from '../hooks/useWorkflowHistoryWebSocket';\n",
+    )
+    source = source.replace("    refetchInterval: WORKFLOW_POLL_MS,\n    refetchIntervalInBackground: true,\n", "")
+    source = source.replace(
+        "export function WorkflowHistoryPanel() {\n",
+        "export function WorkflowHistoryPanel() {\n  useWorkflowHistoryWebSocket();\n",
+    )
+    panel.write_text(source, encoding="utf-8")
+
+
+def test_steps_flip_with_evidence_after_scaffold_and_after_the_migration(demo: Path) -> None:
+    before = steps(demo, "workflow_history")
+    assert done(before) == set()
+    assert before["polling_removed"]["evidence"] == (
+        "still polls: app/server/services/background_tasks.py:84, app/client/src/components/WorkflowHistoryPanel.tsx:12"
+    )
+    assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 1
+
+    scaffolded = runner.invoke(app, ["scaffold", "workflow_history", "--out", str(demo)])
+    assert scaffolded.exit_code == 0, scaffolded.output
+    after_scaffold = steps(demo, "workflow_history")
+    assert done(after_scaffold) == {"trigger", "listener", "callback", "endpoint", "hook", "tests"}
+    evidence = {step_id: step["evidence"] for step_id, step in after_scaffold.items() if step["done"]}
+    assert evidence == {
+        "trigger": "app/server/migrations/workflow_history_notify.up.sql",
+        "listener": "app/server/services/workflow_history_listener.py",
+        "callback": "app/server/services/workflow_history_events.py",
+        "endpoint": "app/server/routes/workflow_history_websocket.py",
+        "hook": "app/client/src/hooks/useWorkflowHistoryWebSocket.ts",
+        "tests": "app/server/tests/test_workflow_history_realtime.py, "
+        "app/client/src/hooks/useWorkflowHistoryWebSocket.test.tsx",
+    }
+    # The panel existed, so scaffold left it alone: it still polls and does not use the hook yet.
+    assert after_scaffold["component"]["evidence"] is None
+    assert "WorkflowHistoryPanel.tsx:12" in after_scaffold["polling_removed"]["evidence"]
+    assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 1
+
+    migrate_workflow_history_by_hand(demo)
+    migrated = steps(demo, "workflow_history")
+    assert done(migrated) == {step_id for step_id in migrated}
+    assert migrated["component"]["evidence"] == "app/client/src/components/WorkflowHistoryPanel.tsx"
+    assert migrated["polling_removed"]["evidence"] is None
+    assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 0
+    # Another table of the same app is untouched by all this.
+    assert done(steps(demo, "queue_items")) == set()
+
+
+def test_every_data_type_by_default_as_a_text_checklist(demo: Path) -> None:
+    result = status(demo)
+    assert result.exit_code == 0, result.output
+    headings = [line.split()[0] for line in result.stdout.splitlines() if line and not line.startswith(" ")]
+    assert {"queue_items", "workflow_history", "agent_runs", "jobs", "system_status"} <= set(headings)
+    assert "  ✗ trigger" in result.stdout and "still polls: app/server/services/scheduler.py:37" in result.stdout
+    # The file and action patterns need no trigger or listener (Decision Tree 1).
+    [system_status] = [
+        d for d in json.loads(status(demo, "--format", "json").stdout)["data_types"] if d["name"] == "system_status"
+    ]
+    assert system_status["method"] == "Direct broadcast call (Method 3)"
+    assert system_status["steps"][0] == {
+        "id": "trigger",
+        "title": "Migration creates a NOTIFY trigger on the table",
+        "done": True,
+        "evidence": "not needed: Direct broadcast call (Method 3)",
+    }
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        (("bad-name",), "not a valid table name"),
+        (("no_such_table",), "nothing in"),
+    ],
+)
+def test_bad_input_exits_2(demo: Path, arguments: tuple[str, ...], message: str) -> None:
+    result = status(demo, *arguments)
+    assert result.exit_code == 2
+    assert message in result.output
+
+
+def test_missing_root_exits_2(tmp_path: Path) -> None:
+    result = status(tmp_path / "nowhere")
+    assert result.exit_code == 2
+
+
+HAND_WRITTEN = {
+    "db/versions/7f3a_order_events.py": '''
+        """Alembic revision: tell listeners when orders change."""
+        from alembic import op
+
+        def upgrade():
+            op.execute("""
+                CREATE FUNCTION public.announce_orders() RETURNS trigger AS $$
+                BEGIN
+                  PERFORM pg_notify('orders_changed', json_build_object('id', NEW.id)::text);
+                  RETURN NEW;
+                END;
+                $$ LANGUAGE plpgsql;
+            """)
+            op.execute(
+                "CREATE TRIGGER orders_announce AFTER INSERT OR UPDATE ON public.orders "
+                "FOR EACH ROW EXECUTE PROCEDURE public.announce_orders()"
+            )
+    ''',
+    "db/schema.sql": """
+        CREATE TABLE public.orders (id serial PRIMARY KEY, total numeric NOT NULL);
+        CREATE TABLE invoices (id serial PRIMARY KEY, updated_at timestamptz);
+        CREATE FUNCTION touch() RETURNS trigger AS $$ BEGIN NEW.updated_at := now(); RETURN NEW; END; $$
+            LANGUAGE plpgsql;
+        -- CREATE TRIGGER invoices_notify AFTER INSERT ON invoices FOR EACH ROW EXECUTE FUNCTION notify_invoices();
+        CREATE TRIGGER invoices_touch BEFORE UPDATE ON invoices FOR EACH ROW EXECUTE FUNCTION touch();
+    """,
+    "backend/realtime.py": """
+        import asyncpg
+        from fastapi import APIRouter, WebSocket
+
+        router = APIRouter()
+
+
+        class Hub:
+            def __init__(self, pool, clients):
+                self.pool = pool
+                self.clients = clients
+
+            async def start(self, connection):
+                await connection.add_listener("orders_changed", self.orders_moved)
+                await connection.add_listener("invoices_changed", self.invoices_moved)
+
+            async def orders_moved(self, connection, pid, channel, payload):
+                await self.push_orders()
+
+            async def push_orders(self):
+                rows = await self.pool.fetch("SELECT id, total FROM orders")
+                for client in self.clients:
+                    await client.send_json({"type": "orders_update", "data": [dict(r) for r in rows]})
+
+            async def invoices_moved(self, connection, pid, channel, payload):
+                print("invoices changed", payload)
+
+
+        @router.websocket("/ws/orders")
+        async def live_orders(websocket: WebSocket):
+            await websocket.accept()
+    """,
+    "web/src/live.ts": """
+        import { useEffect, useState } from 'react';
+
+        export function useLiveOrders() {
+          const [orders, setOrders] = useState([]);
+          useEffect(() => {
+            const socket = new WebSocket(`${location.origin.replace('http', 'ws')}/ws/orders`);
+            socket.onmessage = (event) => {
+              const message = JSON.parse(event.data);
+              if (message.type === 'orders_update') setOrders(message.data);
+            };
+            return () => socket.close();
+          }, []);
+          return orders;
+        }
+    """,
+    "web/src/pages/Checkout.tsx": """
+        import { useLiveOrders } from '../live';
+
+        export function Checkout() {
+          const orders = useLiveOrders();
+          return <ul>{orders.map((o) => <li key={o.id}>{o.total}</li>)}</ul>;
+        }
+    """,
+    "backend/tests/test_orders_feed.py": """
+        from fastapi.testclient import TestClient
+
+        async def test_insert_notifies(connection):
+            await connection.add_listener("orders_changed", lambda *args: None)
+            await connection.execute("INSERT INTO orders (total) VALUES (1)")
+
+        def test_feed(client: TestClient):
+            with client.websocket_connect("/ws/orders") as websocket:
+                websocket.receive_json()
+    """,
+}
+
+
+def test_hand_written_equivalents_are_recognised_by_what_they_do(write_tree) -> None:
+    root = write_tree(HAND_WRITTEN)
+    orders = steps(root, "orders")
+    assert done(orders) == {step_id for step_id in orders}
+    assert {step_id: step["evidence"] for step_id, step in orders.items()} == {
+        "trigger": "db/versions/7f3a_order_events.py",
+        "listener": "backend/realtime.py",
+        "callback": "backend/realtime.py",
+        "endpoint": "backend/realtime.py",
+        "hook": "web/src/live.ts",
+        "component": "web/src/pages/Checkout.tsx",
+        "polling_removed": None,
+        "tests": "backend/tests/test_orders_feed.py",
+    }
+    # A trigger that does not notify, a commented-out one, and a callback that fetches nothing prove nothing.
+    invoices = steps(root, "invoices")
+    assert done(invoices) == {"listener", "polling_removed"}
+    assert status(root, "--fail-on-incomplete").exit_code == 1
