@@ -64,6 +64,18 @@ def test_a_file_that_does_not_parse_or_decode_is_reported_and_the_scan_goes_on(w
     assert errors["app/latin1.py"].line == 2
 
 
+def test_a_python_file_is_decoded_as_its_coding_line_declares(write_tree) -> None:
+    root = write_tree({"app/services/queue.py": WATCHER.format(interval=2, name="queue_items")})
+    source = "# -*- coding: latin-1 -*-\nimport time\n\n\ndef watch():\n    while True:\n"
+    source += '        show("\u00e9tat: " + read_status())\n        time.sleep(5)\n'
+    (root / "app" / "services" / "latin1.py").write_bytes(source.encode("latin-1"))
+    result = scan(root)
+    assert result.errors == ()
+    site = next(f for f in result.findings if f.location.path == "app/services/latin1.py")
+    assert (site.location.line, site.location.end_line, site.location.end_column) == (6, 8, 22)
+    assert site.interval_seconds == 5
+
+
 def test_unchanged_files_come_from_the_cache(write_tree, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_tree(
         {

@@ -430,6 +430,15 @@ def test_deeply_nested_expressions_are_walked_without_recursion() -> None:
     assert (site.location.line, site.interval_seconds) == (1506, 5)
 
 
+def test_a_very_long_expression_is_parsed_and_the_rest_of_the_file_scanned() -> None:
+    # A generated sum of 20,000 terms is 20,000 levels deep: deeper than Python's default recursion limit.
+    terms = " + ".join(["1"] * 20_000)
+    loop = "def watch():\n    while True:\n        refresh()\n        time.sleep(5)\n"
+    source = f"import time\n\nTOTAL = {terms}\n\n\n{loop}"
+    site = only_site(source)
+    assert (site.location.line, site.function, site.interval_seconds) == (7, "watch", 5)
+
+
 def test_columns_count_characters_not_bytes() -> None:
     site = only_site(
         """

@@ -8,12 +8,14 @@ of them to pay for it; an unchanged file is served from the cache by content has
 from __future__ import annotations
 
 import hashlib
+import io
 import multiprocessing
 import os
 import pickle
 import sys
 import tempfile
 import time
+import tokenize
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -119,14 +121,25 @@ def _read_all(discovery: Discovery, cache: _FactsCache | None) -> _Reading:
 
 def _decode(data: bytes, source: SourceFile) -> str | ScanError:
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(_declared_encoding(data) if source.language == "python" else "utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         return ScanError(path=source.relative, message=f"not valid UTF-8 (byte {error.start})", line=line)
 
 
+def _declared_encoding(data: bytes) -> str:
+    """A PEP 263 `# -*- coding: latin-1 -*-` line in the first two lines decides; else UTF-8."""
+    if b"coding" not in data[:400]:
+        return "utf-8-sig"
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown encoding name: read it as UTF-8 and say where that fails
+        return "utf-8-sig"
+    return encoding
+
+
 def _parse_one(job: _Job) -> FileFacts | ScanError:
-    # Python trigger tokens are common words: the compiler rules out most files before libcst runs.
+    # Python trigger tokens are common words: the compiler rules out most files before `ast` runs.
     if job.language == "python" and not may_hold_sites(job.text, job.relative):
         return FileFacts(path=job.relative, language=job.language)
     try:
@@ -264,6 +277,6 @@ def _code_fingerprint() -> str:
     """Changes whenever the detectors or the facts they produce change, so stale facts are never used."""
     digest = hashlib.blake2b(__version__.encode(), digest_size=8)
     package = Path(__file__).resolve().parent.parent
-    for module in sorted([*package.glob("scan/*.py"), package / "findings.py", package / "suppressions.py"]):
+    for module in sorted([*package.glob("scan/**/*.py"), package / "findings.py", package / "suppressions.py"]):
         digest.update(module.read_bytes())
     return digest.hexdigest()
