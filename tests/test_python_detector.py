@@ -2546,3 +2546,113 @@ def test_demo_exceptions() -> None:
     metrics = facts["app/server/services/metrics.py"]
     assert metrics.suppressions == (Suppression(line=18, rules=("PD101",)),)
     assert metrics.sites[0].location.line == 19
+
+
+# ---------------------------------------------------------------------------------------------
+# Waiting for one operation, yielding between batches, stop-flag waits: not polling
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            import time
+
+            def wait_for_export(job):
+                while not job.done():
+                    log.info("export running")
+                    time.sleep(2)
+                return job.result()
+            """,
+            id="future-done",
+        ),
+        pytest.param(
+            """
+            import subprocess
+            import time
+
+            def run_migrations():
+                proc = subprocess.Popen(["alembic", "upgrade", "head"])
+                while proc.poll() is None:
+                    time.sleep(0.5)
+                return proc.returncode
+            """,
+            id="child-process-poll",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def join_worker(worker):
+                while worker.is_alive():
+                    report_progress(worker.name)
+                    time.sleep(1)
+            """,
+            id="thread-is-alive",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def copy_all(source, target):
+                offset = 0
+                while True:
+                    rows = await source.fetch("SELECT * FROM events ORDER BY id LIMIT 500 OFFSET $1", offset)
+                    if not rows:
+                        break
+                    await target.insert(rows)
+                    offset += len(rows)
+                    await asyncio.sleep(0)
+            """,
+            id="batches-yield-with-sleep-zero",
+        ),
+        pytest.param(
+            """
+            import threading
+
+            class Sampler:
+                def __init__(self):
+                    self.stop = threading.Event()
+                    self.samples = []
+
+                def run(self):
+                    while not self.stop.wait(1):
+                        self.samples.append(len(self.samples))
+            """,
+            id="stop-flag-wait-around-local-work",
+        ),
+    ],
+)
+def test_waiting_for_one_operation_or_yielding_is_not_polling(code: str) -> None:
+    assert sites_of(code) == ()
+
+
+def test_a_stop_flag_loop_that_reads_the_database_still_polls() -> None:
+    site = only_site(
+        """
+        import threading
+
+        def watch(conn, stop: threading.Event):
+            while not stop.wait(10):
+                rows = conn.execute("SELECT id FROM orders WHERE status = 'new'").fetchall()
+                notify(rows)
+        """
+    )
+    assert (site.interval_seconds, site.tables) == (10, ("orders",))
+
+
+def test_redis_publish_is_a_broadcast() -> None:
+    site = only_site(
+        """
+        import json
+        import time
+
+        def relay(db, redis_client):
+            while True:
+                rows = db.execute("SELECT id, status FROM jobs").fetchall()
+                redis_client.publish("jobs", json.dumps([dict(r) for r in rows]))
+                time.sleep(5)
+        """
+    )
+    assert site.broadcasts and site.tables == ("jobs",)

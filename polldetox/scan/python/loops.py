@@ -11,9 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from polldetox.findings import PollingSite, SiteKind
+from polldetox.findings import PollingSite, Polls, SiteKind
 from polldetox.scan.python.index import Index, Where
-from polldetox.scan.python.reads import SLEEPS
+from polldetox.scan.python.reads import SLEEPS, Facts
 from polldetox.scan.python.sites import Analysis
 from polldetox.scan.python.syntax import (
     Walker,
@@ -42,6 +42,11 @@ _BLOCKING_CALLS = frozenset({"input", "select.select", "sys.stdin.readline", "as
 _RETRY_NAME = re.compile(r"attempt|retr|tries|tried", re.IGNORECASE)
 _SUCCESS_WORDS = frozenset({"ok", "success", "succeeded", "successful", "connected", "acquired", "sent"})
 _EVENT_CALLBACK = re.compile(r"^_?(on|handle)_")  # on_queue_change, _on_notify, handle_message
+# `while not job.done():`, `while worker.is_alive():`: the loop ends when one operation ends.
+_COMPLETION_CALLS = frozenset(
+    {"done", "is_alive", "ready", "finished", "is_done", "is_finished", "is_ready", "successful", "completed"}
+)
+_EXIT_STATUSES = frozenset({"returncode", "exitcode"})
 
 
 @dataclass
@@ -159,7 +164,9 @@ class _LoopBody(Walker):
         name = final_name(node.func)
         if name == "run_pending":
             self.drives_schedule = True
-        if qualified in SLEEPS:
+        if qualified in SLEEPS and number_of(positional(node, 0, "seconds")) == 0:
+            pass  # `sleep(0)` yields to other tasks between batches: not an interval
+        elif qualified in SLEEPS:
             self._wait(node, qualified, positional(node, 0, "seconds") or keyword(node, "delay"))
         elif qualified == "asyncio.wait_for":
             awaited = positional(node, 0, "fut")
@@ -221,6 +228,35 @@ def _only_waits(body: Sequence[ast.stmt], waits: Sequence[_Wait]) -> bool:
     return True
 
 
+def _waits_for_one_operation(test: ast.expr) -> bool:
+    """`while not job.done():`, `while proc.poll() is None:`, `while t.is_alive():`: waiting for a job,
+    child process, thread or query to finish delivers no changing data, and ends when it ends."""
+    for node in collect(test, ast.Call, ast.Compare):
+        if isinstance(node, ast.Call) and final_name(node.func) in _COMPLETION_CALLS and not node.args:
+            return True
+        if (
+            isinstance(node, ast.Compare)
+            and len(node.ops) == 1
+            and isinstance(node.ops[0], ast.Is | ast.IsNot)
+            and isinstance(node.comparators[0], ast.Constant)
+            and node.comparators[0].value is None
+        ):
+            subject = node.left
+            if isinstance(subject, ast.Call) and final_name(subject.func) == "poll" and not subject.args:
+                return True
+            if isinstance(subject, ast.Attribute) and subject.attr in _EXIT_STATUSES:
+                return True
+    return False
+
+
+def _waits_on_flag_for_local_work(test: ast.expr, facts: Facts) -> bool:
+    """`while not stop.wait(1): sample()` around work that reads nothing shared: a stop-flag wait."""
+    flag = any(
+        isinstance(node, ast.Call) and final_name(node.func) in {"wait", "is_set"} for node in collect(test, ast.Call)
+    )
+    return flag and facts.polls == Polls.MEMORY and not facts.broadcasts
+
+
 def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> PollingSite | None:
     source, index = analysis.source, analysis.index
     if isinstance(loop, ast.For):
@@ -235,6 +271,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         mechanism_head = f"while {written}" if is_constant_true(test) else "while loop"
         if isinstance(test, ast.Compare) and any(_RETRY_NAME.search(w) for w in identifiers(test)):
             return None  # `while attempt < MAX_ATTEMPTS:` is a bounded retry
+        if _waits_for_one_operation(test):
+            return None
     body = _LoopBody(index)
     if test is not None:
         body.walk(test)
@@ -257,6 +295,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
     facts = analysis.reads.facts(loop, where.function)
     if facts.keepalive_only:
         return None  # a health probe of a connection, not a poll of the data
+    if test is not None and _waits_on_flag_for_local_work(test, facts):
+        return None
     if _backs_off(wait, loop) and facts.restores_connection and not fallback:
         return None  # reconnects with growing delays: a supervisor of an event source
     if _waits_out_deadline(analysis, wait, loop):

@@ -350,6 +350,8 @@ class _FactVisitor(Walker):
         if name in _BROADCASTS or name.startswith("broadcast"):
             return True
         lowered = (receiver or "").lower()
+        if name == "publish" and "redis" in lowered:
+            return True  # Redis pub/sub: `redis.publish("queue", payload)` fans out to subscribers
         if name.startswith("send_") and ("manager" in lowered or "websocket" in lowered):
             return True
         return name == "send" and ("websocket" in lowered or lowered.split(".")[-1] in {"ws", "_ws"})
