@@ -2656,3 +2656,71 @@ def test_redis_publish_is_a_broadcast() -> None:
         """
     )
     assert site.broadcasts and site.tables == ("jobs",)
+
+
+@pytest.mark.parametrize(
+    ("code", "interval"),
+    [
+        pytest.param(
+            """
+            def watch(conn, interval: float = 60):
+                while True:
+                    refresh(conn)
+                    time.sleep(interval)
+
+            def start(conn):
+                watch(conn, interval=5)
+            """,
+            5,
+            id="keyword-at-the-call-site",
+        ),
+        pytest.param(
+            """
+            def watch(conn, interval=60):
+                while True:
+                    refresh(conn)
+                    time.sleep(interval)
+
+            SYNC_SECONDS = 15
+
+            def main():
+                watch(open_connection(), SYNC_SECONDS)
+            """,
+            15,
+            id="positional-constant-at-the-call-site",
+        ),
+        pytest.param(
+            """
+            class StatusWatcher:
+                def __init__(self, client, interval: float = 2.0):
+                    self.client = client
+                    self.interval = interval
+
+                def run(self):
+                    while True:
+                        self.client.refresh()
+                        time.sleep(self.interval)
+
+            watcher = StatusWatcher(make_client(), interval=30)
+            """,
+            30,
+            id="constructor-argument",
+        ),
+        pytest.param(
+            """
+            def watch(conn, interval=60):
+                while True:
+                    refresh(conn)
+                    time.sleep(interval)
+
+            def start(conn, fast):
+                watch(conn, interval=1)
+                watch(conn)
+            """,
+            None,
+            id="callers-disagree",
+        ),
+    ],
+)
+def test_interval_from_the_callers_in_the_file(code: str, interval: float | None) -> None:
+    assert only_site("import time\n" + _source(code)).interval_seconds == interval

@@ -44,6 +44,7 @@ class FunctionInfo:
     qualname: str  # "Class.method", "function", "outer.inner"
     class_name: str | None
     parameters: set[str] = field(default_factory=set)
+    positional: list[str] = field(default_factory=list)  # in order, `self` included
     defaults: dict[str, ast.expr] = field(default_factory=dict)
     assignments: dict[str, list[ast.expr]] = field(default_factory=dict)
 
@@ -83,6 +84,7 @@ class Index(Walker):
         self.loops: list[tuple[ast.While | ast.For, Where]] = []
         self.calls: list[tuple[ast.Call, Where]] = []
         self.edges: list[CallEdge] = []
+        self.call_sites: dict[str, list[tuple[ast.Call, Where]]] = {}  # callee key -> the calls
         self.http_clients: set[str] = set()  # "client", "self._http": names bound to an HTTP client
         self.table_objects: dict[str, str] = {}  # name bound to sqlalchemy Table("name", ...)
         self.route_owners: dict[str, ast.Call] = {}  # "router" -> APIRouter(...) call
@@ -130,6 +132,7 @@ class Index(Walker):
         for param, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
             if default is not None:
                 defaults[param.arg] = default
+        function.positional = [param.arg for param in positional]
         for param in (*positional, *args.kwonlyargs):
             function.parameters.add(param.arg)
             if param.arg in defaults:
@@ -306,23 +309,30 @@ class Index(Walker):
         for item in node.keywords:
             if item.arg == "beat_schedule" and isinstance(item.value, ast.Dict):
                 self.beat_schedules.append((item.value, where))
-        self._edge(node.func, where)
+        callee = self._edge(node.func, where)
+        if callee is not None:
+            self.call_sites.setdefault(callee, []).append((node, where))
         for value in argument_values(node):  # functions handed over: Thread(target=self._run), to_thread(fetch)
             if isinstance(value, ast.Name | ast.Attribute):
                 self._edge(value, where)
 
-    def _edge(self, func: ast.expr, where: Where) -> None:
+    def _edge(self, func: ast.expr, where: Where) -> str | None:
+        """Record that `where` calls (or hands over) `func`; the callee's key into `functions`."""
         function = where.function
+        callee = None
         if isinstance(func, ast.Name):
-            self.edges.append(CallEdge(function, func.id, where))
+            callee = func.id
         elif not isinstance(func, ast.Attribute):
-            return
+            return None
         elif isinstance(func.value, ast.Name) and func.value.id in {"self", "cls"}:
             if function is not None and function.class_name:
-                self.edges.append(CallEdge(function, f"{function.class_name}.{func.attr}", where))
+                callee = f"{function.class_name}.{func.attr}"
         elif isinstance(func.value, ast.Call) and isinstance(func.value.func, ast.Name):
             # Monitor().loop(): a method of a class of this file, if there is one by that name
-            self.edges.append(CallEdge(function, f"{func.value.func.id}.{func.attr}", where))
+            callee = f"{func.value.func.id}.{func.attr}"
+        if callee is not None:
+            self.edges.append(CallEdge(function, callee, where))
+        return callee
 
     def _cli_option(self, node: ast.Call) -> None:
         flags = [text for arg in node.args if (text := text_of(arg)) is not None and text.startswith("--")]

@@ -64,12 +64,41 @@ class Values:
         while scope is not None:
             if name in scope.assignments:
                 return _single(scope.assignments[name], scope)
-            if name in scope.defaults:
-                return scope.defaults[name], None
             if name in scope.parameters:
-                return None, None  # a parameter without a default: known only at run time
+                passed = self._passed(scope, name)
+                if passed is not None:
+                    return passed
+                # without callers in this file: the default, or known only at run time
+                return (scope.defaults[name], None) if name in scope.defaults else (None, None)
             scope = self._enclosing(scope)
         return _single(self._index.constants.get(name, []), None)
+
+    def _passed(self, function: FunctionInfo, name: str) -> Binding | None:
+        """What this file's callers pass for a parameter: the one value they all agree on (a default
+        counts for the callers that leave it out), or nothing static when they differ. None: no callers."""
+        keys = [function.qualname]
+        if function.class_name is None and function.qualname == function.name:
+            keys.append(function.name)
+        elif function.name == "__init__" and function.class_name in self._index.classes:
+            keys.append(function.class_name)  # `Watcher(client, interval=5)` constructs and calls __init__
+        calls = [call for key in dict.fromkeys(keys) for call in self._index.call_sites.get(key, [])]
+        if not calls:
+            return None
+        skip = 1 if function.class_name is not None and function.positional[:1] in (["self"], ["cls"]) else 0
+        position = function.positional.index(name) - skip if name in function.positional else -1
+        bindings: dict[str, Binding] = {}
+        for call, where in calls:
+            given = keyword(call, name)
+            positional = [arg for arg in call.args if not isinstance(arg, ast.Starred)]
+            if given is None and 0 <= position < len(positional) and len(positional) == len(call.args):
+                given = positional[position]
+            if given is None and any(isinstance(arg, ast.Starred) for arg in call.args):
+                return None, None  # `watch(*args)`: what it passes is known only at run time
+            binding = (given, where.function) if given is not None else (function.defaults.get(name), None)
+            if binding[0] is None:
+                return None, None
+            bindings.setdefault(ast.dump(binding[0]), binding)
+        return next(iter(bindings.values())) if len(bindings) == 1 else (None, None)
 
     def _enclosing(self, function: FunctionInfo) -> FunctionInfo | None:
         outer, _, _ = function.qualname.rpartition(".")
