@@ -2724,3 +2724,71 @@ def test_redis_publish_is_a_broadcast() -> None:
 )
 def test_interval_from_the_callers_in_the_file(code: str, interval: float | None) -> None:
     assert only_site("import time\n" + _source(code)).interval_seconds == interval
+
+
+def test_celery_beat_schedules_built_by_a_helper_a_loop_or_item_by_item() -> None:
+    sites = sites_of(
+        """
+        from datetime import timedelta
+
+        from celery import Celery
+
+        app = Celery("shop")
+        FEEDS = ("prices", "stock")
+
+
+        @app.task
+        def sync_prices():
+            return db.execute("SELECT id FROM prices").fetchall()
+
+
+        def build_schedule():
+            schedule = {}
+            for feed in FEEDS:
+                schedule[f"sync-{feed}"] = {"task": f"shop.tasks.sync_{feed}", "schedule": timedelta(minutes=5)}
+            return schedule
+
+
+        app.conf.beat_schedule = build_schedule()
+        app.conf.beat_schedule["sync-prices"] = {"task": "shop.tasks.sync_prices", "schedule": 30.0}
+        app.conf.beat_schedule["purge-sessions"] = {"task": "shop.tasks.purge_sessions", "schedule": 60.0}
+        CELERYBEAT_SCHEDULE = {
+            "refresh-orders": dict(task="shop.tasks.refresh_orders", schedule=timedelta(seconds=45)),
+            "cleanup-carts": {"task": "shop.tasks.cleanup_carts", "schedule": 600},
+        }
+        """
+    )
+    assert [(s.snippet, s.interval_seconds, s.function, s.location.line) for s in sites] == [
+        ('f"sync-{feed}": schedule=timedelta(minutes=5)', 300, "build_schedule", 17),
+        ('"sync-prices": schedule=30.0', 30, "sync_prices", 22),
+        ('"refresh-orders": schedule=timedelta(seconds=45)', 45, None, 25),
+    ]
+    assert sites[1].tables == ("prices",)
+
+
+def test_rq_scheduler_jobs() -> None:
+    sites = sites_of(
+        """
+        from datetime import datetime, timedelta
+
+        from redis import Redis
+        from rq_scheduler import Scheduler
+
+        scheduler = Scheduler(connection=Redis())
+
+
+        def refresh_rates():
+            return db.execute("SELECT code FROM currencies").fetchall()
+
+
+        scheduler.schedule(scheduled_time=datetime.utcnow(), func=refresh_rates, interval=120, repeat=None)
+        scheduler.schedule(scheduled_time=datetime.utcnow(), func=refresh_rates)
+        scheduler.cron("*/10 * * * *", func=refresh_rates)
+        scheduler.cron("0 4 * * *", func=refresh_rates)
+        scheduler.cron("*/5 * * * *", func=cleanup_expired_tokens)
+        """
+    )
+    assert [(s.mechanism, s.interval_seconds, s.function, s.tables) for s in sites] == [
+        ("rq-scheduler interval job", 120, "refresh_rates", ("currencies",)),
+        ("rq-scheduler cron job", 600, "refresh_rates", ("currencies",)),
+    ]

@@ -38,6 +38,8 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"beat_schedule",
     b"BEAT_SCHEDULE",
     b"add_periodic_task",
+    b".cron(",  # rq-scheduler
+    b".schedule(",  # rq-scheduler: scheduler.schedule(..., interval=60)
     b"@app.",
     b"router.",  # @router.get, @api_router.post
     b"route(",
@@ -60,8 +62,8 @@ def detect(source: str, path: str) -> FileFacts:
     sites = [loop_site(analysis, loop, where) for loop, where in index.loops]
     sites += [schedulers.call_site(call, where) for call, where in index.calls]
     sites += [schedulers.decorator_site(decorator, function) for decorator, function in index.decorated]
-    for schedule, where in index.beat_schedules:
-        sites.extend(schedulers.beat_sites(schedule, where))
+    for schedule, where, owner in index.beat_schedules:
+        sites.extend(schedulers.beat_sites(schedule, where, owner))
     found = sorted((site for site in sites if site is not None), key=lambda s: (s.location.line, s.location.column))
     # Comments matter only as suppressions or webhook reasons; without either word, tokenizing is waste.
     notes = comments(source) if _COMMENT_WORDS.search(source) else []

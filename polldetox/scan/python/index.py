@@ -34,7 +34,9 @@ HTTP_CONSTRUCTORS = frozenset(
 )
 ROUTE_OWNERS = frozenset({"fastapi.FastAPI", "fastapi.APIRouter", "flask.Flask", "flask.Blueprint", "sanic.Sanic"})
 DJANGO_PATHS = frozenset({"django.urls.path", "django.urls.re_path", "django.conf.urls.url"})
-_SCHEDULER_CALLS = frozenset({"Timer", "call_later", "add_job", "do", "add_periodic_task"})
+_SCHEDULER_CALLS = frozenset({"Timer", "call_later", "add_job", "do", "add_periodic_task", "schedule", "cron"})
+# Celery's setting, under its current and its old names: `app.conf.beat_schedule`, `CELERYBEAT_SCHEDULE`.
+_BEAT_NAMES = frozenset({"beat_schedule", "celery_beat_schedule", "celerybeat_schedule"})
 
 
 @dataclass(eq=False)
@@ -91,7 +93,10 @@ class Index(Walker):
         # router -> (what it is mounted on, the call): app.include_router(api, prefix="/api/v2")
         self.mounts: dict[str, tuple[str, ast.Call]] = {}
         self.cli_options: dict[str, str] = {}  # dest "watch" -> "--watch"
-        self.beat_schedules: list[tuple[ast.Dict, Where]] = []
+        # a beat schedule: the dict (or what builds it), where, and the name it is bound to
+        self.beat_schedules: list[tuple[ast.expr | None, Where, str | None]] = []
+        # `schedule["sync"] = {...}`: entries added one by one, by the name of what they are added to
+        self.item_assignments: dict[str, list[tuple[ast.expr, ast.expr, Where]]] = {}
         self.has_run_pending = False
         self.has_main_guard = False
         self.decorated: list[tuple[ast.expr, FunctionInfo]] = []
@@ -244,14 +249,22 @@ class Index(Walker):
             self._assigned_call(target, value)
         elif isinstance(value, ast.Name) and value.id in self.http_clients and (name := dotted(target)):
             self.http_clients.add(name)  # `self.http = client`, a client handed in
+        if isinstance(target, ast.Subscript):
+            owner_name = dotted(target.value)
+            if owner_name is not None:
+                self.item_assignments.setdefault(owner_name, []).append((target.slice, value, self.where()))
+                known = {owner for _, _, owner in self.beat_schedules}
+                if owner_name.rsplit(".", 1)[-1].lower() in _BEAT_NAMES and owner_name not in known:
+                    self.beat_schedules.append((None, self.where(), owner_name))  # conf.beat_schedule["x"] = {}
+            return
         if isinstance(target, ast.Attribute):
             owner = target.value.id if isinstance(target.value, ast.Name) else None
             if owner == "self" and isinstance(scope, FunctionInfo) and scope.class_name:
                 klass = self.classes.get(scope.class_name)
                 if klass is not None:
                     klass.attributes.setdefault(target.attr, []).append((value, scope))
-            if target.attr.lower() == "beat_schedule" and isinstance(value, ast.Dict):
-                self.beat_schedules.append((value, self.where()))  # app.conf.beat_schedule = {...}
+            if target.attr.lower() in _BEAT_NAMES:
+                self.beat_schedules.append((value, self.where(), dotted(target)))  # app.conf.beat_schedule = {...}
             return
         for name in target_names(target):
             # A tuple target keeps the whole value: `rows, changed = fetch_with_cache()`.
@@ -261,8 +274,8 @@ class Index(Walker):
                 self._class_attribute(scope, name, value)
             else:
                 self.constants.setdefault(name, []).append(value)
-            if name.lower() in {"beat_schedule", "celery_beat_schedule"} and isinstance(value, ast.Dict):
-                self.beat_schedules.append((value, self.where()))
+            if name.lower() in _BEAT_NAMES:
+                self.beat_schedules.append((value, self.where(), name))
 
     def _class_attribute(self, klass: ClassInfo, name: str, value: ast.expr) -> None:
         klass.attributes.setdefault(name, []).append((value, None))
@@ -306,9 +319,9 @@ class Index(Walker):
             mounted, parent = dotted(first_argument(node)), dotted(node.func.value)
             if mounted and parent:
                 self.mounts[mounted] = (parent, node)
-        for item in node.keywords:
-            if item.arg == "beat_schedule" and isinstance(item.value, ast.Dict):
-                self.beat_schedules.append((item.value, where))
+        for item in node.keywords:  # app.conf.update(beat_schedule={...})
+            if item.arg is not None and item.arg.lower() in _BEAT_NAMES:
+                self.beat_schedules.append((item.value, where, None))
         callee = self._edge(node.func, where)
         if callee is not None:
             self.call_sites.setdefault(callee, []).append((node, where))

@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from polldetox.findings import PollingSite, SiteKind
 from polldetox.scan.python.index import DJANGO_PATHS, FunctionInfo, Where
 from polldetox.scan.python.sites import Analysis
-from polldetox.scan.python.syntax import final_name, keyword, positional, text_of
+from polldetox.scan.python.syntax import collect, final_name, keyword, positional, text_of
 from polldetox.scan.python.values import Number
 
 _SCHEDULE_UNITS = {
@@ -31,6 +31,11 @@ _SCHEDULE_UNITS = {
 _PERIOD_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "seconds": 1}
 # Cron fields that repeat within a day, finest first; a schedule whose fields are all fixed runs at a time of day.
 _CRON_FIELDS = (("second", 1), ("minute", 60), ("hour", 3600))
+# Upkeep of stored data rather than a refresh of what users see.
+_HOUSEKEEPING = re.compile(
+    r"clean|vacuum|purge|expire|prune|delete|remove_old|rotate|archive|backup|digest|compact|garbage",
+    re.IGNORECASE,
+)
 _CRON_STEP = re.compile(r"^\*(?:/(\d+))?$|^\d+-\d+/(\d+)$")  # "*", "*/5", "0-59/10"
 
 
@@ -52,6 +57,8 @@ class Schedulers:
             return self._apscheduler_site(call, where)
         if name == "do":
             return self._schedule_site(call, where)
+        if name in {"schedule", "cron"}:
+            return self._rq_scheduler_site(call, where, name)
         if name == "add_periodic_task":
             interval = self._beat_interval(positional(call, 0, "schedule"), where.function)
             if interval is None:
@@ -60,6 +67,30 @@ class Schedulers:
             job = self._job(signature.func if isinstance(signature, ast.Call) else signature, where)
             return self._job_site(call, where, "Celery add_periodic_task", interval, job)
         return None
+
+    def _rq_scheduler_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
+        """rq-scheduler: `scheduler.schedule(scheduled_time=..., func=sync, interval=60, repeat=None)`,
+        `scheduler.cron("*/5 * * * *", func=sync)`."""
+        if name == "schedule":
+            written = keyword(call, "interval")
+            if written is None:
+                return None  # runs once at `scheduled_time`
+            interval = self.values.number(written, where.function)
+            reference, mechanism = positional(call, 1, "func"), "rq-scheduler interval job"
+        else:
+            text = self.values.string(positional(call, 0, "cron_string"), where.function)
+            fields = text.split() if text is not None else []
+            if len(fields) < 5:
+                return None
+            cron_period = _period_of_fields(list(zip(fields[:2], (60, 3600), strict=True)))
+            if cron_period is None:
+                return None  # a time of day
+            interval, reference, mechanism = cron_period, positional(call, 1, "func"), "rq-scheduler cron job"
+        job = self._job(reference, where)
+        task = final_name(reference) or ""
+        if _HOUSEKEEPING.search(task):
+            return None
+        return self._job_site(call, where, mechanism, interval, job)
 
     def _rescheduling_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
         if name == "Timer" and self.index.qualify(call.func) != "threading.Timer":
@@ -118,19 +149,14 @@ class Schedulers:
             name: positional(call, names.index(name), name) if name in names else keyword(call, name)
             for name, _ in fields
         }
-        set_positions = [position for position, (name, _) in enumerate(fields) if values[name] is not None]
-        coarsest_set = max(set_positions, default=-1)
-        for position, (name, unit) in enumerate(fields):
-            value = values[name]
-            if value is None:
-                if position < coarsest_set:
-                    continue  # APScheduler and Celery run an unset finer field at its first value
-                return Number(float(unit))
-            text = self.values.string(value, None)
-            match = _CRON_STEP.match(text.strip()) if text is not None else None
-            if match is not None:
-                return Number(float(unit * int(match.group(1) or match.group(2) or 1)))
-        return None
+        texts = [(self._text(values[name]), unit) for name, unit in fields]
+        return _period_of_fields(texts)
+
+    def _text(self, value: ast.expr | None) -> str | None:
+        """A cron field as written; `""` for a field given but not static."""
+        if value is None:
+            return None
+        return self.values.string(value, None) or ""
 
     def _period(self, call: ast.Call, function: FunctionInfo | None) -> Number:
         total, env_var, known = 0.0, None, False
@@ -232,19 +258,17 @@ class Schedulers:
                 return None
         return self.values.number(schedule, function)
 
-    def beat_sites(self, schedule: ast.Dict, where: Where) -> Iterator[PollingSite]:
-        for key, value in zip(schedule.keys, schedule.values, strict=True):
-            if key is None or not isinstance(value, ast.Dict):
+    def beat_sites(self, schedule: ast.expr | None, where: Where, owner: str | None) -> Iterator[PollingSite]:
+        for key, value, entry_where in self._beat_entries(schedule, where, owner):
+            entry = self._beat_entry(value, entry_where)
+            if entry is None:
                 continue
-            entry = {
-                text: item
-                for name, item in zip(value.keys, value.values, strict=True)
-                if (text := text_of(name)) is not None
-            }
-            interval = self._beat_interval(entry.get("schedule"), where.function)
+            interval = self._beat_interval(entry.get("schedule"), entry_where.function)
             if interval is None:
                 continue
-            task = self.values.string(entry.get("task"), where.function) or ""
+            task = self.values.string(entry.get("task"), entry_where.function) or ""
+            if _HOUSEKEEPING.search(task.rsplit(".", 1)[-1]) or _HOUSEKEEPING.search(self.source.code(key)):
+                continue  # cleanup, expiry, vacuum, digests: upkeep of stored data, not polling for users
             job = self.index.functions.get(task.rsplit(".", 1)[-1]) if task else None
             yield self.analysis.site(
                 kind=SiteKind.SCHEDULER,
@@ -252,8 +276,57 @@ class Schedulers:
                 node=key,
                 last=value,
                 snippet=f"{self.source.code(key)}: schedule={self.source.code(entry['schedule'])}",
-                where=where,
+                where=entry_where,
                 function=job,
                 body=job.node if job else None,
                 interval=interval,
             )
+
+    def _beat_entries(
+        self, schedule: ast.expr | None, where: Where, owner: str | None, depth: int = 0
+    ) -> list[tuple[ast.expr, ast.expr, Where]]:
+        """(name, entry, where) of each entry: from a dict literal, the name or helper that builds it
+        (`return {...}`, `schedule[name] = {...}` in a loop), and items added to it one by one."""
+        entries: list[tuple[ast.expr, ast.expr, Where]] = []
+        if depth > 3:
+            return entries
+        if isinstance(schedule, ast.Dict):
+            entries += [(key, value, where) for key, value in zip(schedule.keys, schedule.values, strict=True) if key]
+        elif isinstance(schedule, ast.Name):
+            bound, scope = self.values.lookup(schedule.id, where.function)
+            inner = Where(scope, (), where.main_guard) if scope is not where.function else where
+            entries += self._beat_entries(bound, inner, schedule.id, depth + 1)
+            owner = None  # the name's own items are read there, in the scope it is bound in
+        elif isinstance(schedule, ast.Call) and (helper := self.index.resolve(schedule.func, where.function)):
+            for returned in collect(helper.node, ast.Return):
+                assert isinstance(returned, ast.Return)
+                entries += self._beat_entries(returned.value, Where(helper, (), False), None, depth + 1)
+        if owner is not None:
+            for key, value, item_where in self.index.item_assignments.get(owner, []):
+                if item_where.function is where.function:
+                    entries.append((key, value, item_where))
+        return entries
+
+    def _beat_entry(self, value: ast.expr, where: Where) -> dict[str, ast.expr] | None:
+        if isinstance(value, ast.Name):
+            value = self.values.lookup(value.id, where.function)[0] or value
+        if isinstance(value, ast.Dict):
+            pairs = zip(value.keys, value.values, strict=True)
+            return {text: item for name, item in pairs if (text := text_of(name)) is not None}
+        if isinstance(value, ast.Call) and final_name(value.func) == "dict":
+            return {item.arg: item.value for item in value.keywords if item.arg is not None}
+        return None
+
+
+def _period_of_fields(fields: Sequence[tuple[str | None, int]]) -> Number | None:
+    """Seconds between runs from cron fields, finest first, each (text or None when unset, seconds per unit)."""
+    coarsest_set = max((position for position, (text, _) in enumerate(fields) if text is not None), default=-1)
+    for position, (text, unit) in enumerate(fields):
+        if text is None:
+            if position < coarsest_set:
+                continue  # APScheduler and Celery run an unset finer field at its first value
+            return Number(float(unit))
+        match = _CRON_STEP.match(text.strip())
+        if match is not None:
+            return Number(float(unit * int(match.group(1) or match.group(2) or 1)))
+    return None
