@@ -190,3 +190,92 @@ def test_intervals_reexported_through_an_index_module_are_resolved(write_tree) -
     )
     (finding,) = scan(root).findings
     assert finding.interval_seconds == 90.0
+
+
+WATCHERS_THROUGH_SERVICES = {
+    "app/server/services/websocket_watchers.py": """
+        import asyncio
+
+        from app.server.services import workflow_service
+        from app.server.services.planned_features_service import PlannedFeaturesService
+        from app.server.services.websocket_manager import websocket_manager
+
+
+        class Watchers:
+            def __init__(self, features: PlannedFeaturesService) -> None:
+                self.features = features
+
+            async def watch_workflow_history(self) -> None:
+                while True:
+                    history_data, did_sync = workflow_service.get_workflow_history_with_cache()
+                    if did_sync:
+                        await websocket_manager.broadcast({"type": "workflow_history_update", "data": history_data})
+                    await asyncio.sleep(10)
+
+            async def watch_planned_features(self) -> None:
+                while True:
+                    features = self.features.get_all(limit=200)
+                    await websocket_manager.broadcast({"type": "planned_features_update", "data": features})
+                    await asyncio.sleep(300)
+        """,
+    "app/server/services/workflow_service.py": """
+        from app.server.repositories.workflow_history_repository import WorkflowHistoryRepository
+
+        _repository = WorkflowHistoryRepository()
+        _last_seen = None
+
+
+        def get_workflow_history_with_cache():
+            global _last_seen
+            rows = _repository.list_history(limit=100)
+            newest = rows[0]["id"] if rows else None
+            did_sync, _last_seen = newest != _last_seen, newest
+            return rows, did_sync
+        """,
+    "app/server/repositories/workflow_history_repository.py": """
+        from app.server.db import get_connection
+
+
+        class WorkflowHistoryRepository:
+            def list_history(self, limit: int = 100) -> list[dict]:
+                with get_connection() as conn:
+                    sql = "SELECT id, workflow_id, status FROM workflow_history ORDER BY id DESC LIMIT %s"
+                    return conn.execute(sql, (limit,)).fetchall()
+        """,
+    "app/server/services/planned_features_service.py": """
+        from app.server.repositories import planned_features_repository
+
+
+        class PlannedFeaturesService:
+            def get_all(self, limit: int = 200) -> list[dict]:
+                return [feature for feature in planned_features_repository.fetch_features(limit) if feature]
+        """,
+    "app/server/repositories/planned_features_repository.py": """
+        from app.server.db import get_connection
+
+
+        def fetch_features(limit):
+            with get_connection() as conn:
+                return conn.execute("SELECT id, title, status FROM planned_features LIMIT %s", (limit,)).fetchall()
+        """,
+    "app/server/services/websocket_manager.py": """
+        class WebSocketManager:
+            async def broadcast(self, message: dict) -> None:
+                for connection in list(self.connections):
+                    await connection.send_json(message)
+
+
+        websocket_manager = WebSocketManager()
+        """,
+}
+
+
+def test_loops_read_their_tables_through_services_and_repositories_in_other_modules(write_tree) -> None:
+    root = write_tree(WATCHERS_THROUGH_SERVICES)
+    result = scan(root)
+    history, features = sorted(result.findings, key=lambda finding: finding.location.line)
+    assert history.snippet.endswith("asyncio.sleep(10)") and features.snippet.endswith("asyncio.sleep(300)")
+    assert (history.tables, history.interval_seconds) == (("workflow_history",), 10)
+    assert (features.tables, features.interval_seconds) == (("planned_features",), 300)
+    assert history.scaffold == "polldetox scaffold workflow_history"
+    assert features.scaffold == "polldetox scaffold planned_features"

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from polldetox import __version__
 from polldetox.config import Config
-from polldetox.findings import FileFacts, ScanError, ScanResult
+from polldetox.findings import FileFacts, Polls, ReadSummary, ScanError, ScanResult
 from polldetox.scan import ParseFailure, policy
 from polldetox.scan.files import Discovery, SourceFile, discover
 from polldetox.scan.python_gate import may_hold_sites
@@ -60,6 +60,7 @@ def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | Non
     if cache is not None:
         cache.save()
     facts = _resolve_imported_intervals(facts, config.root)
+    facts = _resolve_project_reads(facts, config.root)
     judgement = policy.judge(facts, config)
     return ScanResult(
         findings=judgement.findings,
@@ -197,6 +198,69 @@ def _resolve_imported_intervals(facts: list[FileFacts], root: Path) -> list[File
             sites.append(site)
         resolved.append(replace(file_facts, sites=tuple(sites)))
     return resolved
+
+
+_READS_DEPTH = 4  # a loop -> a service -> a repository -> a model is three hops; one more for a helper
+_POLLS_ORDER = (Polls.DATABASE, Polls.FILE, Polls.HTTP)  # what a site reads, most specific first
+
+
+def _resolve_project_reads(facts: list[FileFacts], root: Path) -> list[FileFacts]:
+    """Give Python sites the tables and `polls` of what they read through the project's own modules:
+    `service.get_history()` -> `repository.list_history()` -> `SELECT ... FROM workflow_history`."""
+    summaries: dict[str, dict[str, ReadSummary]] = {}  # module path -> its functions' reads
+    resolved: list[FileFacts] = []
+    for file_facts in facts:
+        if not any(site.reads_through for site in file_facts.sites):
+            resolved.append(file_facts)
+            continue
+        sites = []
+        for site in file_facts.sites:
+            if site.reads_through:
+                tables, kinds = _reads_of(site.reads_through, root, summaries)
+                polls = site.polls
+                if polls not in _POLLS_ORDER[:1]:
+                    polls = next((kind for kind in _POLLS_ORDER if kind in kinds or kind == polls), polls)
+                site = replace(site, tables=tuple(sorted({*site.tables, *tables})), polls=polls)
+            sites.append(site)
+        resolved.append(replace(file_facts, sites=tuple(sites)))
+    return resolved
+
+
+def _reads_of(
+    calls: tuple[tuple[str, str], ...], root: Path, summaries: dict[str, dict[str, ReadSummary]]
+) -> tuple[set[str], set[Polls]]:
+    tables: set[str] = set()
+    kinds: set[Polls] = set()
+    seen: set[tuple[str, str]] = set()
+    frontier = list(calls)
+    for _ in range(_READS_DEPTH):
+        following: list[tuple[str, str]] = []
+        for module, name in frontier:
+            if (module, name) in seen:
+                continue
+            seen.add((module, name))
+            if module not in summaries:
+                summaries[module] = _module_reads(root, module)
+            summary = summaries[module].get(name)
+            if summary is not None:
+                tables.update(summary.tables)
+                kinds.add(summary.polls)
+                following.extend(summary.calls)
+        frontier = following
+    return tables, kinds
+
+
+def _module_reads(root: Path, module: str) -> dict[str, ReadSummary]:
+    base = root / module
+    for candidate in (base.with_name(base.name + ".py"), base / "__init__.py"):
+        if candidate.is_file():
+            try:
+                data = candidate.read_bytes()
+                text = data.decode(_declared_encoding(data))
+                return _detector("python").function_reads(text, candidate.relative_to(root).as_posix())
+            except (OSError, UnicodeDecodeError, ParseFailure, RecursionError):
+                return {}
+    return {}
 
 
 def _module_constants(root: Path, language: str, module: str, depth: int = 0) -> dict[str, float]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 
-from polldetox.findings import FileFacts
+from polldetox.findings import FileFacts, ReadSummary
 from polldetox.scan.python.context import documents_dev_tool, documents_webhook_reason
 from polldetox.scan.python.index import Index
 from polldetox.scan.python.loops import loop_site
@@ -22,7 +22,7 @@ from polldetox.scan.python.schedulers import Schedulers
 from polldetox.scan.python.sites import LANGUAGE, Analysis
 from polldetox.scan.python.values import UNKNOWN, Values
 
-__all__ = ["LANGUAGE", "TRIGGER_TOKENS", "detect", "exported_constants"]
+__all__ = ["LANGUAGE", "TRIGGER_TOKENS", "detect", "exported_constants", "function_reads"]
 
 # A file containing none of these cannot hold a site or a route, and is never parsed.
 TRIGGER_TOKENS: tuple[bytes, ...] = (
@@ -90,3 +90,23 @@ def exported_constants(source: str, path: str) -> dict[str, float]:
         if number.value is not None:
             constants[name] = number.value
     return constants
+
+
+def function_reads(source: str, path: str) -> dict[str, ReadSummary]:
+    """What each function and method of a module reads ("get_history", "HistoryRepository.list"),
+    also under the module-level instances of its classes (`history_service = HistoryService()`)."""
+    analysis = Analysis.of(parse(source), source, path)
+    summaries: dict[str, ReadSummary] = {}
+    for key, function in analysis.index.functions.items():
+        if key != function.qualname:
+            continue  # the plain name of a method or nested function: the qualified one is enough
+        facts = analysis.reads.facts(function.node, function)
+        summaries[key] = ReadSummary(tuple(sorted(facts.tables)), facts.polls, tuple(facts.project_calls))
+    for name, bindings in analysis.index.constants.items():
+        made = bindings[0] if len(bindings) == 1 else None
+        if isinstance(made, ast.Call) and isinstance(made.func, ast.Name) and made.func.id in analysis.index.classes:
+            prefix = made.func.id + "."
+            for key, summary in list(summaries.items()):
+                if key.startswith(prefix):
+                    summaries[name + "." + key.removeprefix(prefix)] = summary
+    return summaries

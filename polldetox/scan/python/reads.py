@@ -100,6 +100,7 @@ class Facts:
     logs_activity: bool = False
     restores_connection: bool = False
     probes_connection: bool = False  # `SELECT 1`, ping(): checks that a connection is alive
+    project_calls: list[tuple[str, str]] = field(default_factory=list)  # see PollingSite.reads_through
 
     @property
     def keepalive_only(self) -> bool:
@@ -173,6 +174,44 @@ class Reads:
                     pending.append((callee.node, callee, depth + 1))
         return facts
 
+    def imported_callee(self, func: ast.expr, function: FunctionInfo | None) -> list[tuple[str, str]]:
+        """Where a call into another module of the project may lead, as (module path, function) pairs:
+        `get_history()` and `history_service.get_history()` imported by name, `self.repo.list()` on an
+        instance of an imported class. Whether the module is the project's own, the engine decides."""
+        imported = self.index.imported_from
+        if isinstance(func, ast.Name) and func.id in imported:
+            module, name = imported[func.id]
+            return [(module_path(self.source.path, module), name)]
+        if not isinstance(func, ast.Attribute):
+            return []
+        receiver, method = func.value, func.attr
+        if isinstance(receiver, ast.Name) and receiver.id in imported:
+            module, name = imported[receiver.id]
+            path = module_path(self.source.path, module)
+            return [(f"{path}/{name}", method), (path, f"{name}.{method}")]  # a module, or a class or instance
+        klass = self._instance_class(receiver, function)
+        if klass is not None and klass in imported:
+            module, name = imported[klass]
+            return [(module_path(self.source.path, module), f"{name}.{method}")]
+        return []
+
+    def _instance_class(self, receiver: ast.expr, function: FunctionInfo | None) -> str | None:
+        """The class a receiver was made from: `self.repo = HistoryRepository(pool)`, `repo: HistoryRepository`."""
+        scope = function
+        if isinstance(receiver, ast.Attribute) and isinstance(receiver.value, ast.Name) and receiver.value.id == "self":
+            bound, scope = self.values.attribute(function, receiver.attr)
+        elif isinstance(receiver, ast.Name):
+            bound, _ = self.values.lookup(receiver.id, function)
+            if bound is None and function is not None:
+                bound = _annotation(function, receiver.id)
+        else:
+            return None
+        if isinstance(bound, ast.Name) and scope is not None:  # `self.repo = repo`, with `repo: Repo`
+            bound = _annotation(scope, bound.id) or bound
+        if isinstance(bound, ast.Call):
+            bound = bound.func
+        return bound.id if isinstance(bound, ast.Name) else None
+
     def model_table(self, model: str) -> str:
         klass = self.index.classes.get(model)
         if klass is not None and klass.table:
@@ -219,6 +258,14 @@ class Reads:
                 for value in bound
             )
         return False
+
+
+def _annotation(function: FunctionInfo, name: str) -> ast.expr | None:
+    args = function.node.args
+    for param in (*args.posonlyargs, *args.args, *args.kwonlyargs):
+        if param.arg == name and param.annotation is not None:
+            return param.annotation
+    return None
 
 
 class _FactVisitor(Walker):
@@ -292,6 +339,9 @@ class _FactVisitor(Walker):
             recognised = True
         if not recognised:
             facts.opaque_calls = True
+            for target in self._reads.imported_callee(node.func, self._function):
+                if target not in facts.project_calls:
+                    facts.project_calls.append(target)
 
     def _sql(self, node: ast.Call, name: str, receiver: str | None) -> bool:
         candidates = [positional(node, 0), keyword(node, "query"), keyword(node, "sql")]

@@ -79,4 +79,5 @@ class Analysis:
             max_duration_seconds=surroundings.max_duration(last or node, where),
             restores_connection=facts.restores_connection,
             detail=detail,
+            reads_through=tuple(facts.project_calls),
         )
