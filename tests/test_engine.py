@@ -251,12 +251,27 @@ WATCHERS_THROUGH_SERVICES = {
                 return [feature for feature in planned_features_repository.fetch_features(limit) if feature]
         """,
     "app/server/repositories/planned_features_repository.py": """
-        from app.server.db import get_connection
+        from sqlalchemy import select
+
+        from app.server.db import SessionLocal
+        from app.server.models.planned_feature import PlannedFeature
 
 
         def fetch_features(limit):
-            with get_connection() as conn:
-                return conn.execute("SELECT id, title, status FROM planned_features LIMIT %s", (limit,)).fetchall()
+            with SessionLocal() as session:
+                return session.scalars(select(PlannedFeature).limit(limit)).all()
+        """,
+    "app/server/models/planned_feature.py": """
+        from sqlalchemy.orm import Mapped, mapped_column
+
+        from app.server.models.base import Base
+
+
+        class PlannedFeature(Base):
+            __tablename__ = "planned_features"
+
+            id: Mapped[int] = mapped_column(primary_key=True)
+            title: Mapped[str]
         """,
     "app/server/services/websocket_manager.py": """
         class WebSocketManager:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from polldetox import __version__
 from polldetox.config import Config
-from polldetox.findings import FileFacts, Polls, ReadSummary, ScanError, ScanResult
+from polldetox.findings import FileFacts, PollingSite, Polls, ReadSummary, ScanError, ScanResult
 from polldetox.scan import ParseFailure, policy
 from polldetox.scan.files import Discovery, SourceFile, discover
 from polldetox.scan.python_gate import may_hold_sites
@@ -210,40 +210,56 @@ def _resolve_project_reads(facts: list[FileFacts], root: Path) -> list[FileFacts
     summaries: dict[str, dict[str, ReadSummary]] = {}  # module path -> its functions' reads
     resolved: list[FileFacts] = []
     for file_facts in facts:
-        if not any(site.reads_through for site in file_facts.sites):
+        if not any(site.reads_through or site.models for site in file_facts.sites):
             resolved.append(file_facts)
             continue
         sites = []
         for site in file_facts.sites:
-            if site.reads_through:
-                tables, kinds = _reads_of(site.reads_through, root, summaries)
+            if site.reads_through or site.models:
+                tables, kinds = _reads_of(site, root, summaries)
                 polls = site.polls
                 if polls not in _POLLS_ORDER[:1]:
                     polls = next((kind for kind in _POLLS_ORDER if kind in kinds or kind == polls), polls)
-                site = replace(site, tables=tuple(sorted({*site.tables, *tables})), polls=polls)
+                own = set(site.tables) - {guess for _, _, guess in site.models}
+                site = replace(site, tables=tuple(sorted(own | tables)), polls=polls)
             sites.append(site)
         resolved.append(replace(file_facts, sites=tuple(sites)))
     return resolved
 
 
 def _reads_of(
-    calls: tuple[tuple[str, str], ...], root: Path, summaries: dict[str, dict[str, ReadSummary]]
+    site: PollingSite, root: Path, summaries: dict[str, dict[str, ReadSummary]]
 ) -> tuple[set[str], set[Polls]]:
-    tables: set[str] = set()
+    """Tables and kinds of data read through calls and models, following calls a few hops deep.
+    A model's guessed table gives way to the one its module declares."""
+
+    def summary_of(module: str, name: str) -> ReadSummary | None:
+        if module not in summaries:
+            summaries[module] = _module_reads(root, module)
+        return summaries[module].get(name)
+
+    def model_tables(models: tuple[tuple[str, str, str], ...]) -> set[str]:
+        found = set()
+        for module, name, guess in models:
+            declared = summary_of(module, name)
+            found.update(declared.tables if declared is not None and declared.tables else (guess,))
+        return found
+
+    tables = model_tables(site.models)
     kinds: set[Polls] = set()
     seen: set[tuple[str, str]] = set()
-    frontier = list(calls)
+    frontier = list(site.reads_through)
     for _ in range(_READS_DEPTH):
         following: list[tuple[str, str]] = []
         for module, name in frontier:
             if (module, name) in seen:
                 continue
             seen.add((module, name))
-            if module not in summaries:
-                summaries[module] = _module_reads(root, module)
-            summary = summaries[module].get(name)
+            summary = summary_of(module, name)
             if summary is not None:
-                tables.update(summary.tables)
+                guesses = {guess for _, _, guess in summary.models}
+                tables.update(set(summary.tables) - guesses)
+                tables.update(model_tables(summary.models))
                 kinds.add(summary.polls)
                 following.extend(summary.calls)
         frontier = following

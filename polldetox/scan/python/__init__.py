@@ -12,7 +12,7 @@ from __future__ import annotations
 import ast
 import re
 
-from polldetox.findings import FileFacts, ReadSummary
+from polldetox.findings import FileFacts, Polls, ReadSummary
 from polldetox.scan.python.context import documents_dev_tool, documents_webhook_reason
 from polldetox.scan.python.index import Index
 from polldetox.scan.python.loops import loop_site
@@ -101,7 +101,11 @@ def function_reads(source: str, path: str) -> dict[str, ReadSummary]:
         if key != function.qualname:
             continue  # the plain name of a method or nested function: the qualified one is enough
         facts = analysis.reads.facts(function.node, function)
-        summaries[key] = ReadSummary(tuple(sorted(facts.tables)), facts.polls, tuple(facts.project_calls))
+        summary = ReadSummary(tuple(sorted(facts.tables)), facts.polls, tuple(facts.project_calls), tuple(facts.models))
+        summaries[key] = summary
+    for name, klass in analysis.index.classes.items():
+        if klass.table:  # a model declaring its table: what reading it from another module reads
+            summaries.setdefault(name, ReadSummary((klass.table,), Polls.DATABASE))
     for name, bindings in analysis.index.constants.items():
         made = bindings[0] if len(bindings) == 1 else None
         if isinstance(made, ast.Call) and isinstance(made.func, ast.Name) and made.func.id in analysis.index.classes:

@@ -101,6 +101,7 @@ class Facts:
     restores_connection: bool = False
     probes_connection: bool = False  # `SELECT 1`, ping(): checks that a connection is alive
     project_calls: list[tuple[str, str]] = field(default_factory=list)  # see PollingSite.reads_through
+    models: list[tuple[str, str, str]] = field(default_factory=list)  # see PollingSite.models
 
     @property
     def keepalive_only(self) -> bool:
@@ -300,9 +301,9 @@ class _FactVisitor(Walker):
     def enter_Attribute(self, node: ast.Attribute) -> None:
         model = node.value.id if isinstance(node.value, ast.Name) else ""
         if node.attr == "objects" and is_class_name(model):  # Django `Job.objects.filter(...)`
-            self._facts.tables.add(self._reads.django_table(model))
+            self._table(model, self._reads.django_table(model))
         elif node.attr == "query" and is_class_name(model):  # Flask-SQLAlchemy `Job.query.all()`
-            self._facts.tables.add(self._reads.model_table(model))
+            self._table(model, self._reads.model_table(model))
 
     def enter_Call(self, node: ast.Call) -> None:
         facts = self._facts
@@ -380,7 +381,23 @@ class _FactVisitor(Walker):
             return None
         if value.id in self._index.table_objects:
             return self._index.table_objects[value.id]
-        return self._reads.model_table(value.id) if is_class_name(value.id) else None
+        if not is_class_name(value.id):
+            return None
+        table = self._reads.model_table(value.id)
+        self._model_reference(value.id, table)
+        return table
+
+    def _table(self, model: str, table: str) -> None:
+        self._facts.tables.add(table)
+        self._model_reference(model, table)
+
+    def _model_reference(self, model: str, table: str) -> None:
+        """A model imported from another module: its own table name (`__tablename__`) is there."""
+        if model in self._index.imported_from and model not in self._index.classes:
+            module, name = self._index.imported_from[model]
+            reference = (module_path(self._reads.source.path, module), name, table)
+            if reference not in self._facts.models:
+                self._facts.models.append(reference)
 
     def _http(self, node: ast.Call, qualified: str, name: str, receiver: str | None) -> bool:
         via_module = qualified.startswith(_HTTP_MODULES) and name in _HTTP_VERBS

@@ -80,4 +80,5 @@ class Analysis:
             restores_connection=facts.restores_connection,
             detail=detail,
             reads_through=tuple(facts.project_calls),
+            models=tuple(facts.models),
         )
