@@ -2792,3 +2792,79 @@ def test_rq_scheduler_jobs() -> None:
         ("rq-scheduler interval job", 120, "refresh_rates", ("currencies",)),
         ("rq-scheduler cron job", 600, "refresh_rates", ("currencies",)),
     ]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            import threading
+            import time
+
+            class BufferedExporter:
+                def run(self):
+                    while True:
+                        time.sleep(self.flush_interval)
+                        self.flush()
+            """,
+            id="buffer-flusher",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            import psutil
+
+            async def sample_memory(gauge):
+                while True:
+                    gauge.set(psutil.virtual_memory().percent)
+                    await asyncio.sleep(15)
+            """,
+            id="memory-sampler",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def sweep(cache):
+                while True:
+                    await asyncio.sleep(60)
+                    cache.evict_expired()
+            """,
+            id="cache-expiry-sweep",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def serve(server):
+                server.start()
+                while True:
+                    time.sleep(2**32)
+            """,
+            id="keep-alive-around-a-server",
+        ),
+    ],
+)
+def test_local_periodic_work_is_not_polling(code: str) -> None:
+    assert sites_of(code) == ()
+
+
+def test_a_flush_that_reads_the_database_still_polls() -> None:
+    site = only_site(
+        """
+        import time
+
+        class Outbox:
+            def run(self):
+                while True:
+                    self.flush()
+                    time.sleep(5)
+
+            def flush(self):
+                rows = self.db.execute("SELECT id, payload FROM outbox WHERE sent = false").fetchall()
+                self.publish(rows)
+        """
+    )
+    assert site.tables == ("outbox",)

@@ -47,6 +47,12 @@ _COMPLETION_CALLS = frozenset(
     {"done", "is_alive", "ready", "finished", "is_done", "is_finished", "is_ready", "successful", "completed"}
 )
 _EXIT_STATUSES = frozenset({"returncode", "exitcode"})
+# Periodic work on the process's own state: samplers, buffer flushers, telemetry, cache sweeps.
+_LOCAL_WORK = re.compile(
+    r"flush|sample|metric|telemetry|gauge|stats|evict|expire|sweep|purge|prune|cleanup|clean_up|collect_garbage"
+    r"|psutil|memory|cpu_percent",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -257,6 +263,17 @@ def _waits_on_flag_for_local_work(test: ast.expr, facts: Facts) -> bool:
     return flag and facts.polls == Polls.MEMORY and not facts.broadcasts
 
 
+def _does_local_work(facts: Facts) -> bool:
+    """`self.flush()`, `gauge.set(psutil.cpu_percent())`, `cache.evict_expired()` each tick, and nothing
+    read from a database, a file or another service: local upkeep, nothing users wait for."""
+    return (
+        facts.polls in (Polls.UNKNOWN, Polls.MEMORY)
+        and not facts.broadcasts
+        and bool(facts.work)
+        and all(_LOCAL_WORK.search(name) for name in facts.work)
+    )
+
+
 def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> PollingSite | None:
     source, index = analysis.source, analysis.index
     if isinstance(loop, ast.For):
@@ -296,6 +313,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
     if facts.keepalive_only:
         return None  # a health probe of a connection, not a poll of the data
     if test is not None and _waits_on_flag_for_local_work(test, facts):
+        return None
+    if _does_local_work(facts):
         return None
     if _backs_off(wait, loop) and facts.restores_connection and not fallback:
         return None  # reconnects with growing delays: a supervisor of an event source

@@ -102,6 +102,7 @@ class Facts:
     probes_connection: bool = False  # `SELECT 1`, ping(): checks that a connection is alive
     project_calls: list[tuple[str, str]] = field(default_factory=list)  # see PollingSite.reads_through
     models: list[tuple[str, str, str]] = field(default_factory=list)  # see PollingSite.models
+    work: list[str] = field(default_factory=list)  # calls the body itself makes to do its work, as written
 
     @property
     def keepalive_only(self) -> bool:
@@ -167,7 +168,7 @@ class Reads:
         seen: set[int] = {id(root)}
         while pending:
             node, scope, depth = pending.pop(0)
-            visitor = _FactVisitor(self, scope, facts)
+            visitor = _FactVisitor(self, scope, facts, top=depth == 0)
             visitor.walk(node.body if isinstance(node, FUNCTIONS) else node)
             for callee in visitor.callees:
                 if depth < _FOLLOW_DEPTH and id(callee.node) not in seen:
@@ -272,7 +273,8 @@ def _annotation(function: FunctionInfo, name: str) -> ast.expr | None:
 class _FactVisitor(Walker):
     """Collects the facts of one body (a loop, or a same-file function it calls)."""
 
-    def __init__(self, reads: Reads, function: FunctionInfo | None, facts: Facts) -> None:
+    def __init__(self, reads: Reads, function: FunctionInfo | None, facts: Facts, *, top: bool) -> None:
+        self._top = top
         self._reads = reads
         self._index = reads.index
         self._function = function
@@ -338,6 +340,8 @@ class _FactVisitor(Walker):
             facts.probes_connection = recognised = True
         if qualified in SLEEPS or name == "wait" or qualified in _PURE_CALLS or name in _PURE_METHODS:
             recognised = True
+        if self._top and (callee is not None or not recognised):
+            facts.work.append(qualified or name)
         if not recognised:
             facts.opaque_calls = True
             for target in self._reads.imported_callee(node.func, self._function):
