@@ -2868,3 +2868,51 @@ def test_a_flush_that_reads_the_database_still_polls() -> None:
         """
     )
     assert site.tables == ("outbox",)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            import time
+
+            def wait_for_database(engine):
+                while not database_ready(engine):
+                    time.sleep(1)
+            """,
+            id="readiness-wait-at-startup",
+        ),
+        pytest.param(
+            """
+            import socket
+            import time
+
+            def wait_for_port(host, port):
+                while not port_is_open(host, port):
+                    time.sleep(0.5)
+            """,
+            id="port-open-wait",
+        ),
+        pytest.param(
+            """
+            import time
+
+            import requests
+
+            def export_all(url):
+                page = 1
+                while True:
+                    items = requests.get(url, params={"page": page}).json()
+                    if not items:
+                        break
+                    store(items)
+                    page += 1
+                    time.sleep(1)
+            """,
+            id="pagination-paced-by-a-sleep",
+        ),
+    ],
+)
+def test_readiness_waits_and_pagination_are_not_polling(code: str) -> None:
+    assert sites_of(code) == ()

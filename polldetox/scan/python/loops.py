@@ -42,10 +42,14 @@ _BLOCKING_CALLS = frozenset({"input", "select.select", "sys.stdin.readline", "as
 _RETRY_NAME = re.compile(r"attempt|retr|tries|tried", re.IGNORECASE)
 _SUCCESS_WORDS = frozenset({"ok", "success", "succeeded", "successful", "connected", "acquired", "sent"})
 _EVENT_CALLBACK = re.compile(r"^_?(on|handle)_")  # on_queue_change, _on_notify, handle_message
-# `while not job.done():`, `while worker.is_alive():`: the loop ends when one operation ends.
-_COMPLETION_CALLS = frozenset(
-    {"done", "is_alive", "ready", "finished", "is_done", "is_finished", "is_ready", "successful", "completed"}
+# `while not job.done():`, `while worker.is_alive():`, `while not db_ready():`, `while not port_open(p)`:
+# the loop ends when one operation ends or one service comes up.
+_COMPLETION_CALL = re.compile(
+    r"^(is_)?(done|ready|finished|complete|completed|alive|successful)$"
+    r"|_(ready|done|finished|completed|up|available|reachable|open)$"
 )
+# A cursor through results: `offset += len(rows)`, `page += 1`, `cursor = response["next"]`.
+_CURSOR_NAME = re.compile(r"^_?(cursor|offset|page|page_number|next_page|start|skip|after|marker|next_token)$")
 _EXIT_STATUSES = frozenset({"returncode", "exitcode"})
 # Periodic work on the process's own state: samplers, buffer flushers, telemetry, cache sweeps.
 _LOCAL_WORK = re.compile(
@@ -238,7 +242,7 @@ def _waits_for_one_operation(test: ast.expr) -> bool:
     """`while not job.done():`, `while proc.poll() is None:`, `while t.is_alive():`: waiting for a job,
     child process, thread or query to finish delivers no changing data, and ends when it ends."""
     for node in collect(test, ast.Call, ast.Compare):
-        if isinstance(node, ast.Call) and final_name(node.func) in _COMPLETION_CALLS and not node.args:
+        if isinstance(node, ast.Call) and _COMPLETION_CALL.search(final_name(node.func) or ""):
             return True
         if (
             isinstance(node, ast.Compare)
@@ -261,6 +265,14 @@ def _waits_on_flag_for_local_work(test: ast.expr, facts: Facts) -> bool:
         isinstance(node, ast.Call) and final_name(node.func) in {"wait", "is_set"} for node in collect(test, ast.Call)
     )
     return flag and facts.polls == Polls.MEMORY and not facts.broadcasts
+
+
+def _advances_a_cursor(loop: ast.While | ast.For) -> bool:
+    for found in collect(loop.body, ast.AugAssign, ast.Assign):
+        targets = [found.target] if isinstance(found, ast.AugAssign) else found.targets  # type: ignore[union-attr]
+        if any(_CURSOR_NAME.match((dotted(target) or "").rsplit(".", 1)[-1]) for target in targets):
+            return True
+    return False
 
 
 def _does_local_work(facts: Facts) -> bool:
@@ -316,6 +328,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         return None
     if _does_local_work(facts):
         return None
+    if body.exits and _advances_a_cursor(loop):
+        return None  # pages through results until they run out: pagination, paced by the sleep
     if _backs_off(wait, loop) and facts.restores_connection and not fallback:
         return None  # reconnects with growing delays: a supervisor of an event source
     if _waits_out_deadline(analysis, wait, loop):
