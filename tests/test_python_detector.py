@@ -2898,6 +2898,28 @@ def test_a_flush_that_reads_the_database_still_polls() -> None:
             """
             import time
 
+            def wait_until_submitted(job):
+                while job.status == JobStatus.SUBMITTED:
+                    job.refresh()
+                    time.sleep(0.5)
+            """,
+            id="one-job-state-moving-on",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def show(progress):
+                while not progress.finished:
+                    progress.render()
+                    time.sleep(0.1)
+            """,
+            id="finished-flag",
+        ),
+        pytest.param(
+            """
+            import time
+
             import requests
 
             def export_all(url):

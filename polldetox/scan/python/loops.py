@@ -48,6 +48,8 @@ _COMPLETION_CALL = re.compile(
     r"^(is_)?(done|ready|finished|complete|completed|alive|successful)$"
     r"|_(ready|done|finished|completed|up|available|reachable|open)$"
 )
+_COMPLETION_FLAG = re.compile(r"^_?(is_)?(done|finished|complete|completed)$")
+_STATE_FIELD = re.compile(r"^_?(status|state|phase)$")
 # A cursor through results: `offset += len(rows)`, `page += 1`, `cursor = response["next"]`.
 _CURSOR_NAME = re.compile(r"^_?(cursor|offset|page|page_number|next_page|start|skip|after|marker|next_token)$")
 _EXIT_STATUSES = frozenset({"returncode", "exitcode"})
@@ -241,8 +243,12 @@ def _only_waits(body: Sequence[ast.stmt], waits: Sequence[_Wait]) -> bool:
 def _waits_for_one_operation(test: ast.expr) -> bool:
     """`while not job.done():`, `while proc.poll() is None:`, `while t.is_alive():`: waiting for a job,
     child process, thread or query to finish delivers no changing data, and ends when it ends."""
-    for node in collect(test, ast.Call, ast.Compare):
+    for node in collect(test, ast.Call, ast.Compare, ast.Attribute):
         if isinstance(node, ast.Call) and _COMPLETION_CALL.search(final_name(node.func) or ""):
+            return True
+        if isinstance(node, ast.Attribute) and _COMPLETION_FLAG.match(node.attr):
+            return True  # `while not progress.finished:`
+        if _waits_for_a_state(node):
             return True
         if (
             isinstance(node, ast.Compare)
@@ -257,6 +263,17 @@ def _waits_for_one_operation(test: ast.expr) -> bool:
             if isinstance(subject, ast.Attribute) and subject.attr in _EXIT_STATUSES:
                 return True
     return False
+
+
+def _waits_for_a_state(node: ast.AST) -> bool:
+    """`while job.status == JobStatus.PENDING:`, `while run.state != "finished":`: one job's state moving on."""
+    if not isinstance(node, ast.Compare) or len(node.ops) != 1 or not isinstance(node.ops[0], ast.Eq | ast.NotEq):
+        return False
+    subject, value = node.left, node.comparators[0]
+    if not (isinstance(subject, ast.Attribute) and _STATE_FIELD.match(subject.attr)):
+        return False
+    named = isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name) and value.value.id[:1].isupper()
+    return named or (isinstance(value, ast.Constant) and isinstance(value.value, str))
 
 
 def _waits_on_flag_for_local_work(test: ast.expr, facts: Facts) -> bool:
