@@ -43,7 +43,7 @@ from pathlib import Path
 import polldetox
 from polldetox.config import Config, load_config
 from polldetox.findings import ScanError
-from polldetox.scan import engine, policy, python, typescript
+from polldetox.scan import crossfile, engine, policy, python, typescript
 from polldetox.scan.cache import code_fingerprint
 from polldetox.scan.files import discover
 
@@ -349,7 +349,7 @@ def engine_stages(tree: Tree) -> Stages:
     times["parse (detectors)"] = time.perf_counter() - mark
     mark = time.perf_counter()
     facts = reading.facts + [outcome for outcome in parsed if not isinstance(outcome, ScanError)]
-    policy.judge(engine._resolve_imported_intervals(facts, config.root, None), config)
+    policy.judge(crossfile.resolve(facts, config.root, None), config)
     times["cross-file + policy"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started
     return Stages(times, reading.candidates)

@@ -103,6 +103,22 @@ class PollingSite:
     max_duration_seconds: float | None = None  # a bound on how long it may keep polling
     restores_connection: bool = False  # attempts to restore the event-driven connection
     detail: str | None = None  # a short extra fact for the message ("reschedules itself")
+    # (module path relative to the root without suffix, function or "Class.method") of calls into the
+    # project's own modules that the file cannot see into; the engine follows them to what they read.
+    reads_through: tuple[tuple[str, str], ...] = ()
+    # (module path, class, the table guessed from the class name) of ORM models imported from another
+    # module of the project, whose declared table (`__tablename__`, `db_table`) the engine looks up.
+    models: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ReadSummary:
+    """What one function reads, for the loops of other files that call it."""
+
+    tables: tuple[str, ...] = ()
+    polls: Polls = Polls.UNKNOWN
+    calls: tuple[tuple[str, str], ...] = ()  # its own calls into other modules of the project
+    models: tuple[tuple[str, str, str], ...] = ()  # models it reads that are declared elsewhere
 
 
 @dataclass(frozen=True, slots=True)

@@ -66,6 +66,18 @@ def test_a_file_that_does_not_parse_or_decode_is_reported_and_the_scan_goes_on(w
     assert errors["app/latin1.py"].line == 2
 
 
+def test_a_python_file_is_decoded_as_its_coding_line_declares(write_tree) -> None:
+    root = write_tree({"app/services/queue.py": WATCHER.format(interval=2, name="queue_items")})
+    source = "# -*- coding: latin-1 -*-\nimport time\n\n\ndef watch():\n    while True:\n"
+    source += '        show("\u00e9tat: " + read_status())\n        time.sleep(5)\n'
+    (root / "app" / "services" / "latin1.py").write_bytes(source.encode("latin-1"))
+    result = scan(root)
+    assert result.errors == ()
+    site = next(f for f in result.findings if f.location.path == "app/services/latin1.py")
+    assert (site.location.line, site.location.end_line, site.location.end_column) == (6, 8, 22)
+    assert site.interval_seconds == 5
+
+
 def test_unchanged_files_come_from_the_cache(write_tree, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_tree(
         {
@@ -261,3 +273,107 @@ def test_a_changed_constants_module_reaches_the_files_importing_it(write_tree) -
     assert [f.interval_seconds for f in scan(root).findings] == [2.0]
     (root / "app/server/settings.py").write_text("QUEUE_POLL_SECONDS = 45\n", encoding="utf-8")
     assert [f.interval_seconds for f in scan(root).findings] == [45.0]
+
+
+WATCHERS_THROUGH_SERVICES = {
+    "app/server/services/websocket_watchers.py": """
+        import asyncio
+
+        from app.server.services import workflow_service
+        from app.server.services.planned_features_service import PlannedFeaturesService
+        from app.server.services.websocket_manager import websocket_manager
+
+
+        class Watchers:
+            def __init__(self, features: PlannedFeaturesService) -> None:
+                self.features = features
+
+            async def watch_workflow_history(self) -> None:
+                while True:
+                    history_data, did_sync = workflow_service.get_workflow_history_with_cache()
+                    if did_sync:
+                        await websocket_manager.broadcast({"type": "workflow_history_update", "data": history_data})
+                    await asyncio.sleep(10)
+
+            async def watch_planned_features(self) -> None:
+                while True:
+                    features = self.features.get_all(limit=200)
+                    await websocket_manager.broadcast({"type": "planned_features_update", "data": features})
+                    await asyncio.sleep(300)
+        """,
+    "app/server/services/workflow_service.py": """
+        from app.server.repositories.workflow_history_repository import WorkflowHistoryRepository
+
+        _repository = WorkflowHistoryRepository()
+        _last_seen = None
+
+
+        def get_workflow_history_with_cache():
+            global _last_seen
+            rows = _repository.list_history(limit=100)
+            newest = rows[0]["id"] if rows else None
+            did_sync, _last_seen = newest != _last_seen, newest
+            return rows, did_sync
+        """,
+    "app/server/repositories/workflow_history_repository.py": """
+        from app.server.db import get_connection
+
+
+        class WorkflowHistoryRepository:
+            def list_history(self, limit: int = 100) -> list[dict]:
+                with get_connection() as conn:
+                    sql = "SELECT id, workflow_id, status FROM workflow_history ORDER BY id DESC LIMIT %s"
+                    return conn.execute(sql, (limit,)).fetchall()
+        """,
+    "app/server/services/planned_features_service.py": """
+        from app.server.repositories import planned_features_repository
+
+
+        class PlannedFeaturesService:
+            def get_all(self, limit: int = 200) -> list[dict]:
+                return [feature for feature in planned_features_repository.fetch_features(limit) if feature]
+        """,
+    "app/server/repositories/planned_features_repository.py": """
+        from sqlalchemy import select
+
+        from app.server.db import SessionLocal
+        from app.server.models.planned_feature import PlannedFeature
+
+
+        def fetch_features(limit):
+            with SessionLocal() as session:
+                return session.scalars(select(PlannedFeature).limit(limit)).all()
+        """,
+    "app/server/models/planned_feature.py": """
+        from sqlalchemy.orm import Mapped, mapped_column
+
+        from app.server.models.base import Base
+
+
+        class PlannedFeature(Base):
+            __tablename__ = "planned_features"
+
+            id: Mapped[int] = mapped_column(primary_key=True)
+            title: Mapped[str]
+        """,
+    "app/server/services/websocket_manager.py": """
+        class WebSocketManager:
+            async def broadcast(self, message: dict) -> None:
+                for connection in list(self.connections):
+                    await connection.send_json(message)
+
+
+        websocket_manager = WebSocketManager()
+        """,
+}
+
+
+def test_loops_read_their_tables_through_services_and_repositories_in_other_modules(write_tree) -> None:
+    root = write_tree(WATCHERS_THROUGH_SERVICES)
+    result = scan(root)
+    history, features = sorted(result.findings, key=lambda finding: finding.location.line)
+    assert history.snippet.endswith("asyncio.sleep(10)") and features.snippet.endswith("asyncio.sleep(300)")
+    assert (history.tables, history.interval_seconds) == (("workflow_history",), 10)
+    assert (features.tables, features.interval_seconds) == (("planned_features",), 300)
+    assert history.scaffold == "polldetox scaffold workflow_history"
+    assert features.scaffold == "polldetox scaffold planned_features"

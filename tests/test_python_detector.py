@@ -430,6 +430,15 @@ def test_deeply_nested_expressions_are_walked_without_recursion() -> None:
     assert (site.location.line, site.interval_seconds) == (1506, 5)
 
 
+def test_a_very_long_expression_is_parsed_and_the_rest_of_the_file_scanned() -> None:
+    # A generated sum of 20,000 terms is 20,000 levels deep: deeper than Python's default recursion limit.
+    terms = " + ".join(["1"] * 20_000)
+    loop = "def watch():\n    while True:\n        refresh()\n        time.sleep(5)\n"
+    source = f"import time\n\nTOTAL = {terms}\n\n\n{loop}"
+    site = only_site(source)
+    assert (site.location.line, site.function, site.interval_seconds) == (7, "watch", 5)
+
+
 def test_columns_count_characters_not_bytes() -> None:
     site = only_site(
         """
@@ -2537,3 +2546,395 @@ def test_demo_exceptions() -> None:
     metrics = facts["app/server/services/metrics.py"]
     assert metrics.suppressions == (Suppression(line=18, rules=("PD101",)),)
     assert metrics.sites[0].location.line == 19
+
+
+# ---------------------------------------------------------------------------------------------
+# Waiting for one operation, yielding between batches, stop-flag waits: not polling
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            import time
+
+            def wait_for_export(job):
+                while not job.done():
+                    log.info("export running")
+                    time.sleep(2)
+                return job.result()
+            """,
+            id="future-done",
+        ),
+        pytest.param(
+            """
+            import subprocess
+            import time
+
+            def run_migrations():
+                proc = subprocess.Popen(["alembic", "upgrade", "head"])
+                while proc.poll() is None:
+                    time.sleep(0.5)
+                return proc.returncode
+            """,
+            id="child-process-poll",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def join_worker(worker):
+                while worker.is_alive():
+                    report_progress(worker.name)
+                    time.sleep(1)
+            """,
+            id="thread-is-alive",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def copy_all(source, target):
+                offset = 0
+                while True:
+                    rows = await source.fetch("SELECT * FROM events ORDER BY id LIMIT 500 OFFSET $1", offset)
+                    if not rows:
+                        break
+                    await target.insert(rows)
+                    offset += len(rows)
+                    await asyncio.sleep(0)
+            """,
+            id="batches-yield-with-sleep-zero",
+        ),
+        pytest.param(
+            """
+            import threading
+
+            class Sampler:
+                def __init__(self):
+                    self.stop = threading.Event()
+                    self.samples = []
+
+                def run(self):
+                    while not self.stop.wait(1):
+                        self.samples.append(len(self.samples))
+            """,
+            id="stop-flag-wait-around-local-work",
+        ),
+    ],
+)
+def test_waiting_for_one_operation_or_yielding_is_not_polling(code: str) -> None:
+    assert sites_of(code) == ()
+
+
+def test_a_stop_flag_loop_that_reads_the_database_still_polls() -> None:
+    site = only_site(
+        """
+        import threading
+
+        def watch(conn, stop: threading.Event):
+            while not stop.wait(10):
+                rows = conn.execute("SELECT id FROM orders WHERE status = 'new'").fetchall()
+                notify(rows)
+        """
+    )
+    assert (site.interval_seconds, site.tables) == (10, ("orders",))
+
+
+def test_redis_publish_is_a_broadcast() -> None:
+    site = only_site(
+        """
+        import json
+        import time
+
+        def relay(db, redis_client):
+            while True:
+                rows = db.execute("SELECT id, status FROM jobs").fetchall()
+                redis_client.publish("jobs", json.dumps([dict(r) for r in rows]))
+                time.sleep(5)
+        """
+    )
+    assert site.broadcasts and site.tables == ("jobs",)
+
+
+@pytest.mark.parametrize(
+    ("code", "interval"),
+    [
+        pytest.param(
+            """
+            def watch(conn, interval: float = 60):
+                while True:
+                    refresh(conn)
+                    time.sleep(interval)
+
+            def start(conn):
+                watch(conn, interval=5)
+            """,
+            5,
+            id="keyword-at-the-call-site",
+        ),
+        pytest.param(
+            """
+            def watch(conn, interval=60):
+                while True:
+                    refresh(conn)
+                    time.sleep(interval)
+
+            SYNC_SECONDS = 15
+
+            def main():
+                watch(open_connection(), SYNC_SECONDS)
+            """,
+            15,
+            id="positional-constant-at-the-call-site",
+        ),
+        pytest.param(
+            """
+            class StatusWatcher:
+                def __init__(self, client, interval: float = 2.0):
+                    self.client = client
+                    self.interval = interval
+
+                def run(self):
+                    while True:
+                        self.client.refresh()
+                        time.sleep(self.interval)
+
+            watcher = StatusWatcher(make_client(), interval=30)
+            """,
+            30,
+            id="constructor-argument",
+        ),
+        pytest.param(
+            """
+            def watch(conn, interval=60):
+                while True:
+                    refresh(conn)
+                    time.sleep(interval)
+
+            def start(conn, fast):
+                watch(conn, interval=1)
+                watch(conn)
+            """,
+            None,
+            id="callers-disagree",
+        ),
+    ],
+)
+def test_interval_from_the_callers_in_the_file(code: str, interval: float | None) -> None:
+    assert only_site("import time\n" + _source(code)).interval_seconds == interval
+
+
+def test_celery_beat_schedules_built_by_a_helper_a_loop_or_item_by_item() -> None:
+    sites = sites_of(
+        """
+        from datetime import timedelta
+
+        from celery import Celery
+
+        app = Celery("shop")
+        FEEDS = ("prices", "stock")
+
+
+        @app.task
+        def sync_prices():
+            return db.execute("SELECT id FROM prices").fetchall()
+
+
+        def build_schedule():
+            schedule = {}
+            for feed in FEEDS:
+                schedule[f"sync-{feed}"] = {"task": f"shop.tasks.sync_{feed}", "schedule": timedelta(minutes=5)}
+            return schedule
+
+
+        app.conf.beat_schedule = build_schedule()
+        app.conf.beat_schedule["sync-prices"] = {"task": "shop.tasks.sync_prices", "schedule": 30.0}
+        app.conf.beat_schedule["purge-sessions"] = {"task": "shop.tasks.purge_sessions", "schedule": 60.0}
+        CELERYBEAT_SCHEDULE = {
+            "refresh-orders": dict(task="shop.tasks.refresh_orders", schedule=timedelta(seconds=45)),
+            "cleanup-carts": {"task": "shop.tasks.cleanup_carts", "schedule": 600},
+        }
+        """
+    )
+    assert [(s.snippet, s.interval_seconds, s.function, s.location.line) for s in sites] == [
+        ('f"sync-{feed}": schedule=timedelta(minutes=5)', 300, "build_schedule", 17),
+        ('"sync-prices": schedule=30.0', 30, "sync_prices", 22),
+        ('"refresh-orders": schedule=timedelta(seconds=45)', 45, None, 25),
+    ]
+    assert sites[1].tables == ("prices",)
+
+
+def test_rq_scheduler_jobs() -> None:
+    sites = sites_of(
+        """
+        from datetime import datetime, timedelta
+
+        from redis import Redis
+        from rq_scheduler import Scheduler
+
+        scheduler = Scheduler(connection=Redis())
+
+
+        def refresh_rates():
+            return db.execute("SELECT code FROM currencies").fetchall()
+
+
+        scheduler.schedule(scheduled_time=datetime.utcnow(), func=refresh_rates, interval=120, repeat=None)
+        scheduler.schedule(scheduled_time=datetime.utcnow(), func=refresh_rates)
+        scheduler.cron("*/10 * * * *", func=refresh_rates)
+        scheduler.cron("0 4 * * *", func=refresh_rates)
+        scheduler.cron("*/5 * * * *", func=cleanup_expired_tokens)
+        """
+    )
+    assert [(s.mechanism, s.interval_seconds, s.function, s.tables) for s in sites] == [
+        ("rq-scheduler interval job", 120, "refresh_rates", ("currencies",)),
+        ("rq-scheduler cron job", 600, "refresh_rates", ("currencies",)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            import threading
+            import time
+
+            class BufferedExporter:
+                def run(self):
+                    while True:
+                        time.sleep(self.flush_interval)
+                        self.flush()
+            """,
+            id="buffer-flusher",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            import psutil
+
+            async def sample_memory(gauge):
+                while True:
+                    gauge.set(psutil.virtual_memory().percent)
+                    await asyncio.sleep(15)
+            """,
+            id="memory-sampler",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def sweep(cache):
+                while True:
+                    await asyncio.sleep(60)
+                    cache.evict_expired()
+            """,
+            id="cache-expiry-sweep",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def serve(server):
+                server.start()
+                while True:
+                    time.sleep(2**32)
+            """,
+            id="keep-alive-around-a-server",
+        ),
+    ],
+)
+def test_local_periodic_work_is_not_polling(code: str) -> None:
+    assert sites_of(code) == ()
+
+
+def test_a_flush_that_reads_the_database_still_polls() -> None:
+    site = only_site(
+        """
+        import time
+
+        class Outbox:
+            def run(self):
+                while True:
+                    self.flush()
+                    time.sleep(5)
+
+            def flush(self):
+                rows = self.db.execute("SELECT id, payload FROM outbox WHERE sent = false").fetchall()
+                self.publish(rows)
+        """
+    )
+    assert site.tables == ("outbox",)
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        pytest.param(
+            """
+            import time
+
+            def wait_for_database(engine):
+                while not database_ready(engine):
+                    time.sleep(1)
+            """,
+            id="readiness-wait-at-startup",
+        ),
+        pytest.param(
+            """
+            import socket
+            import time
+
+            def wait_for_port(host, port):
+                while not port_is_open(host, port):
+                    time.sleep(0.5)
+            """,
+            id="port-open-wait",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def wait_until_submitted(job):
+                while job.status == JobStatus.SUBMITTED:
+                    job.refresh()
+                    time.sleep(0.5)
+            """,
+            id="one-job-state-moving-on",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def show(progress):
+                while not progress.finished:
+                    progress.render()
+                    time.sleep(0.1)
+            """,
+            id="finished-flag",
+        ),
+        pytest.param(
+            """
+            import time
+
+            import requests
+
+            def export_all(url):
+                page = 1
+                while True:
+                    items = requests.get(url, params={"page": page}).json()
+                    if not items:
+                        break
+                    store(items)
+                    page += 1
+                    time.sleep(1)
+            """,
+            id="pagination-paced-by-a-sleep",
+        ),
+    ],
+)
+def test_readiness_waits_and_pagination_are_not_polling(code: str) -> None:
+    assert sites_of(code) == ()

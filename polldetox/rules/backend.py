@@ -128,6 +128,22 @@ class QueueEvents:
         await self.websocket_manager.broadcast({"type": "queue_update", "data": rows})
 """,
         ),
+        Valid(
+            path=SERVICE,
+            code="""
+import subprocess
+import time
+
+
+def export_report(job) -> bytes:
+    worker = subprocess.Popen(["pg_dump", "--table", "orders"])
+    while worker.poll() is None:
+        time.sleep(0.5)
+    while not job.done():
+        time.sleep(1)
+    return job.result()
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -448,6 +464,19 @@ from celery.schedules import crontab
 app = Celery("tasks")
 app.conf.beat_schedule = {
     "nightly-report": {"task": "tasks.send_report", "schedule": crontab(hour=2, minute=0)},
+}
+""",
+        ),
+        Valid(
+            path="app/server/celery_app.py",
+            code="""
+from datetime import timedelta
+
+from celery import Celery
+
+app = Celery("tasks")
+app.conf.beat_schedule = {
+    "purge-expired-sessions": {"task": "tasks.purge_expired_sessions", "schedule": timedelta(minutes=10)},
 }
 """,
         ),

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polldetox import __version__
-from polldetox.findings import FileFacts, ScanError
+from polldetox.findings import FileFacts, ReadSummary, ScanError
 
 # Timestamps of a file written within this long before it was cached cannot prove it unchanged.
 _RACY_NANOSECONDS = 1_000_000_000
@@ -55,18 +55,24 @@ class Entry:
 
 @dataclass(frozen=True, slots=True)
 class Exports:
-    """What a module offers the files that import it: numeric constants, and names it re-exports."""
+    """What a module offers the files that import it: numeric constants, names it re-exports, reads."""
 
     stat: StatKey
     racy: bool
     constants: dict[str, float]
     reexports: dict[str, tuple[str, str]]  # name -> (module, name there)
+    reads: dict[str, ReadSummary]  # function or model name -> what it reads (Python modules)
 
     @classmethod
     def of(
-        cls, stat: StatKey, read_at: int, constants: dict[str, float], reexports: dict[str, tuple[str, str]]
+        cls,
+        stat: StatKey,
+        read_at: int,
+        constants: dict[str, float],
+        reexports: dict[str, tuple[str, str]],
+        reads: dict[str, ReadSummary],
     ) -> Exports:
-        return cls(stat, read_at - stat[1] < _RACY_NANOSECONDS, constants, reexports)
+        return cls(stat, read_at - stat[1] < _RACY_NANOSECONDS, constants, reexports, reads)
 
 
 @dataclass(slots=True)

@@ -13,19 +13,19 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 from polldetox.config import Config
 from polldetox.findings import FileFacts, ScanError, ScanResult
-from polldetox.scan import ParseFailure, policy
-from polldetox.scan.cache import Entry, Exports, FactsCache, StatKey, content_digest, stat_key
+from polldetox.scan import ParseFailure, crossfile, policy
+from polldetox.scan.cache import Entry, FactsCache, StatKey, content_digest, stat_key
+from polldetox.scan.encoding import python_encoding
 from polldetox.scan.files import Discovery, SourceFile, discover
 from polldetox.scan.python_gate import may_hold_sites
 
 # Below this much source, starting worker processes costs more than it saves.
 _POOL_THRESHOLD_BYTES = 256 * 1024
-_TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 
 ProgressCallback = Callable[[int, int], None]  # (files done, files to parse)
 
@@ -53,7 +53,7 @@ def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | Non
             errors.append(outcome)
         else:
             facts.append(outcome)
-    facts = _resolve_imported_intervals(facts, config.root, cache)
+    facts = crossfile.resolve(facts, config.root, cache)
     if cache is not None:
         cache.save()
     judgement = policy.judge(facts, config)
@@ -162,14 +162,14 @@ def _trigger_tokens(language: str) -> tuple[bytes, ...]:
 
 def _decode(data: bytes, source: SourceFile) -> str | ScanError:
     try:
-        return data.decode("utf-8-sig")
+        return data.decode(python_encoding(data) if source.language == "python" else "utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
         return ScanError(path=source.relative, message=f"not valid UTF-8 (byte {error.start})", line=line)
 
 
 def _parse_one(job: _Job) -> FileFacts | ScanError:
-    # Python trigger tokens are common words: the compiler rules out most files before libcst runs.
+    # Python trigger tokens are common words: the compiler rules out most files before `ast` runs.
     if job.language == "python" and not may_hold_sites(job.text, job.relative):
         return FileFacts(path=job.relative, language=job.language)
     try:
@@ -200,74 +200,3 @@ def _parse_all(jobs: list[_Job], workers: int | None, progress: ProgressCallback
             if progress:
                 progress(done, total)
     return results
-
-
-def _resolve_imported_intervals(facts: list[FileFacts], root: Path, cache: FactsCache | None) -> list[FileFacts]:
-    """Fill in intervals a file imports from another module of the project.
-
-    Runs on every scan, cached facts included, so a changed constant reaches every file importing it.
-    """
-    constants: dict[tuple[str, str], dict[str, float]] = {}
-    resolved: list[FileFacts] = []
-    for file_facts in facts:
-        if not any(site.interval_ref and site.interval_seconds is None for site in file_facts.sites):
-            resolved.append(file_facts)
-            continue
-        sites = []
-        for site in file_facts.sites:
-            if site.interval_ref and site.interval_seconds is None:
-                module, name = site.interval_ref
-                key = ("python" if site.language == "python" else "typescript", module)
-                if key not in constants:
-                    constants[key] = _module_constants(root, *key, cache)
-                value = constants[key].get(name)
-                if value is not None:
-                    # Python intervals are written in seconds, JavaScript timers count milliseconds.
-                    site = replace(site, interval_seconds=value if key[0] == "python" else value / 1000)
-            sites.append(site)
-        resolved.append(replace(file_facts, sites=tuple(sites)))
-    return resolved
-
-
-def _module_constants(
-    root: Path, language: str, module: str, cache: FactsCache | None, depth: int = 0
-) -> dict[str, float]:
-    base = root / module
-    if language == "python":
-        candidates = [base.with_name(base.name + ".py"), base / "__init__.py"]
-    else:
-        candidates = [base.with_name(base.name + suffix) for suffix in _TS_SUFFIXES]
-        candidates += [base / f"index{suffix}" for suffix in _TS_SUFFIXES]
-    for candidate in candidates:
-        if candidate.is_file():
-            exports = _exports(candidate, root, language, cache)
-            if exports is None:
-                return {}
-            constants = dict(exports.constants)
-            if depth < 3:  # `export { X } from './x'`, a few hops at most
-                for name, (source, original) in exports.reexports.items():
-                    value = _module_constants(root, language, source, cache, depth + 1).get(original)
-                    if value is not None:
-                        constants.setdefault(name, value)
-            return constants
-    return {}
-
-
-def _exports(path: Path, root: Path, language: str, cache: FactsCache | None) -> Exports | None:
-    relative = path.relative_to(root).as_posix()
-    try:
-        stat = stat_key(path.stat())
-        cached = cache.exports(relative, stat) if cache is not None else None
-        if cached is not None:
-            return cached
-        read_at = time.time_ns()
-        # the real suffix decides the grammar: a .ts file may hold `<T>x` casts that TSX rejects
-        text = path.read_text(encoding="utf-8")
-        detector = _detector(language)
-        reexports = detector.reexported_names(text, relative) if language == "typescript" else {}
-        exports = Exports.of(stat, read_at, detector.exported_constants(text, relative), reexports)
-    except (OSError, UnicodeDecodeError, ParseFailure):
-        return None
-    if cache is not None:
-        cache.put_exports(relative, exports)
-    return exports

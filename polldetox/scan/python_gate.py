@@ -1,10 +1,10 @@
-"""A structural prefilter for Python, between the byte prefilter and libcst.
+"""A structural prefilter for Python, between the byte prefilter and the detector.
 
 Trigger tokens are common words (`path(`, `wait(`, `sleep`), so many files that contain one hold
 no loop that waits, no scheduler and no route. CPython's compiler answers that question first,
-at C speed (several times faster than building Python's own AST, and far faster than a libcst
-tree): the names each code object uses, whether it jumps backwards (a loop), and its string
-constants. libcst then runs only where the detector can find something.
+at C speed (compiling is faster than building Python's own AST as Python objects, which the
+detector then walks): the names each code object uses, whether it jumps backwards (a loop), and
+its string constants. The detector then runs only where it can find something.
 
 The gate is generous: it looks at names, not at what they resolve to, so it may let in a file
 with nothing to find but never keeps out one with a site, a route or a suppression comment.
@@ -23,6 +23,7 @@ _SCHEDULERS = frozenset(
     {
         "Timer", "call_later", "add_job", "scheduled_job", "every", "repeat_every", "IntervalTrigger",
         "add_periodic_task", "beat_schedule", "celery_beat_schedule", "CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE",
+        "cron", "schedule",  # rq-scheduler: scheduler.cron(...), scheduler.schedule(..., interval=60)
     }
 )  # fmt: skip
 # A route is a decorator like `@router.get("/queue")`, or Django's `path("queue/", view)`.
@@ -44,7 +45,7 @@ def may_hold_sites(source: str, path: str) -> bool:
             warnings.simplefilter("ignore")  # invalid escapes and the like are the detector's business
             module = compile(source, path, "exec", dont_inherit=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return True  # let libcst parse it and report the error with its position
+        return True  # let the detector parse it and report the error with its position
     codes = _code_objects(module)
     names = set().union(*(code.co_names for code in codes))
     if not names.isdisjoint(_SCHEDULERS):

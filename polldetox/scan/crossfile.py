@@ -1,0 +1,165 @@
+"""Facts a file takes from other modules of the project, resolved after every file is parsed.
+
+- Intervals imported from a settings or constants module (`from app.settings import POLL_SECONDS`,
+  `export { POLL_MS } from './polling'`).
+- What a Python loop reads through the project's own services, repositories and models:
+  `service.get_history()` -> `repository.list_history()` -> `SELECT ... FROM workflow_history`.
+
+Runs on every scan, over cached facts too, so a changed module reaches every file importing it.
+The modules it reads are cached by file metadata like any scanned file (scan/cache.py).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from polldetox.findings import FileFacts, PollingSite, Polls, ReadSummary
+from polldetox.scan import ParseFailure
+from polldetox.scan.cache import Exports, FactsCache, stat_key
+from polldetox.scan.encoding import python_encoding
+
+_TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
+_REEXPORT_DEPTH = 3  # `export { X } from './x'`, a few hops at most
+_READS_DEPTH = 4  # a loop -> a service -> a repository -> a model is three hops; one more for a helper
+_POLLS_ORDER = (Polls.DATABASE, Polls.FILE, Polls.HTTP)  # what a site reads, most specific first
+
+
+def resolve(facts: list[FileFacts], root: Path, cache: FactsCache | None) -> list[FileFacts]:
+    modules = _Modules(root, cache)
+    return [_resolve_reads(_resolve_intervals(file_facts, modules), modules) for file_facts in facts]
+
+
+class _Modules:
+    """The project's modules that sites import from, each read at most once per scan."""
+
+    def __init__(self, root: Path, cache: FactsCache | None) -> None:
+        self.root = root
+        self.cache = cache
+        self.found: dict[tuple[str, str], Exports | None] = {}
+
+    def exports(self, language: str, module: str) -> Exports | None:
+        key = (language, module)
+        if key not in self.found:
+            path = self._file(language, module)
+            self.found[key] = self._read(path, language) if path is not None else None
+        return self.found[key]
+
+    def constants(self, language: str, module: str, depth: int = 0) -> dict[str, float]:
+        exports = self.exports(language, module)
+        if exports is None:
+            return {}
+        constants = dict(exports.constants)
+        if depth < _REEXPORT_DEPTH:
+            for name, (source, original) in exports.reexports.items():
+                value = self.constants(language, source, depth + 1).get(original)
+                if value is not None:
+                    constants.setdefault(name, value)
+        return constants
+
+    def reads(self, module: str, name: str) -> ReadSummary | None:
+        exports = self.exports("python", module)
+        return exports.reads.get(name) if exports is not None else None
+
+    def _file(self, language: str, module: str) -> Path | None:
+        base = self.root / module
+        if language == "python":
+            candidates = [base.with_name(base.name + ".py"), base / "__init__.py"]
+        else:
+            candidates = [base.with_name(base.name + suffix) for suffix in _TS_SUFFIXES]
+            candidates += [base / f"index{suffix}" for suffix in _TS_SUFFIXES]
+        return next((candidate for candidate in candidates if candidate.is_file()), None)
+
+    def _read(self, path: Path, language: str) -> Exports | None:
+        relative = path.relative_to(self.root).as_posix()
+        try:
+            stat = stat_key(path.stat())
+            cached = self.cache.exports(relative, stat) if self.cache is not None else None
+            if cached is not None:
+                return cached
+            read_at = time.time_ns()
+            data = path.read_bytes()
+            if language == "python":
+                from polldetox.scan import python
+
+                text = data.decode(python_encoding(data))
+                constants, reexports = python.exported_constants(text, relative), {}
+                reads = python.function_reads(text, relative)
+            else:
+                from polldetox.scan import typescript
+
+                # the real suffix decides the grammar: a .ts file may hold `<T>x` casts that TSX rejects
+                text = data.decode("utf-8")
+                constants = typescript.exported_constants(text, relative)
+                reexports, reads = typescript.reexported_names(text, relative), {}
+        except (OSError, UnicodeDecodeError, ParseFailure, RecursionError):
+            return None
+        exports = Exports.of(stat, read_at, constants, reexports, reads)
+        if self.cache is not None:
+            self.cache.put_exports(relative, exports)
+        return exports
+
+
+def _resolve_intervals(file_facts: FileFacts, modules: _Modules) -> FileFacts:
+    if not any(site.interval_ref and site.interval_seconds is None for site in file_facts.sites):
+        return file_facts
+    sites = []
+    for site in file_facts.sites:
+        if site.interval_ref and site.interval_seconds is None:
+            module, name = site.interval_ref
+            language = "python" if site.language == "python" else "typescript"
+            value = modules.constants(language, module).get(name)
+            if value is not None:
+                # Python intervals are written in seconds, JavaScript timers count milliseconds.
+                site = replace(site, interval_seconds=value if language == "python" else value / 1000)
+        sites.append(site)
+    return replace(file_facts, sites=tuple(sites))
+
+
+def _resolve_reads(file_facts: FileFacts, modules: _Modules) -> FileFacts:
+    if not any(site.reads_through or site.models for site in file_facts.sites):
+        return file_facts
+    sites = []
+    for site in file_facts.sites:
+        if site.reads_through or site.models:
+            tables, kinds = _reads_of(site, modules)
+            polls = site.polls
+            if polls not in _POLLS_ORDER[:1]:
+                polls = next((kind for kind in _POLLS_ORDER if kind in kinds or kind == polls), polls)
+            own = set(site.tables) - {guess for _, _, guess in site.models}
+            site = replace(site, tables=tuple(sorted(own | tables)), polls=polls)
+        sites.append(site)
+    return replace(file_facts, sites=tuple(sites))
+
+
+def _reads_of(site: PollingSite, modules: _Modules) -> tuple[set[str], set[Polls]]:
+    """Tables and kinds of data read through calls and models, following calls a few hops deep.
+    A model's guessed table gives way to the one its module declares."""
+
+    def model_tables(models: tuple[tuple[str, str, str], ...]) -> set[str]:
+        found = set()
+        for module, name, guess in models:
+            declared = modules.reads(module, name)
+            found.update(declared.tables if declared is not None and declared.tables else (guess,))
+        return found
+
+    tables = model_tables(site.models)
+    kinds: set[Polls] = set()
+    seen: set[tuple[str, str]] = set()
+    frontier = list(site.reads_through)
+    for _ in range(_READS_DEPTH):
+        following: list[tuple[str, str]] = []
+        for module, name in frontier:
+            if (module, name) in seen:
+                continue
+            seen.add((module, name))
+            summary = modules.reads(module, name)
+            if summary is not None:
+                guesses = {guess for _, _, guess in summary.models}
+                tables.update(set(summary.tables) - guesses)
+                tables.update(model_tables(summary.models))
+                kinds.add(summary.polls)
+                following.extend(summary.calls)
+        frontier = following
+    return tables, kinds

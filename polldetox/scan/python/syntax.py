@@ -1,0 +1,220 @@
+"""Small readers of CPython `ast` nodes shared by every part of the Python detector."""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable, Iterable, Iterator
+
+FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+# Fields of a node that hold no code (expression contexts, operators) are never walked.
+_NOT_CHILDREN = frozenset({"ctx", "op", "ops", "type_comment", "kind"})
+# Fields in source order where `ast` declares them otherwise: a walk meets nodes as they are written.
+_SOURCE_ORDER: dict[type[ast.AST], tuple[str, ...]] = {
+    ast.FunctionDef: ("decorator_list", "args", "returns", "body"),
+    ast.AsyncFunctionDef: ("decorator_list", "args", "returns", "body"),
+    ast.ClassDef: ("decorator_list", "bases", "keywords", "body"),
+    ast.IfExp: ("body", "test", "orelse"),
+}
+_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """The node's child nodes in source order."""
+    kind = type(node)
+    if kind is ast.Dict:
+        assert isinstance(node, ast.Dict)
+        pairs: list[ast.AST] = []
+        for key, value in zip(node.keys, node.values, strict=True):
+            if key is not None:
+                pairs.append(key)
+            pairs.append(value)
+        return pairs
+    names = _CHILD_FIELDS.get(kind)
+    if names is None:
+        names = _SOURCE_ORDER.get(kind) or tuple(name for name in kind._fields if name not in _NOT_CHILDREN)
+        _CHILD_FIELDS[kind] = names
+    found: list[ast.AST] = []
+    for name in names:
+        value = getattr(node, name, None)
+        if isinstance(value, ast.AST):
+            found.append(value)
+        elif isinstance(value, list):
+            found.extend(item for item in value if isinstance(item, ast.AST))
+    return found
+
+
+_Handler = Callable[[object, ast.AST], bool | None]
+
+
+class Walker:
+    """A read-only visitor dispatched by node type: `enter_<Node>` (False skips the children), `leave_<Node>`."""
+
+    _handlers: dict[type[ast.AST], tuple[_Handler | None, _Handler | None]]
+
+    def __init_subclass__(cls) -> None:
+        cls._handlers = {}
+
+    def walk(self, root: ast.AST | Iterable[ast.AST]) -> None:
+        # An explicit stack: expressions nest as deep as the code is long (`a + b + ... + z`).
+        roots = [root] if isinstance(root, ast.AST) else list(root)
+        stack: list[tuple[ast.AST, _Handler | None]] = [(node, None) for node in reversed(roots)]
+        while stack:
+            node, leave = stack.pop()
+            if leave is not None:  # all of the node's children are done
+                leave(self, node)
+                continue
+            enter, leave = self._handlers_of(type(node))
+            if enter is not None and enter(self, node) is False:
+                continue
+            if leave is not None:
+                stack.append((node, leave))
+            stack.extend((child, None) for child in reversed(children(node)))
+
+    def _handlers_of(self, kind: type[ast.AST]) -> tuple[_Handler | None, _Handler | None]:
+        handlers = self._handlers.get(kind)
+        if handlers is None:
+            handlers = (
+                getattr(type(self), f"enter_{kind.__name__}", None),
+                getattr(type(self), f"leave_{kind.__name__}", None),
+            )
+            self._handlers[kind] = handlers
+        return handlers
+
+
+def collect(root: ast.AST | list[ast.stmt], *types: type[ast.AST]) -> list[ast.AST]:
+    """Nodes of the given types below a root in source order, not inside nested definitions."""
+    start: list[ast.AST] = (
+        list(root.body) if isinstance(root, FUNCTIONS) else [root] if isinstance(root, ast.AST) else list(root)
+    )
+    found: list[ast.AST] = []
+    stack = list(reversed(start))
+    while stack:
+        node = stack.pop()
+        if isinstance(node, types):
+            found.append(node)
+        if not isinstance(node, DEFINITIONS) or node is root:
+            stack.extend(reversed(children(node)))
+    return found
+
+
+def dotted(node: ast.AST | None) -> str | None:
+    """`a.b.c` as written, or None when the expression is not a plain dotted name."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr}" if base else None
+    return None
+
+
+def final_name(func: ast.AST | None) -> str | None:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+def target_names(target: ast.AST) -> Iterator[str]:
+    if isinstance(target, ast.Name):
+        yield target.id
+    elif isinstance(target, ast.Tuple | ast.List):
+        for element in target.elts:
+            yield from target_names(element.value if isinstance(element, ast.Starred) else element)
+
+
+def text_of(node: ast.AST | None) -> str | None:
+    """The value of a string literal (implicitly concatenated parts are one literal in `ast`)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def number_of(node: ast.AST | None) -> float | None:
+    """The value of an int or float literal (True and False are not numbers here)."""
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        return float(node.value)
+    return None
+
+
+def positional(call: ast.Call, position: int, name: str | None = None) -> ast.expr | None:
+    args = [arg for arg in call.args if not isinstance(arg, ast.Starred)]
+    if position < len(args):
+        return args[position]
+    return keyword(call, name) if name else None
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((item.value for item in call.keywords if item.arg == name), None)
+
+
+def argument_values(call: ast.Call) -> list[ast.expr]:
+    """Every argument's expression, positional ones first: `f(a, *b, c=d, **e)` -> a, b, d, e."""
+    values = [arg.value if isinstance(arg, ast.Starred) else arg for arg in call.args]
+    return values + [item.value for item in call.keywords]
+
+
+def first_argument(call: ast.Call) -> ast.expr | None:
+    values = argument_values(call)
+    return values[0] if values else None
+
+
+def identifiers(node: ast.AST) -> set[str]:
+    """Every name, attribute and keyword name in an expression, split on underscores too."""
+    words: set[str] = set()
+    for found in collect(node, ast.Name, ast.Attribute, ast.keyword, ast.arg, ast.Constant):
+        if isinstance(found, ast.Name):
+            word = found.id
+        elif isinstance(found, ast.Attribute):
+            word = found.attr
+        elif isinstance(found, ast.keyword):
+            word = found.arg or ""
+        elif isinstance(found, ast.arg):
+            word = found.arg
+        elif isinstance(found, ast.Constant) and (found.value is None or isinstance(found.value, bool)):
+            word = str(found.value)
+        else:
+            continue
+        if word:
+            words.add(word.lower())
+            words.update(word.lower().split("_"))
+    return words
+
+
+def is_class_name(name: str) -> bool:
+    """`OrderItem` names a model class; `STATUS_URL` is a constant."""
+    return name[:1].isupper() and not name.isupper()
+
+
+def is_literal(node: ast.AST) -> bool:
+    if isinstance(node, ast.Constant):
+        return node.value is not Ellipsis and not isinstance(node.value, complex)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.List | ast.Tuple | ast.Set):
+        return not node.elts
+    return isinstance(node, ast.Dict) and not node.keys
+
+
+def is_constant_true(test: ast.AST) -> bool:
+    return isinstance(test, ast.Constant) and (test.value is True or (type(test.value) is int and test.value == 1))
+
+
+def is_main_guard(test: ast.AST) -> bool:
+    if not isinstance(test, ast.Compare) or len(test.comparators) != 1:
+        return False
+    sides = (test.left, test.comparators[0])
+    names = {side.id for side in sides if isinstance(side, ast.Name)}
+    strings = {side.value for side in sides if isinstance(side, ast.Constant) and isinstance(side.value, str)}
+    return names == {"__name__"} and strings == {"__main__"}
+
+
+def normalise(code: str) -> str:
+    """Source on one line, spaced the same however it was wrapped: `f( a, b, )` -> `f(a, b)`."""
+    flat = " ".join(code.split())
+    flat = re.sub(r"([(\[{]) ", r"\1", flat)
+    return re.sub(r",? ([)\]}])", r"\1", flat)
