@@ -1642,3 +1642,146 @@ def test_reexported_names_point_at_the_module_that_defines_them() -> None:
         "PLANS_MS": ("app/client/src/config/polling", "PLANS_POLL_MS"),
         "STATS_MS": ("app/client/src/shared/stats", "STATS_MS"),
     }
+
+
+# --- RxJS ----------------------------------------------------------------------------------------
+
+RX_SERVICE = "app/client/src/app/services/status.service.ts"
+
+
+@pytest.mark.parametrize(
+    ("member", "mechanism", "seconds", "url"),
+    [
+        (
+            "status$ = timer(0, REFRESH_MS).pipe(switchMap(() => this.http.get('/api/v1/status')));",
+            "RxJS timer + switchMap",
+            15,
+            "/api/v1/status",
+        ),
+        (
+            "jobs$ = interval(5000).pipe(startWith(0), exhaustMap(() => fetch('/api/v1/jobs')));",
+            "RxJS interval + exhaustMap",
+            5,
+            "/api/v1/jobs",
+        ),
+        (
+            "queue$ = this.http.get('/api/v1/queue').pipe(repeat({ delay: 20_000 }));",
+            "RxJS repeat({ delay })",
+            20,
+            "/api/v1/queue",
+        ),
+        (
+            "feed$ = this.http.get('/api/v1/feed')"
+            ".pipe(expand(() => timer(8000).pipe(switchMap(() => this.http.get('/api/v1/feed')))));",
+            "RxJS expand + delay",
+            8,
+            "/api/v1/feed",
+        ),
+        (
+            "nodes$ = Observable.interval(3000).switchMap(() => this.http.get('/api/v1/nodes'));",
+            "RxJS interval + switchMap",
+            3,
+            "/api/v1/nodes",
+        ),
+    ],
+)
+def test_rxjs_polling_shapes(member: str, mechanism: str, seconds: float, url: str) -> None:
+    site = only(
+        f"""
+        import {{ Injectable }} from '@angular/core';
+        import {{ HttpClient }} from '@angular/common/http';
+        import {{ Observable, interval, timer }} from 'rxjs';
+        import {{ exhaustMap, expand, repeat, startWith, switchMap }} from 'rxjs/operators';
+
+        const REFRESH_MS = 15_000;
+
+        @Injectable({{ providedIn: 'root' }})
+        export class StatusService {{
+          constructor(private readonly http: HttpClient) {{}}
+          {member}
+        }}
+        """,
+        RX_SERVICE,
+    )
+    assert (site.kind, site.mechanism, site.interval_seconds, site.polls) == (
+        SiteKind.INTERVAL_TIMER,
+        mechanism,
+        seconds,
+        Polls.HTTP,
+    )
+    assert site.urls == (url,)
+    assert site.location.line == 11
+
+
+def test_rxjs_interval_held_in_a_field_and_a_source_piped_twice() -> None:
+    found = sites(
+        """
+        import { HttpClient } from '@angular/common/http';
+        import { interval, timer } from 'rxjs';
+        import { switchMap, switchMapTo } from 'rxjs/operators';
+
+        export class MeService {
+          private _interval = interval(30_000);
+          constructor(private readonly _http: HttpClient, private readonly settings_: SettingsService) {}
+
+          init(): void {
+            this._interval.pipe(switchMap(() => this.me())).subscribe((me) => (this.user = me));
+          }
+
+          me(): Observable<User> {
+            return this._http.get<User>('/api/v1/me');
+          }
+
+          watch(endpoint: string): Observable<Resource> {
+            return this.settings_.onSettingsUpdate
+              .pipe(switchMap(() => timer(0, this.settings_.refreshMs())))
+              .pipe(switchMapTo(this.http_.get<Resource>(endpoint)));
+          }
+        }
+        """,
+        RX_SERVICE,
+    )
+    assert [(s.location.line, s.interval_seconds, s.function) for s in found] == [
+        (6, 30, "MeService"),
+        (19, None, "MeService.watch"),
+    ]
+    assert all(s.polls == Polls.HTTP for s in found)
+
+
+def test_rxjs_timers_that_do_not_poll() -> None:
+    assert (
+        sites(
+            """
+            import { HttpClient } from '@angular/common/http';
+            import { EMPTY, Subject, interval, timer } from 'rxjs';
+            import { debounceTime, expand, map, retry, switchMap } from 'rxjs/operators';
+
+            export class SearchComponent {
+              terms = new Subject<string>();
+              results$ = this.terms.pipe(debounceTime(300), switchMap((q) => this.http.get('/api/v1/search', { q })));
+              banner$ = timer(500).pipe(switchMap(() => this.http.get('/api/v1/banner')));
+              retried$ = this.http.get('/api/v1/x').pipe(retry({ count: 3, delay: 1000 }));
+              now$ = interval(1000).pipe(map(() => new Date()));
+              pages$ = this.http.get('/api/v1/items').pipe(expand((p) => (p.next ? this.http.get(p.next) : EMPTY)));
+              constructor(private readonly http: HttpClient) {}
+            }
+            """,
+            RX_SERVICE,
+        )
+        == ()
+    )
+
+
+def test_interval_not_from_rxjs_is_not_an_rxjs_source() -> None:
+    assert (
+        sites(
+            """
+            import { interval } from './schedule';
+            import { switchMap } from 'rxjs/operators';
+
+            export const reports$ = interval(5000).pipe(switchMap(() => fetch('/api/v1/reports')));
+            """,
+            RX_SERVICE,
+        )
+        == ()
+    )

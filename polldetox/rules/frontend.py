@@ -306,14 +306,19 @@ export function JobsPanel() {
 INTERVAL_FETCH = Rule(
     id="PD203",
     name="interval-fetch",
-    summary="setInterval or a recursive setTimeout fetches data on a timer",
+    summary="setInterval, a recursive setTimeout or an RxJS interval fetches data on a timer",
     severity=Severity.ERROR,
     section="Anti-Patterns to Avoid > Anti-Pattern 1: Polling in Component",
     what="""
 Finds `setInterval` callbacks, and `setTimeout` callbacks that re-arm themselves, which fetch
 data: `fetch`, axios, ky, an API client method, `refetch()`, `invalidateQueries`, a dispatched
 fetch thunk, directly or through a function defined in the same file. Found in function
-components, hooks, class components (`componentDidMount`) and context providers. Clocks,
+components, hooks, class components (`componentDidMount`) and context providers. RxJS timers
+count too, in Angular services and components and anywhere else: `interval(n)` or
+`timer(d, n)` piped into `switchMap`/`mergeMap`/`exhaustMap`/`concatMap` (or `tap`,
+`subscribe`) that call HttpClient, fetch, `ajax` or a fetching service method, and a fetch
+re-subscribed on a clock with `repeat({ delay })` or `expand(() => ... delay(n))`; a one-shot
+`timer(n)`, `retry`, `debounceTime` and a paging `expand` are not polling. Clocks,
 countdowns, animations, WebSocket heartbeats, reconnect timers and debounces fetch nothing and
 are not reported.
 """,
@@ -422,6 +427,29 @@ export function Slideshow({ sessionId, slides }: { sessionId: string; slides: st
     };
   }, [sessionId, slides, index]);
   return <img src={slides[index % slides.length]} alt="" />;
+}
+""",
+        ),
+        Valid(
+            path="app/client/src/app/search/search.component.ts",
+            code="""
+import { Component } from '@angular/core';
+import { HttpClient } from '@angular/common/http';
+import { Subject, interval, timer } from 'rxjs';
+import { debounceTime, map, retry, switchMap } from 'rxjs/operators';
+
+@Component({ selector: 'app-search', templateUrl: './search.component.html' })
+export class SearchComponent {
+  readonly terms = new Subject<string>();
+  readonly results$ = this.terms.pipe(
+    debounceTime(300),
+    switchMap((term) => this.http.get<Item[]>('/api/v1/search', { params: { term } })),
+    retry({ count: 3, delay: 1000 }),
+  );
+  readonly banner$ = timer(500).pipe(switchMap(() => this.http.get<Banner>('/api/v1/banner')));
+  readonly now$ = interval(1000).pipe(map(() => new Date()));
+
+  constructor(private readonly http: HttpClient) {}
 }
 """,
         ),
@@ -536,6 +564,48 @@ export function startQuotaWatch(onQuota) {
     const response = await fetch('/api/v1/usage/quota');
     onQuota(await response.json());
   }, QUOTA_CHECK_MS);
+}
+""",
+        ),
+        Invalid(
+            path="app/client/src/app/services/queue-status.service.ts",
+            interval_seconds=10,
+            code="""
+import { Injectable } from '@angular/core';
+import { HttpClient } from '@angular/common/http';
+import { Observable, timer } from 'rxjs';
+import { shareReplay, switchMap } from 'rxjs/operators';
+
+const REFRESH_MS = 10_000;
+
+@Injectable({ providedIn: 'root' })
+export class QueueStatusService {
+  readonly status$: Observable<QueueStatus> = timer(0, REFRESH_MS).pipe(
+    switchMap(() => this.http.get<QueueStatus>('/api/v1/queue/status')),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
+
+  constructor(private readonly http: HttpClient) {}
+}
+""",
+        ),
+        Invalid(
+            path="app/client/src/app/jobs/job-list.component.ts",
+            interval_seconds=30,
+            code="""
+import { Component, OnInit } from '@angular/core';
+import { HttpClient } from '@angular/common/http';
+import { repeat } from 'rxjs';
+
+@Component({ selector: 'app-job-list', templateUrl: './job-list.component.html' })
+export class JobListComponent implements OnInit {
+  jobs: Job[] = [];
+
+  constructor(private readonly http: HttpClient) {}
+
+  ngOnInit(): void {
+    this.http.get<Job[]>('/api/v1/jobs').pipe(repeat({ delay: 30_000 })).subscribe((jobs) => (this.jobs = jobs));
+  }
 }
 """,
         ),

@@ -190,7 +190,7 @@ class CallbackReader:
         owner = text(function.child_by_field_name("object"))
         if owner.startswith("this.") and owner != "this.props":
             owner = owner.removeprefix("this.")  # `this.http.get(...)`: a service's injected client
-        root = owner.split(".")[0].split("(")[0]
+        root = owner.split(".")[0].split("(")[0].strip("_")  # `this._http`, `this.http_`: injected clients
         if owner == "console":
             reads.logs_warning |= prop == "warn"
             reads.logs_activity |= prop in ("log", "info", "debug")

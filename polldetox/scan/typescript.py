@@ -34,6 +34,7 @@ from polldetox.scan.ts_parse import (
     unwrap,
 )
 from polldetox.scan.ts_reads import CallbackReader, Reads
+from polldetox.scan.ts_rxjs import RxjsPolling
 from polldetox.scan.ts_values import Value, Values
 from polldetox.scan.ts_values import exported_constants as exported_constants
 from polldetox.scan.ts_values import reexported_names as reexported_names
@@ -56,6 +57,7 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"Poller",
     b"poll(",
     b"polldetox",
+    b"rxjs",
     # Routes: an app or router made by a factory, or named app/router/server (see _routers).
     b"express",
     b"Router",
@@ -100,6 +102,8 @@ _MESSAGE_SUBSCRIPTIONS = frozenset({"addEventListener", "on", "once", "subscribe
 _MESSAGE_NAME = re.compile(r"message", re.IGNORECASE)
 _VUE_REFS = frozenset({"ref", "computed", "shallowRef", "toRef", "readonly"})
 _FILE_WATCH_MODULES = frozenset({"chokidar", "fs", "node:fs", "fs/promises", "node:fs/promises", "nodemon", "wait-on"})
+# Code importing a UI framework runs in the browser, whatever its folder is called (`app/jobs/`).
+_UI_MODULES = ("@angular/", "vue", "svelte", "@sveltejs/", "pinia", "@vue/")
 _BACKEND_FOLDERS = frozenset({"server", "backend", "jobs", "workers", "worker"})
 _ROUTERS = re.compile(r"^(app|router|server|\w+Router)$")
 _ROUTER_FACTORIES = frozenset({"express", "Router", "express.Router", "Koa", "KoaRouter"})
@@ -143,7 +147,7 @@ class _Detector:
         self.sites: list[PollingSite] = []
 
     def _is_backend(self) -> bool:
-        if self.react:
+        if self.react or any(m.startswith(_UI_MODULES) for m in self.values.modules):
             return False
         folders = set(self.tree.path.split("/")[:-1])
         return bool(self.values.modules & _DATABASE_MODULES) or bool(folders & _BACKEND_FOLDERS)
@@ -160,6 +164,8 @@ class _Detector:
                 self._timeout_loop(call)
         for call in calls:
             self._engine_call_or_start_polling(call)
+        for poll in RxjsPolling(self.tree, self.values, self.reader).sites():
+            self._add(SiteKind.INTERVAL_TIMER, poll.mechanism, poll.node, poll.interval, poll.reads)
         self._query_options()
         self._manual_refreshes()
         return FileFacts(
