@@ -482,7 +482,7 @@ def test_anti_pattern_1_set_interval_fetch_in_a_component() -> None:
         ("window.setInterval(() => fetch('/api/v1/a'), 1000)", ("/api/v1/a",)),
         ("setInterval(() => axios.get('/api/v1/a').then(setA), 1000)", ("/api/v1/a",)),
         ("setInterval(() => axios('/api/v1/a'), 1000)", ("/api/v1/a",)),
-        ("setInterval(() => ky.get('api/v1/a').json(), 1000)", ("ky.get",)),
+        ("setInterval(() => ky.get('api/v1/a').json(), 1000)", ("api/v1/a",)),
         ("setInterval(() => api.queue.list(), 1000)", ("api.queue.list",)),
         ("setInterval(() => queueClient.getAll(), 1000)", ("queueClient.getAll",)),
         ("setInterval(() => usersApi.me(), 1000)", ("usersApi.me",)),
@@ -1785,3 +1785,65 @@ def test_interval_not_from_rxjs_is_not_an_rxjs_source() -> None:
         )
         == ()
     )
+
+
+# --- Vue and Svelte single-file components ----------------------------------------------------------
+
+
+def test_vue_component_scripts_are_read_in_place() -> None:
+    facts = scan(
+        """
+        <template>
+          <p v-if="items.length < 3">{{ items.length }}</p>
+        </template>
+
+        <script>
+        export default { name: 'Inbox' };
+        </script>
+
+        <script setup lang="ts">
+        import { onMounted } from 'vue';
+        const items = ref<string[]>([]);
+        onMounted(() => {
+          setInterval(async () => (items.value = await (await fetch('/api/v1/inbox')).json()), 20_000);
+        });
+        </script>
+        """,
+        "src/components/Inbox.vue",
+    )
+    (site,) = facts.sites
+    assert (facts.language, site.location.line, site.location.column) == ("typescript", 13, 3)
+    assert (site.function, site.context, site.interval_seconds, site.urls) == (
+        "Inbox",
+        Context.COMPONENT,
+        20,
+        ("/api/v1/inbox",),
+    )
+
+
+def test_svelte_module_script_constants_reach_the_instance_script() -> None:
+    facts = scan(
+        """
+        <script context="module">
+          export const EVERY = 7000;
+        </script>
+
+        <script>
+          import { onMount } from 'svelte';
+          let rows = [];
+          onMount(() => {
+            const id = setInterval(async () => (rows = await (await fetch('/api/v1/rows')).json()), EVERY);
+            return () => clearInterval(id);
+          });
+        </script>
+
+        {#each rows as row}<p>{row}</p>{/each}
+        """,
+        "src/routes/+page.svelte",
+    )
+    (site,) = facts.sites
+    assert (facts.language, site.location.line, site.interval_seconds) == ("javascript", 9, 7)
+
+
+def test_component_without_a_script_has_no_facts() -> None:
+    assert scan("<template><p>setInterval</p></template>\n", "src/components/Help.vue").sites == ()

@@ -7,6 +7,7 @@ around it, and the warning, reconnect and time limit in the same component or ho
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
@@ -26,6 +27,7 @@ from polldetox.scan.ts_parse import (
     text,
     unwrap,
 )
+from polldetox.scan.ts_sfc import SFC_SUFFIXES
 from polldetox.scan.ts_values import Value, Values
 
 TIMEOUTS = frozenset({"setTimeout", "window.setTimeout", "globalThis.setTimeout"})
@@ -75,6 +77,9 @@ class Surroundings:
             return qualified, Context.CLASS_COMPONENT if _extends_react(owner_class) else Context.CLIENT_MODULE
         if self.backend:
             return name, Context.BACKEND
+        if self.tree.path.endswith(SFC_SUFFIXES):  # a Vue/Svelte component is its file
+            component = posixpath.splitext(posixpath.basename(self.tree.path))[0]
+            return ".".join(part for part in (component, name) if part), Context.COMPONENT
         if outer is None or name is None:
             return name, Context.CLIENT_MODULE
         if re.match(r"^use[A-Z0-9]", name):

@@ -53,9 +53,12 @@ _STATE_WORDS = re.compile(r"last|prev|previous|known|seen|cached", re.IGNORECASE
 # Methods of socket clients (`wsClient.send`, `pubsubService.publish`), which push rather than fetch.
 _SOCKET_METHODS = frozenset({"send", "emit", "ping", "close", "connect", "disconnect", "subscribe", "publish"})
 _WRITE_METHODS = frozenset({"post", "put", "patch"})
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "request", "fetch"})
+_GENERIC_HTTP = frozenset({"axios", "ky", "http", "httpClient", "$http", "superagent"})
 _REPORT_URL = re.compile(
     r"(^|[/_.-])(heartbeat|keep-?alive|ping|beacon|telemetry|analytics|track|events?|logs?)([/?_.-]|$)", re.IGNORECASE
 )
+_RELATIVE_URL = re.compile(r"^[\w.-]+/[\w./{}:$-]*$")  # `api/v1/me`, resolved against the page
 _EVENT_HANDLER_CALLS = frozenset({"addEventListener", "on", "once"})
 _READ_DEPTH = 2  # same-file functions followed from a callback
 
@@ -99,6 +102,7 @@ class CallbackReader:
         self.values = values
         self.functions: dict[str, Node] = {}  # same-file function name -> function node
         self.methods: dict[str, Node] = {}  # class method or arrow field -> function node
+        self.fields: dict[str, Node] = {}  # class field -> its string value (`endpoint = '/api/v1/me'`)
         self.mongoose = "mongoose" in values.modules
         self.knex = self._knex_instances()
         self._collect_functions()
@@ -129,9 +133,12 @@ class CallbackReader:
         for method in self.tree.of("method_definition"):
             self.methods.setdefault(text(method.child_by_field_name("name")), method)
         for field_definition in self.tree.of("public_field_definition"):
+            name = text(field_definition.child_by_field_name("name"))
             value = _function_value(field_definition.child_by_field_name("value"))
             if value is not None:
-                self.methods.setdefault(text(field_definition.child_by_field_name("name")), value)
+                self.methods.setdefault(name, value)
+            elif string_value(field_definition.child_by_field_name("value")) is not None:
+                self.fields.setdefault(name, field_definition.child_by_field_name("value"))
 
     def callback(self, callback: Node | None) -> Reads:
         callback = unwrap(callback)
@@ -228,8 +235,10 @@ class CallbackReader:
             and not self._reports_to(args, prop)
         ):
             reads.fetches = True
-            urls = self._url_arguments(args)
-            for url in urls or [f"{owner}.{prop}"]:
+            # `queueClient.getAll` names its data; `http.get`/`axios.get` with an unknown URL names nothing.
+            generic = root in _GENERIC_HTTP and prop in _HTTP_VERBS
+            urls = self._url_arguments(args) or ([] if generic else [f"{owner}.{prop}"])
+            for url in urls:
                 reads.add_url(url)
 
     def _read_plain_call(
@@ -288,8 +297,10 @@ class CallbackReader:
             node = unwrap(arg)
             if node is not None and node.type == "identifier" and text(node) in self.values.constants:
                 node = self.values.constants[text(node)]
+            elif node is not None and node.type == "member_expression" and text(node).startswith("this."):
+                node = self.fields.get(member_property(node), node)  # `private readonly endpoint = 'api/v1/me'`
             value = string_value(node)
-            if value and value.startswith(("/", "http://", "https://", "${")):
+            if value and (value.startswith(("/", "http://", "https://", "${")) or _RELATIVE_URL.match(value)):
                 urls.append(value)
         return urls
 

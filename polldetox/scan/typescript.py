@@ -35,6 +35,7 @@ from polldetox.scan.ts_parse import (
 )
 from polldetox.scan.ts_reads import CallbackReader, Reads
 from polldetox.scan.ts_rxjs import RxjsPolling
+from polldetox.scan.ts_sfc import SFC_SUFFIXES, script_blocks
 from polldetox.scan.ts_values import Value, Values
 from polldetox.scan.ts_values import exported_constants as exported_constants
 from polldetox.scan.ts_values import reexported_names as reexported_names
@@ -110,8 +111,14 @@ _ROUTER_FACTORIES = frozenset({"express", "Router", "express.Router", "Koa", "Ko
 
 
 def detect(source: str, path: str) -> FileFacts:
-    """Every polling fact of one TypeScript/JavaScript file."""
-    return _Detector(parse(source, path)).facts()
+    """Every polling fact of one TypeScript/JavaScript file, or of a Vue/Svelte component's scripts."""
+    if path.endswith(SFC_SUFFIXES):
+        scripts = script_blocks(source)
+        if not scripts.blocks:
+            return FileFacts(path=path, language="javascript")
+        language = "typescript" if scripts.typescript else "javascript"
+        return _Detector(parse(scripts.source, path, scripts.typescript), language).facts()
+    return _Detector(parse(source, path), language_of(path)).facts()
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,10 +139,10 @@ class _QueryFacts:
 
 
 class _Detector:
-    def __init__(self, tree: Tree) -> None:
+    def __init__(self, tree: Tree, language: str) -> None:
         self.tree = tree
         self.values = Values(tree)
-        self.language = language_of(tree.path)
+        self.language = language
         self.reader = CallbackReader(tree, self.values)
         self.react = any(
             m == "react" or m.startswith(("react-", "react/", "@tanstack/react")) for m in self.values.modules
