@@ -132,6 +132,9 @@ def scan(
         bool,
         typer.Option("--force-exclude", help="Apply exclusions to files named on the command line too (pre-commit)."),
     ] = False,
+    include_tests: Annotated[
+        bool, typer.Option("--include-tests", help="Judge polling in test files too (skipped by default).")
+    ] = False,
     jobs: Annotated[
         int | None, typer.Option("--jobs", "-j", min=1, help="Parser processes (default: one per core).")
     ] = None,
@@ -162,6 +165,7 @@ def scan(
             extend_exclude=tuple(extend_exclude) if extend_exclude else None,
             respect_gitignore=respect_gitignore,
             force_exclude=force_exclude or None,
+            include_tests=include_tests or None,
             jobs=jobs,
             cache=False if no_cache else None,
             fail_on=parse_fail_on(fail_on.value) if fail_on else None,
@@ -344,6 +348,9 @@ STARTER_CONFIG = """\
 # The standard's exception locations (Exception Cases 1 and 2).
 dev-tool-paths = ["scripts/", "adws/"]       # development tools: polling allowed behind --watch
 trigger-paths = ["adws/adw_triggers/"]       # automation triggers: allowed when webhooks are not viable
+# Test files (tests/, test_*.py, *.test.ts, e2e/, ...) are not judged; add folders, or judge them too.
+# extend-test-paths = ["qa/"]
+# include-tests = true
 
 # Exit 1 when a finding at or above this severity remains: "error" or "warning".
 fail-on = "error"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from polldetox.config import load_config
+from polldetox.config import load_config, with_overrides
 from polldetox.scan import engine
 from polldetox.scan import python as python_detector
 
@@ -178,3 +178,28 @@ def test_intervals_reexported_through_an_index_module_are_resolved(write_tree) -
     )
     (finding,) = scan(root).findings
     assert finding.interval_seconds == 90.0
+
+
+def test_polling_in_test_files_is_not_judged_unless_tests_are_included(write_tree) -> None:
+    waiting = """
+    import { useEffect } from 'react';
+    export function useStatus() {
+      useEffect(() => {
+        const id = setInterval(() => fetch('/api/v1/status'), 1000);
+        return () => clearInterval(id);
+      }, []);
+    }
+    """
+    root = write_tree(
+        {
+            "web/src/useStatus.ts": waiting,
+            "web/src/__tests__/useStatus.ts": waiting,
+            "web/e2e/status.spec.ts": waiting + "// polldetox ignore PD203\n",
+            "tests/test_worker.py": "import time\n\ndef test_waits():\n    while True:\n        time.sleep(1)\n",
+        }
+    )
+    config = load_config(root)
+    paths = {finding.location.path for finding in engine.scan([root], config).findings}
+    assert paths == {"web/src/useStatus.ts"}
+    included = engine.scan([root], with_overrides(config, include_tests=True)).findings
+    assert {"web/src/__tests__/useStatus.ts", "web/e2e/status.spec.ts"} <= {f.location.path for f in included}

@@ -57,6 +57,7 @@ class _Ruled:
 
 
 def judge(facts: Sequence[FileFacts], config: Config) -> Judgement:
+    facts = [file for file in facts if not config.skips_tests_at(file.path)]  # test code: not the app's data path
     ruled = [_rule_site(site, file, config) for file in facts for site in file.sites]
     ruled += _double_polling(ruled, facts, config)
     kept, suppressed, used = _apply_suppressions(ruled, facts)
