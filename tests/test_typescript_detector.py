@@ -1847,3 +1847,129 @@ def test_svelte_module_script_constants_reach_the_instance_script() -> None:
 
 def test_component_without_a_script_has_no_facts() -> None:
     assert scan("<template><p>setInterval</p></template>\n", "src/components/Help.vue").sites == ()
+
+
+# --- Node schedulers -----------------------------------------------------------------------------
+
+NODE_JOBS = "server/src/jobs/index.ts"
+
+
+@pytest.mark.parametrize(
+    ("imports", "registration", "mechanism", "seconds"),
+    [
+        (
+            "import cron from 'node-cron';",
+            "cron.schedule('*/2 * * * *', () => syncOrders());",
+            "node-cron schedule",
+            120,
+        ),  # noqa: E501
+        (
+            "const schedule = require('node-schedule');",
+            "schedule.scheduleJob('0 * * * *', syncOrders);",
+            "node-schedule scheduleJob",
+            3600,
+        ),
+        (
+            "import schedule from 'node-schedule';",
+            "schedule.scheduleJob({ minute: '*/15' }, syncOrders);",
+            "node-schedule scheduleJob",
+            900,
+        ),
+        ("import { CronJob } from 'cron';", "new CronJob('*/30 * * * * *', syncOrders).start();", "cron CronJob", 30),
+        (
+            "import { CronJob } from 'cron';",
+            "CronJob.from({ cronTime: '0 */5 * * * *', onTick: syncOrders, start: true });",
+            "cron CronJob",
+            300,
+        ),
+        (
+            "import Agenda from 'agenda';",
+            "agenda.define('sync orders', syncOrders); agenda.every('3 minutes', 'sync orders');",
+            "agenda every",
+            180,
+        ),
+        (
+            "import { Queue } from 'bullmq';",
+            "queue.add('sync-orders', {}, { repeat: { pattern: '*/5 * * * *' } });",
+            "Bull repeatable job",
+            300,
+        ),
+        (
+            "import { Queue } from 'bullmq';",
+            "queue.upsertJobScheduler('orders', { every: Number(process.env.SYNC_MS ?? 20000) }, { name: 'sync' });",
+            "BullMQ job scheduler",
+            20,
+        ),
+        (
+            "import { SimpleIntervalJob, Task } from 'toad-scheduler';",
+            "scheduler.addSimpleIntervalJob(new SimpleIntervalJob({ minutes: 1 }, new Task('sync', syncOrders)));",
+            "toad-scheduler SimpleIntervalJob",
+            60,
+        ),
+    ],
+)
+def test_node_scheduler_registrations(imports: str, registration: str, mechanism: str, seconds: float) -> None:
+    site = only(f"{imports}\nimport {{ syncOrders }} from './tasks';\n\n{registration}\n", NODE_JOBS)
+    assert (site.kind, site.mechanism, site.interval_seconds, site.context) == (
+        SiteKind.SCHEDULER,
+        mechanism,
+        seconds,
+        Context.BACKEND,
+    )
+
+
+def test_nest_schedule_decorators_read_through_repositories() -> None:
+    found = sites(
+        """
+        import { Injectable } from '@nestjs/common';
+        import { Cron, CronExpression, Interval } from '@nestjs/schedule';
+
+        @Injectable()
+        export class ShipmentsService {
+          constructor(private readonly shipmentsRepository: Repository<Shipment>) {}
+
+          @Cron(CronExpression.EVERY_30_SECONDS)
+          async trackShipments() {
+            const open = await this.shipmentsRepository.find({ where: { delivered: false } });
+            await this.carrierClient.track(open);
+          }
+
+          @Interval(60_000)
+          async refreshCarriers() {
+            await this.carrierClient.listCarriers();
+          }
+
+          @Cron('0 0 2 * * *')
+          async archiveDelivered() {
+            await this.shipmentsRepository.find({ where: { delivered: true } });
+          }
+        }
+        """,
+        "server/src/shipments/shipments.service.ts",
+    )
+    assert [(s.location.line, s.mechanism, s.interval_seconds, s.polls, s.tables) for s in found] == [
+        (8, "NestJS @Cron", 30, Polls.DATABASE, ("shipments",)),
+        (14, "NestJS @Interval", 60, Polls.HTTP, ()),
+    ]
+
+
+def test_node_schedules_at_a_time_of_day_or_for_housekeeping_do_not_poll() -> None:
+    assert (
+        sites(
+            """
+            import cron from 'node-cron';
+            import schedule from 'node-schedule';
+            import { Queue } from 'bullmq';
+            import { cleanupSessions, sendDigest, syncOrders } from './tasks';
+
+            cron.schedule('0 3 * * *', () => syncOrders());
+            cron.schedule('*/5 * * * *', () => cleanupSessions());
+            schedule.scheduleJob({ hour: 6, minute: 30 }, syncOrders);
+            schedule.scheduleJob(new Date(Date.now() + 5000), syncOrders);
+            queue.add('send-digest', {}, { repeat: { pattern: '*/15 * * * *' } });
+            queue.add('sync-orders', {}, { delay: 5000 });
+            """,
+            NODE_JOBS,
+        )
+        == ()
+    )

@@ -27,6 +27,7 @@ _CLOSERS = frozenset({b"(", b")", b"[", b"]", b"{", b"}", b";"})
 _INDEXED = frozenset(
     {
         "call_expression",
+        "new_expression",
         "pair",
         "shorthand_property_identifier",
         "comment",

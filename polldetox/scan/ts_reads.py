@@ -47,6 +47,8 @@ _PRISMA_READS = frozenset({"findMany", "findFirst", "findUnique", "count", "aggr
 _MONGOOSE_READS = frozenset(
     {"find", "findOne", "findById", "countDocuments", "estimatedDocumentCount", "aggregate", "distinct"}
 )
+_REPOSITORY = re.compile(r"^_?([a-z]\w*?)_?(?:Repository|Repo|Model)_?$")
+_REPOSITORY_READS = _MONGOOSE_READS | {"findBy", "findOneBy", "findAndCount", "count", "countBy", "createQueryBuilder"}
 _BROADCAST_EMITTERS = frozenset({"io", "socket", "server", "nsp", "namespace"})
 _EQUALITY = frozenset({"===", "!==", "==", "!="})
 _STATE_WORDS = re.compile(r"last|prev|previous|known|seen|cached", re.IGNORECASE)
@@ -212,6 +214,10 @@ class CallbackReader:
             collection = _mongoose_collection(owner)
             if collection not in reads.tables:
                 reads.tables.append(collection)
+        elif prop in _REPOSITORY_READS and (model := _REPOSITORY.search(owner.split(".")[-1])) is not None:
+            reads.database = True  # TypeORM `ordersRepository.find()`, Nest Mongoose `orderModel.find()`
+            if model.group(1) not in reads.tables:
+                reads.tables.append(model.group(1))
         elif root == "prisma" and prop in _PRISMA_READS:
             reads.database = True
             table = owner.split(".")[-1]

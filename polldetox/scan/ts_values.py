@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from polldetox.scan.ts_parse import Tree, arguments, callee_name, parse, string_value, text, unwrap
+from polldetox.scan.ts_parse import Tree, arguments, callee_name, pair_key, parse, string_value, text, unwrap
 
 _MAX_DEPTH = 8
 _SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
@@ -121,7 +121,7 @@ class Values:
         if kind == "identifier":
             return self.lookup(text(node), depth)
         if kind == "member_expression":
-            return self._environment(node)
+            return self._environment(node) or self._setting(node, depth)
         if kind == "call_expression" and callee_name(node) in _NUMBER_CASTS:
             args = arguments(node)
             return self.evaluate(args[0], depth + 1) if args else None
@@ -153,6 +153,17 @@ class Values:
             if module is not None and imported != "default":
                 return Value(ref=(module, imported))
         return None
+
+    def _setting(self, node: Node, depth: int) -> Value | None:
+        """`settings.sync.everyMs`: a key of a constant object literal of this file, its static default."""
+        path = text(node).split(".")
+        value = unwrap(self.constants.get(path[0]))
+        for key in path[1:]:
+            if value is None or value.type != "object":
+                return None
+            pair = next((p for p in value.named_children if p.type == "pair" and pair_key(p) == key), None)
+            value = unwrap(pair.child_by_field_name("value")) if pair is not None else None
+        return self.evaluate(value, depth + 1) if value is not None and len(path) > 1 else None
 
     def _environment(self, node: Node) -> Value | None:
         owner = text(node.child_by_field_name("object"))

@@ -35,6 +35,7 @@ from polldetox.scan.ts_parse import (
 )
 from polldetox.scan.ts_reads import CallbackReader, Reads
 from polldetox.scan.ts_rxjs import RxjsPolling
+from polldetox.scan.ts_schedulers import NodeSchedules
 from polldetox.scan.ts_sfc import SFC_SUFFIXES, script_blocks
 from polldetox.scan.ts_values import Value, Values
 from polldetox.scan.ts_values import exported_constants as exported_constants
@@ -59,6 +60,15 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"poll(",
     b"polldetox",
     b"rxjs",
+    # Node schedulers (see ts_schedulers).
+    b"cron",
+    b"Cron",
+    b"scheduleJob",
+    b"agenda",
+    b"repeat",
+    b"upsertJobScheduler",
+    b"IntervalJob",
+    b"@Interval",
     # Routes: an app or router made by a factory, or named app/router/server (see _routers).
     b"express",
     b"Router",
@@ -173,6 +183,9 @@ class _Detector:
             self._engine_call_or_start_polling(call)
         for poll in RxjsPolling(self.tree, self.values, self.reader).sites():
             self._add(SiteKind.INTERVAL_TIMER, poll.mechanism, poll.node, poll.interval, poll.reads)
+        for job in NodeSchedules(self.tree, self.values, self.reader).jobs():
+            detail = f"job {job.job}" if job.job else None
+            self._add(SiteKind.SCHEDULER, job.mechanism, job.node, job.interval, job.reads, detail=detail)
         self._query_options()
         self._manual_refreshes()
         return FileFacts(
