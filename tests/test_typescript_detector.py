@@ -1862,7 +1862,7 @@ NODE_JOBS = "server/src/jobs/index.ts"
             "cron.schedule('*/2 * * * *', () => syncOrders());",
             "node-cron schedule",
             120,
-        ),  # noqa: E501
+        ),
         (
             "const schedule = require('node-schedule');",
             "schedule.scheduleJob('0 * * * *', syncOrders);",
