@@ -297,6 +297,22 @@ if __name__ == "__main__":
     main()
 """,
         ),
+        Invalid(
+            path="app/server/triggers/reminder_schedule.py",
+            interval_seconds=60,
+            tables=("reminders",),
+            code="""
+import asyncio
+
+
+async def send_due_reminders(pool, mailer) -> None:
+    while True:
+        rows = await pool.fetch("SELECT id, email FROM reminders WHERE due_at <= now() AND sent = false")
+        for row in rows:
+            await mailer.send(row["email"])
+        await asyncio.sleep(60)
+""",
+        ),
     ),
 )
 
