@@ -36,6 +36,7 @@ DEFAULT_EXCLUDE = (
     ".pytest_cache/", ".ruff_cache/", ".polldetox_cache/", ".venv/", "venv/", "__pypackages__/",
     "__pycache__/", "_build/", "buck-out/", "build/", "dist/", "node_modules/", "site-packages/",
     ".next/", ".nuxt/", ".svelte-kit/", ".turbo/", "coverage/", "*.min.js", "*.d.ts",
+    "vendor/", "vendors/", "third_party/", "bower_components/", "*.min.mjs", "*.bundle.js",
 )  # fmt: skip
 
 FAIL_ON_CHOICES = ("error", "warning")

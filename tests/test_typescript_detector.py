@@ -1973,3 +1973,169 @@ def test_node_schedules_at_a_time_of_day_or_for_housekeeping_do_not_poll() -> No
         )
         == ()
     )
+
+
+# --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------
+
+
+@pytest.mark.parametrize(
+    ("tick", "urls"),
+    [
+        ("$.getJSON('/api/v1/status', render)", ("/api/v1/status",)),
+        ("$.ajax({ url: '/api/v1/jobs', dataType: 'json', success: render })", ("/api/v1/jobs",)),
+        ("jQuery.get('/admin/queue.json').done(render)", ("/admin/queue.json",)),
+        ("$.post('/api/v1/search', { q: 'open' }, render)", ("/api/v1/search",)),
+        ("table.ajax.reload(null, false)", ()),
+    ],
+)
+def test_jquery_and_datatables_reads_on_a_timer(tick: str, urls: tuple[str, ...]) -> None:
+    site = only(f"$(function () {{\n  setInterval(function () {{ {tick}; }}, 5000);\n}});\n", "public/js/admin.js")
+    assert (site.kind, site.polls, site.urls, site.interval_seconds) == (SiteKind.INTERVAL_TIMER, Polls.HTTP, urls, 5)
+
+
+def test_jquery_calls_that_do_not_read() -> None:
+    code = """
+    $(function () {
+      setInterval(function () { $.each(rows, draw); $('#clock').text(new Date().toISOString()); }, 1000);
+      setInterval(function () { $.post('/api/v1/heartbeat', { page: 'admin' }); }, 30000);
+    });
+    """
+    assert sites(code, "public/js/admin.js") == ()
+
+
+def test_class_component_re_arming_a_method_that_calls_a_prop_or_a_controller() -> None:
+    found = sites(
+        """
+        import React from 'react';
+
+        export class Board extends React.Component {
+          componentDidMount() { this.update(); }
+          update = () => {
+            this.props.onRefresh();
+            this.timer = setTimeout(this.update, this.props.interval || 8000);
+          };
+          tick() {
+            this.dashboardController.loadStats();
+            setTimeout(() => this.tick(), 20000);
+          }
+          render() { return <div />; }
+        }
+        """
+    )
+    assert [(s.kind, s.function, s.interval_seconds) for s in found] == [
+        (SiteKind.TIMEOUT_LOOP, "Board.update", 8),
+        (SiteKind.TIMEOUT_LOOP, "Board.tick", 20),
+    ]
+
+
+def test_reconnect_timers_in_close_and_error_handlers_are_not_polling() -> None:
+    code = """
+    function connect() {
+      const ws = new WebSocket(URL);
+      ws.onopen = () => fetch('/api/v1/snapshot').then(render);
+      ws.onclose = () => { setTimeout(connect, 3000); };
+      ws.addEventListener('error', () => setTimeout(() => { fetchSnapshot(); connect(); }, 5000));
+      socket.on('disconnect', () => setTimeout(connect, 1000));
+    }
+    """
+    assert sites(code, "app/client/src/lib/socket.ts") == ()
+
+
+def test_minified_bundles_are_not_source() -> None:
+    line = "setInterval(function(){fetch('/api/v1/x')},1e3);" + "var a=1;" * 200
+    assert detect(line + "\n", "public/js/app.bundle.js").sites == ()
+
+
+# --- promise-paced loops -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "mechanism"),
+    [
+        (
+            """
+            export async function watchQueue(render) {
+              while (true) {
+                render(await (await fetch('/api/v1/queue')).json());
+                await sleep(POLL_MS);
+              }
+            }
+            """,
+            "while loop + await sleep",
+        ),
+        (
+            """
+            export async function poll(render) {
+              render(await api.get('/api/v1/queue'));
+              await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+              poll(render);
+            }
+            """,
+            "async recursion + sleep",
+        ),
+        (
+            """
+            export function poll(render) {
+              return fetch('/api/v1/queue').then((r) => r.json()).then(render)
+                .then(() => delay(POLL_MS)).then(() => poll(render));
+            }
+            """,
+            "promise chain + sleep",
+        ),
+    ],
+)
+def test_promise_paced_polling(body: str, mechanism: str) -> None:
+    site = only("import { sleep, delay } from './time';\nconst POLL_MS = 4000;\n" + textwrap.dedent(body), HOOK)
+    assert (site.kind, site.mechanism, site.interval_seconds, site.polls) == (
+        SiteKind.TIMEOUT_LOOP,
+        mechanism,
+        4,
+        Polls.HTTP,
+    )
+
+
+def test_node_loop_around_timers_promises_is_a_backend_loop() -> None:
+    site = only(
+        """
+        import { setTimeout as wait } from 'node:timers/promises';
+        import { pool } from './db';
+
+        export async function watchJobs() {
+          for (;;) {
+            const { rows } = await pool.query('SELECT id FROM jobs WHERE state = $1', ['queued']);
+            await dispatch(rows);
+            await wait(2000);
+          }
+        }
+        """,
+        "server/src/watchers/jobs.ts",
+    )
+    assert (site.kind, site.interval_seconds, site.tables, site.context) == (
+        SiteKind.LOOP,
+        2,
+        ("jobs",),
+        Context.BACKEND,
+    )
+
+
+def test_retries_backoffs_and_sleeps_without_a_fetch_do_not_poll() -> None:
+    code = """
+    import { sleep } from './time';
+
+    export async function withRetry(send) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        try { return await fetch('/api/v1/orders', { method: 'POST' }); } catch { await sleep(500 * 2 ** attempt); }
+      }
+    }
+    export async function reconnect() {
+      while (retries < MAX) { await sleep(backoffMs); await fetch('/api/v1/ping'); }
+    }
+    export async function blink(el) {
+      while (true) { el.classList.toggle('on'); await sleep(500); }
+    }
+    export async function loadAll(pages) {
+      await sleep(100);
+      return fetch('/api/v1/items');
+    }
+    """
+    assert sites(code, HOOK) == ()

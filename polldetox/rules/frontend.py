@@ -453,6 +453,20 @@ export class SearchComponent {
 }
 """,
         ),
+        Valid(
+            path="public/js/admin/status.js",
+            code="""
+$(function () {
+  setInterval(function () {
+    $('#clock').text(new Date().toLocaleTimeString());
+  }, 1000);
+  var socket = new WebSocket('wss://' + location.host + '/ws/status');
+  socket.onclose = function () {
+    setTimeout(function () { $.getJSON('/api/v1/status', render); location.reload(); }, 5000);
+  };
+});
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -606,6 +620,32 @@ export class JobListComponent implements OnInit {
   ngOnInit(): void {
     this.http.get<Job[]>('/api/v1/jobs').pipe(repeat({ delay: 30_000 })).subscribe((jobs) => (this.jobs = jobs));
   }
+}
+""",
+        ),
+        Invalid(
+            path="public/js/admin/queue.js",
+            interval_seconds=10,
+            code="""
+$(function () {
+  var table = $('#queue').DataTable({ ajax: '/admin/api/queue' });
+  setInterval(function () {
+    table.ajax.reload(null, false);
+  }, 10000);
+});
+""",
+        ),
+        Invalid(
+            path="app/client/src/hooks/useBuild.ts",
+            interval_seconds=3,
+            code="""
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function watchBuild(id: string, onUpdate: (build: Build) => void): Promise<void> {
+  const response = await fetch(`/api/v1/builds/${id}`);
+  onUpdate(await response.json());
+  await sleep(3000);
+  return watchBuild(id, onUpdate);
 }
 """,
         ),

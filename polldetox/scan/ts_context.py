@@ -22,14 +22,21 @@ from polldetox.scan.ts_parse import (
     arguments,
     callee_name,
     descendants,
+    member_property,
     outermost_function,
     pair_key,
+    property_name,
+    string_value,
     text,
     unwrap,
 )
 from polldetox.scan.ts_sfc import SFC_SUFFIXES
 from polldetox.scan.ts_values import Value, Values
 
+# A re-arming timeout whose delay is a backoff retries a failed operation; it does not poll.
+_BACKOFF_DELAY = re.compile(r"backoff|retry|retries|attempt", re.IGNORECASE)
+_LOST_EVENTS = frozenset({"close", "error", "disconnect", "end"})
+_LOST_HANDLERS = frozenset({"onclose", "onerror", "ondisconnect"})
 TIMEOUTS = frozenset({"setTimeout", "window.setTimeout", "globalThis.setTimeout"})
 _FALLBACK_WORDS = re.compile(r"fallback|disconnected|offline|degraded", re.IGNORECASE)
 # Only an explicit name marks a callback or function as the fallback (`onFallback`, `startFallbackPolling`);
@@ -237,3 +244,25 @@ def _extends_react(owner_class: Node) -> bool:
 def _base_class(extends: Node) -> str:
     value = extends.child_by_field_name("value")
     return text(value).split("<")[0]
+
+
+def in_reconnect_handler(timer: Node) -> bool:
+    """Inside a socket's close or error handler: a timer there reconnects, it does not poll."""
+    for node in ancestors(timer):
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "member_expression" and member_property(left) in _LOST_HANDLERS:
+                return True
+        elif node.type == "call_expression" and property_name(node) in ("on", "once", "addEventListener"):
+            args = arguments(node)
+            if args and string_value(args[0]) in _LOST_EVENTS:
+                return True
+        elif node.type == "pair" and pair_key(node).lower() in _LOST_HANDLERS:
+            return True
+    return False
+
+
+def is_backoff(delay: Node) -> bool:
+    """A retry's growing delay; `failed ? backoffMs : POLL_MS` still polls on its normal branch."""
+    delay = unwrap(delay)
+    return delay is not None and delay.type != "ternary_expression" and bool(_BACKOFF_DELAY.search(text(delay)))

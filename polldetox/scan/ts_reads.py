@@ -47,6 +47,10 @@ _PRISMA_READS = frozenset({"findMany", "findFirst", "findUnique", "count", "aggr
 _MONGOOSE_READS = frozenset(
     {"find", "findOne", "findById", "countDocuments", "estimatedDocumentCount", "aggregate", "distinct"}
 )
+_JQUERY = frozenset({"$", "jQuery"})
+_JQUERY_READS = frozenset({"ajax", "get", "getJSON", "post"})
+_PROP_REFRESH = re.compile(r"^(on)?(refresh|reload|update|poll|fetch|load|sync)", re.IGNORECASE)
+_CONTROLLER = re.compile(r"(?<!abort)controller$", re.IGNORECASE)
 _REPOSITORY = re.compile(r"^_?([a-z]\w*?)_?(?:Repository|Repo|Model)_?$")
 _REPOSITORY_READS = _MONGOOSE_READS | {"findBy", "findOneBy", "findAndCount", "count", "countBy", "createQueryBuilder"}
 _BROADCAST_EMITTERS = frozenset({"io", "socket", "server", "nsp", "namespace"})
@@ -200,7 +204,13 @@ class CallbackReader:
         if owner.startswith("this.") and owner != "this.props":
             owner = owner.removeprefix("this.")  # `this.http.get(...)`: a service's injected client
         root = owner.split(".")[0].split("(")[0].strip("_")  # `this._http`, `this.http_`: injected clients
-        if owner == "console":
+        if root in _JQUERY and "(" not in owner and prop in _JQUERY_READS and not self._reports_to(args, prop):
+            reads.fetches = True  # `$.getJSON(url, ...)`, `$.ajax({ url })`, `jQuery.get(url)`
+            for url in self._url_arguments(args) or self._url_option(args):
+                reads.add_url(url)
+        elif prop == "reload" and owner.endswith(".ajax"):
+            reads.fetches = True  # DataTables `table.ajax.reload()` re-requests the table's data
+        elif owner == "console":
             reads.logs_warning |= prop == "warn"
             reads.logs_activity |= prop in ("log", "info", "debug")
         elif owner.lower().endswith("logger") and prop in ("warn", "warning", "info", "debug", "log"):
@@ -232,8 +242,10 @@ class CallbackReader:
             target = self.methods.get(prop) if owner == "this" else None
             if target is not None:
                 self._follow(target, reads, depth, seen)
-            elif _fetchish(prop):
-                reads.fetches = True
+            elif _fetchish(prop) or (owner in ("props", "this.props") and _refreshes(prop)):
+                reads.fetches = True  # `this.props.onRefresh()`: the parent hands in what re-fetches
+        elif _CONTROLLER.search(owner.split(".")[-1]) and (_fetchish(prop) or _refreshes(prop)):
+            reads.fetches = True  # `this.controller.refresh()`, `dashboardController.loadStats()`
         elif (
             "(" not in owner
             and prop not in _SOCKET_METHODS
@@ -297,6 +309,16 @@ class CallbackReader:
         """A write to a heartbeat, keep-alive or telemetry endpoint: it sends, it does not read data."""
         return method.lower() in _WRITE_METHODS and any(_REPORT_URL.search(url) for url in self._url_arguments(args))
 
+    def _url_option(self, args: list[Node]) -> list[str]:
+        """The `url` of an options object (`$.ajax({ url: '/api/v1/jobs' })`)."""
+        options = unwrap(args[0]) if args else None
+        if options is None or options.type != "object":
+            return []
+        for pair in options.named_children:
+            if pair.type == "pair" and pair_key(pair) == "url":
+                return self._url_arguments([pair.child_by_field_name("value")])
+        return []
+
     def _url_arguments(self, args: list[Node]) -> list[str]:
         urls = []
         for arg in args[:1]:
@@ -354,6 +376,11 @@ def _request_method(args: list[Node]) -> str:
 def _fetchish(name: str) -> bool:
     """A function named for fetching data (`fetchOrders`, `loadQueue`), not for local work (`loadImage`)."""
     return bool(_FETCHISH_NAME.match(name)) and not _LOCAL_NOUN.search(name)
+
+
+def _refreshes(name: str) -> bool:
+    """A callback named for refreshing what is shown (`onRefresh`, `update`), not local work (`refreshClock`)."""
+    return bool(_PROP_REFRESH.match(name)) and not _LOCAL_NOUN.search(name)
 
 
 def _mongoose_collection(model: str) -> str:

@@ -14,7 +14,15 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from polldetox.findings import FileFacts, PollingSite, Polls, Route, SiteKind, Suppression
-from polldetox.scan.ts_context import TIMEOUTS, FallbackFacts, Surroundings, fallback_condition
+from polldetox.scan.ts_context import (
+    TIMEOUTS,
+    FallbackFacts,
+    Surroundings,
+    fallback_condition,
+    in_reconnect_handler,
+    is_backoff,
+)
+from polldetox.scan.ts_loops import SleepLoops
 from polldetox.scan.ts_parse import (
     FUNCTION_TYPES,
     Tree,
@@ -60,6 +68,10 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"poll(",
     b"polldetox",
     b"rxjs",
+    # Promise-paced loops (see ts_loops).
+    b"sleep",
+    b"delay(",
+    b"timers/promises",
     # Node schedulers (see ts_schedulers).
     b"cron",
     b"Cron",
@@ -76,6 +88,8 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     *(f"{owner}.{method}(".encode() for owner in ("app", "router", "server") for method in _ROUTE_METHODS),
 )
 
+# Hand-written code averages well under this many characters a line; bundles and minified files do not.
+_MINIFIED_LINE = 400
 _OPTION_MECHANISMS = {
     "refetchInterval": "useQuery refetchInterval",
     "refreshInterval": "useSWR refreshInterval",
@@ -85,8 +99,6 @@ _OPTION_MECHANISMS = {
 _INTERVAL_TIMERS = frozenset({"setInterval", "window.setInterval", "globalThis.setInterval"})
 # A helper named after a timer is a shim that forwards to it (`setInterval: (cb, ms) => setInterval(cb, ms)`).
 _TIMER_NAMES = frozenset({"setInterval", "setTimeout"})
-# A re-arming timeout whose delay is a backoff retries a failed operation; it does not poll.
-_BACKOFF_DELAY = re.compile(r"backoff|retry|retries|attempt", re.IGNORECASE)
 # Polling helpers recognised by name when they are imported: usePolling, usePolledData, useInterval, createPoller.
 _KNOWN_ENGINE = re.compile(r"^(usePoll\w*|useInterval|create\w*Poller|poll|startPolling)$")
 _INTERVAL_OPTION_KEYS = frozenset({"interval", "intervalMs", "delay", "ms", "every", "period"})
@@ -122,6 +134,8 @@ _ROUTER_FACTORIES = frozenset({"express", "Router", "express.Router", "Koa", "Ko
 
 def detect(source: str, path: str) -> FileFacts:
     """Every polling fact of one TypeScript/JavaScript file, or of a Vue/Svelte component's scripts."""
+    if len(source) > _MINIFIED_LINE * (source.count("\n") + 1):
+        return FileFacts(path=path, language=language_of(path))  # minified or bundled: a vendored build, not source
     if path.endswith(SFC_SUFFIXES):
         scripts = script_blocks(source)
         if not scripts.blocks:
@@ -183,6 +197,9 @@ class _Detector:
             self._engine_call_or_start_polling(call)
         for poll in RxjsPolling(self.tree, self.values, self.reader).sites():
             self._add(SiteKind.INTERVAL_TIMER, poll.mechanism, poll.node, poll.interval, poll.reads)
+        for loop in SleepLoops(self.tree, self.values, self.reader, self.place).loops():
+            kind = SiteKind.LOOP if self.backend else SiteKind.TIMEOUT_LOOP
+            self._add(kind, loop.mechanism, loop.node, loop.interval, loop.reads)
         for job in NodeSchedules(self.tree, self.values, self.reader).jobs():
             detail = f"job {job.job}" if job.job else None
             self._add(SiteKind.SCHEDULER, job.mechanism, job.node, job.interval, job.reads, detail=detail)
@@ -205,7 +222,7 @@ class _Detector:
 
     def _interval_timer(self, call: Node) -> None:
         args = arguments(call)
-        if not args:
+        if not args or in_reconnect_handler(call):
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
         reads = self.reader.callback(args[0])
@@ -217,10 +234,10 @@ class _Detector:
     def _timeout_loop(self, call: Node) -> None:
         """A setTimeout that re-arms the function it is in: a polling loop if that function fetches."""
         args = arguments(call)
-        if not args:
+        if not args or in_reconnect_handler(call):
             return
         target = self._rearmed_function(call, args[0])
-        if target is None or (len(args) > 1 and _is_backoff(args[1])):
+        if target is None or (len(args) > 1 and is_backoff(args[1])):
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
         reads = self.reader.function(target)
@@ -676,12 +693,6 @@ def _parameters(function: Node) -> set[str]:
             if node.type in ("identifier", "shorthand_property_identifier_pattern"):
                 names.add(text(node))
     return names
-
-
-def _is_backoff(delay: Node) -> bool:
-    """A retry's growing delay; `failed ? backoffMs : POLL_MS` still polls on its normal branch."""
-    delay = unwrap(delay)
-    return delay is not None and delay.type != "ternary_expression" and bool(_BACKOFF_DELAY.search(text(delay)))
 
 
 def _parameter_default(node: Node, name: str) -> Node | None:
