@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from polldetox.findings import FileFacts, PollingSite, Polls, Route, SiteKind, Suppression
+from polldetox.findings import FileFacts, PollingSite, Polls, SiteKind, Suppression
 from polldetox.scan.ts_context import (
     TIMEOUTS,
     FallbackFacts,
@@ -31,7 +31,6 @@ from polldetox.scan.ts_parse import (
     callee_name,
     descendants,
     language_of,
-    member_property,
     outermost_function,
     pair_key,
     parse,
@@ -42,6 +41,7 @@ from polldetox.scan.ts_parse import (
     unwrap,
 )
 from polldetox.scan.ts_reads import CallbackReader, Reads
+from polldetox.scan.ts_routes import ROUTE_METHODS, handled_message_types, routes
 from polldetox.scan.ts_rxjs import RxjsPolling
 from polldetox.scan.ts_schedulers import NodeSchedules
 from polldetox.scan.ts_sfc import SFC_SUFFIXES, script_blocks
@@ -49,8 +49,6 @@ from polldetox.scan.ts_values import Value, Values
 from polldetox.scan.ts_values import exported_constants as exported_constants
 from polldetox.scan.ts_values import reexported_names as reexported_names
 from polldetox.suppressions import parse_suppression
-
-_ROUTE_METHODS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "all": "*"}
 
 # A file containing none of these is never parsed: every trigger below needs one of them.
 TRIGGER_TOKENS: tuple[bytes, ...] = (
@@ -81,11 +79,11 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"upsertJobScheduler",
     b"IntervalJob",
     b"@Interval",
-    # Routes: an app or router made by a factory, or named app/router/server (see _routers).
+    # Routes: an app or router made by a factory, or named app/router/server (see ts_routes).
     b"express",
     b"Router",
     b"Koa",
-    *(f"{owner}.{method}(".encode() for owner in ("app", "router", "server") for method in _ROUTE_METHODS),
+    *(f"{owner}.{method}(".encode() for owner in ("app", "router", "server") for method in ROUTE_METHODS),
 )
 
 # Hand-written code averages well under this many characters a line; bundles and minified files do not.
@@ -121,15 +119,11 @@ _DATABASE_MODULES = frozenset(
         "sqlite3",
     }
 )
-_MESSAGE_SUBSCRIPTIONS = frozenset({"addEventListener", "on", "once", "subscribe"})
-_MESSAGE_NAME = re.compile(r"message", re.IGNORECASE)
 _VUE_REFS = frozenset({"ref", "computed", "shallowRef", "toRef", "readonly"})
 _FILE_WATCH_MODULES = frozenset({"chokidar", "fs", "node:fs", "fs/promises", "node:fs/promises", "nodemon", "wait-on"})
 # Code importing a UI framework runs in the browser, whatever its folder is called (`app/jobs/`).
 _UI_MODULES = ("@angular/", "vue", "svelte", "@sveltejs/", "pinia", "@vue/")
 _BACKEND_FOLDERS = frozenset({"server", "backend", "jobs", "workers", "worker"})
-_ROUTERS = re.compile(r"^(app|router|server|\w+Router)$")
-_ROUTER_FACTORIES = frozenset({"express", "Router", "express.Router", "Koa", "KoaRouter"})
 
 
 def detect(source: str, path: str) -> FileFacts:
@@ -209,8 +203,8 @@ class _Detector:
             path=self.tree.path,
             language=self.language,
             sites=tuple(sorted(self.sites, key=lambda s: (s.location.line, s.location.column, s.kind))),
-            routes=self._routes(),
-            handled_message_types=self._handled_message_types(),
+            routes=routes(self.tree, self.reader, self.react),
+            handled_message_types=handled_message_types(self.tree, self.place),
             suppressions=self._suppressions(),
         )
 
@@ -594,89 +588,6 @@ class _Detector:
             )
         )
 
-    # --- backend routes and handled message types ------------------------------------------------
-
-    def _routes(self) -> tuple[Route, ...]:
-        routers = self._routers()
-        prefixes: dict[str, str] = {}
-        for call in self.tree.of("call_expression"):
-            args = arguments(call)
-            if property_name(call) == "use" and len(args) >= 2 and (prefix := string_value(args[0])) is not None:
-                for arg in args[1:]:
-                    prefixes[text(arg)] = prefix.rstrip("/")
-        routes = []
-        for call in self.tree.of("call_expression"):
-            function = call.child_by_field_name("function")
-            if function is None or function.type != "member_expression":
-                continue
-            owner, method = text(function.child_by_field_name("object")), property_name(call)
-            args = arguments(call)
-            # app/router/server also when handed in (`module.exports = (app) => ...`), outside React code.
-            is_router = owner in routers or (not self.react and _ROUTERS.match(owner) is not None)
-            if method not in _ROUTE_METHODS or not is_router or len(args) < 2:
-                continue
-            path = string_value(args[0])
-            if path is None or not path.startswith("/"):
-                continue
-            reads = self.reader.callback(args[-1])
-            routes.append(
-                Route(
-                    method=_ROUTE_METHODS[method],
-                    path=prefixes.get(owner, "") + path,
-                    location=self.tree.location(call),
-                    tables=tuple(reads.tables),
-                    message_types=tuple(reads.typed),
-                )
-            )
-        return tuple(routes)
-
-    def _routers(self) -> set[str]:
-        """Names made by an Express/Koa factory in this file (`const jobs = express.Router()`)."""
-        names = set()
-        for declarator in self.tree.of("variable_declarator"):
-            value = unwrap(declarator.child_by_field_name("value"))
-            if value is None or value.type not in ("call_expression", "new_expression"):
-                continue
-            made = value.child_by_field_name("function") or value.child_by_field_name("constructor")
-            if text(made) in _ROUTER_FACTORIES:
-                names.add(text(declarator.child_by_field_name("name")))
-        return names
-
-    def _in_message_handler(self, node: Node) -> bool:
-        """Inside a socket's message handler, not a reducer's `action.type` or a DOM `event.type` check."""
-        return any(self._handles_messages(ancestor) for ancestor in ancestors(node))
-
-    def _handles_messages(self, node: Node) -> bool:
-        """`ws.onmessage = ...`, `socket.on(...)`, `{ onMessage: ... }`, `function handleMessage(...)`."""
-        if node.type == "assignment_expression":
-            left = node.child_by_field_name("left")
-            return left is not None and left.type == "member_expression" and member_property(left).startswith("on")
-        if node.type == "call_expression":
-            return property_name(node) in _MESSAGE_SUBSCRIPTIONS
-        if node.type == "pair":
-            return bool(_MESSAGE_NAME.search(pair_key(node)))
-        return node.type in FUNCTION_TYPES and bool(_MESSAGE_NAME.search(self.place.own_name(node) or ""))
-
-    def _handled_message_types(self) -> tuple[str, ...]:
-        handled: list[str] = []
-        for binary in self.tree.of("binary_expression"):
-            if text(binary.child_by_field_name("operator")) not in ("===", "=="):
-                continue
-            left, right = unwrap(binary.child_by_field_name("left")), unwrap(binary.child_by_field_name("right"))
-            if not self._in_message_handler(binary):
-                continue
-            for subject, literal in ((left, right), (right, left)):
-                if _is_type_field(subject) and (value := string_value(literal)) and value not in handled:
-                    handled.append(value)
-        for switch in self.tree.of("switch_statement"):
-            if not _is_type_field(unwrap(switch.child_by_field_name("value"))) or not self._in_message_handler(switch):
-                continue
-            for case in descendants(switch):
-                value = string_value(case.child_by_field_name("value")) if case.type == "switch_case" else None
-                if value and value not in handled:
-                    handled.append(value)
-        return tuple(handled)
-
 
 # --- small syntax helpers --------------------------------------------------------------------------
 
@@ -778,13 +689,6 @@ def _destructured(call: Node, name: str) -> str | None:
 
 def _calls(function: Node, name: str) -> bool:
     return any(n.type == "call_expression" and callee_name(n) == name for n in descendants(function))
-
-
-def _is_type_field(node: Node | None) -> bool:
-    return node is not None and (
-        (node.type == "member_expression" and member_property(node) == "type")
-        or (node.type == "identifier" and text(node) == "type")
-    )
 
 
 def _flat(node: Node | None) -> str | None:
