@@ -1482,7 +1482,7 @@ def test_in_and_out_outside_type_parameters_still_fail_to_parse() -> None:
 
 
 def test_columns_count_characters_not_bytes() -> None:
-    site = only("const label = 'Größe'; const q = { queryFn: load, refetchInterval: 1000 };", HOOK)
+    site = only("const label = 'Größe'; const q = { queryFn: load, refetchInterval: 1000 }; useQuery(q);", HOOK)
     assert site.location.column == 51  # 53 in bytes
 
 
@@ -2139,3 +2139,41 @@ def test_retries_backoffs_and_sleeps_without_a_fetch_do_not_poll() -> None:
     }
     """
     assert sites(code, HOOK) == ()
+
+
+def test_settings_constants_named_like_polling_options_are_followed_to_where_they_are_used() -> None:
+    found = sites(
+        """
+        import { useQuery } from '@tanstack/react-query';
+
+        const SETTINGS = { queue: { refetchInterval: 15_000, pageSize: 50 }, unused: { refreshInterval: 1000 } };
+        const defaults = { refetchInterval: 9000 };
+
+        export function QueuePanel() {
+          const { data } = useQuery({
+            queryKey: ['queue'],
+            queryFn: fetchQueue,
+            refetchInterval: SETTINGS.queue.refetchInterval,
+          });
+          return <ul>{data?.length}</ul>;
+        }
+        """
+    )
+    assert [(s.location.line, s.interval_seconds) for s in found] == [(10, 15)]
+
+
+def test_option_objects_used_whole_or_exported_stay_query_options() -> None:
+    found = sites(
+        """
+        import { useQuery } from '@tanstack/react-query';
+
+        const polling = { refetchInterval: 5000 };
+        export const livePolling = { refetchInterval: 2000 };
+
+        export function QueuePanel() {
+          const { data } = useQuery({ queryKey: ['queue'], queryFn: fetchQueue, ...polling });
+          return <ul>{data?.length}</ul>;
+        }
+        """
+    )
+    assert [(s.location.line, s.interval_seconds) for s in found] == [(3, 5), (4, 2)]

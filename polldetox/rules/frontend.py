@@ -17,7 +17,9 @@ Finds TanStack Query (React or Vue) `refetchInterval` set to a positive number, 
 expression or a function in `useQuery`, `useQueries`, `useInfiniteQuery`, `useSuspenseQuery`,
 `queryOptions(...)`, `new QueryClient({ defaultOptions: { queries: ... } })`, and option
 objects defined elsewhere and spread or passed in. `refetchInterval: false` and `0` are not
-polling. `refetchIntervalInBackground: true` raises the severity one level: the tab polls even
+polling, and neither is a settings object whose key is merely named like the option: a constant
+the file only reads values from is followed to the query or timer its number reaches.
+`refetchIntervalInBackground: true` raises the severity one level: the tab polls even
 while nobody looks at it. An interval that runs only while the WebSocket is down
 (`isConnected ? false : 5000`, `enabled: !isConnected`, `inFallbackMode ? 5000 : false`) is the
 standard's emergency fallback (Exception 3): allowed when it logs a warning, tries to reconnect
@@ -76,6 +78,18 @@ import { QueryClient } from '@tanstack/react-query';
 export const queryClient = new QueryClient({
   defaultOptions: { queries: { staleTime: 30_000, refetchInterval: false, refetchOnWindowFocus: false } },
 });
+""",
+        ),
+        Valid(
+            path="app/client/src/config/ui.ts",
+            code="""
+const UI_SETTINGS = {
+  queue: { pageSize: 50, refetchInterval: 30_000 },
+  toasts: { durationMs: 4000 },
+};
+
+export const pageSize = UI_SETTINGS.queue.pageSize;
+export const toastDuration = UI_SETTINGS.toasts.durationMs;
 """,
         ),
     ),

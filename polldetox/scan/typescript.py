@@ -88,6 +88,7 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
 
 # Hand-written code averages well under this many characters a line; bundles and minified files do not.
 _MINIFIED_LINE = 400
+_CASTS = ("as_expression", "satisfies_expression", "parenthesized_expression")
 _OPTION_MECHANISMS = {
     "refetchInterval": "useQuery refetchInterval",
     "refreshInterval": "useSWR refreshInterval",
@@ -367,7 +368,7 @@ class _Detector:
             if key not in _OPTION_MECHANISMS or node.parent is None or node.parent.type != "object":
                 continue
             option = self._option(value)
-            if option is None or self._configures_file_watching(node):
+            if option is None or self._configures_file_watching(node) or self._settings_constant(node.parent):
                 continue
             query = self._query_facts(node.parent)
             query.reads.fetches = True  # the query library fetches on each tick, whatever the query function is
@@ -382,6 +383,40 @@ class _Detector:
                 fallback=option.fallback or query.fallback,
                 context_node=query.usage,
             )
+
+    def _settings_constant(self, options: Node) -> bool:
+        """A module's settings object (`const SETTINGS = { queue: { refetchInterval: 5000 } }`) that
+        this file only reads values from: its number is reported where it reaches a query or timer.
+
+        An object handed on whole (spread, passed, rendered as a prop) or exported stays a query's
+        options; one that nothing uses whole is configuration, not polling."""
+        top = options
+        while top.parent is not None and top.parent.type == "pair" and top.parent.parent is not None:
+            top = top.parent.parent  # `{ queue: { refetchInterval } }`: the settings object holds the options
+        holder = top.parent
+        while holder is not None and holder.type in (
+            "as_expression",
+            "satisfies_expression",
+            "parenthesized_expression",
+        ):
+            holder = holder.parent
+        if holder is None or holder.type != "variable_declarator":
+            return False
+        declaration = holder.parent
+        if declaration is None or (declaration.parent is not None and declaration.parent.type == "export_statement"):
+            return False
+        declared = holder.child_by_field_name("name")
+        for identifier in descendants(self.tree.root):
+            if identifier.type != "identifier" or text(identifier) != text(declared) or identifier == declared:
+                continue
+            parent = identifier.parent
+            if (
+                parent is None
+                or parent.type != "member_expression"
+                or parent.child_by_field_name("object") != identifier
+            ):
+                return False  # used whole
+        return True
 
     def _configures_file_watching(self, option: Node) -> bool:
         """`chokidar.watch(path, { awaitWriteFinish: { pollInterval } })`: a file watcher's option, not a query's."""
