@@ -203,3 +203,32 @@ def test_polling_in_test_files_is_not_judged_unless_tests_are_included(write_tre
     assert paths == {"web/src/useStatus.ts"}
     included = engine.scan([root], with_overrides(config, include_tests=True)).findings
     assert {"web/src/__tests__/useStatus.ts", "web/e2e/status.spec.ts"} <= {f.location.path for f in included}
+
+
+def test_timer_calling_a_global_helper_of_another_classic_script(write_tree) -> None:
+    root = write_tree(
+        {
+            "public/js/common.js": """
+            function updateStatusBadge() {
+              $.getJSON('/status.json', function (data) { $('#status').text(data.state); });
+            }
+            function formatBytes(n) { return (n / 1024).toFixed(1) + ' KB'; }
+            """,
+            "public/js/dashboard.js": """
+            $(document).ready(function () {
+              setInterval(updateStatusBadge, 15000);
+              setInterval(function () { $('#heap').text(formatBytes(performance.memory.usedJSHeapSize)); }, 1000);
+              setInterval(function () { showToast('still here'); }, 60000);
+            });
+            """,
+            "web/src/panel.js": """
+            import { updateStatusBadge } from './badge';
+            setInterval(updateStatusBadge, 5000);
+            """,
+        }
+    )
+    findings = engine.scan([root], load_config(root)).findings
+    assert [(f.location.path, f.location.line, f.interval_seconds) for f in findings] == [
+        ("public/js/dashboard.js", 2, 15)
+    ]
+    assert findings[0].message.endswith("(calls updateStatusBadge() from public/js/common.js)")

@@ -2177,3 +2177,21 @@ def test_option_objects_used_whole_or_exported_stay_query_options() -> None:
         """
     )
     assert [(s.location.line, s.interval_seconds) for s in found] == [(3, 5), (4, 2)]
+
+
+def test_classic_scripts_record_fetching_globals_and_timers_waiting_on_other_scripts() -> None:
+    helpers = scan(
+        """
+        function updateQueue() { $.ajax({ url: '/admin/queue.json', success: render }); }
+        var showQueue = function () { updateQueue(); };
+        function render(rows) { $('#queue').html(rows.join('')); }
+        """,
+        "public/js/queue.js",
+    )
+    assert helpers.fetching_globals == ("updateQueue", "showQueue")
+    page = scan("setInterval(function () { showQueue(); }, 20000);\n", "public/js/page.js")
+    assert page.sites == ()
+    (pending,) = page.pending_sites
+    assert (pending.globals, pending.site.interval_seconds) == (("showQueue",), 20)
+    module = scan("import { x } from './x';\nsetInterval(function () { showQueue(); }, 20000);\n", "src/page.js")
+    assert module.pending_sites == () and module.fetching_globals == ()

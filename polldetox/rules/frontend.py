@@ -332,7 +332,11 @@ count too, in Angular services and components and anywhere else: `interval(n)` o
 `timer(d, n)` piped into `switchMap`/`mergeMap`/`exhaustMap`/`concatMap` (or `tap`,
 `subscribe`) that call HttpClient, fetch, `ajax` or a fetching service method, and a fetch
 re-subscribed on a clock with `repeat({ delay })` or `expand(() => ... delay(n))`; a one-shot
-`timer(n)`, `retry`, `debounceTime` and a paging `expand` are not polling. Clocks,
+`timer(n)`, `retry`, `debounceTime` and a paging `expand` are not polling. Promise-paced loops
+count as well (`while (true) { await fetch(...); await sleep(n); }`, async recursion, a
+`sleep(n).then(() => poll())` chain), as do jQuery `$.ajax`/`$.get`/`$.getJSON`/`$.post` reads
+and DataTables `ajax.reload()`; in classic scripts without modules, a timer calling a global
+helper that another of the page's scripts defines and that fetches. Clocks,
 countdowns, animations, WebSocket heartbeats, reconnect timers and debounces fetch nothing and
 are not reported.
 """,
@@ -661,6 +665,28 @@ export async function watchBuild(id: string, onUpdate: (build: Build) => void): 
   await sleep(3000);
   return watchBuild(id, onUpdate);
 }
+""",
+        ),
+        Invalid(
+            path="static/js/jobs_page.js",
+            interval_seconds=20,
+            extra_files=(
+                (
+                    "static/js/common.js",
+                    """
+function showRunningJobs() {
+  $.getJSON('/jobs/running.json', function (jobs) {
+    $('#running').text(jobs.length);
+  });
+}
+""",
+                ),
+            ),
+            code="""
+$(function () {
+  showRunningJobs();
+  setInterval(showRunningJobs, 20000);
+});
 """,
         ),
     ),

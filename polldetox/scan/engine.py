@@ -21,7 +21,7 @@ from pathlib import Path
 
 from polldetox import __version__
 from polldetox.config import Config
-from polldetox.findings import FileFacts, ScanError, ScanResult
+from polldetox.findings import FileFacts, Polls, ScanError, ScanResult
 from polldetox.scan import ParseFailure, policy
 from polldetox.scan.files import Discovery, SourceFile, discover
 from polldetox.scan.python_gate import may_hold_sites
@@ -58,6 +58,7 @@ def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | Non
     if cache is not None:
         cache.save()
     facts = _resolve_imported_intervals(facts, config.root)
+    facts = resolve_script_globals(facts)
     judgement = policy.judge(facts, config)
     return ScanResult(
         findings=judgement.findings,
@@ -183,6 +184,29 @@ def _resolve_imported_intervals(facts: list[FileFacts], root: Path) -> list[File
                     site = replace(site, interval_seconds=value if key[0] == "python" else value / 1000)
             sites.append(site)
         resolved.append(replace(file_facts, sites=tuple(sites)))
+    return resolved
+
+
+def resolve_script_globals(facts: list[FileFacts]) -> list[FileFacts]:
+    """Timers in classic browser scripts that call a global helper another script defines and that
+    helper fetches: the page's scripts share one global scope, so the timer polls."""
+    defined_in: dict[str, str] = {}
+    for file_facts in facts:
+        for name in file_facts.fetching_globals:
+            defined_in.setdefault(name, file_facts.path)
+    resolved: list[FileFacts] = []
+    for file_facts in facts:
+        promoted = []
+        for pending in file_facts.pending_sites:
+            name = next((n for n in pending.globals if defined_in.get(n, file_facts.path) != file_facts.path), None)
+            if name is not None:
+                calls = f"calls {name}() from {defined_in[name]}"
+                detail = f"{pending.site.detail}; {calls}" if pending.site.detail else calls
+                promoted.append(replace(pending.site, polls=Polls.HTTP, detail=detail))
+        if promoted:
+            sites = sorted((*file_facts.sites, *promoted), key=lambda s: (s.location.line, s.location.column, s.kind))
+            file_facts = replace(file_facts, sites=tuple(sites))
+        resolved.append(file_facts)
     return resolved
 
 

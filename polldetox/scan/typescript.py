@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from polldetox.findings import FileFacts, PollingSite, Polls, SiteKind, Suppression
+from polldetox.findings import FileFacts, PendingSite, PollingSite, Polls, SiteKind, Suppression
 from polldetox.scan.ts_context import (
     TIMEOUTS,
     FallbackFacts,
@@ -22,6 +22,7 @@ from polldetox.scan.ts_context import (
     in_reconnect_handler,
     is_backoff,
 )
+from polldetox.scan.ts_globals import fetching_globals, is_classic_script, undefined_calls
 from polldetox.scan.ts_loops import SleepLoops
 from polldetox.scan.ts_parse import (
     FUNCTION_TYPES,
@@ -66,6 +67,12 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"poll(",
     b"polldetox",
     b"rxjs",
+    # Classic scripts' global helpers (see ts_globals).
+    b"$.getJSON",
+    b"$.ajax",
+    b"$.get(",
+    b"$.post(",
+    b"XMLHttpRequest",
     # Promise-paced loops (see ts_loops).
     b"sleep",
     b"delay(",
@@ -171,6 +178,8 @@ class _Detector:
         self.place = Surroundings(tree, self.values, self.backend)
         self.engines: set[str] = set()
         self.sites: list[PollingSite] = []
+        self.classic = not self.backend and not self.react and is_classic_script(tree, self.values)
+        self.pending: list[PendingSite] = []
 
     def _is_backend(self) -> bool:
         if self.react or any(m.startswith(_UI_MODULES) for m in self.values.modules):
@@ -207,6 +216,8 @@ class _Detector:
             routes=routes(self.tree, self.reader, self.react),
             handled_message_types=handled_message_types(self.tree, self.place),
             suppressions=self._suppressions(),
+            fetching_globals=fetching_globals(self.tree, self.reader) if self.classic else (),
+            pending_sites=tuple(self.pending),
         )
 
     def _suppressions(self) -> tuple[Suppression, ...]:
@@ -225,6 +236,8 @@ class _Detector:
             self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, reads)
         elif self._calls_parameter(call, args[0]):
             self._engine(call, delay, "wraps setInterval")
+        elif self.classic and (names := undefined_calls(args[0], self.reader, self.values)):
+            self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, reads, pending=names)
 
     def _timeout_loop(self, call: Node) -> None:
         """A setTimeout that re-arms the function it is in: a polling loop if that function fetches."""
@@ -240,6 +253,9 @@ class _Detector:
             self._add(SiteKind.TIMEOUT_LOOP, "recursive setTimeout", call, delay, reads, detail="reschedules itself")
         elif self._calls_parameter(call, target):
             self._engine(call, delay, "re-arms setTimeout")
+        elif self.classic and (names := undefined_calls(target, self.reader, self.values)):
+            detail = "reschedules itself"
+            self._add(SiteKind.TIMEOUT_LOOP, "recursive setTimeout", call, delay, reads, detail=detail, pending=names)
 
     def _engine(self, timer: Node, delay: Value | None, how: str) -> None:
         """A helper that runs the callback it is handed on a timer; its call sites are found next."""
@@ -586,6 +602,7 @@ class _Detector:
         fallback: bool = False,
         context_node: Node | None = None,
         detail: str | None = None,
+        pending: tuple[str, ...] = (),
     ) -> None:
         function, context = self.place.where(node)
         if function is None and context_node is not None:
@@ -594,34 +611,36 @@ class _Detector:
         fallback = fallback or self.place.fallback_only(node)
         extra = self.place.fallback_facts(context_node or node) if fallback else FallbackFacts()
         polls = Polls.DATABASE if reads.database else Polls.HTTP if reads.fetches else Polls.UNKNOWN
-        self.sites.append(
-            PollingSite(
-                kind=kind,
-                mechanism=mechanism,
-                language=self.language,
-                location=self.tree.location(node),
-                snippet=snippet(node),
-                function=function,
-                context=context,
-                interval_seconds=interval.ms / 1000 if interval is not None and interval.ms is not None else None,
-                interval_ref=interval.ref if interval is not None else None,
-                polls=polls,
-                tables=tuple(reads.tables),
-                urls=tuple(reads.urls),
-                query_key=query_key or reads.query_key,
-                broadcasts=reads.broadcasts,
-                compares_state=reads.compares_state,
-                message_types=tuple(reads.typed),
-                in_background=in_background,
-                interval_env_var=interval.env if interval is not None else None,
-                logs_activity=reads.logs_activity,
-                logs_warning=reads.logs_warning or extra.logs_warning,
-                fallback_only=fallback,
-                max_duration_seconds=extra.max_duration_seconds,
-                restores_connection=extra.restores_connection,
-                detail=detail,
-            )
+        site = PollingSite(
+            kind=kind,
+            mechanism=mechanism,
+            language=self.language,
+            location=self.tree.location(node),
+            snippet=snippet(node),
+            function=function,
+            context=context,
+            interval_seconds=interval.ms / 1000 if interval is not None and interval.ms is not None else None,
+            interval_ref=interval.ref if interval is not None else None,
+            polls=polls,
+            tables=tuple(reads.tables),
+            urls=tuple(reads.urls),
+            query_key=query_key or reads.query_key,
+            broadcasts=reads.broadcasts,
+            compares_state=reads.compares_state,
+            message_types=tuple(reads.typed),
+            in_background=in_background,
+            interval_env_var=interval.env if interval is not None else None,
+            logs_activity=reads.logs_activity,
+            logs_warning=reads.logs_warning or extra.logs_warning,
+            fallback_only=fallback,
+            max_duration_seconds=extra.max_duration_seconds,
+            restores_connection=extra.restores_connection,
+            detail=detail,
         )
+        if pending:
+            self.pending.append(PendingSite(site=site, globals=pending))
+        else:
+            self.sites.append(site)
 
 
 # --- small syntax helpers --------------------------------------------------------------------------
