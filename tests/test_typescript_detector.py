@@ -2195,3 +2195,23 @@ def test_classic_scripts_record_fetching_globals_and_timers_waiting_on_other_scr
     assert (pending.globals, pending.site.interval_seconds) == (("showQueue",), 20)
     module = scan("import { x } from './x';\nsetInterval(function () { showQueue(); }, 20000);\n", "src/page.js")
     assert module.pending_sites == () and module.fetching_globals == ()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        """
+        import { QueryClient } from '@tanstack/react-query';
+        const defaultOptions = { queries: { refetchInterval: 45_000 } };
+        export const queryClient = new QueryClient({ defaultOptions });
+        """,
+        """
+        import { SWRConfig } from 'swr';
+        const swrOptions = { refreshInterval: 45_000, fetcher };
+        export const Root = ({ children }) => <SWRConfig value={swrOptions}>{children}</SWRConfig>;
+        """,
+    ],
+)
+def test_global_polling_defaults_are_reported_once_at_their_definition(code: str) -> None:
+    site = only(code, "app/client/src/lib/providers.tsx")
+    assert (site.kind, site.interval_seconds, site.location.line) == (SiteKind.QUERY_OPTION, 45, 2)

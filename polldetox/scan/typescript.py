@@ -423,6 +423,8 @@ class _Detector:
             return False
         declared = holder.child_by_field_name("name")
         for identifier in descendants(self.tree.root):
+            if identifier.type == "shorthand_property_identifier" and text(identifier) == text(declared):
+                return False  # `new QueryClient({ defaultOptions })`
             if identifier.type != "identifier" or text(identifier) != text(declared) or identifier == declared:
                 continue
             parent = identifier.parent
