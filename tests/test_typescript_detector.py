@@ -2215,3 +2215,61 @@ def test_classic_scripts_record_fetching_globals_and_timers_waiting_on_other_scr
 def test_global_polling_defaults_are_reported_once_at_their_definition(code: str) -> None:
     site = only(code, "app/client/src/lib/providers.tsx")
     assert (site.kind, site.interval_seconds, site.location.line) == (SiteKind.QUERY_OPTION, 45, 2)
+
+
+# --- shapes seen in public apps ----------------------------------------------------------------------
+
+
+def test_intervals_written_with_the_ms_package_and_static_cron_fields() -> None:
+    found = sites(
+        """
+        import { Injectable } from '@nestjs/common';
+        import { Cron } from '@nestjs/schedule';
+        import ms from 'ms';
+        import { interval } from 'rxjs';
+
+        @Injectable()
+        export class MarketService {
+          private static readonly EVERY_HOUR_AT_RANDOM_MINUTE = `${new Date().getMinutes()} * * * *`;
+          private static readonly EVERY_SUNDAY_AT_NOON = '0 12 * * 0';
+
+          @Cron(MarketService.EVERY_HOUR_AT_RANDOM_MINUTE)
+          async gatherHourly() { await this.dataProviderService.getQuotes(); }
+
+          @Cron(MarketService.EVERY_SUNDAY_AT_NOON)
+          async gatherWeekly() { await this.dataProviderService.getHistory(); }
+
+          watch() { interval(ms('30 seconds')).subscribe(() => this.dataProviderService.getQuotes()); }
+        }
+        """,
+        "apps/api/src/market/market.service.ts",
+    )
+    assert [(s.mechanism, s.interval_seconds) for s in found] == [
+        ("NestJS @Cron", 3600),
+        ("RxJS interval + subscribe", 30),
+    ]
+
+
+def test_retries_in_catch_heartbeat_pushes_and_config_services_do_not_poll() -> None:
+    code = """
+    import { sleep } from './util';
+
+    export default {
+      methods: {
+        async goToMainServerWhenReady() {
+          try {
+            const res = await axios.get('/setup-database-info');
+            if (res.data.ready) { location.href = '/'; }
+          } catch (e) {
+            await sleep(2000);
+            await this.goToMainServerWhenReady();
+          }
+        },
+        mounted() {
+          setInterval(() => fetch('https://status.example.com/api/push/abc123?status=up&msg=OK'), 60000);
+          setInterval(() => this.configurationService.get('FEATURE_FLAGS'), 5000);
+        },
+      },
+    };
+    """
+    assert sites(code, "src/pages/setup.js") == ()

@@ -91,6 +91,8 @@ class SleepLoops:
     def _around(self, sleep: Node, interval: Value | None) -> SleepLoop | None:
         """The loop a sleep paces, or the function that calls itself again after it."""
         for ancestor in ancestors(sleep):
+            if ancestor.type == "catch_clause":
+                return None  # sleeping after a failure retries until the operation succeeds
             if ancestor.type in FUNCTION_TYPES:
                 return self._recursion(ancestor, sleep, interval)
             if ancestor.type in _LOOPS and not _bounded(ancestor):

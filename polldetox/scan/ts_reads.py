@@ -38,6 +38,9 @@ _LOCAL_NOUN = re.compile(
 _CACHE_REFETCHES = frozenset({"invalidateQueries", "refetchQueries", "refetch", "fetchQuery", "revalidate"})
 _HTTP_OBJECTS = frozenset({"axios", "ky", "api", "http", "client", "apiClient", "httpClient", "$http", "superagent"})
 _CLIENT_OBJECT = re.compile(r"(client|api|service)$", re.IGNORECASE)
+# Services that answer from the process itself: configuration, logging, translation, clocks.
+_LOCAL_SERVICE = re.compile(r"^_?(config|configuration|settings|env|environment|logger|log|logging|i18n|translate"
+                            r"|translation|date|time|clock|storage|localStorage)Service_?$", re.IGNORECASE)  # fmt: skip
 _SQL_METHODS = frozenset(
     {"query", "execute", "raw", "any", "many", "one", "oneOrNone", "manyOrNone", "prepare", "$queryRaw"}
 )
@@ -64,6 +67,7 @@ _GENERIC_HTTP = frozenset({"axios", "ky", "http", "httpClient", "$http", "supera
 _REPORT_URL = re.compile(
     r"(^|[/_.-])(heartbeat|keep-?alive|ping|beacon|telemetry|analytics|track|events?|logs?)([/?_.-]|$)", re.IGNORECASE
 )
+_HEARTBEAT_URL = re.compile(r"(^|/)(heartbeat|keep-?alive|ping|push)(/|\?|$)", re.IGNORECASE)  # a whole path segment
 _RELATIVE_URL = re.compile(r"^[\w.-]+/[\w./{}:$-]*$")  # `api/v1/me`, resolved against the page
 _EVENT_HANDLER_CALLS = frozenset({"addEventListener", "on", "once"})
 _READ_DEPTH = 2  # same-file functions followed from a callback
@@ -250,6 +254,7 @@ class CallbackReader:
             "(" not in owner
             and prop not in _SOCKET_METHODS
             and (root in _HTTP_OBJECTS or _CLIENT_OBJECT.search(owner.split(".")[-1]))
+            and not _LOCAL_SERVICE.search(owner.split(".")[-1])
             and not self._reports_to(args, prop)
         ):
             reads.fetches = True
@@ -306,8 +311,12 @@ class CallbackReader:
         return sql if sql is not None and _SQL_TEXT.match(sql) else None
 
     def _reports_to(self, args: list[Node], method: str) -> bool:
-        """A write to a heartbeat, keep-alive or telemetry endpoint: it sends, it does not read data."""
-        return method.lower() in _WRITE_METHODS and any(_REPORT_URL.search(url) for url in self._url_arguments(args))
+        """A write to a heartbeat, keep-alive or telemetry endpoint, or a request of any method to a
+        heartbeat or push URL (`GET /api/push/<token>?status=up`): it sends, it does not read data."""
+        urls = self._url_arguments(args)
+        if any(_HEARTBEAT_URL.search(url) for url in urls):
+            return True
+        return method.lower() in _WRITE_METHODS and any(_REPORT_URL.search(url) for url in urls)
 
     def _url_option(self, args: list[Node]) -> list[str]:
         """The `url` of an options object (`$.ajax({ url: '/api/v1/jobs' })`)."""

@@ -22,6 +22,7 @@ from polldetox.scan.ts_parse import (
     arguments,
     callee_name,
     descendants,
+    member_property,
     pair_key,
     property_name,
     string_value,
@@ -31,6 +32,7 @@ from polldetox.scan.ts_parse import (
 from polldetox.scan.ts_reads import CallbackReader, Reads
 from polldetox.scan.ts_values import Value, Values
 
+_SUBSTITUTION = re.compile(r"\$\{[^}]*\}")
 _NEST_EXPRESSION = re.compile(r"^EVERY_(?:(\d+)_)?(SECOND|MINUTE|HOUR)S?$")
 _UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
 _HUMAN_INTERVAL = re.compile(r"^\s*(\d+(?:\.\d+)?|one|an?)?\s*(second|minute|hour|day|week)s?\s*$", re.IGNORECASE)
@@ -215,6 +217,10 @@ class NodeSchedules:
                 return None
         if spec.type == "member_expression" and text(spec.child_by_field_name("object")) == "CronExpression":
             return _nest_expression(text(spec.child_by_field_name("property")))
+        if spec.type == "member_expression" and (field := self.reader.fields.get(member_property(spec))) is not None:
+            spec = unwrap(field)  # `@Cron(CronService.EVERY_HOUR_AT_RANDOM_MINUTE)`, a static field of the class
+            if spec is None:
+                return None
         if spec.type == "object":
             values = {key: string_value(field) or text(field)
                       for key in ("second", "minute", "hour") if (field := _value(spec, key)) is not None}  # fmt: skip
@@ -231,7 +237,7 @@ class NodeSchedules:
             count = human.group(1) or "1"
             amount = 1.0 if count.lower() in ("one", "a", "an") else float(count)
             return Value(ms=amount * _UNIT_SECONDS[human.group(2).lower()] * 1000)
-        seconds = expression_period(literal)
+        seconds = expression_period(_SUBSTITUTION.sub("0", literal))  # `${minute} * * * *`: a fixed minute
         return Value(ms=seconds * 1000) if seconds is not None else None
 
     def _reads(self, callback: Node | None) -> Reads:
