@@ -2273,3 +2273,38 @@ def test_retries_in_catch_heartbeat_pushes_and_config_services_do_not_poll() -> 
     };
     """
     assert sites(code, "src/pages/setup.js") == ()
+
+
+def test_re_arming_after_a_failure_waits_for_readiness() -> None:
+    code = """
+    function waitForServer(reload) {
+      $.ajax({ url: '/api/info/login', method: 'GET' })
+        .done(() => (reload ? location.reload() : overlay.hide()))
+        .fail(() => { setTimeout(waitForServer, 500, reload); });
+    }
+    async function waitForApi() {
+      try { await fetch('/api/health'); } catch { await sleep(1000); return waitForApi(); }
+    }
+    """
+    assert sites(code, "public/js/utils.js") == ()
+
+
+def test_engine_re_arming_itself_with_the_callback_it_was_handed() -> None:
+    found = sites(
+        """
+        function callIfVisible(func) {
+          if (document.hidden) {
+            globalThis.setTimeout(callIfVisible, 1000, func);
+            return;
+          }
+          func();
+        }
+        function setInter(func, interval) {
+          globalThis.clearTimeout(func.timer);
+          func.timer = globalThis.setTimeout(callIfVisible, interval, func);
+          globalThis.setTimeout(setInter, interval, func, interval);
+        }
+        """,
+        "public/js/utils.js",
+    )
+    assert [(s.kind, s.function, s.location.line) for s in found] == [(SiteKind.POLLING_ENGINE, "setInter", 11)]

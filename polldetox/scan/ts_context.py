@@ -266,3 +266,16 @@ def is_backoff(delay: Node) -> bool:
     """A retry's growing delay; `failed ? backoffMs : POLL_MS` still polls on its normal branch."""
     delay = unwrap(delay)
     return delay is not None and delay.type != "ternary_expression" and bool(_BACKOFF_DELAY.search(text(delay)))
+
+
+def in_failure_handler(node: Node) -> bool:
+    """Inside a `catch` block or a promise's `.catch()`/jQuery `.fail()` callback: what runs there again
+    retries the operation that failed (a readiness wait), it does not poll."""
+    for ancestor in ancestors(node):
+        if ancestor.type == "catch_clause":
+            return True
+        if ancestor.type == "call_expression" and property_name(ancestor) in ("catch", "fail"):
+            return True
+        if ancestor.type in FUNCTION_TYPES and ancestor.parent is not None and ancestor.parent.type != "arguments":
+            return False  # a named function boundary: its own callers decide
+    return False

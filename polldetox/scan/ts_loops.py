@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from polldetox.scan.ts_context import Surroundings, in_reconnect_handler, is_backoff
+from polldetox.scan.ts_context import Surroundings, in_failure_handler, in_reconnect_handler, is_backoff
 from polldetox.scan.ts_parse import (
     FUNCTION_TYPES,
     Tree,
@@ -90,9 +90,9 @@ class SleepLoops:
 
     def _around(self, sleep: Node, interval: Value | None) -> SleepLoop | None:
         """The loop a sleep paces, or the function that calls itself again after it."""
+        if in_failure_handler(sleep):
+            return None  # sleeping after a failure retries until the operation succeeds
         for ancestor in ancestors(sleep):
-            if ancestor.type == "catch_clause":
-                return None  # sleeping after a failure retries until the operation succeeds
             if ancestor.type in FUNCTION_TYPES:
                 return self._recursion(ancestor, sleep, interval)
             if ancestor.type in _LOOPS and not _bounded(ancestor):

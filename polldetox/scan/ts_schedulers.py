@@ -1,7 +1,7 @@
 """Node schedulers: jobs registered to re-run on a clock, and how often they run.
 
 node-schedule `scheduleJob`, node-cron `cron.schedule`, cron `new CronJob`/`CronJob.from`,
-agenda `every`, Bull/BullMQ repeatable jobs (`add(name, data, { repeat })`,
+croner `new Cron`, agenda `every`, Bull/BullMQ repeatable jobs (`add(name, data, { repeat })`,
 `upsertJobScheduler`), toad-scheduler `SimpleIntervalJob` and NestJS `@Cron`/`@Interval`. As for
 the Python schedulers, a schedule that repeats within the day re-reads its source; one that runs
 at a time of day (`0 6 * * *`) is not polling. A job that reads nothing visible is judged by its
@@ -52,6 +52,7 @@ _SCHEDULER_MODULES = {
     "bull": "bull",
     "bullmq": "bullmq",
     "toad-scheduler": "toad-scheduler",
+    "croner": "croner",
     "@nestjs/schedule": "@nestjs/schedule",
 }
 
@@ -185,6 +186,8 @@ class NodeSchedules:
             if options is not None:
                 return self._cron_job(node, "cron CronJob", _value(options, "cronTime"), _value(options, "onTick"))
             return self._cron_job(node, "cron CronJob", args[0], args[1] if len(args) > 1 else None)
+        if made in ("Cron", "croner.Cron") and "croner" in self.libraries and len(args) >= 2:
+            return self._cron_job(node, "croner Cron", args[0], args[-1])  # new Cron(pattern, [options], fn)
         if made.endswith("SimpleIntervalJob") and "toad-scheduler" in self.libraries and len(args) >= 2:
             interval = _object(args[0])
             total, known = 0.0, False

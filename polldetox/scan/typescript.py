@@ -19,6 +19,7 @@ from polldetox.scan.ts_context import (
     FallbackFacts,
     Surroundings,
     fallback_condition,
+    in_failure_handler,
     in_reconnect_handler,
     is_backoff,
 )
@@ -245,13 +246,15 @@ class _Detector:
         if not args or in_reconnect_handler(call):
             return
         target = self._rearmed_function(call, args[0])
-        if target is None or (len(args) > 1 and is_backoff(args[1])):
+        if target is None or (len(args) > 1 and is_backoff(args[1])) or in_failure_handler(call):
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
         reads = self.reader.function(target)
         if reads.reads:
             self._add(SiteKind.TIMEOUT_LOOP, "recursive setTimeout", call, delay, reads, detail="reschedules itself")
-        elif self._calls_parameter(call, target):
+        elif not _waits_for_a_condition(call) and (
+            self._calls_parameter(call, target) or self._passes_parameter(call, args)
+        ):
             self._engine(call, delay, "re-arms setTimeout")
         elif self.classic and (names := undefined_calls(target, self.reader, self.values)):
             detail = "reschedules itself"
@@ -306,6 +309,15 @@ class _Detector:
                 if name in parameters or (name.endswith(".current") and name.removesuffix(".current") in refs):
                     return True
         return False
+
+    def _passes_parameter(self, call: Node, args: list[Node]) -> bool:
+        """`setTimeout(setInter, ms, func, ms)` inside `setInter(func, ms)`: re-arms itself with the callback
+        it was handed, every time; one re-armed only inside an `if` that returns waits for a condition."""
+        function = next((a for a in ancestors(call) if a.type in FUNCTION_TYPES), None)
+        if function is None:
+            return False
+        parameters = _parameters(function)
+        return any(unwrap(a) is not None and text(unwrap(a)) in parameters for a in args[2:])
 
     def _refs_of(self, call: Node, parameters: set[str]) -> set[str]:
         """`savedCallback` in `const savedCallback = useRef(fn)` / `savedCallback.current = fn`."""
@@ -660,6 +672,21 @@ def _parameters(function: Node) -> set[str]:
             if node.type in ("identifier", "shorthand_property_identifier_pattern"):
                 names.add(text(node))
     return names
+
+
+def _waits_for_a_condition(timer: Node) -> bool:
+    """`if (document.hidden) { setTimeout(callIfVisible, 1000, func); return; }`: tries again until a
+    condition holds, then runs once."""
+    for ancestor in ancestors(timer):
+        if ancestor.type in FUNCTION_TYPES:
+            return False
+        if (
+            ancestor.type == "statement_block"
+            and ancestor.parent is not None
+            and ancestor.parent.type == "if_statement"
+        ):
+            return any(child.type == "return_statement" for child in ancestor.named_children)
+    return False
 
 
 def _parameter_default(node: Node, name: str) -> Node | None:
