@@ -2308,3 +2308,39 @@ def test_engine_re_arming_itself_with_the_callback_it_was_handed() -> None:
         "public/js/utils.js",
     )
     assert [(s.kind, s.function, s.location.line) for s in found] == [(SiteKind.POLLING_ENGINE, "setInter", 11)]
+
+
+def test_vue_root_and_store_fetches_and_a_timeout_re_armed_through_a_wrapper() -> None:
+    found = sites(
+        """
+        export default {
+          watch: {
+            period(hours) {
+              this.timer = setInterval(() => {
+                this.$root.getMonitorChartData(this.monitorId, hours, (res) => (this.data = res.data));
+              }, 5 * 60 * 1000);
+              this.jobsTimer = setInterval(() => this.$store.dispatch('fetchJobs'), 20000);
+            },
+          },
+        };
+        """,
+        "src/components/PingChart.js",
+    )
+    assert [(s.location.line, s.interval_seconds) for s in found] == [(4, 300), (7, 20)]
+    (site,) = sites(
+        """
+        import { pool } from './db';
+        export function start(monitor) {
+          const beat = async () => {
+            await pool.query('SELECT 1 FROM monitors WHERE id = $1', [monitor.id]);
+            monitor.timer = setTimeout(safeBeat, monitor.interval * 1000);
+          };
+          const safeBeat = async () => {
+            try { await beat(); } catch (e) { monitor.timer = setTimeout(safeBeat, 60_000); }
+          };
+          safeBeat();
+        }
+        """,
+        "server/model/monitor.js",
+    )
+    assert (site.kind, site.location.line, site.tables) == (SiteKind.TIMEOUT_LOOP, 5, ("monitors",))

@@ -51,6 +51,8 @@ _MONGOOSE_READS = frozenset(
     {"find", "findOne", "findById", "countDocuments", "estimatedDocumentCount", "aggregate", "distinct"}
 )
 _JQUERY = frozenset({"$", "jQuery"})
+_VUE_GLOBALS = frozenset({"$root", "$store", "$parent", "store"})
+_GETTER = re.compile(r"^get[A-Z]\w*(Data|List|s)$")
 _JQUERY_READS = frozenset({"ajax", "get", "getJSON", "post"})
 _PROP_REFRESH = re.compile(r"^(on)?(refresh|reload|update|poll|fetch|load|sync)", re.IGNORECASE)
 _CONTROLLER = re.compile(r"(?<!abort)controller$", re.IGNORECASE)
@@ -248,6 +250,10 @@ class CallbackReader:
                 self._follow(target, reads, depth, seen)
             elif _fetchish(prop) or (owner in ("props", "this.props") and _refreshes(prop)):
                 reads.fetches = True  # `this.props.onRefresh()`: the parent hands in what re-fetches
+        elif owner in _VUE_GLOBALS and (_fetchish(prop) or _GETTER.match(prop)):
+            reads.fetches = True  # Vue `this.$root.getMonitorChartData(...)`, `this.$store.loadJobs()`
+        elif owner in _VUE_GLOBALS and prop == "dispatch" and args and _fetchish(string_value(args[0]) or ""):
+            reads.fetches = True  # Vuex `this.$store.dispatch('fetchJobs')`
         elif _CONTROLLER.search(owner.split(".")[-1]) and (_fetchish(prop) or _refreshes(prop)):
             reads.fetches = True  # `this.controller.refresh()`, `dashboardController.loadStats()`
         elif (

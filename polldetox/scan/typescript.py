@@ -278,7 +278,15 @@ class _Detector:
         if callback is None:
             return None
         if callback.type in ("identifier", "member_expression"):
-            return enclosing.get(text(callback).removeprefix("this."))
+            name = text(callback).removeprefix("this.")
+            if name in enclosing:
+                return enclosing[name]
+            # `setTimeout(safeBeat, ms)` inside `beat`, where `safeBeat` calls `beat`: re-armed through a wrapper
+            wrapper = self.reader.functions.get(name) or self.reader.methods.get(name)
+            if wrapper is None:
+                return None
+            called = [callee_name(n).removeprefix("this.") for n in descendants(wrapper) if n.type == "call_expression"]
+            return next((enclosing[c] for c in called if c in enclosing), None)
         if callback.type in FUNCTION_TYPES:
             for node in descendants(callback):
                 if node.type == "call_expression" and (
