@@ -2344,3 +2344,20 @@ def test_vue_root_and_store_fetches_and_a_timeout_re_armed_through_a_wrapper() -
         "server/model/monitor.js",
     )
     assert (site.kind, site.location.line, site.tables) == (SiteKind.TIMEOUT_LOOP, 5, ("monitors",))
+
+
+def test_a_log_service_fetching_pod_logs_is_not_a_logger() -> None:
+    site = only(
+        """
+        import { timer } from 'rxjs';
+        import { switchMap } from 'rxjs/operators';
+        export class LogsComponent {
+          refresh(): void {
+            this.settings.onUpdate.pipe(switchMap(() => timer(0, 5000))).subscribe(() => this.load());
+          }
+          load(): void { this.logService.getPrevious(this.pod).subscribe((logs) => (this.logs = logs)); }
+        }
+        """,
+        "modules/web/src/logs/component.ts",
+    )
+    assert (site.mechanism, site.interval_seconds, site.polls) == ("RxJS timer + subscribe", 5, Polls.HTTP)

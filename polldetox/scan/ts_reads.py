@@ -38,8 +38,9 @@ _LOCAL_NOUN = re.compile(
 _CACHE_REFETCHES = frozenset({"invalidateQueries", "refetchQueries", "refetch", "fetchQuery", "revalidate"})
 _HTTP_OBJECTS = frozenset({"axios", "ky", "api", "http", "client", "apiClient", "httpClient", "$http", "superagent"})
 _CLIENT_OBJECT = re.compile(r"(client|api|service)$", re.IGNORECASE)
-# Services that answer from the process itself: configuration, logging, translation, clocks.
-_LOCAL_SERVICE = re.compile(r"^_?(config|configuration|settings|env|environment|logger|log|logging|i18n|translate"
+# Services that answer from the process itself: configuration, translation, clocks (a `logService`
+# may well fetch a pod's logs, so only a `loggerService` is taken for logging).
+_LOCAL_SERVICE = re.compile(r"^_?(config|configuration|settings|env|environment|logger|i18n|translate"
                             r"|translation|date|time|clock|storage|localStorage)Service_?$", re.IGNORECASE)  # fmt: skip
 _SQL_METHODS = frozenset(
     {"query", "execute", "raw", "any", "many", "one", "oneOrNone", "manyOrNone", "prepare", "$queryRaw"}
