@@ -121,6 +121,9 @@ ForceExcludeOption = Annotated[
     bool,
     typer.Option("--force-exclude", help="Apply exclusions to files named on the command line too (pre-commit)."),
 ]
+IncludeTestsOption = Annotated[
+    bool, typer.Option("--include-tests", help="Judge polling in test files too (skipped by default).")
+]
 JobsOption = Annotated[
     int | None, typer.Option("--jobs", "-j", min=1, help="Parser processes (default: one per core).")
 ]
@@ -150,6 +153,7 @@ def scan(
     extend_exclude: ExcludeOption = None,
     respect_gitignore: GitignoreOption = None,
     force_exclude: ForceExcludeOption = False,
+    include_tests: IncludeTestsOption = False,
     jobs: JobsOption = None,
     no_cache: NoCacheOption = False,
     statistics: Annotated[bool, typer.Option("--statistics", help="Print counts by rule.")] = False,
@@ -167,7 +171,16 @@ def scan(
     targets = paths or [Path(".")]
     try:
         config = _configured(
-            targets, config_file, select, ignore, extend_exclude, respect_gitignore, force_exclude, jobs, no_cache
+            targets,
+            config_file,
+            select,
+            ignore,
+            extend_exclude,
+            respect_gitignore,
+            force_exclude,
+            include_tests,
+            jobs,
+            no_cache,
         )
         if fail_on:
             config = with_overrides(config, fail_on=parse_fail_on(fail_on.value))
@@ -198,6 +211,7 @@ def _configured(
     extend_exclude: list[str] | None,
     respect_gitignore: bool | None,
     force_exclude: bool,
+    include_tests: bool,
     jobs: int | None,
     no_cache: bool,
 ) -> Config:
@@ -209,6 +223,7 @@ def _configured(
         extend_exclude=tuple(extend_exclude) if extend_exclude else None,
         respect_gitignore=respect_gitignore,
         force_exclude=force_exclude or None,
+        include_tests=include_tests or None,
         jobs=jobs,
         cache=False if no_cache else None,
     )
@@ -386,6 +401,9 @@ STARTER_CONFIG = """\
 # The standard's exception locations (Exception Cases 1 and 2).
 dev-tool-paths = ["scripts/", "adws/"]       # development tools: polling allowed behind --watch
 trigger-paths = ["adws/adw_triggers/"]       # automation triggers: allowed when webhooks are not viable
+# Test files (tests/, test_*.py, *.test.ts, e2e/, ...) are not judged; add folders, or judge them too.
+# extend-test-paths = ["qa/"]
+# include-tests = true
 
 # Exit 1 when a finding at or above this severity remains: "error" or "warning".
 fail-on = "error"
@@ -445,6 +463,7 @@ def report(
     extend_exclude: ExcludeOption = None,
     respect_gitignore: GitignoreOption = None,
     force_exclude: ForceExcludeOption = False,
+    include_tests: IncludeTestsOption = False,
     jobs: JobsOption = None,
     no_cache: NoCacheOption = False,
     baseline: BaselineOption = None,
@@ -458,7 +477,16 @@ def report(
     targets = paths or [Path(".")]
     try:
         config = _configured(
-            targets, config_file, select, ignore, extend_exclude, respect_gitignore, force_exclude, jobs, no_cache
+            targets,
+            config_file,
+            select,
+            ignore,
+            extend_exclude,
+            respect_gitignore,
+            force_exclude,
+            include_tests,
+            jobs,
+            no_cache,
         )
         changed = changed_lines(config.root, diff_base) if diff_base else None
         with _progress_reporter() as progress:

@@ -23,12 +23,20 @@ CONFIG_FILES = (".polldetox.toml", "pyproject.toml")
 DEFAULT_DEV_TOOL_PATHS = ("scripts/", "adws/")
 DEFAULT_TRIGGER_PATHS = ("adws/adw_triggers/", "triggers/")
 
+# Test code: its waits for a condition and its fixtures are not the application's data path, so
+# sites in these files are not judged unless `include-tests = true`.
+DEFAULT_TEST_PATHS = (
+    "test_*.py", "*_test.py", "conftest.py", "tests/", "test/", "__tests__/", "*.test.*", "*.spec.*",
+    "*.cy.*", "e2e/", "cypress/", "playwright/",
+)  # fmt: skip
+
 # Folders that are never source of the application: dependencies, virtualenvs, build output, caches.
 DEFAULT_EXCLUDE = (
     ".bzr/", ".direnv/", ".eggs/", ".git/", ".hg/", ".svn/", ".mypy_cache/", ".nox/", ".tox/",
     ".pytest_cache/", ".ruff_cache/", ".polldetox_cache/", ".venv/", "venv/", "__pypackages__/",
     "__pycache__/", "_build/", "buck-out/", "build/", "dist/", "node_modules/", "site-packages/",
     ".next/", ".nuxt/", ".svelte-kit/", ".turbo/", "coverage/", "*.min.js", "*.d.ts",
+    "vendor/", "vendors/", "third_party/", "bower_components/", "*.min.mjs", "*.bundle.js",
 )  # fmt: skip
 
 FAIL_ON_CHOICES = ("error", "warning")
@@ -62,6 +70,9 @@ class Config:
     force_exclude: bool = False  # apply excludes to files named on the command line too
     dev_tool_paths: tuple[str, ...] = DEFAULT_DEV_TOOL_PATHS
     trigger_paths: tuple[str, ...] = DEFAULT_TRIGGER_PATHS
+    test_paths: tuple[str, ...] = DEFAULT_TEST_PATHS
+    extend_test_paths: tuple[str, ...] = ()
+    include_tests: bool = False  # judge sites in test files like any other
     select: frozenset[str] = frozenset()  # empty: every rule
     ignore: frozenset[str] = frozenset()
     severity: Mapping[str, Severity | None] = field(default_factory=dict)  # None: rule off
@@ -87,6 +98,14 @@ class Config:
     @cached_property
     def trigger_spec(self) -> pathspec.GitIgnoreSpec:
         return pathspec.GitIgnoreSpec.from_lines(self.trigger_paths)
+
+    @cached_property
+    def test_spec(self) -> pathspec.GitIgnoreSpec:
+        return pathspec.GitIgnoreSpec.from_lines((*self.test_paths, *self.extend_test_paths))
+
+    def skips_tests_at(self, path: str) -> bool:
+        """Whether sites at `path` are left unjudged as test code."""
+        return not self.include_tests and self.test_spec.match_file(path)
 
     def rule_enabled(self, rule_id: str, path: str) -> bool:
         if self.select and rule_id not in self.select:
@@ -151,6 +170,7 @@ def load_config(root: Path, config_file: Path | None = None) -> Config:
 
 _KNOWN_KEYS = {
     "include", "exclude", "extend-exclude", "respect-gitignore", "dev-tool-paths", "trigger-paths",
+    "test-paths", "extend-test-paths", "include-tests",
     "select", "ignore", "severity", "per-path", "fail-on", "baseline", "cache", "jobs", "scaffold",
 }  # fmt: skip
 
@@ -161,13 +181,14 @@ def _config_from_table(table: Mapping[str, object], source: Path) -> Config:
         raise ConfigError(f"{source}: unknown key(s) {', '.join(unknown)}; known: {', '.join(sorted(_KNOWN_KEYS))}")
     where = f"{source} [tool.polldetox]" if source.name == "pyproject.toml" else str(source)
     settings: dict[str, object] = {"root": source.parent, "source": source}
-    for key in ("include", "exclude", "extend-exclude", "dev-tool-paths", "trigger-paths"):
+    for key in ("include", "exclude", "extend-exclude", "dev-tool-paths", "trigger-paths", "test-paths",
+                "extend-test-paths"):  # fmt: skip
         if key in table:
             settings[key.replace("-", "_")] = _strings(table[key], f"{where} {key}")
     for key in ("select", "ignore"):
         if key in table:
             settings[key] = frozenset(_rule_ids(_strings(table[key], f"{where} {key}"), f"{where} {key}"))
-    for key in ("respect-gitignore", "cache"):
+    for key in ("respect-gitignore", "cache", "include-tests"):
         if key in table:
             settings[key.replace("-", "_")] = _boolean(table[key], f"{where} {key}")
     if "severity" in table:

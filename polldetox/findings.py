@@ -144,6 +144,15 @@ class Suppression:
 
 
 @dataclass(frozen=True, slots=True)
+class PendingSite:
+    """A timer in a classic browser script whose callback calls global functions this file does
+    not define; it polls if another script defines one of them and that one fetches."""
+
+    site: PollingSite
+    globals: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class FileFacts:
     """Everything one detector learned from one file."""
 
@@ -155,6 +164,9 @@ class FileFacts:
     suppressions: tuple[Suppression, ...] = ()
     documents_dev_tool: bool = False  # docstring / header says it is a development tool
     documents_webhook_reason: bool = False  # says why webhooks are not used (Exception 2)
+    # Classic browser scripts (no modules) share one global scope across a page's <script> tags:
+    fetching_globals: tuple[str, ...] = ()  # top-level functions it defines that fetch data
+    pending_sites: tuple[PendingSite, ...] = ()  # timers calling globals defined elsewhere
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,3 +106,29 @@ def test_command_line_overrides_extend_and_replace(tmp_path: Path) -> None:
     assert not changed.rule_enabled("PD203", "a.tsx")
     with pytest.raises(ConfigError, match="unknown rule"):
         with_overrides(config, ignore=["no-such-rule"])
+
+
+def test_test_paths_default_extend_replace_and_include(write_tree) -> None:
+    config = load_config(write_tree({"src/app.py": ""}))
+    for path in ("tests/test_api.py", "app/test_views.py", "pkg/api_test.py", "conftest.py",
+                 "web/src/__tests__/Panel.tsx", "web/src/Panel.test.tsx", "web/src/api.spec.ts",
+                 "web/e2e/login.ts", "web/cypress/support/commands.js", "web/playwright/poll.ts"):  # fmt: skip
+        assert config.skips_tests_at(path), path
+    for path in ("app/services/testing_service.py", "web/src/latest.ts", "app/contest.py"):
+        assert not config.skips_tests_at(path), path
+    root = write_tree(
+        {
+            "pyproject.toml": """
+            [tool.polldetox]
+            extend-test-paths = ["qa/"]
+            """
+        }
+    )
+    config = load_config(root)
+    assert config.skips_tests_at("qa/smoke.py") and config.skips_tests_at("tests/test_x.py")
+    assert not with_overrides(config, include_tests=True).skips_tests_at("tests/test_x.py")
+    (root / "pyproject.toml").write_text('[tool.polldetox]\ntest-paths = ["checks/"]\ninclude-tests = false\n')
+    config = load_config(root)
+    assert config.skips_tests_at("checks/a.py") and not config.skips_tests_at("tests/test_x.py")
+    (root / "pyproject.toml").write_text("[tool.polldetox]\ninclude-tests = true\n")
+    assert not load_config(root).skips_tests_at("tests/test_x.py")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from polldetox.config import load_config
+from polldetox.config import load_config, with_overrides
 from polldetox.scan import engine
 from polldetox.scan import python as python_detector
 
@@ -377,3 +377,57 @@ def test_loops_read_their_tables_through_services_and_repositories_in_other_modu
     assert (features.tables, features.interval_seconds) == (("planned_features",), 300)
     assert history.scaffold == "polldetox scaffold workflow_history"
     assert features.scaffold == "polldetox scaffold planned_features"
+
+
+def test_polling_in_test_files_is_not_judged_unless_tests_are_included(write_tree) -> None:
+    waiting = """
+    import { useEffect } from 'react';
+    export function useStatus() {
+      useEffect(() => {
+        const id = setInterval(() => fetch('/api/v1/status'), 1000);
+        return () => clearInterval(id);
+      }, []);
+    }
+    """
+    root = write_tree(
+        {
+            "web/src/useStatus.ts": waiting,
+            "web/src/__tests__/useStatus.ts": waiting,
+            "web/e2e/status.spec.ts": waiting + "// polldetox ignore PD203\n",
+            "tests/test_worker.py": "import time\n\ndef test_waits():\n    while True:\n        time.sleep(1)\n",
+        }
+    )
+    config = load_config(root)
+    paths = {finding.location.path for finding in engine.scan([root], config).findings}
+    assert paths == {"web/src/useStatus.ts"}
+    included = engine.scan([root], with_overrides(config, include_tests=True)).findings
+    assert {"web/src/__tests__/useStatus.ts", "web/e2e/status.spec.ts"} <= {f.location.path for f in included}
+
+
+def test_timer_calling_a_global_helper_of_another_classic_script(write_tree) -> None:
+    root = write_tree(
+        {
+            "public/js/common.js": """
+            function updateStatusBadge() {
+              $.getJSON('/status.json', function (data) { $('#status').text(data.state); });
+            }
+            function formatBytes(n) { return (n / 1024).toFixed(1) + ' KB'; }
+            """,
+            "public/js/dashboard.js": """
+            $(document).ready(function () {
+              setInterval(updateStatusBadge, 15000);
+              setInterval(function () { $('#heap').text(formatBytes(performance.memory.usedJSHeapSize)); }, 1000);
+              setInterval(function () { showToast('still here'); }, 60000);
+            });
+            """,
+            "web/src/panel.js": """
+            import { updateStatusBadge } from './badge';
+            setInterval(updateStatusBadge, 5000);
+            """,
+        }
+    )
+    findings = engine.scan([root], load_config(root)).findings
+    assert [(f.location.path, f.location.line, f.interval_seconds) for f in findings] == [
+        ("public/js/dashboard.js", 2, 15)
+    ]
+    assert findings[0].message.endswith("(calls updateStatusBadge() from public/js/common.js)")

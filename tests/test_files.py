@@ -95,7 +95,7 @@ def test_unsupported_explicit_file_is_an_error_entry_and_missing_path_a_usage_er
     discovery = discover([root / "notes.txt", root / "a.py"], load_config(root))
     assert [f.relative for f in discovery.files] == ["a.py"]
     assert [(e.path, e.message) for e in discovery.errors] == [
-        ("notes.txt", "not a Python, TypeScript or JavaScript source file")
+        ("notes.txt", "not a Python, TypeScript, JavaScript, Vue or Svelte source file")
     ]
     with pytest.raises(PathNotFound, match=r"no such file or directory: .*missing"):
         discover([root / "missing"], load_config(root))

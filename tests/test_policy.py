@@ -154,14 +154,17 @@ def test_dev_tool_exception_names_each_missing_requirement() -> None:
     assert "Allowed as development tool (Exception 1); missing:" in partial.message
 
 
+GITHUB = dict(polls=Polls.HTTP, tables=(), urls=("https://api.github.com/repos/{GITHUB_REPO}/issues",))
+
+
 def test_trigger_exception_takes_precedence_inside_adws() -> None:
     path = "adws/adw_triggers/trigger_cron.py"
     complete = only(
         CONFIG,
-        facts_of(backend_loop(path=path, interval_env_var="ADW_POLL_SECONDS", logs_activity=True),
+        facts_of(backend_loop(path=path, interval_env_var="ADW_POLL_SECONDS", logs_activity=True, **GITHUB),
                  documents_webhook_reason=True),
     )  # fmt: skip
-    partial = only(CONFIG, facts_of(backend_loop(path=path)))
+    partial = only(CONFIG, facts_of(backend_loop(path=path, **GITHUB)))
     assert (complete.exception, complete.severity) == ("trigger", Severity.INFO)
     assert partial.exception == "trigger"
     assert partial.missing == (
@@ -334,3 +337,34 @@ def test_a_site_whose_url_is_served_by_a_route_reading_other_data_is_not_paired_
         query_option(urls=("/api/products",), query_key="['products']"), handled_message_types=("orders_update",)
     )
     assert "PD301" not in [f.rule for f in judge([back, route, products], CONFIG).findings]
+
+
+@pytest.mark.parametrize(
+    "facts",
+    [
+        dict(),  # polls the project's own table
+        dict(polls=Polls.HTTP, tables=(), urls=("/api/v1/jobs",)),
+        dict(polls=Polls.HTTP, tables=(), urls=("http://localhost:8000/api/v1/jobs",)),
+        dict(polls=Polls.HTTP, tables=(), urls=("https://shop.example.com/api/v1/orders",)),  # served by our route
+        dict(polls=Polls.UNKNOWN, tables=(), urls=()),
+    ],
+)
+def test_a_triggers_folder_alone_is_not_exception_2(facts: dict) -> None:
+    path = "app/server/triggers/reminders.py"
+    route = Route(method="GET", path="/api/v1/orders", location=at("app/server/routes.py", 3))
+    routes = facts_of(path="app/server/routes.py", routes=(route,))
+    finding = only(CONFIG, facts_of(backend_loop(path=path, **facts)), routes)
+    assert (finding.exception, finding.status) == (None, Status.VIOLATION)
+
+
+@pytest.mark.parametrize(
+    "urls",
+    [
+        ("https://api.github.com/repos/{GITHUB_REPO}/issues",),
+        ("github.issues.list_for_repo",),
+        ("https://{JIRA}/rest",),
+    ],
+)
+def test_exception_2_polls_an_external_service(urls: tuple[str, ...]) -> None:
+    site = backend_loop(path="app/server/triggers/issues.py", polls=Polls.HTTP, tables=(), urls=urls)
+    assert only(CONFIG, facts_of(site)).exception == "trigger"

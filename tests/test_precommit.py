@@ -28,7 +28,7 @@ def test_hook_manifest_is_valid_for_pre_commit() -> None:
     assert hook["id"] == "polldetox"
     assert hook["entry"] == "polldetox scan --force-exclude"
     assert hook["language"] == "python"
-    assert hook["types_or"] == ["python", "ts", "tsx", "javascript", "jsx"]
+    assert hook["types_or"] == ["python", "ts", "tsx", "javascript", "jsx", "vue", "svelte"]
     assert hook["require_serial"] is False
 
 

@@ -482,7 +482,7 @@ def test_anti_pattern_1_set_interval_fetch_in_a_component() -> None:
         ("window.setInterval(() => fetch('/api/v1/a'), 1000)", ("/api/v1/a",)),
         ("setInterval(() => axios.get('/api/v1/a').then(setA), 1000)", ("/api/v1/a",)),
         ("setInterval(() => axios('/api/v1/a'), 1000)", ("/api/v1/a",)),
-        ("setInterval(() => ky.get('api/v1/a').json(), 1000)", ("ky.get",)),
+        ("setInterval(() => ky.get('api/v1/a').json(), 1000)", ("api/v1/a",)),
         ("setInterval(() => api.queue.list(), 1000)", ("api.queue.list",)),
         ("setInterval(() => queueClient.getAll(), 1000)", ("queueClient.getAll",)),
         ("setInterval(() => usersApi.me(), 1000)", ("usersApi.me",)),
@@ -1482,7 +1482,7 @@ def test_in_and_out_outside_type_parameters_still_fail_to_parse() -> None:
 
 
 def test_columns_count_characters_not_bytes() -> None:
-    site = only("const label = 'Größe'; const q = { queryFn: load, refetchInterval: 1000 };", HOOK)
+    site = only("const label = 'Größe'; const q = { queryFn: load, refetchInterval: 1000 }; useQuery(q);", HOOK)
     assert site.location.column == 51  # 53 in bytes
 
 
@@ -1642,3 +1642,722 @@ def test_reexported_names_point_at_the_module_that_defines_them() -> None:
         "PLANS_MS": ("app/client/src/config/polling", "PLANS_POLL_MS"),
         "STATS_MS": ("app/client/src/shared/stats", "STATS_MS"),
     }
+
+
+# --- RxJS ----------------------------------------------------------------------------------------
+
+RX_SERVICE = "app/client/src/app/services/status.service.ts"
+
+
+@pytest.mark.parametrize(
+    ("member", "mechanism", "seconds", "url"),
+    [
+        (
+            "status$ = timer(0, REFRESH_MS).pipe(switchMap(() => this.http.get('/api/v1/status')));",
+            "RxJS timer + switchMap",
+            15,
+            "/api/v1/status",
+        ),
+        (
+            "jobs$ = interval(5000).pipe(startWith(0), exhaustMap(() => fetch('/api/v1/jobs')));",
+            "RxJS interval + exhaustMap",
+            5,
+            "/api/v1/jobs",
+        ),
+        (
+            "queue$ = this.http.get('/api/v1/queue').pipe(repeat({ delay: 20_000 }));",
+            "RxJS repeat({ delay })",
+            20,
+            "/api/v1/queue",
+        ),
+        (
+            "feed$ = this.http.get('/api/v1/feed')"
+            ".pipe(expand(() => timer(8000).pipe(switchMap(() => this.http.get('/api/v1/feed')))));",
+            "RxJS expand + delay",
+            8,
+            "/api/v1/feed",
+        ),
+        (
+            "nodes$ = Observable.interval(3000).switchMap(() => this.http.get('/api/v1/nodes'));",
+            "RxJS interval + switchMap",
+            3,
+            "/api/v1/nodes",
+        ),
+    ],
+)
+def test_rxjs_polling_shapes(member: str, mechanism: str, seconds: float, url: str) -> None:
+    site = only(
+        f"""
+        import {{ Injectable }} from '@angular/core';
+        import {{ HttpClient }} from '@angular/common/http';
+        import {{ Observable, interval, timer }} from 'rxjs';
+        import {{ exhaustMap, expand, repeat, startWith, switchMap }} from 'rxjs/operators';
+
+        const REFRESH_MS = 15_000;
+
+        @Injectable({{ providedIn: 'root' }})
+        export class StatusService {{
+          constructor(private readonly http: HttpClient) {{}}
+          {member}
+        }}
+        """,
+        RX_SERVICE,
+    )
+    assert (site.kind, site.mechanism, site.interval_seconds, site.polls) == (
+        SiteKind.INTERVAL_TIMER,
+        mechanism,
+        seconds,
+        Polls.HTTP,
+    )
+    assert site.urls == (url,)
+    assert site.location.line == 11
+
+
+def test_rxjs_interval_held_in_a_field_and_a_source_piped_twice() -> None:
+    found = sites(
+        """
+        import { HttpClient } from '@angular/common/http';
+        import { interval, timer } from 'rxjs';
+        import { switchMap, switchMapTo } from 'rxjs/operators';
+
+        export class MeService {
+          private _interval = interval(30_000);
+          constructor(private readonly _http: HttpClient, private readonly settings_: SettingsService) {}
+
+          init(): void {
+            this._interval.pipe(switchMap(() => this.me())).subscribe((me) => (this.user = me));
+          }
+
+          me(): Observable<User> {
+            return this._http.get<User>('/api/v1/me');
+          }
+
+          watch(endpoint: string): Observable<Resource> {
+            return this.settings_.onSettingsUpdate
+              .pipe(switchMap(() => timer(0, this.settings_.refreshMs())))
+              .pipe(switchMapTo(this.http_.get<Resource>(endpoint)));
+          }
+        }
+        """,
+        RX_SERVICE,
+    )
+    assert [(s.location.line, s.interval_seconds, s.function) for s in found] == [
+        (6, 30, "MeService"),
+        (19, None, "MeService.watch"),
+    ]
+    assert all(s.polls == Polls.HTTP for s in found)
+
+
+def test_rxjs_timers_that_do_not_poll() -> None:
+    assert (
+        sites(
+            """
+            import { HttpClient } from '@angular/common/http';
+            import { EMPTY, Subject, interval, timer } from 'rxjs';
+            import { debounceTime, expand, map, retry, switchMap } from 'rxjs/operators';
+
+            export class SearchComponent {
+              terms = new Subject<string>();
+              results$ = this.terms.pipe(debounceTime(300), switchMap((q) => this.http.get('/api/v1/search', { q })));
+              banner$ = timer(500).pipe(switchMap(() => this.http.get('/api/v1/banner')));
+              retried$ = this.http.get('/api/v1/x').pipe(retry({ count: 3, delay: 1000 }));
+              now$ = interval(1000).pipe(map(() => new Date()));
+              pages$ = this.http.get('/api/v1/items').pipe(expand((p) => (p.next ? this.http.get(p.next) : EMPTY)));
+              constructor(private readonly http: HttpClient) {}
+            }
+            """,
+            RX_SERVICE,
+        )
+        == ()
+    )
+
+
+def test_interval_not_from_rxjs_is_not_an_rxjs_source() -> None:
+    assert (
+        sites(
+            """
+            import { interval } from './schedule';
+            import { switchMap } from 'rxjs/operators';
+
+            export const reports$ = interval(5000).pipe(switchMap(() => fetch('/api/v1/reports')));
+            """,
+            RX_SERVICE,
+        )
+        == ()
+    )
+
+
+# --- Vue and Svelte single-file components ----------------------------------------------------------
+
+
+def test_vue_component_scripts_are_read_in_place() -> None:
+    facts = scan(
+        """
+        <template>
+          <p v-if="items.length < 3">{{ items.length }}</p>
+        </template>
+
+        <script>
+        export default { name: 'Inbox' };
+        </script>
+
+        <script setup lang="ts">
+        import { onMounted } from 'vue';
+        const items = ref<string[]>([]);
+        onMounted(() => {
+          setInterval(async () => (items.value = await (await fetch('/api/v1/inbox')).json()), 20_000);
+        });
+        </script>
+        """,
+        "src/components/Inbox.vue",
+    )
+    (site,) = facts.sites
+    assert (facts.language, site.location.line, site.location.column) == ("typescript", 13, 3)
+    assert (site.function, site.context, site.interval_seconds, site.urls) == (
+        "Inbox",
+        Context.COMPONENT,
+        20,
+        ("/api/v1/inbox",),
+    )
+
+
+def test_svelte_module_script_constants_reach_the_instance_script() -> None:
+    facts = scan(
+        """
+        <script context="module">
+          export const EVERY = 7000;
+        </script>
+
+        <script>
+          import { onMount } from 'svelte';
+          let rows = [];
+          onMount(() => {
+            const id = setInterval(async () => (rows = await (await fetch('/api/v1/rows')).json()), EVERY);
+            return () => clearInterval(id);
+          });
+        </script>
+
+        {#each rows as row}<p>{row}</p>{/each}
+        """,
+        "src/routes/+page.svelte",
+    )
+    (site,) = facts.sites
+    assert (facts.language, site.location.line, site.interval_seconds) == ("javascript", 9, 7)
+
+
+def test_component_without_a_script_has_no_facts() -> None:
+    assert scan("<template><p>setInterval</p></template>\n", "src/components/Help.vue").sites == ()
+
+
+# --- Node schedulers -----------------------------------------------------------------------------
+
+NODE_JOBS = "server/src/jobs/index.ts"
+
+
+@pytest.mark.parametrize(
+    ("imports", "registration", "mechanism", "seconds"),
+    [
+        (
+            "import cron from 'node-cron';",
+            "cron.schedule('*/2 * * * *', () => syncOrders());",
+            "node-cron schedule",
+            120,
+        ),
+        (
+            "const schedule = require('node-schedule');",
+            "schedule.scheduleJob('0 * * * *', syncOrders);",
+            "node-schedule scheduleJob",
+            3600,
+        ),
+        (
+            "import schedule from 'node-schedule';",
+            "schedule.scheduleJob({ minute: '*/15' }, syncOrders);",
+            "node-schedule scheduleJob",
+            900,
+        ),
+        ("import { CronJob } from 'cron';", "new CronJob('*/30 * * * * *', syncOrders).start();", "cron CronJob", 30),
+        (
+            "import { CronJob } from 'cron';",
+            "CronJob.from({ cronTime: '0 */5 * * * *', onTick: syncOrders, start: true });",
+            "cron CronJob",
+            300,
+        ),
+        (
+            "import Agenda from 'agenda';",
+            "agenda.define('sync orders', syncOrders); agenda.every('3 minutes', 'sync orders');",
+            "agenda every",
+            180,
+        ),
+        (
+            "import { Queue } from 'bullmq';",
+            "queue.add('sync-orders', {}, { repeat: { pattern: '*/5 * * * *' } });",
+            "Bull repeatable job",
+            300,
+        ),
+        (
+            "import { Queue } from 'bullmq';",
+            "queue.upsertJobScheduler('orders', { every: Number(process.env.SYNC_MS ?? 20000) }, { name: 'sync' });",
+            "BullMQ job scheduler",
+            20,
+        ),
+        (
+            "import { SimpleIntervalJob, Task } from 'toad-scheduler';",
+            "scheduler.addSimpleIntervalJob(new SimpleIntervalJob({ minutes: 1 }, new Task('sync', syncOrders)));",
+            "toad-scheduler SimpleIntervalJob",
+            60,
+        ),
+    ],
+)
+def test_node_scheduler_registrations(imports: str, registration: str, mechanism: str, seconds: float) -> None:
+    site = only(f"{imports}\nimport {{ syncOrders }} from './tasks';\n\n{registration}\n", NODE_JOBS)
+    assert (site.kind, site.mechanism, site.interval_seconds, site.context) == (
+        SiteKind.SCHEDULER,
+        mechanism,
+        seconds,
+        Context.BACKEND,
+    )
+
+
+def test_nest_schedule_decorators_read_through_repositories() -> None:
+    found = sites(
+        """
+        import { Injectable } from '@nestjs/common';
+        import { Cron, CronExpression, Interval } from '@nestjs/schedule';
+
+        @Injectable()
+        export class ShipmentsService {
+          constructor(private readonly shipmentsRepository: Repository<Shipment>) {}
+
+          @Cron(CronExpression.EVERY_30_SECONDS)
+          async trackShipments() {
+            const open = await this.shipmentsRepository.find({ where: { delivered: false } });
+            await this.carrierClient.track(open);
+          }
+
+          @Interval(60_000)
+          async refreshCarriers() {
+            await this.carrierClient.listCarriers();
+          }
+
+          @Cron('0 0 2 * * *')
+          async archiveDelivered() {
+            await this.shipmentsRepository.find({ where: { delivered: true } });
+          }
+        }
+        """,
+        "server/src/shipments/shipments.service.ts",
+    )
+    assert [(s.location.line, s.mechanism, s.interval_seconds, s.polls, s.tables) for s in found] == [
+        (8, "NestJS @Cron", 30, Polls.DATABASE, ("shipments",)),
+        (14, "NestJS @Interval", 60, Polls.HTTP, ()),
+    ]
+
+
+def test_node_schedules_at_a_time_of_day_or_for_housekeeping_do_not_poll() -> None:
+    assert (
+        sites(
+            """
+            import cron from 'node-cron';
+            import schedule from 'node-schedule';
+            import { Queue } from 'bullmq';
+            import { cleanupSessions, sendDigest, syncOrders } from './tasks';
+
+            cron.schedule('0 3 * * *', () => syncOrders());
+            cron.schedule('*/5 * * * *', () => cleanupSessions());
+            schedule.scheduleJob({ hour: 6, minute: 30 }, syncOrders);
+            schedule.scheduleJob(new Date(Date.now() + 5000), syncOrders);
+            queue.add('send-digest', {}, { repeat: { pattern: '*/15 * * * *' } });
+            queue.add('sync-orders', {}, { delay: 5000 });
+            """,
+            NODE_JOBS,
+        )
+        == ()
+    )
+
+
+# --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------
+
+
+@pytest.mark.parametrize(
+    ("tick", "urls"),
+    [
+        ("$.getJSON('/api/v1/status', render)", ("/api/v1/status",)),
+        ("$.ajax({ url: '/api/v1/jobs', dataType: 'json', success: render })", ("/api/v1/jobs",)),
+        ("jQuery.get('/admin/queue.json').done(render)", ("/admin/queue.json",)),
+        ("$.post('/api/v1/search', { q: 'open' }, render)", ("/api/v1/search",)),
+        ("table.ajax.reload(null, false)", ()),
+    ],
+)
+def test_jquery_and_datatables_reads_on_a_timer(tick: str, urls: tuple[str, ...]) -> None:
+    site = only(f"$(function () {{\n  setInterval(function () {{ {tick}; }}, 5000);\n}});\n", "public/js/admin.js")
+    assert (site.kind, site.polls, site.urls, site.interval_seconds) == (SiteKind.INTERVAL_TIMER, Polls.HTTP, urls, 5)
+
+
+def test_jquery_calls_that_do_not_read() -> None:
+    code = """
+    $(function () {
+      setInterval(function () { $.each(rows, draw); $('#clock').text(new Date().toISOString()); }, 1000);
+      setInterval(function () { $.post('/api/v1/heartbeat', { page: 'admin' }); }, 30000);
+    });
+    """
+    assert sites(code, "public/js/admin.js") == ()
+
+
+def test_class_component_re_arming_a_method_that_calls_a_prop_or_a_controller() -> None:
+    found = sites(
+        """
+        import React from 'react';
+
+        export class Board extends React.Component {
+          componentDidMount() { this.update(); }
+          update = () => {
+            this.props.onRefresh();
+            this.timer = setTimeout(this.update, this.props.interval || 8000);
+          };
+          tick() {
+            this.dashboardController.loadStats();
+            setTimeout(() => this.tick(), 20000);
+          }
+          render() { return <div />; }
+        }
+        """
+    )
+    assert [(s.kind, s.function, s.interval_seconds) for s in found] == [
+        (SiteKind.TIMEOUT_LOOP, "Board.update", 8),
+        (SiteKind.TIMEOUT_LOOP, "Board.tick", 20),
+    ]
+
+
+def test_reconnect_timers_in_close_and_error_handlers_are_not_polling() -> None:
+    code = """
+    function connect() {
+      const ws = new WebSocket(URL);
+      ws.onopen = () => fetch('/api/v1/snapshot').then(render);
+      ws.onclose = () => { setTimeout(connect, 3000); };
+      ws.addEventListener('error', () => setTimeout(() => { fetchSnapshot(); connect(); }, 5000));
+      socket.on('disconnect', () => setTimeout(connect, 1000));
+    }
+    """
+    assert sites(code, "app/client/src/lib/socket.ts") == ()
+
+
+def test_minified_bundles_are_not_source() -> None:
+    line = "setInterval(function(){fetch('/api/v1/x')},1e3);" + "var a=1;" * 200
+    assert detect(line + "\n", "public/js/app.bundle.js").sites == ()
+
+
+# --- promise-paced loops -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("body", "mechanism"),
+    [
+        (
+            """
+            export async function watchQueue(render) {
+              while (true) {
+                render(await (await fetch('/api/v1/queue')).json());
+                await sleep(POLL_MS);
+              }
+            }
+            """,
+            "while loop + await sleep",
+        ),
+        (
+            """
+            export async function poll(render) {
+              render(await api.get('/api/v1/queue'));
+              await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+              poll(render);
+            }
+            """,
+            "async recursion + sleep",
+        ),
+        (
+            """
+            export function poll(render) {
+              return fetch('/api/v1/queue').then((r) => r.json()).then(render)
+                .then(() => delay(POLL_MS)).then(() => poll(render));
+            }
+            """,
+            "promise chain + sleep",
+        ),
+    ],
+)
+def test_promise_paced_polling(body: str, mechanism: str) -> None:
+    site = only("import { sleep, delay } from './time';\nconst POLL_MS = 4000;\n" + textwrap.dedent(body), HOOK)
+    assert (site.kind, site.mechanism, site.interval_seconds, site.polls) == (
+        SiteKind.TIMEOUT_LOOP,
+        mechanism,
+        4,
+        Polls.HTTP,
+    )
+
+
+def test_node_loop_around_timers_promises_is_a_backend_loop() -> None:
+    site = only(
+        """
+        import { setTimeout as wait } from 'node:timers/promises';
+        import { pool } from './db';
+
+        export async function watchJobs() {
+          for (;;) {
+            const { rows } = await pool.query('SELECT id FROM jobs WHERE state = $1', ['queued']);
+            await dispatch(rows);
+            await wait(2000);
+          }
+        }
+        """,
+        "server/src/watchers/jobs.ts",
+    )
+    assert (site.kind, site.interval_seconds, site.tables, site.context) == (
+        SiteKind.LOOP,
+        2,
+        ("jobs",),
+        Context.BACKEND,
+    )
+
+
+def test_retries_backoffs_and_sleeps_without_a_fetch_do_not_poll() -> None:
+    code = """
+    import { sleep } from './time';
+
+    export async function withRetry(send) {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        try { return await fetch('/api/v1/orders', { method: 'POST' }); } catch { await sleep(500 * 2 ** attempt); }
+      }
+    }
+    export async function reconnect() {
+      while (retries < MAX) { await sleep(backoffMs); await fetch('/api/v1/ping'); }
+    }
+    export async function blink(el) {
+      while (true) { el.classList.toggle('on'); await sleep(500); }
+    }
+    export async function loadAll(pages) {
+      await sleep(100);
+      return fetch('/api/v1/items');
+    }
+    """
+    assert sites(code, HOOK) == ()
+
+
+def test_settings_constants_named_like_polling_options_are_followed_to_where_they_are_used() -> None:
+    found = sites(
+        """
+        import { useQuery } from '@tanstack/react-query';
+
+        const SETTINGS = { queue: { refetchInterval: 15_000, pageSize: 50 }, unused: { refreshInterval: 1000 } };
+        const defaults = { refetchInterval: 9000 };
+
+        export function QueuePanel() {
+          const { data } = useQuery({
+            queryKey: ['queue'],
+            queryFn: fetchQueue,
+            refetchInterval: SETTINGS.queue.refetchInterval,
+          });
+          return <ul>{data?.length}</ul>;
+        }
+        """
+    )
+    assert [(s.location.line, s.interval_seconds) for s in found] == [(10, 15)]
+
+
+def test_option_objects_used_whole_or_exported_stay_query_options() -> None:
+    found = sites(
+        """
+        import { useQuery } from '@tanstack/react-query';
+
+        const polling = { refetchInterval: 5000 };
+        export const livePolling = { refetchInterval: 2000 };
+
+        export function QueuePanel() {
+          const { data } = useQuery({ queryKey: ['queue'], queryFn: fetchQueue, ...polling });
+          return <ul>{data?.length}</ul>;
+        }
+        """
+    )
+    assert [(s.location.line, s.interval_seconds) for s in found] == [(3, 5), (4, 2)]
+
+
+def test_classic_scripts_record_fetching_globals_and_timers_waiting_on_other_scripts() -> None:
+    helpers = scan(
+        """
+        function updateQueue() { $.ajax({ url: '/admin/queue.json', success: render }); }
+        var showQueue = function () { updateQueue(); };
+        function render(rows) { $('#queue').html(rows.join('')); }
+        """,
+        "public/js/queue.js",
+    )
+    assert helpers.fetching_globals == ("updateQueue", "showQueue")
+    page = scan("setInterval(function () { showQueue(); }, 20000);\n", "public/js/page.js")
+    assert page.sites == ()
+    (pending,) = page.pending_sites
+    assert (pending.globals, pending.site.interval_seconds) == (("showQueue",), 20)
+    module = scan("import { x } from './x';\nsetInterval(function () { showQueue(); }, 20000);\n", "src/page.js")
+    assert module.pending_sites == () and module.fetching_globals == ()
+
+
+@pytest.mark.parametrize(
+    "code",
+    [
+        """
+        import { QueryClient } from '@tanstack/react-query';
+        const defaultOptions = { queries: { refetchInterval: 45_000 } };
+        export const queryClient = new QueryClient({ defaultOptions });
+        """,
+        """
+        import { SWRConfig } from 'swr';
+        const swrOptions = { refreshInterval: 45_000, fetcher };
+        export const Root = ({ children }) => <SWRConfig value={swrOptions}>{children}</SWRConfig>;
+        """,
+    ],
+)
+def test_global_polling_defaults_are_reported_once_at_their_definition(code: str) -> None:
+    site = only(code, "app/client/src/lib/providers.tsx")
+    assert (site.kind, site.interval_seconds, site.location.line) == (SiteKind.QUERY_OPTION, 45, 2)
+
+
+# --- shapes seen in public apps ----------------------------------------------------------------------
+
+
+def test_intervals_written_with_the_ms_package_and_static_cron_fields() -> None:
+    found = sites(
+        """
+        import { Injectable } from '@nestjs/common';
+        import { Cron } from '@nestjs/schedule';
+        import ms from 'ms';
+        import { interval } from 'rxjs';
+
+        @Injectable()
+        export class MarketService {
+          private static readonly EVERY_HOUR_AT_RANDOM_MINUTE = `${new Date().getMinutes()} * * * *`;
+          private static readonly EVERY_SUNDAY_AT_NOON = '0 12 * * 0';
+
+          @Cron(MarketService.EVERY_HOUR_AT_RANDOM_MINUTE)
+          async gatherHourly() { await this.dataProviderService.getQuotes(); }
+
+          @Cron(MarketService.EVERY_SUNDAY_AT_NOON)
+          async gatherWeekly() { await this.dataProviderService.getHistory(); }
+
+          watch() { interval(ms('30 seconds')).subscribe(() => this.dataProviderService.getQuotes()); }
+        }
+        """,
+        "apps/api/src/market/market.service.ts",
+    )
+    assert [(s.mechanism, s.interval_seconds) for s in found] == [
+        ("NestJS @Cron", 3600),
+        ("RxJS interval + subscribe", 30),
+    ]
+
+
+def test_retries_in_catch_heartbeat_pushes_and_config_services_do_not_poll() -> None:
+    code = """
+    import { sleep } from './util';
+
+    export default {
+      methods: {
+        async goToMainServerWhenReady() {
+          try {
+            const res = await axios.get('/setup-database-info');
+            if (res.data.ready) { location.href = '/'; }
+          } catch (e) {
+            await sleep(2000);
+            await this.goToMainServerWhenReady();
+          }
+        },
+        mounted() {
+          setInterval(() => fetch('https://status.example.com/api/push/abc123?status=up&msg=OK'), 60000);
+          setInterval(() => this.configurationService.get('FEATURE_FLAGS'), 5000);
+        },
+      },
+    };
+    """
+    assert sites(code, "src/pages/setup.js") == ()
+
+
+def test_re_arming_after_a_failure_waits_for_readiness() -> None:
+    code = """
+    function waitForServer(reload) {
+      $.ajax({ url: '/api/info/login', method: 'GET' })
+        .done(() => (reload ? location.reload() : overlay.hide()))
+        .fail(() => { setTimeout(waitForServer, 500, reload); });
+    }
+    async function waitForApi() {
+      try { await fetch('/api/health'); } catch { await sleep(1000); return waitForApi(); }
+    }
+    """
+    assert sites(code, "public/js/utils.js") == ()
+
+
+def test_engine_re_arming_itself_with_the_callback_it_was_handed() -> None:
+    found = sites(
+        """
+        function callIfVisible(func) {
+          if (document.hidden) {
+            globalThis.setTimeout(callIfVisible, 1000, func);
+            return;
+          }
+          func();
+        }
+        function setInter(func, interval) {
+          globalThis.clearTimeout(func.timer);
+          func.timer = globalThis.setTimeout(callIfVisible, interval, func);
+          globalThis.setTimeout(setInter, interval, func, interval);
+        }
+        """,
+        "public/js/utils.js",
+    )
+    assert [(s.kind, s.function, s.location.line) for s in found] == [(SiteKind.POLLING_ENGINE, "setInter", 11)]
+
+
+def test_vue_root_and_store_fetches_and_a_timeout_re_armed_through_a_wrapper() -> None:
+    found = sites(
+        """
+        export default {
+          watch: {
+            period(hours) {
+              this.timer = setInterval(() => {
+                this.$root.getMonitorChartData(this.monitorId, hours, (res) => (this.data = res.data));
+              }, 5 * 60 * 1000);
+              this.jobsTimer = setInterval(() => this.$store.dispatch('fetchJobs'), 20000);
+            },
+          },
+        };
+        """,
+        "src/components/PingChart.js",
+    )
+    assert [(s.location.line, s.interval_seconds) for s in found] == [(4, 300), (7, 20)]
+    (site,) = sites(
+        """
+        import { pool } from './db';
+        export function start(monitor) {
+          const beat = async () => {
+            await pool.query('SELECT 1 FROM monitors WHERE id = $1', [monitor.id]);
+            monitor.timer = setTimeout(safeBeat, monitor.interval * 1000);
+          };
+          const safeBeat = async () => {
+            try { await beat(); } catch (e) { monitor.timer = setTimeout(safeBeat, 60_000); }
+          };
+          safeBeat();
+        }
+        """,
+        "server/model/monitor.js",
+    )
+    assert (site.kind, site.location.line, site.tables) == (SiteKind.TIMEOUT_LOOP, 5, ("monitors",))
+
+
+def test_a_log_service_fetching_pod_logs_is_not_a_logger() -> None:
+    site = only(
+        """
+        import { timer } from 'rxjs';
+        import { switchMap } from 'rxjs/operators';
+        export class LogsComponent {
+          refresh(): void {
+            this.settings.onUpdate.pipe(switchMap(() => timer(0, 5000))).subscribe(() => this.load());
+          }
+          load(): void { this.logService.getPrevious(this.pod).subscribe((logs) => (this.logs = logs)); }
+        }
+        """,
+        "modules/web/src/logs/component.ts",
+    )
+    assert (site.mechanism, site.interval_seconds, site.polls) == ("RxJS timer + subscribe", 5, Polls.HTTP)

@@ -313,6 +313,22 @@ if __name__ == "__main__":
     main()
 """,
         ),
+        Invalid(
+            path="app/server/triggers/reminder_schedule.py",
+            interval_seconds=60,
+            tables=("reminders",),
+            code="""
+import asyncio
+
+
+async def send_due_reminders(pool, mailer) -> None:
+    while True:
+        rows = await pool.fetch("SELECT id, email FROM reminders WHERE due_at <= now() AND sent = false")
+        for row in rows:
+            await mailer.send(row["email"])
+        await asyncio.sleep(60)
+""",
+        ),
     ),
 )
 
@@ -431,6 +447,13 @@ Finds polling expressed through a scheduler instead of a loop: a `threading.Time
 reschedules its own function, APScheduler `add_job(..., "interval", ...)` /
 `IntervalTrigger`, `schedule.every(N).seconds.do(...)` with its `run_pending` driver loop, a
 self-rescheduling `loop.call_later`, fastapi-utils `@repeat_every`, and Celery beat entries.
+In Node: node-schedule `scheduleJob`, node-cron `cron.schedule`, cron `new CronJob`/`CronJob.from`,
+agenda `every`, Bull/BullMQ repeatable jobs (`add(name, data, { repeat: { every | pattern } })`,
+`upsertJobScheduler`), toad-scheduler `SimpleIntervalJob`, and NestJS `@Cron`/`@Interval`. A cron
+schedule polls when it repeats within the day (`*/5 * * * *`, `0 * * * *`); one that runs at a
+time of day (`0 3 * * *`, `CronExpression.EVERY_DAY_AT_1AM`) does not. A job that reads nothing
+visible is judged by its name: syncing and checking poll; cleanup, expiry, backups, digests and
+reminders are housekeeping.
 """,
     why="""
 A scheduler is a polling loop with extra machinery: the job still re-reads its source every N
@@ -486,6 +509,33 @@ app.conf.beat_schedule = {
 import schedule
 
 schedule.every().day.at("03:00").do(rotate_logs)
+""",
+        ),
+        Valid(
+            path="server/src/jobs/maintenance.ts",
+            code="""
+import cron from 'node-cron';
+import { Injectable } from '@nestjs/common';
+import { Cron, CronExpression, Interval } from '@nestjs/schedule';
+import { purgeExpiredSessions, sendDailyDigest } from './tasks';
+
+cron.schedule('0 3 * * *', () => sendDailyDigest());
+cron.schedule('*/10 * * * *', () => purgeExpiredSessions());
+
+@Injectable()
+export class ReportsService {
+  constructor(private readonly ordersRepository: Repository<Order>) {}
+
+  @Cron(CronExpression.EVERY_DAY_AT_1AM)
+  async nightlyTotals() {
+    return this.ordersRepository.find();
+  }
+
+  @Interval('heartbeat', 10_000)
+  heartbeat() {
+    this.logger.log('alive');
+  }
+}
 """,
         ),
     ),
@@ -576,6 +626,41 @@ def sync_queue():
 
 app.conf.beat_schedule = {
     "sync-queue": {"task": "tasks.sync_queue", "schedule": timedelta(seconds=30)},
+}
+""",
+        ),
+        Invalid(
+            path="server/src/jobs/orders.ts",
+            interval_seconds=300,
+            tables=("orders",),
+            polls="database",
+            code="""
+import cron from 'node-cron';
+import { pool } from '../db';
+import { releaseHeldStock } from '../stock';
+
+cron.schedule('*/5 * * * *', async () => {
+  const { rows } = await pool.query("SELECT id FROM orders WHERE status = 'pending'");
+  await releaseHeldStock(rows);
+});
+""",
+        ),
+        Invalid(
+            path="server/src/sync/inventory.service.ts",
+            interval_seconds=45,
+            code="""
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Queue } from 'bullmq';
+
+const settings = { inventory: { syncEveryMs: 45_000 } };
+
+@Injectable()
+export class InventorySyncService implements OnModuleInit {
+  constructor(private readonly queue: Queue) {}
+
+  async onModuleInit() {
+    await this.queue.add('sync-inventory', {}, { repeat: { every: settings.inventory.syncEveryMs } });
+  }
 }
 """,
         ),

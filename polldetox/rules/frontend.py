@@ -17,7 +17,9 @@ Finds TanStack Query (React or Vue) `refetchInterval` set to a positive number, 
 expression or a function in `useQuery`, `useQueries`, `useInfiniteQuery`, `useSuspenseQuery`,
 `queryOptions(...)`, `new QueryClient({ defaultOptions: { queries: ... } })`, and option
 objects defined elsewhere and spread or passed in. `refetchInterval: false` and `0` are not
-polling. `refetchIntervalInBackground: true` raises the severity one level: the tab polls even
+polling, and neither is a settings object whose key is merely named like the option: a constant
+the file only reads values from is followed to the query or timer its number reaches.
+`refetchIntervalInBackground: true` raises the severity one level: the tab polls even
 while nobody looks at it. An interval that runs only while the WebSocket is down
 (`isConnected ? false : 5000`, `enabled: !isConnected`, `inFallbackMode ? 5000 : false`) is the
 standard's emergency fallback (Exception 3): allowed when it logs a warning, tries to reconnect
@@ -76,6 +78,18 @@ import { QueryClient } from '@tanstack/react-query';
 export const queryClient = new QueryClient({
   defaultOptions: { queries: { staleTime: 30_000, refetchInterval: false, refetchOnWindowFocus: false } },
 });
+""",
+        ),
+        Valid(
+            path="app/client/src/config/ui.ts",
+            code="""
+const UI_SETTINGS = {
+  queue: { pageSize: 50, refetchInterval: 30_000 },
+  toasts: { durationMs: 4000 },
+};
+
+export const pageSize = UI_SETTINGS.queue.pageSize;
+export const toastDuration = UI_SETTINGS.toasts.durationMs;
 """,
         ),
     ),
@@ -306,14 +320,23 @@ export function JobsPanel() {
 INTERVAL_FETCH = Rule(
     id="PD203",
     name="interval-fetch",
-    summary="setInterval or a recursive setTimeout fetches data on a timer",
+    summary="setInterval, a recursive setTimeout or an RxJS interval fetches data on a timer",
     severity=Severity.ERROR,
     section="Anti-Patterns to Avoid > Anti-Pattern 1: Polling in Component",
     what="""
 Finds `setInterval` callbacks, and `setTimeout` callbacks that re-arm themselves, which fetch
 data: `fetch`, axios, ky, an API client method, `refetch()`, `invalidateQueries`, a dispatched
 fetch thunk, directly or through a function defined in the same file. Found in function
-components, hooks, class components (`componentDidMount`) and context providers. Clocks,
+components, hooks, class components (`componentDidMount`) and context providers. RxJS timers
+count too, in Angular services and components and anywhere else: `interval(n)` or
+`timer(d, n)` piped into `switchMap`/`mergeMap`/`exhaustMap`/`concatMap` (or `tap`,
+`subscribe`) that call HttpClient, fetch, `ajax` or a fetching service method, and a fetch
+re-subscribed on a clock with `repeat({ delay })` or `expand(() => ... delay(n))`; a one-shot
+`timer(n)`, `retry`, `debounceTime` and a paging `expand` are not polling. Promise-paced loops
+count as well (`while (true) { await fetch(...); await sleep(n); }`, async recursion, a
+`sleep(n).then(() => poll())` chain), as do jQuery `$.ajax`/`$.get`/`$.getJSON`/`$.post` reads
+and DataTables `ajax.reload()`; in classic scripts without modules, a timer calling a global
+helper that another of the page's scripts defines and that fetches. Clocks,
 countdowns, animations, WebSocket heartbeats, reconnect timers and debounces fetch nothing and
 are not reported.
 """,
@@ -423,6 +446,43 @@ export function Slideshow({ sessionId, slides }: { sessionId: string; slides: st
   }, [sessionId, slides, index]);
   return <img src={slides[index % slides.length]} alt="" />;
 }
+""",
+        ),
+        Valid(
+            path="app/client/src/app/search/search.component.ts",
+            code="""
+import { Component } from '@angular/core';
+import { HttpClient } from '@angular/common/http';
+import { Subject, interval, timer } from 'rxjs';
+import { debounceTime, map, retry, switchMap } from 'rxjs/operators';
+
+@Component({ selector: 'app-search', templateUrl: './search.component.html' })
+export class SearchComponent {
+  readonly terms = new Subject<string>();
+  readonly results$ = this.terms.pipe(
+    debounceTime(300),
+    switchMap((term) => this.http.get<Item[]>('/api/v1/search', { params: { term } })),
+    retry({ count: 3, delay: 1000 }),
+  );
+  readonly banner$ = timer(500).pipe(switchMap(() => this.http.get<Banner>('/api/v1/banner')));
+  readonly now$ = interval(1000).pipe(map(() => new Date()));
+
+  constructor(private readonly http: HttpClient) {}
+}
+""",
+        ),
+        Valid(
+            path="public/js/admin/status.js",
+            code="""
+$(function () {
+  setInterval(function () {
+    $('#clock').text(new Date().toLocaleTimeString());
+  }, 1000);
+  var socket = new WebSocket('wss://' + location.host + '/ws/status');
+  socket.onclose = function () {
+    setTimeout(function () { $.getJSON('/api/v1/status', render); location.reload(); }, 5000);
+  };
+});
 """,
         ),
     ),
@@ -537,6 +597,96 @@ export function startQuotaWatch(onQuota) {
     onQuota(await response.json());
   }, QUOTA_CHECK_MS);
 }
+""",
+        ),
+        Invalid(
+            path="app/client/src/app/services/queue-status.service.ts",
+            interval_seconds=10,
+            code="""
+import { Injectable } from '@angular/core';
+import { HttpClient } from '@angular/common/http';
+import { Observable, timer } from 'rxjs';
+import { shareReplay, switchMap } from 'rxjs/operators';
+
+const REFRESH_MS = 10_000;
+
+@Injectable({ providedIn: 'root' })
+export class QueueStatusService {
+  readonly status$: Observable<QueueStatus> = timer(0, REFRESH_MS).pipe(
+    switchMap(() => this.http.get<QueueStatus>('/api/v1/queue/status')),
+    shareReplay({ bufferSize: 1, refCount: true }),
+  );
+
+  constructor(private readonly http: HttpClient) {}
+}
+""",
+        ),
+        Invalid(
+            path="app/client/src/app/jobs/job-list.component.ts",
+            interval_seconds=30,
+            code="""
+import { Component, OnInit } from '@angular/core';
+import { HttpClient } from '@angular/common/http';
+import { repeat } from 'rxjs';
+
+@Component({ selector: 'app-job-list', templateUrl: './job-list.component.html' })
+export class JobListComponent implements OnInit {
+  jobs: Job[] = [];
+
+  constructor(private readonly http: HttpClient) {}
+
+  ngOnInit(): void {
+    this.http.get<Job[]>('/api/v1/jobs').pipe(repeat({ delay: 30_000 })).subscribe((jobs) => (this.jobs = jobs));
+  }
+}
+""",
+        ),
+        Invalid(
+            path="public/js/admin/queue.js",
+            interval_seconds=10,
+            code="""
+$(function () {
+  var table = $('#queue').DataTable({ ajax: '/admin/api/queue' });
+  setInterval(function () {
+    table.ajax.reload(null, false);
+  }, 10000);
+});
+""",
+        ),
+        Invalid(
+            path="app/client/src/hooks/useBuild.ts",
+            interval_seconds=3,
+            code="""
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function watchBuild(id: string, onUpdate: (build: Build) => void): Promise<void> {
+  const response = await fetch(`/api/v1/builds/${id}`);
+  onUpdate(await response.json());
+  await sleep(3000);
+  return watchBuild(id, onUpdate);
+}
+""",
+        ),
+        Invalid(
+            path="static/js/jobs_page.js",
+            interval_seconds=20,
+            extra_files=(
+                (
+                    "static/js/common.js",
+                    """
+function showRunningJobs() {
+  $.getJSON('/jobs/running.json', function (jobs) {
+    $('#running').text(jobs.length);
+  });
+}
+""",
+                ),
+            ),
+            code="""
+$(function () {
+  showRunningJobs();
+  setInterval(showRunningJobs, 20000);
+});
 """,
         ),
     ),

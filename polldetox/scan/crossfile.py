@@ -4,6 +4,7 @@
   `export { POLL_MS } from './polling'`).
 - What a Python loop reads through the project's own services, repositories and models:
   `service.get_history()` -> `repository.list_history()` -> `SELECT ... FROM workflow_history`.
+- Timers in classic browser scripts calling a fetching global helper that another script defines.
 
 Runs on every scan, over cached facts too, so a changed module reaches every file importing it.
 The modules it reads are cached by file metadata like any scanned file (scan/cache.py).
@@ -28,7 +29,8 @@ _POLLS_ORDER = (Polls.DATABASE, Polls.FILE, Polls.HTTP)  # what a site reads, mo
 
 def resolve(facts: list[FileFacts], root: Path, cache: FactsCache | None) -> list[FileFacts]:
     modules = _Modules(root, cache)
-    return [_resolve_reads(_resolve_intervals(file_facts, modules), modules) for file_facts in facts]
+    resolved = [_resolve_reads(_resolve_intervals(file_facts, modules), modules) for file_facts in facts]
+    return _resolve_script_globals(resolved)
 
 
 class _Modules:
@@ -163,3 +165,26 @@ def _reads_of(site: PollingSite, modules: _Modules) -> tuple[set[str], set[Polls
                 following.extend(summary.calls)
         frontier = following
     return tables, kinds
+
+
+def _resolve_script_globals(facts: list[FileFacts]) -> list[FileFacts]:
+    """Timers in classic browser scripts that call a global helper another script defines and that
+    helper fetches: the page's scripts share one global scope, so the timer polls."""
+    defined_in: dict[str, str] = {}
+    for file_facts in facts:
+        for name in file_facts.fetching_globals:
+            defined_in.setdefault(name, file_facts.path)
+    resolved: list[FileFacts] = []
+    for file_facts in facts:
+        promoted = []
+        for pending in file_facts.pending_sites:
+            name = next((n for n in pending.globals if defined_in.get(n, file_facts.path) != file_facts.path), None)
+            if name is not None:
+                calls = f"calls {name}() from {defined_in[name]}"
+                detail = f"{pending.site.detail}; {calls}" if pending.site.detail else calls
+                promoted.append(replace(pending.site, polls=Polls.HTTP, detail=detail))
+        if promoted:
+            sites = sorted((*file_facts.sites, *promoted), key=lambda s: (s.location.line, s.location.column, s.kind))
+            file_facts = replace(file_facts, sites=tuple(sites))
+        resolved.append(file_facts)
+    return resolved

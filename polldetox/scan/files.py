@@ -27,6 +27,9 @@ LANGUAGES = {
     ".jsx": "javascript",
     ".mjs": "javascript",
     ".cjs": "javascript",
+    # Vue and Svelte components: their <script> blocks are TypeScript or JavaScript.
+    ".vue": "javascript",
+    ".svelte": "javascript",
 }
 
 
@@ -105,7 +108,8 @@ def _explicit_file(path: Path, config: Config, errors: list[ScanError]) -> Sourc
     relative = relative_to_root(path, config.root)
     language = language_of(path)
     if language is None:
-        errors.append(ScanError(path=relative, message="not a Python, TypeScript or JavaScript source file"))
+        message = "not a Python, TypeScript, JavaScript, Vue or Svelte source file"
+        errors.append(ScanError(path=relative, message=message))
         return None
     if config.force_exclude and (_excluded(relative, config) or _gitignored_explicit(path, config)):
         return None

@@ -57,7 +57,9 @@ class _Ruled:
 
 
 def judge(facts: Sequence[FileFacts], config: Config) -> Judgement:
-    ruled = [_rule_site(site, file, config) for file in facts for site in file.sites]
+    facts = [file for file in facts if not config.skips_tests_at(file.path)]  # test code: not the app's data path
+    routes = tuple(route for file in facts for route in file.routes)
+    ruled = [_rule_site(site, file, config, routes) for file in facts for site in file.sites]
     ruled += _double_polling(ruled, facts, config)
     kept, suppressed, used = _apply_suppressions(ruled, facts)
     kept += _unused_suppressions(facts, used, config)
@@ -91,7 +93,9 @@ def rule_for(site: PollingSite) -> str:
     return "PD205"
 
 
-def exception_for(site: PollingSite, file: FileFacts, config: Config) -> tuple[str | None, tuple[str, ...]]:
+def exception_for(
+    site: PollingSite, file: FileFacts, config: Config, routes: Sequence[Route] = ()
+) -> tuple[str | None, tuple[str, ...]]:
     """The standard's exception a site falls under, and each of its requirements the code misses."""
     if site.kind == SiteKind.MANUAL_REFRESH:
         return "manual_refresh", ()
@@ -107,7 +111,7 @@ def exception_for(site: PollingSite, file: FileFacts, config: Config) -> tuple[s
             missing.append(f"keeps the fallback within 5 minutes (allows {format_interval(site.max_duration_seconds)})")
         return "fallback", tuple(missing)
     path = site.location.path
-    if config.trigger_spec.match_file(path):
+    if config.trigger_spec.match_file(path) and polls_external_service(site, routes):
         missing = []
         if not file.documents_webhook_reason:
             missing.append("documents why webhooks are not used")
@@ -126,6 +130,28 @@ def exception_for(site: PollingSite, file: FileFacts, config: Config) -> tuple[s
     return None, ()
 
 
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "0.0.0.0", "[::1]", "host.docker.internal"})
+
+
+def polls_external_service(site: PollingSite, routes: Sequence[Route] = ()) -> bool:
+    """Exception 2 starts automation from an external service: a third-party API client or an
+    absolute URL on another host that none of the project's routes serves. A folder named
+    `triggers/` alone does not make one: there the word may just mean schedules reading the
+    project's own database or API."""
+    if site.polls == Polls.DATABASE or site.tables:
+        return False
+    for url in site.urls:
+        if "/" not in url and "." in url and site.polls == Polls.HTTP:
+            return True  # a client library's method: `github.issues.list_for_repo`
+        host = re.match(r"^[a-z]+://([^/?#]+)", url.strip())
+        if host is None or any(url_matches_route(url, route.path) for route in routes):
+            continue
+        name = host.group(1).rsplit("@", 1)[-1].split(":")[0].lower()
+        if name not in _LOCAL_HOSTS and ("." in name or "{" in name) and not name.endswith((".local", ".internal")):
+            return True
+    return False
+
+
 _EXCEPTION_NAMES = {
     "devtool": "development tool (Exception 1)",
     "trigger": "automation trigger (Exception 2)",
@@ -134,11 +160,11 @@ _EXCEPTION_NAMES = {
 }
 
 
-def _rule_site(site: PollingSite, file: FileFacts, config: Config) -> _Ruled:
+def _rule_site(site: PollingSite, file: FileFacts, config: Config, routes: Sequence[Route]) -> _Ruled:
     rule_id = rule_for(site)
     rule = RULES[rule_id]
     path = site.location.path
-    exception, missing = exception_for(site, file, config)
+    exception, missing = exception_for(site, file, config, routes)
     if exception == "manual_refresh":
         status, severity = Status.ALLOWED, config.rule_severity(rule_id, path, rule.severity)
     elif exception is not None:

@@ -7,6 +7,7 @@ around it, and the warning, reconnect and time limit in the same component or ho
 
 from __future__ import annotations
 
+import posixpath
 import re
 from dataclasses import dataclass
 
@@ -21,13 +22,21 @@ from polldetox.scan.ts_parse import (
     arguments,
     callee_name,
     descendants,
+    member_property,
     outermost_function,
     pair_key,
+    property_name,
+    string_value,
     text,
     unwrap,
 )
+from polldetox.scan.ts_sfc import SFC_SUFFIXES
 from polldetox.scan.ts_values import Value, Values
 
+# A re-arming timeout whose delay is a backoff retries a failed operation; it does not poll.
+_BACKOFF_DELAY = re.compile(r"backoff|retry|retries|attempt", re.IGNORECASE)
+_LOST_EVENTS = frozenset({"close", "error", "disconnect", "end"})
+_LOST_HANDLERS = frozenset({"onclose", "onerror", "ondisconnect"})
 TIMEOUTS = frozenset({"setTimeout", "window.setTimeout", "globalThis.setTimeout"})
 _FALLBACK_WORDS = re.compile(r"fallback|disconnected|offline|degraded", re.IGNORECASE)
 # Only an explicit name marks a callback or function as the fallback (`onFallback`, `startFallbackPolling`);
@@ -75,6 +84,9 @@ class Surroundings:
             return qualified, Context.CLASS_COMPONENT if _extends_react(owner_class) else Context.CLIENT_MODULE
         if self.backend:
             return name, Context.BACKEND
+        if self.tree.path.endswith(SFC_SUFFIXES):  # a Vue/Svelte component is its file
+            component = posixpath.splitext(posixpath.basename(self.tree.path))[0]
+            return ".".join(part for part in (component, name) if part), Context.COMPONENT
         if outer is None or name is None:
             return name, Context.CLIENT_MODULE
         if re.match(r"^use[A-Z0-9]", name):
@@ -232,3 +244,38 @@ def _extends_react(owner_class: Node) -> bool:
 def _base_class(extends: Node) -> str:
     value = extends.child_by_field_name("value")
     return text(value).split("<")[0]
+
+
+def in_reconnect_handler(timer: Node) -> bool:
+    """Inside a socket's close or error handler: a timer there reconnects, it does not poll."""
+    for node in ancestors(timer):
+        if node.type == "assignment_expression":
+            left = node.child_by_field_name("left")
+            if left is not None and left.type == "member_expression" and member_property(left) in _LOST_HANDLERS:
+                return True
+        elif node.type == "call_expression" and property_name(node) in ("on", "once", "addEventListener"):
+            args = arguments(node)
+            if args and string_value(args[0]) in _LOST_EVENTS:
+                return True
+        elif node.type == "pair" and pair_key(node).lower() in _LOST_HANDLERS:
+            return True
+    return False
+
+
+def is_backoff(delay: Node) -> bool:
+    """A retry's growing delay; `failed ? backoffMs : POLL_MS` still polls on its normal branch."""
+    delay = unwrap(delay)
+    return delay is not None and delay.type != "ternary_expression" and bool(_BACKOFF_DELAY.search(text(delay)))
+
+
+def in_failure_handler(node: Node) -> bool:
+    """Inside a `catch` block or a promise's `.catch()`/jQuery `.fail()` callback: what runs there again
+    retries the operation that failed (a readiness wait), it does not poll."""
+    for ancestor in ancestors(node):
+        if ancestor.type == "catch_clause":
+            return True
+        if ancestor.type == "call_expression" and property_name(ancestor) in ("catch", "fail"):
+            return True
+        if ancestor.type in FUNCTION_TYPES and ancestor.parent is not None and ancestor.parent.type != "arguments":
+            return False  # a named function boundary: its own callers decide
+    return False

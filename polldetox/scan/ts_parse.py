@@ -27,6 +27,7 @@ _CLOSERS = frozenset({b"(", b")", b"[", b"]", b"{", b"}", b";"})
 _INDEXED = frozenset(
     {
         "call_expression",
+        "new_expression",
         "pair",
         "shorthand_property_identifier",
         "comment",
@@ -126,10 +127,10 @@ class Tree:
         return len(self.lines[line][:byte_column].decode("utf-8", "replace")) if line < len(self.lines) else byte_column
 
 
-def parse(source: str, path: str) -> Tree:
-    """Parse a file, or raise ParseFailure at the first syntax error."""
+def parse(source: str, path: str, typescript: bool | None = None) -> Tree:
+    """Parse a file, or raise ParseFailure at the first syntax error; the grammar follows the suffix by default."""
     data = source.encode("utf-8")
-    typescript = path.endswith(_TYPESCRIPT_SUFFIXES)
+    typescript = path.endswith(_TYPESCRIPT_SUFFIXES) if typescript is None else typescript
     tree = _parser(typescript).parse(data)
     root = tree.root_node
     if root.has_error and (blanked := _without_variance_annotations(root, data)) != data:

@@ -38,6 +38,10 @@ _LOCAL_NOUN = re.compile(
 _CACHE_REFETCHES = frozenset({"invalidateQueries", "refetchQueries", "refetch", "fetchQuery", "revalidate"})
 _HTTP_OBJECTS = frozenset({"axios", "ky", "api", "http", "client", "apiClient", "httpClient", "$http", "superagent"})
 _CLIENT_OBJECT = re.compile(r"(client|api|service)$", re.IGNORECASE)
+# Services that answer from the process itself: configuration, translation, clocks (a `logService`
+# may well fetch a pod's logs, so only a `loggerService` is taken for logging).
+_LOCAL_SERVICE = re.compile(r"^_?(config|configuration|settings|env|environment|logger|i18n|translate"
+                            r"|translation|date|time|clock|storage|localStorage)Service_?$", re.IGNORECASE)  # fmt: skip
 _SQL_METHODS = frozenset(
     {"query", "execute", "raw", "any", "many", "one", "oneOrNone", "manyOrNone", "prepare", "$queryRaw"}
 )
@@ -47,15 +51,27 @@ _PRISMA_READS = frozenset({"findMany", "findFirst", "findUnique", "count", "aggr
 _MONGOOSE_READS = frozenset(
     {"find", "findOne", "findById", "countDocuments", "estimatedDocumentCount", "aggregate", "distinct"}
 )
+_JQUERY = frozenset({"$", "jQuery"})
+_VUE_GLOBALS = frozenset({"$root", "$store", "$parent", "store"})
+_GETTER = re.compile(r"^get[A-Z]\w*(Data|List|s)$")
+_JQUERY_READS = frozenset({"ajax", "get", "getJSON", "post"})
+_PROP_REFRESH = re.compile(r"^(on)?(refresh|reload|update|poll|fetch|load|sync)", re.IGNORECASE)
+_CONTROLLER = re.compile(r"(?<!abort)controller$", re.IGNORECASE)
+_REPOSITORY = re.compile(r"^_?([a-z]\w*?)_?(?:Repository|Repo|Model)_?$")
+_REPOSITORY_READS = _MONGOOSE_READS | {"findBy", "findOneBy", "findAndCount", "count", "countBy", "createQueryBuilder"}
 _BROADCAST_EMITTERS = frozenset({"io", "socket", "server", "nsp", "namespace"})
 _EQUALITY = frozenset({"===", "!==", "==", "!="})
 _STATE_WORDS = re.compile(r"last|prev|previous|known|seen|cached", re.IGNORECASE)
 # Methods of socket clients (`wsClient.send`, `pubsubService.publish`), which push rather than fetch.
 _SOCKET_METHODS = frozenset({"send", "emit", "ping", "close", "connect", "disconnect", "subscribe", "publish"})
 _WRITE_METHODS = frozenset({"post", "put", "patch"})
+_HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "request", "fetch"})
+_GENERIC_HTTP = frozenset({"axios", "ky", "http", "httpClient", "$http", "superagent"})
 _REPORT_URL = re.compile(
     r"(^|[/_.-])(heartbeat|keep-?alive|ping|beacon|telemetry|analytics|track|events?|logs?)([/?_.-]|$)", re.IGNORECASE
 )
+_HEARTBEAT_URL = re.compile(r"(^|/)(heartbeat|keep-?alive|ping|push)(/|\?|$)", re.IGNORECASE)  # a whole path segment
+_RELATIVE_URL = re.compile(r"^[\w.-]+/[\w./{}:$-]*$")  # `api/v1/me`, resolved against the page
 _EVENT_HANDLER_CALLS = frozenset({"addEventListener", "on", "once"})
 _READ_DEPTH = 2  # same-file functions followed from a callback
 
@@ -99,6 +115,7 @@ class CallbackReader:
         self.values = values
         self.functions: dict[str, Node] = {}  # same-file function name -> function node
         self.methods: dict[str, Node] = {}  # class method or arrow field -> function node
+        self.fields: dict[str, Node] = {}  # class field -> its string value (`endpoint = '/api/v1/me'`)
         self.mongoose = "mongoose" in values.modules
         self.knex = self._knex_instances()
         self._collect_functions()
@@ -129,9 +146,12 @@ class CallbackReader:
         for method in self.tree.of("method_definition"):
             self.methods.setdefault(text(method.child_by_field_name("name")), method)
         for field_definition in self.tree.of("public_field_definition"):
+            name = text(field_definition.child_by_field_name("name"))
             value = _function_value(field_definition.child_by_field_name("value"))
             if value is not None:
-                self.methods.setdefault(text(field_definition.child_by_field_name("name")), value)
+                self.methods.setdefault(name, value)
+            elif string_value(field_definition.child_by_field_name("value")) is not None:
+                self.fields.setdefault(name, field_definition.child_by_field_name("value"))
 
     def callback(self, callback: Node | None) -> Reads:
         callback = unwrap(callback)
@@ -190,8 +210,14 @@ class CallbackReader:
         owner = text(function.child_by_field_name("object"))
         if owner.startswith("this.") and owner != "this.props":
             owner = owner.removeprefix("this.")  # `this.http.get(...)`: a service's injected client
-        root = owner.split(".")[0].split("(")[0]
-        if owner == "console":
+        root = owner.split(".")[0].split("(")[0].strip("_")  # `this._http`, `this.http_`: injected clients
+        if root in _JQUERY and "(" not in owner and prop in _JQUERY_READS and not self._reports_to(args, prop):
+            reads.fetches = True  # `$.getJSON(url, ...)`, `$.ajax({ url })`, `jQuery.get(url)`
+            for url in self._url_arguments(args) or self._url_option(args):
+                reads.add_url(url)
+        elif prop == "reload" and owner.endswith(".ajax"):
+            reads.fetches = True  # DataTables `table.ajax.reload()` re-requests the table's data
+        elif owner == "console":
             reads.logs_warning |= prop == "warn"
             reads.logs_activity |= prop in ("log", "info", "debug")
         elif owner.lower().endswith("logger") and prop in ("warn", "warning", "info", "debug", "log"):
@@ -205,6 +231,10 @@ class CallbackReader:
             collection = _mongoose_collection(owner)
             if collection not in reads.tables:
                 reads.tables.append(collection)
+        elif prop in _REPOSITORY_READS and (model := _REPOSITORY.search(owner.split(".")[-1])) is not None:
+            reads.database = True  # TypeORM `ordersRepository.find()`, Nest Mongoose `orderModel.find()`
+            if model.group(1) not in reads.tables:
+                reads.tables.append(model.group(1))
         elif root == "prisma" and prop in _PRISMA_READS:
             reads.database = True
             table = owner.split(".")[-1]
@@ -219,17 +249,26 @@ class CallbackReader:
             target = self.methods.get(prop) if owner == "this" else None
             if target is not None:
                 self._follow(target, reads, depth, seen)
-            elif _fetchish(prop):
-                reads.fetches = True
+            elif _fetchish(prop) or (owner in ("props", "this.props") and _refreshes(prop)):
+                reads.fetches = True  # `this.props.onRefresh()`: the parent hands in what re-fetches
+        elif owner in _VUE_GLOBALS and (_fetchish(prop) or _GETTER.match(prop)):
+            reads.fetches = True  # Vue `this.$root.getMonitorChartData(...)`, `this.$store.loadJobs()`
+        elif owner in _VUE_GLOBALS and prop == "dispatch" and args and _fetchish(string_value(args[0]) or ""):
+            reads.fetches = True  # Vuex `this.$store.dispatch('fetchJobs')`
+        elif _CONTROLLER.search(owner.split(".")[-1]) and (_fetchish(prop) or _refreshes(prop)):
+            reads.fetches = True  # `this.controller.refresh()`, `dashboardController.loadStats()`
         elif (
             "(" not in owner
             and prop not in _SOCKET_METHODS
             and (root in _HTTP_OBJECTS or _CLIENT_OBJECT.search(owner.split(".")[-1]))
+            and not _LOCAL_SERVICE.search(owner.split(".")[-1])
             and not self._reports_to(args, prop)
         ):
             reads.fetches = True
-            urls = self._url_arguments(args)
-            for url in urls or [f"{owner}.{prop}"]:
+            # `queueClient.getAll` names its data; `http.get`/`axios.get` with an unknown URL names nothing.
+            generic = root in _GENERIC_HTTP and prop in _HTTP_VERBS
+            urls = self._url_arguments(args) or ([] if generic else [f"{owner}.{prop}"])
+            for url in urls:
                 reads.add_url(url)
 
     def _read_plain_call(
@@ -279,8 +318,22 @@ class CallbackReader:
         return sql if sql is not None and _SQL_TEXT.match(sql) else None
 
     def _reports_to(self, args: list[Node], method: str) -> bool:
-        """A write to a heartbeat, keep-alive or telemetry endpoint: it sends, it does not read data."""
-        return method.lower() in _WRITE_METHODS and any(_REPORT_URL.search(url) for url in self._url_arguments(args))
+        """A write to a heartbeat, keep-alive or telemetry endpoint, or a request of any method to a
+        heartbeat or push URL (`GET /api/push/<token>?status=up`): it sends, it does not read data."""
+        urls = self._url_arguments(args)
+        if any(_HEARTBEAT_URL.search(url) for url in urls):
+            return True
+        return method.lower() in _WRITE_METHODS and any(_REPORT_URL.search(url) for url in urls)
+
+    def _url_option(self, args: list[Node]) -> list[str]:
+        """The `url` of an options object (`$.ajax({ url: '/api/v1/jobs' })`)."""
+        options = unwrap(args[0]) if args else None
+        if options is None or options.type != "object":
+            return []
+        for pair in options.named_children:
+            if pair.type == "pair" and pair_key(pair) == "url":
+                return self._url_arguments([pair.child_by_field_name("value")])
+        return []
 
     def _url_arguments(self, args: list[Node]) -> list[str]:
         urls = []
@@ -288,8 +341,10 @@ class CallbackReader:
             node = unwrap(arg)
             if node is not None and node.type == "identifier" and text(node) in self.values.constants:
                 node = self.values.constants[text(node)]
+            elif node is not None and node.type == "member_expression" and text(node).startswith("this."):
+                node = self.fields.get(member_property(node), node)  # `private readonly endpoint = 'api/v1/me'`
             value = string_value(node)
-            if value and value.startswith(("/", "http://", "https://", "${")):
+            if value and (value.startswith(("/", "http://", "https://", "${")) or _RELATIVE_URL.match(value)):
                 urls.append(value)
         return urls
 
@@ -337,6 +392,11 @@ def _request_method(args: list[Node]) -> str:
 def _fetchish(name: str) -> bool:
     """A function named for fetching data (`fetchOrders`, `loadQueue`), not for local work (`loadImage`)."""
     return bool(_FETCHISH_NAME.match(name)) and not _LOCAL_NOUN.search(name)
+
+
+def _refreshes(name: str) -> bool:
+    """A callback named for refreshing what is shown (`onRefresh`, `update`), not local work (`refreshClock`)."""
+    return bool(_PROP_REFRESH.match(name)) and not _LOCAL_NOUN.search(name)
 
 
 def _mongoose_collection(model: str) -> str:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import operator
 import posixpath
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from polldetox.scan.ts_parse import Tree, arguments, callee_name, parse, string_value, text, unwrap
+from polldetox.scan.ts_parse import Tree, arguments, callee_name, pair_key, parse, string_value, text, unwrap
 
 _MAX_DEPTH = 8
 _SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
@@ -28,6 +29,14 @@ _ARITHMETIC: dict[str, Callable[[float, float], float]] = {
 }
 _NUMBER_CASTS = ("Number", "parseInt", "parseFloat", "Number.parseInt", "Number.parseFloat")
 _ENV_OBJECTS = ("process.env", "import.meta.env")
+_DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([a-z]*)$")
+_DURATION_UNITS = (
+    (("ms", "msec", "msecs", "millisecond", "milliseconds"), 1.0),
+    (("s", "sec", "secs", "second", "seconds"), 1000.0),
+    (("m", "min", "mins", "minute", "minutes"), 60_000.0),
+    (("h", "hr", "hrs", "hour", "hours"), 3_600_000.0),
+    (("d", "day", "days"), 86_400_000.0),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +130,10 @@ class Values:
         if kind == "identifier":
             return self.lookup(text(node), depth)
         if kind == "member_expression":
-            return self._environment(node)
+            return self._environment(node) or self._setting(node, depth)
+        if kind == "call_expression" and self.imports.get(callee_name(node), ("",))[0] == "ms":
+            args = arguments(node)  # the `ms` package: ms('30 seconds'), ms('5m')
+            return _human_duration(string_value(args[0]) or "") if args else None
         if kind == "call_expression" and callee_name(node) in _NUMBER_CASTS:
             args = arguments(node)
             return self.evaluate(args[0], depth + 1) if args else None
@@ -154,11 +166,31 @@ class Values:
                 return Value(ref=(module, imported))
         return None
 
+    def _setting(self, node: Node, depth: int) -> Value | None:
+        """`settings.sync.everyMs`: a key of a constant object literal of this file, its static default."""
+        path = text(node).split(".")
+        value = unwrap(self.constants.get(path[0]))
+        for key in path[1:]:
+            if value is None or value.type != "object":
+                return None
+            pair = next((p for p in value.named_children if p.type == "pair" and pair_key(p) == key), None)
+            value = unwrap(pair.child_by_field_name("value")) if pair is not None else None
+        return self.evaluate(value, depth + 1) if value is not None and len(path) > 1 else None
+
     def _environment(self, node: Node) -> Value | None:
         owner = text(node.child_by_field_name("object"))
         if owner in _ENV_OBJECTS:
             return Value(env=text(node.child_by_field_name("property")))
         return None
+
+
+def _human_duration(literal: str) -> Value | None:
+    """`30 seconds`, `5m`, `1.5h`, `500` (ms) as the `ms` package reads them."""
+    match = _DURATION.match(literal.strip().lower())
+    if match is None:
+        return None
+    unit = next((size for names, size in _DURATION_UNITS if (match.group(2) or "ms") in names), None)
+    return Value(ms=float(match.group(1)) * unit) if unit is not None else None
 
 
 def _number(literal: str) -> Value | None:

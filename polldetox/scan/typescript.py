@@ -13,8 +13,18 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
-from polldetox.findings import FileFacts, PollingSite, Polls, Route, SiteKind, Suppression
-from polldetox.scan.ts_context import TIMEOUTS, FallbackFacts, Surroundings, fallback_condition
+from polldetox.findings import FileFacts, PendingSite, PollingSite, Polls, SiteKind, Suppression
+from polldetox.scan.ts_context import (
+    TIMEOUTS,
+    FallbackFacts,
+    Surroundings,
+    fallback_condition,
+    in_failure_handler,
+    in_reconnect_handler,
+    is_backoff,
+)
+from polldetox.scan.ts_globals import fetching_globals, is_classic_script, undefined_calls
+from polldetox.scan.ts_loops import SleepLoops
 from polldetox.scan.ts_parse import (
     FUNCTION_TYPES,
     Tree,
@@ -23,7 +33,6 @@ from polldetox.scan.ts_parse import (
     callee_name,
     descendants,
     language_of,
-    member_property,
     outermost_function,
     pair_key,
     parse,
@@ -34,12 +43,14 @@ from polldetox.scan.ts_parse import (
     unwrap,
 )
 from polldetox.scan.ts_reads import CallbackReader, Reads
+from polldetox.scan.ts_routes import ROUTE_METHODS, handled_message_types, routes
+from polldetox.scan.ts_rxjs import RxjsPolling
+from polldetox.scan.ts_schedulers import NodeSchedules
+from polldetox.scan.ts_sfc import SFC_SUFFIXES, script_blocks
 from polldetox.scan.ts_values import Value, Values
 from polldetox.scan.ts_values import exported_constants as exported_constants
 from polldetox.scan.ts_values import reexported_names as reexported_names
 from polldetox.suppressions import parse_suppression
-
-_ROUTE_METHODS = {"get": "GET", "post": "POST", "put": "PUT", "patch": "PATCH", "delete": "DELETE", "all": "*"}
 
 # A file containing none of these is never parsed: every trigger below needs one of them.
 TRIGGER_TOKENS: tuple[bytes, ...] = (
@@ -56,13 +67,36 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"Poller",
     b"poll(",
     b"polldetox",
-    # Routes: an app or router made by a factory, or named app/router/server (see _routers).
+    b"rxjs",
+    # Classic scripts' global helpers (see ts_globals).
+    b"$.getJSON",
+    b"$.ajax",
+    b"$.get(",
+    b"$.post(",
+    b"XMLHttpRequest",
+    # Promise-paced loops (see ts_loops).
+    b"sleep",
+    b"delay(",
+    b"timers/promises",
+    # Node schedulers (see ts_schedulers).
+    b"cron",
+    b"Cron",
+    b"scheduleJob",
+    b"agenda",
+    b"repeat",
+    b"upsertJobScheduler",
+    b"IntervalJob",
+    b"@Interval",
+    # Routes: an app or router made by a factory, or named app/router/server (see ts_routes).
     b"express",
     b"Router",
     b"Koa",
-    *(f"{owner}.{method}(".encode() for owner in ("app", "router", "server") for method in _ROUTE_METHODS),
+    *(f"{owner}.{method}(".encode() for owner in ("app", "router", "server") for method in ROUTE_METHODS),
 )
 
+# Hand-written code averages well under this many characters a line; bundles and minified files do not.
+_MINIFIED_LINE = 400
+_CASTS = ("as_expression", "satisfies_expression", "parenthesized_expression")
 _OPTION_MECHANISMS = {
     "refetchInterval": "useQuery refetchInterval",
     "refreshInterval": "useSWR refreshInterval",
@@ -72,8 +106,6 @@ _OPTION_MECHANISMS = {
 _INTERVAL_TIMERS = frozenset({"setInterval", "window.setInterval", "globalThis.setInterval"})
 # A helper named after a timer is a shim that forwards to it (`setInterval: (cb, ms) => setInterval(cb, ms)`).
 _TIMER_NAMES = frozenset({"setInterval", "setTimeout"})
-# A re-arming timeout whose delay is a backoff retries a failed operation; it does not poll.
-_BACKOFF_DELAY = re.compile(r"backoff|retry|retries|attempt", re.IGNORECASE)
 # Polling helpers recognised by name when they are imported: usePolling, usePolledData, useInterval, createPoller.
 _KNOWN_ENGINE = re.compile(r"^(usePoll\w*|useInterval|create\w*Poller|poll|startPolling)$")
 _INTERVAL_OPTION_KEYS = frozenset({"interval", "intervalMs", "delay", "ms", "every", "period"})
@@ -96,18 +128,24 @@ _DATABASE_MODULES = frozenset(
         "sqlite3",
     }
 )
-_MESSAGE_SUBSCRIPTIONS = frozenset({"addEventListener", "on", "once", "subscribe"})
-_MESSAGE_NAME = re.compile(r"message", re.IGNORECASE)
 _VUE_REFS = frozenset({"ref", "computed", "shallowRef", "toRef", "readonly"})
 _FILE_WATCH_MODULES = frozenset({"chokidar", "fs", "node:fs", "fs/promises", "node:fs/promises", "nodemon", "wait-on"})
+# Code importing a UI framework runs in the browser, whatever its folder is called (`app/jobs/`).
+_UI_MODULES = ("@angular/", "vue", "svelte", "@sveltejs/", "pinia", "@vue/")
 _BACKEND_FOLDERS = frozenset({"server", "backend", "jobs", "workers", "worker"})
-_ROUTERS = re.compile(r"^(app|router|server|\w+Router)$")
-_ROUTER_FACTORIES = frozenset({"express", "Router", "express.Router", "Koa", "KoaRouter"})
 
 
 def detect(source: str, path: str) -> FileFacts:
-    """Every polling fact of one TypeScript/JavaScript file."""
-    return _Detector(parse(source, path)).facts()
+    """Every polling fact of one TypeScript/JavaScript file, or of a Vue/Svelte component's scripts."""
+    if len(source) > _MINIFIED_LINE * (source.count("\n") + 1):
+        return FileFacts(path=path, language=language_of(path))  # minified or bundled: a vendored build, not source
+    if path.endswith(SFC_SUFFIXES):
+        scripts = script_blocks(source)
+        if not scripts.blocks:
+            return FileFacts(path=path, language="javascript")
+        language = "typescript" if scripts.typescript else "javascript"
+        return _Detector(parse(scripts.source, path, scripts.typescript), language).facts()
+    return _Detector(parse(source, path), language_of(path)).facts()
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +166,10 @@ class _QueryFacts:
 
 
 class _Detector:
-    def __init__(self, tree: Tree) -> None:
+    def __init__(self, tree: Tree, language: str) -> None:
         self.tree = tree
         self.values = Values(tree)
-        self.language = language_of(tree.path)
+        self.language = language
         self.reader = CallbackReader(tree, self.values)
         self.react = any(
             m == "react" or m.startswith(("react-", "react/", "@tanstack/react")) for m in self.values.modules
@@ -141,9 +179,11 @@ class _Detector:
         self.place = Surroundings(tree, self.values, self.backend)
         self.engines: set[str] = set()
         self.sites: list[PollingSite] = []
+        self.classic = not self.backend and not self.react and is_classic_script(tree, self.values)
+        self.pending: list[PendingSite] = []
 
     def _is_backend(self) -> bool:
-        if self.react:
+        if self.react or any(m.startswith(_UI_MODULES) for m in self.values.modules):
             return False
         folders = set(self.tree.path.split("/")[:-1])
         return bool(self.values.modules & _DATABASE_MODULES) or bool(folders & _BACKEND_FOLDERS)
@@ -160,15 +200,25 @@ class _Detector:
                 self._timeout_loop(call)
         for call in calls:
             self._engine_call_or_start_polling(call)
+        for poll in RxjsPolling(self.tree, self.values, self.reader).sites():
+            self._add(SiteKind.INTERVAL_TIMER, poll.mechanism, poll.node, poll.interval, poll.reads)
+        for loop in SleepLoops(self.tree, self.values, self.reader, self.place).loops():
+            kind = SiteKind.LOOP if self.backend else SiteKind.TIMEOUT_LOOP
+            self._add(kind, loop.mechanism, loop.node, loop.interval, loop.reads)
+        for job in NodeSchedules(self.tree, self.values, self.reader).jobs():
+            detail = f"job {job.job}" if job.job else None
+            self._add(SiteKind.SCHEDULER, job.mechanism, job.node, job.interval, job.reads, detail=detail)
         self._query_options()
         self._manual_refreshes()
         return FileFacts(
             path=self.tree.path,
             language=self.language,
             sites=tuple(sorted(self.sites, key=lambda s: (s.location.line, s.location.column, s.kind))),
-            routes=self._routes(),
-            handled_message_types=self._handled_message_types(),
+            routes=routes(self.tree, self.reader, self.react),
+            handled_message_types=handled_message_types(self.tree, self.place),
             suppressions=self._suppressions(),
+            fetching_globals=fetching_globals(self.tree, self.reader) if self.classic else (),
+            pending_sites=tuple(self.pending),
         )
 
     def _suppressions(self) -> tuple[Suppression, ...]:
@@ -179,7 +229,7 @@ class _Detector:
 
     def _interval_timer(self, call: Node) -> None:
         args = arguments(call)
-        if not args:
+        if not args or in_reconnect_handler(call):
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
         reads = self.reader.callback(args[0])
@@ -187,21 +237,28 @@ class _Detector:
             self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, reads)
         elif self._calls_parameter(call, args[0]):
             self._engine(call, delay, "wraps setInterval")
+        elif self.classic and (names := undefined_calls(args[0], self.reader, self.values)):
+            self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, reads, pending=names)
 
     def _timeout_loop(self, call: Node) -> None:
         """A setTimeout that re-arms the function it is in: a polling loop if that function fetches."""
         args = arguments(call)
-        if not args:
+        if not args or in_reconnect_handler(call):
             return
         target = self._rearmed_function(call, args[0])
-        if target is None or (len(args) > 1 and _is_backoff(args[1])):
+        if target is None or (len(args) > 1 and is_backoff(args[1])) or in_failure_handler(call):
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
         reads = self.reader.function(target)
         if reads.reads:
             self._add(SiteKind.TIMEOUT_LOOP, "recursive setTimeout", call, delay, reads, detail="reschedules itself")
-        elif self._calls_parameter(call, target):
+        elif not _waits_for_a_condition(call) and (
+            self._calls_parameter(call, target) or self._passes_parameter(call, args)
+        ):
             self._engine(call, delay, "re-arms setTimeout")
+        elif self.classic and (names := undefined_calls(target, self.reader, self.values)):
+            detail = "reschedules itself"
+            self._add(SiteKind.TIMEOUT_LOOP, "recursive setTimeout", call, delay, reads, detail=detail, pending=names)
 
     def _engine(self, timer: Node, delay: Value | None, how: str) -> None:
         """A helper that runs the callback it is handed on a timer; its call sites are found next."""
@@ -221,7 +278,15 @@ class _Detector:
         if callback is None:
             return None
         if callback.type in ("identifier", "member_expression"):
-            return enclosing.get(text(callback).removeprefix("this."))
+            name = text(callback).removeprefix("this.")
+            if name in enclosing:
+                return enclosing[name]
+            # `setTimeout(safeBeat, ms)` inside `beat`, where `safeBeat` calls `beat`: re-armed through a wrapper
+            wrapper = self.reader.functions.get(name) or self.reader.methods.get(name)
+            if wrapper is None:
+                return None
+            called = [callee_name(n).removeprefix("this.") for n in descendants(wrapper) if n.type == "call_expression"]
+            return next((enclosing[c] for c in called if c in enclosing), None)
         if callback.type in FUNCTION_TYPES:
             for node in descendants(callback):
                 if node.type == "call_expression" and (
@@ -252,6 +317,15 @@ class _Detector:
                 if name in parameters or (name.endswith(".current") and name.removesuffix(".current") in refs):
                     return True
         return False
+
+    def _passes_parameter(self, call: Node, args: list[Node]) -> bool:
+        """`setTimeout(setInter, ms, func, ms)` inside `setInter(func, ms)`: re-arms itself with the callback
+        it was handed, every time; one re-armed only inside an `if` that returns waits for a condition."""
+        function = next((a for a in ancestors(call) if a.type in FUNCTION_TYPES), None)
+        if function is None:
+            return False
+        parameters = _parameters(function)
+        return any(unwrap(a) is not None and text(unwrap(a)) in parameters for a in args[2:])
 
     def _refs_of(self, call: Node, parameters: set[str]) -> set[str]:
         """`savedCallback` in `const savedCallback = useRef(fn)` / `savedCallback.current = fn`."""
@@ -330,7 +404,7 @@ class _Detector:
             if key not in _OPTION_MECHANISMS or node.parent is None or node.parent.type != "object":
                 continue
             option = self._option(value)
-            if option is None or self._configures_file_watching(node):
+            if option is None or self._configures_file_watching(node) or self._settings_constant(node.parent):
                 continue
             query = self._query_facts(node.parent)
             query.reads.fetches = True  # the query library fetches on each tick, whatever the query function is
@@ -345,6 +419,42 @@ class _Detector:
                 fallback=option.fallback or query.fallback,
                 context_node=query.usage,
             )
+
+    def _settings_constant(self, options: Node) -> bool:
+        """A module's settings object (`const SETTINGS = { queue: { refetchInterval: 5000 } }`) that
+        this file only reads values from: its number is reported where it reaches a query or timer.
+
+        An object handed on whole (spread, passed, rendered as a prop) or exported stays a query's
+        options; one that nothing uses whole is configuration, not polling."""
+        top = options
+        while top.parent is not None and top.parent.type == "pair" and top.parent.parent is not None:
+            top = top.parent.parent  # `{ queue: { refetchInterval } }`: the settings object holds the options
+        holder = top.parent
+        while holder is not None and holder.type in (
+            "as_expression",
+            "satisfies_expression",
+            "parenthesized_expression",
+        ):
+            holder = holder.parent
+        if holder is None or holder.type != "variable_declarator":
+            return False
+        declaration = holder.parent
+        if declaration is None or (declaration.parent is not None and declaration.parent.type == "export_statement"):
+            return False
+        declared = holder.child_by_field_name("name")
+        for identifier in descendants(self.tree.root):
+            if identifier.type == "shorthand_property_identifier" and text(identifier) == text(declared):
+                return False  # `new QueryClient({ defaultOptions })`
+            if identifier.type != "identifier" or text(identifier) != text(declared) or identifier == declared:
+                continue
+            parent = identifier.parent
+            if (
+                parent is None
+                or parent.type != "member_expression"
+                or parent.child_by_field_name("object") != identifier
+            ):
+                return False  # used whole
+        return True
 
     def _configures_file_watching(self, option: Node) -> bool:
         """`chokidar.watch(path, { awaitWriteFinish: { pollInterval } })`: a file watcher's option, not a query's."""
@@ -514,6 +624,7 @@ class _Detector:
         fallback: bool = False,
         context_node: Node | None = None,
         detail: str | None = None,
+        pending: tuple[str, ...] = (),
     ) -> None:
         function, context = self.place.where(node)
         if function is None and context_node is not None:
@@ -522,117 +633,36 @@ class _Detector:
         fallback = fallback or self.place.fallback_only(node)
         extra = self.place.fallback_facts(context_node or node) if fallback else FallbackFacts()
         polls = Polls.DATABASE if reads.database else Polls.HTTP if reads.fetches else Polls.UNKNOWN
-        self.sites.append(
-            PollingSite(
-                kind=kind,
-                mechanism=mechanism,
-                language=self.language,
-                location=self.tree.location(node),
-                snippet=snippet(node),
-                function=function,
-                context=context,
-                interval_seconds=interval.ms / 1000 if interval is not None and interval.ms is not None else None,
-                interval_ref=interval.ref if interval is not None else None,
-                polls=polls,
-                tables=tuple(reads.tables),
-                urls=tuple(reads.urls),
-                query_key=query_key or reads.query_key,
-                broadcasts=reads.broadcasts,
-                compares_state=reads.compares_state,
-                message_types=tuple(reads.typed),
-                in_background=in_background,
-                interval_env_var=interval.env if interval is not None else None,
-                logs_activity=reads.logs_activity,
-                logs_warning=reads.logs_warning or extra.logs_warning,
-                fallback_only=fallback,
-                max_duration_seconds=extra.max_duration_seconds,
-                restores_connection=extra.restores_connection,
-                detail=detail,
-            )
+        site = PollingSite(
+            kind=kind,
+            mechanism=mechanism,
+            language=self.language,
+            location=self.tree.location(node),
+            snippet=snippet(node),
+            function=function,
+            context=context,
+            interval_seconds=interval.ms / 1000 if interval is not None and interval.ms is not None else None,
+            interval_ref=interval.ref if interval is not None else None,
+            polls=polls,
+            tables=tuple(reads.tables),
+            urls=tuple(reads.urls),
+            query_key=query_key or reads.query_key,
+            broadcasts=reads.broadcasts,
+            compares_state=reads.compares_state,
+            message_types=tuple(reads.typed),
+            in_background=in_background,
+            interval_env_var=interval.env if interval is not None else None,
+            logs_activity=reads.logs_activity,
+            logs_warning=reads.logs_warning or extra.logs_warning,
+            fallback_only=fallback,
+            max_duration_seconds=extra.max_duration_seconds,
+            restores_connection=extra.restores_connection,
+            detail=detail,
         )
-
-    # --- backend routes and handled message types ------------------------------------------------
-
-    def _routes(self) -> tuple[Route, ...]:
-        routers = self._routers()
-        prefixes: dict[str, str] = {}
-        for call in self.tree.of("call_expression"):
-            args = arguments(call)
-            if property_name(call) == "use" and len(args) >= 2 and (prefix := string_value(args[0])) is not None:
-                for arg in args[1:]:
-                    prefixes[text(arg)] = prefix.rstrip("/")
-        routes = []
-        for call in self.tree.of("call_expression"):
-            function = call.child_by_field_name("function")
-            if function is None or function.type != "member_expression":
-                continue
-            owner, method = text(function.child_by_field_name("object")), property_name(call)
-            args = arguments(call)
-            # app/router/server also when handed in (`module.exports = (app) => ...`), outside React code.
-            is_router = owner in routers or (not self.react and _ROUTERS.match(owner) is not None)
-            if method not in _ROUTE_METHODS or not is_router or len(args) < 2:
-                continue
-            path = string_value(args[0])
-            if path is None or not path.startswith("/"):
-                continue
-            reads = self.reader.callback(args[-1])
-            routes.append(
-                Route(
-                    method=_ROUTE_METHODS[method],
-                    path=prefixes.get(owner, "") + path,
-                    location=self.tree.location(call),
-                    tables=tuple(reads.tables),
-                    message_types=tuple(reads.typed),
-                )
-            )
-        return tuple(routes)
-
-    def _routers(self) -> set[str]:
-        """Names made by an Express/Koa factory in this file (`const jobs = express.Router()`)."""
-        names = set()
-        for declarator in self.tree.of("variable_declarator"):
-            value = unwrap(declarator.child_by_field_name("value"))
-            if value is None or value.type not in ("call_expression", "new_expression"):
-                continue
-            made = value.child_by_field_name("function") or value.child_by_field_name("constructor")
-            if text(made) in _ROUTER_FACTORIES:
-                names.add(text(declarator.child_by_field_name("name")))
-        return names
-
-    def _in_message_handler(self, node: Node) -> bool:
-        """Inside a socket's message handler, not a reducer's `action.type` or a DOM `event.type` check."""
-        return any(self._handles_messages(ancestor) for ancestor in ancestors(node))
-
-    def _handles_messages(self, node: Node) -> bool:
-        """`ws.onmessage = ...`, `socket.on(...)`, `{ onMessage: ... }`, `function handleMessage(...)`."""
-        if node.type == "assignment_expression":
-            left = node.child_by_field_name("left")
-            return left is not None and left.type == "member_expression" and member_property(left).startswith("on")
-        if node.type == "call_expression":
-            return property_name(node) in _MESSAGE_SUBSCRIPTIONS
-        if node.type == "pair":
-            return bool(_MESSAGE_NAME.search(pair_key(node)))
-        return node.type in FUNCTION_TYPES and bool(_MESSAGE_NAME.search(self.place.own_name(node) or ""))
-
-    def _handled_message_types(self) -> tuple[str, ...]:
-        handled: list[str] = []
-        for binary in self.tree.of("binary_expression"):
-            if text(binary.child_by_field_name("operator")) not in ("===", "=="):
-                continue
-            left, right = unwrap(binary.child_by_field_name("left")), unwrap(binary.child_by_field_name("right"))
-            if not self._in_message_handler(binary):
-                continue
-            for subject, literal in ((left, right), (right, left)):
-                if _is_type_field(subject) and (value := string_value(literal)) and value not in handled:
-                    handled.append(value)
-        for switch in self.tree.of("switch_statement"):
-            if not _is_type_field(unwrap(switch.child_by_field_name("value"))) or not self._in_message_handler(switch):
-                continue
-            for case in descendants(switch):
-                value = string_value(case.child_by_field_name("value")) if case.type == "switch_case" else None
-                if value and value not in handled:
-                    handled.append(value)
-        return tuple(handled)
+        if pending:
+            self.pending.append(PendingSite(site=site, globals=pending))
+        else:
+            self.sites.append(site)
 
 
 # --- small syntax helpers --------------------------------------------------------------------------
@@ -652,10 +682,19 @@ def _parameters(function: Node) -> set[str]:
     return names
 
 
-def _is_backoff(delay: Node) -> bool:
-    """A retry's growing delay; `failed ? backoffMs : POLL_MS` still polls on its normal branch."""
-    delay = unwrap(delay)
-    return delay is not None and delay.type != "ternary_expression" and bool(_BACKOFF_DELAY.search(text(delay)))
+def _waits_for_a_condition(timer: Node) -> bool:
+    """`if (document.hidden) { setTimeout(callIfVisible, 1000, func); return; }`: tries again until a
+    condition holds, then runs once."""
+    for ancestor in ancestors(timer):
+        if ancestor.type in FUNCTION_TYPES:
+            return False
+        if (
+            ancestor.type == "statement_block"
+            and ancestor.parent is not None
+            and ancestor.parent.type == "if_statement"
+        ):
+            return any(child.type == "return_statement" for child in ancestor.named_children)
+    return False
 
 
 def _parameter_default(node: Node, name: str) -> Node | None:
@@ -741,13 +780,6 @@ def _destructured(call: Node, name: str) -> str | None:
 
 def _calls(function: Node, name: str) -> bool:
     return any(n.type == "call_expression" and callee_name(n) == name for n in descendants(function))
-
-
-def _is_type_field(node: Node | None) -> bool:
-    return node is not None and (
-        (node.type == "member_expression" and member_property(node) == "type")
-        or (node.type == "identifier" and text(node) == "type")
-    )
 
 
 def _flat(node: Node | None) -> str | None:
