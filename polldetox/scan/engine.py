@@ -70,6 +70,14 @@ def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | Non
     )
 
 
+def read_facts(paths: Sequence[Path], config: Config) -> list[FileFacts]:
+    """Every file's facts, unjudged and uncached: for commands that act on the sites themselves."""
+    reading = _read_all(discover(paths, config), None)
+    parsed = _parse_all(reading.jobs, config.jobs, None)
+    facts = reading.facts + [outcome for _, outcome, _ in parsed if not isinstance(outcome, ScanError)]
+    return _resolve_imported_intervals(facts, config.root)
+
+
 def _detector(language: str):
     if language == "python":
         from polldetox.scan import python
