@@ -223,13 +223,33 @@ def migrate_watcher(source: str, watcher: Watcher) -> str:
             "it is started or called in a way the codemod does not recognise"
         )
     module = _drop_unused_constants(module, rewrite.wait_names)
-    context = CodemodContext()
-    AddImportsVisitor.add_needed_import(context, "typing", "Any")
-    for name in rewrite.wait_names:
-        RemoveImportsVisitor.remove_unused_import(context, name)
-    module = AddImportsVisitor(context).transform_module(module)
-    module = RemoveImportsVisitor(context).transform_module(module)
+    # The import passes resolve scopes over the whole module: run them only when they have work.
+    used = _names_in(module)
+    if "Any" not in _imported_names(module):
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, "typing", "Any")
+        module = AddImportsVisitor(context).transform_module(module)
+    unused = [name for name in rewrite.wait_names if name in _imported_names(module) and name not in used]
+    if unused:
+        context = CodemodContext()
+        for name in unused:
+            RemoveImportsVisitor.remove_unused_import(context, name)
+        module = RemoveImportsVisitor(context).transform_module(module)
     return module.code
+
+
+def _imported_names(module: cst.Module) -> set[str]:
+    """Names the module's top-level imports bind."""
+    names: set[str] = set()
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname else alias.name
+                    names.add(cst.Module(body=[]).code_for_node(bound).split(".")[0])
+    return names
 
 
 def _drop_unused_constants(module: cst.Module, candidates: set[str]) -> cst.Module:
@@ -285,6 +305,8 @@ def wire_listener(source: str, wiring: Wiring) -> str | None:
             continue
         new_hook = _wire(hook, wiring, owner)
         module = module.with_changes(body=[new_hook if node is hook else node for node in module.body])
+        if "PgListener" in _imported_names(module):
+            return module.code
         context = CodemodContext()
         AddImportsVisitor.add_needed_import(context, wiring.listener_module, "PgListener")
         return _sorted_into_place(AddImportsVisitor(context).transform_module(module), wiring.listener_module).code
