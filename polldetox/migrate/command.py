@@ -109,12 +109,12 @@ def _plan(table: str, site: str | None, schema: Path | None, root: Path) -> Migr
     selection = select(root, config, names, _site(site, root))
     try:
         shape = table_shape(names, Pattern.db, schema, root, layout)
-    except ScaffoldProblem:
-        if selection.backend or selection.frontend:
-            raise
-        raise MigrateProblem(
-            f"unknown table {names.table.sql()}: no polling site reads it and no schema creates it"
-        ) from None
+    except ScaffoldProblem:  # no schema: the sites can still be rewritten; the trigger is left to a person
+        if not selection.backend and not selection.frontend:
+            raise MigrateProblem(
+                f"unknown table {names.table.sql()}: no polling site reads it and no schema creates it"
+            ) from None
+        shape = None
     return build_plan(root, config, names, layout, shape, selection)
 
 

@@ -93,6 +93,11 @@ def build_plan(
     migrated = [site for site in selection.backend if _migrate_backend(site, files, names, layout, sources)]
     if migrated and table is not None:
         _scaffold(root, names, layout, table, result)
+    elif migrated:
+        result.manual.append(
+            f"No schema creates {names.table.sql()}, so no NOTIFY trigger was written: run "
+            f"`polldetox scaffold {names.table.sql()} --schema FILE_OR_FOLDER` for its migration and listener runtime."
+        )
     for site in selection.frontend:
         _migrate_frontend(site, files, selection, sources)
     return result

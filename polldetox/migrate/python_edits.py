@@ -108,7 +108,7 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
 def _loop_to_callback(function: cst.FunctionDef, watcher: Watcher) -> tuple[cst.FunctionDef, set[str]]:
     """The function with its `while True:` body as its body; returns it and the names the waits used."""
     if function.asynchronous is None:
-        raise Unsafe("a synchronous watcher (thread): the listener awaits its callbacks, so make it async first")
+        raise Unsafe("a synchronous watcher: the listener awaits its callbacks, so make it async first")
     body = list(function.body.body)  # type: ignore[union-attr]
     head = 1 if body and _is_docstring(body[0]) else 0
     loops = [index for index, statement in enumerate(body) if isinstance(statement, cst.While)]
