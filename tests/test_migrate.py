@@ -11,12 +11,20 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from ci_fixtures.scans import DEMO, REPO_ROOT, git, init_repo, polldetox
+from ci_fixtures.scans import DEMO, REPO_ROOT, git, init_repo
+from typer.testing import CliRunner, Result
+
+from polldetox.cli import app
 
 NODE_MODULES = REPO_ROOT / "node_modules"
 RUFF = Path(sys.executable).parent / "ruff"
 POLLED_TABLES = ("queue_items", "workflow_history")
 SERVICES = "app/server/services"
+
+
+def migrate(*arguments: str, cwd: Path) -> Result:
+    """`polldetox migrate` in this process (a subprocess per call doubles the time): cwd becomes --root."""
+    return CliRunner().invoke(app, ["migrate", *arguments, "--root", str(cwd)])
 
 
 def demo_copy(tmp_path: Path) -> Path:
@@ -39,16 +47,16 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The demo app after migrating each polled table, one commit per table."""
     root = demo_copy(tmp_path_factory.mktemp("migrated"))
     for table in POLLED_TABLES:
-        done = polldetox("migrate", table, cwd=root)
-        assert done.returncode in (0, 1), done.stderr
+        done = migrate(table, cwd=root)
+        assert done.exit_code in (0, 1), done.stderr
         commit(root, f"migrate {table}")
     return root
 
 
 def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -> None:
     root = demo_copy(tmp_path)
-    done = polldetox("migrate", "queue_items", "--dry-run", cwd=root)
-    assert done.returncode == 0, done.stderr
+    done = migrate("queue_items", "--dry-run", cwd=root)
+    assert done.exit_code == 0, done.stderr
     assert status(root) == ""
     diff = done.stdout
     assert "--- a/app/server/services/background_tasks.py" in diff
@@ -68,8 +76,8 @@ def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -
 
 def test_json_plan_lists_edits_and_skipped_sites(tmp_path: Path) -> None:
     root = demo_copy(tmp_path)
-    done = polldetox("migrate", "workflow_history", "--dry-run", "--format", "json", cwd=root)
-    assert done.returncode == 1, done.stderr
+    done = migrate("workflow_history", "--dry-run", "--format", "json", cwd=root)
+    assert done.exit_code == 1, done.stderr
     plan = json.loads(done.stdout)
     edits = {(edit["path"], edit["action"]) for edit in plan["edits"]}
     assert edits == {
@@ -87,7 +95,7 @@ def test_json_plan_lists_edits_and_skipped_sites(tmp_path: Path) -> None:
 
 
 def test_each_polled_table_leaves_no_violation_tied_to_it(migrated: Path) -> None:
-    done = polldetox("scan", ".", "--format", "json", "--no-cache", cwd=migrated)
+    done = CliRunner().invoke(app, ["scan", str(migrated), "--format", "json", "--no-cache"])
     report = json.loads(done.stdout)
     tied = [
         finding
@@ -126,30 +134,30 @@ def test_callbacks_keep_message_types_and_payloads(migrated: Path) -> None:
 
 def test_second_run_changes_nothing(migrated: Path) -> None:
     for table in POLLED_TABLES:
-        done = polldetox("migrate", table, cwd=migrated)
-        assert done.returncode in (0, 1), done.stderr
+        done = migrate(table, cwd=migrated)
+        assert done.exit_code in (0, 1), done.stderr
         assert "Changed" not in done.stdout
     assert status(migrated) == ""
-    assert polldetox("migrate", "queue_items", cwd=migrated).returncode == 0
+    assert migrate("queue_items", cwd=migrated).exit_code == 0
 
 
 def test_refuses_files_with_uncommitted_changes(tmp_path: Path) -> None:
     root = demo_copy(tmp_path)
     server = root / "app/server/server.py"
     server.write_text(server.read_text() + "\n# work in progress\n")
-    done = polldetox("migrate", "queue_items", cwd=root)
-    assert done.returncode == 2
+    done = migrate("queue_items", cwd=root)
+    assert done.exit_code == 2
     assert "uncommitted changes in app/server/server.py" in done.stderr
     assert status(root) == " M app/server/server.py\n"
-    allowed = polldetox("migrate", "queue_items", "--allow-dirty", cwd=root)
-    assert allowed.returncode == 0, allowed.stderr
+    allowed = migrate("queue_items", "--allow-dirty", cwd=root)
+    assert allowed.exit_code == 0, allowed.stderr
     assert "# work in progress" in server.read_text() and "PgListener" in server.read_text()
 
 
 def test_refuses_outside_git_without_allow_dirty(tmp_path: Path) -> None:
     root = Path(shutil.copytree(DEMO, tmp_path / "demo"))
-    done = polldetox("migrate", "queue_items", cwd=root)
-    assert done.returncode == 2 and "not in a git repository" in done.stderr
+    done = migrate("queue_items", cwd=root)
+    assert done.exit_code == 2 and "not in a git repository" in done.stderr
 
 
 @pytest.mark.parametrize(
@@ -163,22 +171,22 @@ def test_refuses_outside_git_without_allow_dirty(tmp_path: Path) -> None:
 )
 def test_bad_input_exits_2_with_a_clear_message(tmp_path: Path, arguments: tuple[str, ...], message: str) -> None:
     root = demo_copy(tmp_path)
-    done = polldetox("migrate", *arguments, cwd=root)
-    assert done.returncode == 2
+    done = migrate(*arguments, cwd=root)
+    assert done.exit_code == 2
     assert message in " ".join(done.stderr.split())
     assert status(root) == ""
 
 
 def test_no_project_root_exits_2(tmp_path: Path) -> None:
-    done = polldetox("migrate", "queue_items", cwd=tmp_path)
-    assert done.returncode == 2
+    done = migrate("queue_items", cwd=tmp_path)
+    assert done.exit_code == 2
     assert "is no project root" in " ".join(done.stderr.split())
 
 
 def test_a_scheduled_job_is_skipped_with_the_reason(tmp_path: Path) -> None:
     root = demo_copy(tmp_path)
-    done = polldetox("migrate", "agent_runs", cwd=root)
-    assert done.returncode == 1
+    done = migrate("agent_runs", cwd=root)
+    assert done.exit_code == 1
     assert f"Skipped {SERVICES}/scheduler.py:37" in done.stdout
     assert "register it with the listener for agent_runs_changed by hand" in " ".join(done.stdout.split())
     assert status(root) == ""
@@ -186,8 +194,8 @@ def test_a_scheduled_job_is_skipped_with_the_reason(tmp_path: Path) -> None:
 
 def test_site_option_migrates_only_that_site(tmp_path: Path) -> None:
     root = demo_copy(tmp_path)
-    done = polldetox("migrate", "queue_items", "--site", f"{SERVICES}/background_tasks.py:97", cwd=root)
-    assert done.returncode == 0, done.stderr
+    done = migrate("queue_items", "--site", f"{SERVICES}/background_tasks.py:97", cwd=root)
+    assert done.exit_code == 0, done.stderr
     changed = {line[3:] for line in status(root).splitlines()}
     assert "app/client/src/components/QueuePanel.tsx" not in changed
     assert f"{SERVICES}/background_tasks.py" in changed
