@@ -224,7 +224,7 @@ def migrate_watcher(source: str, watcher: Watcher) -> str:
         )
     module = _drop_unused_constants(module, rewrite.wait_names)
     # The import passes resolve scopes over the whole module: run them only when they have work.
-    used = _names_in(module)
+    used = _names_in(module.with_changes(body=[s for s in module.body if not _is_import(s)]))
     if "Any" not in _imported_names(module):
         context = CodemodContext()
         AddImportsVisitor.add_needed_import(context, "typing", "Any")
@@ -236,6 +236,12 @@ def migrate_watcher(source: str, watcher: Watcher) -> str:
             RemoveImportsVisitor.remove_unused_import(context, name)
         module = RemoveImportsVisitor(context).transform_module(module)
     return module.code
+
+
+def _is_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
+    )
 
 
 def _imported_names(module: cst.Module) -> set[str]:
@@ -263,7 +269,8 @@ def _drop_unused_constants(module: cst.Module, candidates: set[str]) -> cst.Modu
                 position = body.index(statement)
                 if position + 1 < len(body):  # the blank lines above it now separate what follows
                     following = body[position + 1]
-                    body[position + 1] = following.with_changes(leading_lines=statement.leading_lines)  # type: ignore[union-attr]
+                    lines = max(statement.leading_lines, following.leading_lines, key=len)  # type: ignore[union-attr]
+                    body[position + 1] = following.with_changes(leading_lines=lines)
                 body.remove(statement)
     return module.with_changes(body=body)
 

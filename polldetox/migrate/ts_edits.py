@@ -54,13 +54,14 @@ def _line_span(data: bytes, node: Node) -> tuple[int, int]:
     line_start = data.rfind(b"\n", 0, start) + 1
     line_end = data.find(b"\n", end)
     line_end = len(data) if line_end < 0 else line_end + 1
-    if not data[line_start:start].strip() and not data[end:line_end].strip():
+    rest = data[end:line_end].strip()
+    if not data[line_start:start].strip() and (not rest or rest.startswith(b"//")):  # its own comment goes too
         return line_start, line_end
     return start, end
 
 
 def _key_text(code: str) -> str:
-    return re.sub(r"\s+", "", code).replace('"', "'").rstrip(",")
+    return re.sub(r"\s+", "", code).replace('"', "'").rstrip(",").removesuffix("asconst")
 
 
 def hook_query_key(source: str, path: str) -> str | None:
@@ -70,8 +71,18 @@ def hook_query_key(source: str, path: str) -> str | None:
         if callee_name(call).endswith("setQueryData"):
             args = call.child_by_field_name("arguments")
             if args is not None and args.named_children:
-                return text(args.named_children[0])
+                return _constant_value(tree, args.named_children[0])
     return None
+
+
+def _constant_value(tree: Tree, node: Node) -> str:
+    """A key passed by name (`ordersQueryKey`) is the value the module declares it with."""
+    if node.type == "identifier":
+        for declarator in tree.of("variable_declarator"):
+            value = declarator.child_by_field_name("value")
+            if text(declarator.child_by_field_name("name")) == text(node) and value is not None:
+                return text(value)
+    return text(node)
 
 
 def migrate_query_site(source: str, path: str, line: int, hook: HookUse) -> QuerySiteEdit:
