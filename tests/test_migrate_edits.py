@@ -181,3 +181,49 @@ def test_hook_query_key_and_unused_export() -> None:
     assert drop_unused_export(constants, "polling.ts", "ORDERS_POLL_MS") == "// ms\nexport const PAGE_SIZE = 20;\n"
     used = constants + "export const TWICE = ORDERS_POLL_MS * 2;\n"
     assert drop_unused_export(used, "polling.ts", "ORDERS_POLL_MS") is None
+
+
+def test_a_cancellation_wrapper_goes_and_a_commented_out_start_stays() -> None:
+    source = module(
+        """
+        import asyncio
+        from typing import TYPE_CHECKING
+
+
+        class Feed:
+            async def start(self) -> None:
+                self._tasks = [
+                    asyncio.create_task(self.watch_orders()),
+                    # asyncio.create_task(self.watch_refunds()),  # now event-driven
+                    asyncio.create_task(self.watch_files()),
+                ]
+
+            async def watch_orders(self) -> None:
+                try:
+                    while True:
+                        await self.manager.broadcast({"type": "orders_update"})
+                        await asyncio.sleep(2)
+                except asyncio.CancelledError:
+                    logger.info("cancelled")
+                    raise
+        """
+    )
+    out = migrate_watcher(source, WATCHER)
+    assert "CancelledError" not in out and "while" not in out
+    assert '        await self.manager.broadcast({"type": "orders_update"})\n' in out
+    assert (
+        "        self._tasks = [\n"
+        "            # asyncio.create_task(self.watch_refunds()),  # now event-driven\n"
+        "            asyncio.create_task(self.watch_files()),\n"
+        "        ]\n"
+    ) in out
+    assert "from typing import TYPE_CHECKING, Any\n" in out
+
+
+def test_an_owner_built_at_module_level_is_found_through_the_hook() -> None:
+    source = LIFESPAN.replace("        feed = Feed(pool)\n", "").replace(
+        "@asynccontextmanager", "feed = Feed()\n\n\n@asynccontextmanager"
+    )
+    out = wire_listener(source, WIRING)
+    assert out is not None
+    assert "    await feed.start()\n    listener = PgListener(settings.database_url)\n" in out

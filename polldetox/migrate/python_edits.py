@@ -105,11 +105,35 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
     return m.matches(statement, m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString() | m.ConcatenatedString())]))
 
 
+def _without_cancel_wrapper(body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """`try: while True: ... except CancelledError: log; raise` only logs the watcher's end: unwrap the loop."""
+    last = body[-1] if body else None
+    if (
+        isinstance(last, cst.Try)
+        and last.orelse is None
+        and last.finalbody is None
+        and len(last.body.body) == 1
+        and isinstance(last.body.body[0], cst.While)
+        and last.handlers
+        and all(
+            handler.type is not None and _callee(handler.type) == "CancelledError" and _reraises(handler)
+            for handler in last.handlers
+        )
+    ):
+        loop = last.body.body[0]
+        return [*body[:-1], loop.with_changes(leading_lines=[*last.leading_lines, *loop.leading_lines])]
+    return body
+
+
+def _reraises(handler: cst.ExceptHandler) -> bool:
+    return any(m.findall(handler.body, m.Raise(exc=None)))
+
+
 def _loop_to_callback(function: cst.FunctionDef, watcher: Watcher) -> tuple[cst.FunctionDef, set[str]]:
     """The function with its `while True:` body as its body; returns it and the names the waits used."""
     if function.asynchronous is None:
         raise Unsafe("a synchronous watcher: the listener awaits its callbacks, so make it async first")
-    body = list(function.body.body)  # type: ignore[union-attr]
+    body = _without_cancel_wrapper(list(function.body.body))  # type: ignore[union-attr]
     head = 1 if body and _is_docstring(body[0]) else 0
     loops = [index for index, statement in enumerate(body) if isinstance(statement, cst.While)]
     if len(loops) != 1:
@@ -190,11 +214,33 @@ class _Rewrite(cst.CSTTransformer):
             return False
         return any(self.old == _callee(_target(arg.value)) for arg in call.args)
 
-    def leave_Element(self, original: cst.Element, updated: cst.Element) -> cst.Element | cst.RemovalSentinel:
-        if self._registers(updated.value):
+    def leave_List(self, original: cst.List, updated: cst.List) -> cst.List:
+        return self._without_registrations(updated)
+
+    def leave_Tuple(self, original: cst.Tuple, updated: cst.Tuple) -> cst.Tuple:
+        return self._without_registrations(updated)
+
+    def _without_registrations(self, node: cst.List | cst.Tuple) -> cst.List | cst.Tuple:
+        """Drop `create_task(self.watch())` elements; the comment lines after one stay, on the element before."""
+        kept: list[cst.BaseElement] = []
+        lead = node.lbracket if isinstance(node, cst.List) else (node.lpar[0] if node.lpar else None)
+        for element in node.elements:
+            if not self._registers(element.value):
+                kept.append(element)
+                continue
             self.registrations += 1
-            return cst.RemoveFromParent()
-        return updated
+            comma = element.comma
+            if kept and isinstance(comma, cst.Comma) and isinstance(kept[-1].comma, cst.Comma):
+                previous = kept[-1].comma.with_changes(whitespace_after=comma.whitespace_after)
+                kept[-1] = kept[-1].with_changes(comma=previous)
+            elif not kept and isinstance(comma, cst.Comma) and lead is not None:
+                lead = lead.with_changes(whitespace_after=comma.whitespace_after)
+        if len(kept) == len(node.elements):
+            return node
+        if isinstance(node, cst.List):
+            return node.with_changes(elements=kept, lbracket=lead)
+        parens = [lead, *node.lpar[1:]] if node.lpar and lead is not None else node.lpar
+        return node.with_changes(elements=kept, lpar=parens)
 
     def leave_SimpleStatementLine(
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
@@ -228,7 +274,7 @@ def migrate_watcher(source: str, watcher: Watcher) -> str:
     if "Any" not in _imported_names(module):
         context = CodemodContext()
         AddImportsVisitor.add_needed_import(context, "typing", "Any")
-        module = AddImportsVisitor(context).transform_module(module)
+        module = _names_in_isort_order(AddImportsVisitor(context).transform_module(module), "typing")
     unused = [name for name in rewrite.wait_names if name in _imported_names(module) and name not in used]
     if unused:
         context = CodemodContext()
@@ -236,6 +282,27 @@ def migrate_watcher(source: str, watcher: Watcher) -> str:
             RemoveImportsVisitor.remove_unused_import(context, name)
         module = RemoveImportsVisitor(context).transform_module(module)
     return module.code
+
+
+def _names_in_isort_order(module: cst.Module, source: str) -> cst.Module:
+    """`from source import ...` names as isort orders them: CONSTANTS, then Classes, then functions."""
+
+    def key(alias: cst.ImportAlias) -> tuple[int, str]:
+        name = cst.Module(body=[]).code_for_node(alias.name)
+        kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+        return kind, name
+
+    class _Sort(cst.CSTTransformer):
+        def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
+            if updated.module is None or cst.Module(body=[]).code_for_node(updated.module) != source:
+                return updated
+            if isinstance(updated.names, cst.ImportStar) or updated.lpar is not None:
+                return updated  # a parenthesised, multi-line import keeps its layout
+            names = sorted(updated.names, key=key)
+            commas = [alias.comma for alias in updated.names]
+            return updated.with_changes(names=[a.with_changes(comma=c) for a, c in zip(names, commas, strict=True)])
+
+    return module.visit(_Sort())
 
 
 def _is_import(statement: cst.BaseStatement) -> bool:
@@ -307,7 +374,7 @@ def wire_listener(source: str, wiring: Wiring) -> str | None:
     module = cst.parse_module(source)
     hooks = [node for node in module.body if isinstance(node, cst.FunctionDef) and _is_startup_hook(node, module)]
     for hook in hooks:
-        owner = _owner_variable(hook, wiring.owner_class)
+        owner = _owner_variable(hook, wiring.owner_class) or _module_owner(module, hook, wiring.owner_class)
         if owner is None and wiring.owner_class is not None:
             continue
         new_hook = _wire(hook, wiring, owner)
@@ -374,6 +441,32 @@ def _owner_variable(function: cst.FunctionDef, owner_class: str | None) -> str |
     return None
 
 
+def _module_owner(module: cst.Module, hook: cst.FunctionDef, owner_class: str | None) -> str | None:
+    """A module-level `manager = Owner(...)` that the hook uses (starts, awaits)."""
+    for statement in module.body:
+        name = _assigned_name(statement)
+        if (
+            name
+            and owner_class
+            and _owner_variable(
+                cst.FunctionDef(name=cst.Name("_"), params=cst.Parameters(), body=cst.IndentedBlock(body=[statement])),
+                owner_class,
+            )
+            == name
+            and name in _names_in(hook)
+        ):
+            return name
+    return None
+
+
+def _awaits_method_of(statement: cst.BaseStatement, owner: str) -> bool:
+    """`await owner.start()` (or start_all(), run(), ...): where the app starts the watcher's owner."""
+    return m.matches(
+        statement,
+        m.SimpleStatementLine(body=[m.Expr(m.Await(m.Call(func=m.Attribute(value=m.Name(owner)))))]),
+    )
+
+
 def _line(code: str) -> cst.SimpleStatementLine:
     statement = cst.parse_statement(code)
     assert isinstance(statement, cst.SimpleStatementLine)
@@ -411,7 +504,7 @@ def _wire(function: cst.FunctionDef, wiring: Wiring, owner: str | None) -> cst.F
         body.insert(start, register)
         return function.with_changes(body=function.body.with_changes(body=body))
     lines = [_line(f"listener = PgListener({_dsn(body)})"), register, _line("await listener.start()")]
-    anchor = _index_of(body, f"await {owner}.start()") if owner else None
+    anchor = next((i for i, s in enumerate(body) if owner and _awaits_method_of(s, owner)), None)
     if anchor is None:
         anchor = next((i for i, s in enumerate(body) if owner and _assigned_name(s) == owner), None)
     if anchor is None:

@@ -1,6 +1,7 @@
 """Which polling sites a migration of one table touches, from the scan's facts.
 
-A backend site is tied to the table by the tables its loop reads. A frontend site is tied by the
+A backend site is tied to the table by the tables its loop reads, or by broadcasting
+`<table>_update`, the message type the scaffolded stack uses for it. A frontend site is tied by the
 URL it fetches (through the route that serves it, when that route reads the table or sends the
 backend's message type) or by its query key naming the table. Sites the standard allows (its
 exception cases) are never selected: they are not polling to remove.
@@ -44,7 +45,13 @@ def select(root: Path, config: Config, names: Names, site: tuple[str, int] | Non
     facts = engine.read_facts([root], config)
     table = names.table.name.lower()
     polling = [(item, file) for file in facts for item in file.sites if not _allowed(item, file, config)]
-    backend = [item for item, _ in polling if is_backend(item) and table in _unqualified(item.tables)]
+    # A loop whose reads go through a service still names its data in the message it broadcasts.
+    message = f"{names.snake}_update"
+    backend = [
+        item
+        for item, _ in polling
+        if is_backend(item) and (table in _unqualified(item.tables) or message in item.message_types)
+    ]
     types = tuple(sorted({kind for item in backend for kind in item.message_types}))
     routes = [
         route
