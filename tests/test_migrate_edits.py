@@ -112,7 +112,9 @@ def test_listener_is_started_after_the_owner_and_stopped_after_yield() -> None:
     assert out is not None
     assert (
         "    await feed.start()\n    listener = PgListener(settings.database_url)\n"
-        '    listener.register_callback("orders_changed", feed.on_orders_change)\n    await listener.start()\n'
+        '    listener.register_callback("orders_changed", feed.on_orders_change)\n'
+        '    listener.on_connect(lambda: feed.on_orders_change({"operation": "RESYNC"}))\n'
+        "    await listener.start()\n"
     ) in out
     assert "    yield\n    await listener.stop()\n    await feed.stop()\n" in out
     assert "from app.feed import Feed\nfrom app.pg_listener import PgListener\n" in out

@@ -154,6 +154,7 @@ def _manual(files: _Files, names: Names, wiring: Wiring, site: PollingSite, why:
         f"    from {wiring.listener_module} import PgListener\n"
         f"    listener = PgListener(DATABASE_URL)\n"
         f'    listener.register_callback("{names.channel}", {target})\n'
+        f'    listener.on_connect(lambda: {target}({{"operation": "RESYNC"}}))\n'
         f"    await listener.start()\n"
         f"and to its shutdown:\n"
         f"    await listener.stop()"

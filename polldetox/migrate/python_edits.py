@@ -496,14 +496,19 @@ def _wire(function: cst.FunctionDef, wiring: Wiring, owner: str | None) -> cst.F
     body = list(function.body.body)  # type: ignore[union-attr]
     target = f"{owner}.{wiring.callback}" if owner else wiring.callback
     listener = _listener_variable(body)
-    register = _line(f'{listener or "listener"}.register_callback("{wiring.channel}", {target})')
+    name = listener or "listener"
+    # Notifications sent while the listener was disconnected are lost: re-send the state on every connect.
+    register = [
+        _line(f'{name}.register_callback("{wiring.channel}", {target})'),
+        _line(f'{name}.on_connect(lambda: {target}({{"operation": "RESYNC"}}))'),
+    ]
     if listener is not None:
         start = _index_of(body, f"await {listener}.start()")
         if start is None:
             raise Unsafe(f"the start-up hook creates {listener} but never awaits {listener}.start()")
-        body.insert(start, register)
+        body[start:start] = register
         return function.with_changes(body=function.body.with_changes(body=body))
-    lines = [_line(f"listener = PgListener({_dsn(body)})"), register, _line("await listener.start()")]
+    lines = [_line(f"listener = PgListener({_dsn(body)})"), *register, _line("await listener.start()")]
     anchor = next((i for i, s in enumerate(body) if owner and _awaits_method_of(s, owner)), None)
     if anchor is None:
         anchor = next((i for i, s in enumerate(body) if owner and _assigned_name(s) == owner), None)
