@@ -9,7 +9,7 @@ import pytest
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
 from polldetox.migrate.ts_edits import HookUse, drop_unused_export, hook_query_key, migrate_query_site
 
-WATCHER = Watcher("Feed.watch_orders", 0, "on_orders_change")
+WATCHER = Watcher("Feed.watch_orders", "on_orders_change")
 
 
 def module(body: str) -> str:
@@ -77,7 +77,7 @@ def test_unsafe_loop_shapes_are_refused_with_the_reason(loop: str, reason: str) 
 def test_a_synchronous_watcher_is_refused() -> None:
     source = "import time\n\n\ndef watch_orders():\n    while True:\n        time.sleep(1)\n"
     with pytest.raises(Unsafe, match="synchronous watcher"):
-        migrate_watcher(source, Watcher("watch_orders", 0, "on_orders_change"))
+        migrate_watcher(source, Watcher("watch_orders", "on_orders_change"))
 
 
 def test_a_watcher_started_in_an_unrecognised_way_is_refused() -> None:

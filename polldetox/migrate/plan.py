@@ -119,7 +119,7 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
         )  # fmt: skip
     callback = f"on_{names.snake}_change"
     try:
-        rewritten = migrate_watcher(files.read(path), Watcher(site.function, site.location.line, callback))
+        rewritten = migrate_watcher(files.read(path), Watcher(site.function, callback))
     except Unsafe as reason:
         return _skip(files, site, str(reason))
     files.write(path, rewritten, f"{site.function}: the polling loop becomes {callback}, called on {names.channel}")

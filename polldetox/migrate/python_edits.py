@@ -22,7 +22,6 @@ class Unsafe(ValueError):
 @dataclass(frozen=True)
 class Watcher:
     qualified: str  # "BackgroundTaskManager.watch_queue" or "watch_queue"
-    loop_line: int
     callback: str  # the new name: on_queue_items_change
 
 
@@ -186,7 +185,6 @@ class _Rewrite(cst.CSTTransformer):
         self.old = watcher.qualified.rsplit(".", 1)[-1]
         self.scope: list[str] = []
         self.replaced = False
-        self.registrations = 0
         self.wait_names: set[str] = set()
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -228,7 +226,6 @@ class _Rewrite(cst.CSTTransformer):
             if not self._registers(element.value):
                 kept.append(element)
                 continue
-            self.registrations += 1
             comma = element.comma
             if kept and isinstance(comma, cst.Comma) and isinstance(kept[-1].comma, cst.Comma):
                 previous = kept[-1].comma.with_changes(whitespace_after=comma.whitespace_after)
@@ -246,7 +243,6 @@ class _Rewrite(cst.CSTTransformer):
         self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
         if len(updated.body) == 1 and isinstance(updated.body[0], cst.Expr) and self._registers(updated.body[0].value):
-            self.registrations += 1
             return cst.RemoveFromParent()
         return updated
 

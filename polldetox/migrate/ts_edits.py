@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from polldetox.migrate.python_edits import Unsafe
-from polldetox.scan.ts_parse import Tree, ancestors, callee_name, outermost_function, pair_key, parse, text
+from polldetox.scan.ts_parse import (
+    Tree,
+    ancestors,
+    callee_name,
+    descendants,
+    outermost_function,
+    pair_key,
+    parse,
+    text,
+)
 
 # The polling options of TanStack Query, SWR, Apollo and RTK Query, and their companions.
 POLLING_OPTIONS = frozenset({"refetchInterval", "refreshInterval", "pollInterval", "pollingInterval"})
@@ -169,7 +178,7 @@ def _drop_unused_imports(source: str, path: str, candidates: set[str]) -> QueryS
     for statement in tree.of("import_statement"):
         source_node = statement.child_by_field_name("source")
         module = text(source_node)[1:-1]
-        specifiers = [node for node in _descendants_of(statement, "import_specifier")]
+        specifiers = [node for node in descendants(statement) if node.type == "import_specifier"]
         unused = [
             node
             for node in specifiers
@@ -187,17 +196,6 @@ def _drop_unused_imports(source: str, path: str, candidates: set[str]) -> QueryS
         else:
             ranges += [_Range(*_specifier_span(tree.data, node)) for node in unused]
     return QuerySiteEdit(_apply(tree.data, ranges).decode("utf-8"), tuple(removed))
-
-
-def _descendants_of(node: Node, node_type: str) -> list[Node]:
-    found = []
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == node_type:
-            found.append(current)
-        stack.extend(current.children)
-    return sorted(found, key=lambda item: item.start_byte)
 
 
 def _specifier_name(specifier: Node) -> str:
