@@ -28,6 +28,7 @@ from polldetox.baseline import write_baseline as record_baseline
 from polldetox.config import Config, ConfigError, load_config, parse_fail_on, with_overrides
 from polldetox.findings import ScanResult
 from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed, from_repository_top, touches_changed
+from polldetox.migrate.command import migrate_command
 from polldetox.report import FORMATS, renderer
 from polldetox.report.summary import summarize
 from polldetox.report.text import print_status, print_summary, print_text
@@ -547,6 +548,7 @@ def status(
 
 
 app.command("scaffold")(scaffold_command)
+app.command("migrate")(migrate_command)
 
 
 def main() -> None:

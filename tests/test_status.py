@@ -15,16 +15,6 @@ from tests.conftest import DEMO
 
 runner = CliRunner()
 
-WORKFLOW_HISTORY_TABLE = """\
-CREATE TABLE workflow_history (
-    id bigserial PRIMARY KEY,
-    workflow_id text NOT NULL,
-    status text NOT NULL,
-    started_at timestamptz NOT NULL DEFAULT now(),
-    finished_at timestamptz
-);
-"""
-
 
 def status(root: Path, *arguments: str) -> Result:
     return runner.invoke(app, ["status", "--root", str(root), *arguments])
@@ -44,12 +34,9 @@ def done(checklist: dict[str, dict]) -> set[str]:
 
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
-    """A copy of the demo app with the migration that creates workflow_history."""
+    """A copy of the demo app, whose migrations create workflow_history."""
     root = tmp_path / "demo"
     shutil.copytree(DEMO, root)
-    migrations = root / "app/server/migrations"
-    migrations.mkdir(parents=True)
-    (migrations / "001_workflow_history.sql").write_text(WORKFLOW_HISTORY_TABLE, encoding="utf-8")
     return root
 
 

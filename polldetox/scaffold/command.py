@@ -92,15 +92,15 @@ def scaffold_command(
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         names = names_for(table)
-        layout = _layout(out)
-        table_shape = _table(names, pattern, schema, out, layout)
+        layout = project_layout(out)
+        shape = table_shape(names, pattern, schema, out, layout)
         env = environment(_templates_folder(templates))
         for name in unmatched_overrides(templates) if templates is not None else []:
             errors.print(
                 f"[yellow]warning:[/] --templates {templates}: {name} overrides no built-in template "
                 "(names are like db/events.py.j2 or common/hook.ts.j2); it is used only if another template includes it"
             )
-        request = Request(names, pattern, table_shape, layout, statement_level=statement_level)
+        request = Request(names, pattern, shape, layout, statement_level=statement_level)
         planned = plan(request, out, env, force=force)
         replaces = _replaced_sites(scan, names) if scan else []
     except (InvalidName, SchemaError, LayoutError, ScaffoldProblem) as problem:
@@ -123,7 +123,7 @@ def scaffold_command(
         console.print(f"  {number}. {escape(step)}")
 
 
-def _layout(out: Path) -> Layout:
+def project_layout(out: Path) -> Layout:
     from polldetox.config import ConfigError, load_config
 
     try:
@@ -134,7 +134,7 @@ def _layout(out: Path) -> Layout:
     return layout_from_config(dict(config.scaffold), where)
 
 
-def _table(names: Names, pattern: Pattern, schema: Path | None, out: Path, layout: Layout) -> Table | None:
+def table_shape(names: Names, pattern: Pattern, schema: Path | None, out: Path, layout: Layout) -> Table | None:
     if schema is not None:
         return read_table(schema, names.table)
     default = out / layout.schema

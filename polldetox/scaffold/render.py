@@ -188,7 +188,7 @@ def _decide(
     return PlannedFile(path, kind, Action.skip, content, existing)
 
 
-def _module(path: PurePosixPath, python_root: str) -> str:
+def python_module(path: PurePosixPath, python_root: str) -> str:
     root = PurePosixPath(python_root)
     try:
         relative = path.relative_to(root)
@@ -197,7 +197,7 @@ def _module(path: PurePosixPath, python_root: str) -> str:
     return ".".join(relative.with_suffix("").parts)
 
 
-def _ts_import(from_file: PurePosixPath, to_file: PurePosixPath) -> str:
+def ts_import(from_file: PurePosixPath, to_file: PurePosixPath) -> str:
     relative = os.path.relpath(to_file.with_suffix("").as_posix(), from_file.parent.as_posix())
     return relative if relative.startswith(".") else f"./{relative}"
 
@@ -220,13 +220,13 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         "message_type": f"{names.snake}_update",
         "events_class": "".join(word.capitalize() for word in words) + "Events",
         "paths": {kind: path.as_posix() for kind, path in paths.items()},
-        "modules": {kind: _module(paths[kind], request.layout.python_root) for kind in python_kinds},
+        "modules": {kind: python_module(paths[kind], request.layout.python_root) for kind in python_kinds},
         "python_root": request.layout.python_root,
         "table_display": names.table.schema + "." + names.table.name if names.table.schema else names.table.name,
         "table_sql": names.table.sql(),
         "api_marker": API_CONFIG_MARKER,
         "ts_imports": {
-            source: {target: _ts_import(paths[source], paths[target]) for target in _FRONTEND if target in paths}
+            source: {target: ts_import(paths[source], paths[target]) for target in _FRONTEND if target in paths}
             for source in _FRONTEND
             if source in paths
         },

@@ -41,21 +41,8 @@ def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | Non
     """Scan files and folders and judge every polling site found. Never raises for a bad file."""
     started = time.perf_counter()
     discovery = discover(paths, config)
-    cache = FactsCache.load(config.root) if config.cache else None
-    reading = _read_all(discovery, cache)
-    facts, errors = reading.facts, reading.errors
-    outcomes = _parse_all([job for job, _ in reading.jobs], config.jobs, progress)
-    for (job, pending), outcome in zip(reading.jobs, outcomes, strict=True):
-        if cache is not None:
-            entry = Entry.of(pending.stat, pending.read_at, pending.digest, pending.lines, outcome)
-            cache.put(job.relative, entry)
-        if isinstance(outcome, ScanError):
-            errors.append(outcome)
-        else:
-            facts.append(outcome)
-    facts = crossfile.resolve(facts, config.root, cache)
-    if cache is not None:
-        cache.save()
+    reading, facts = _facts(discovery, config, progress)
+    errors = reading.errors
     judgement = policy.judge(facts, config)
     return ScanResult(
         findings=judgement.findings,
@@ -66,6 +53,32 @@ def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | Non
         lines_scanned=reading.lines,
         elapsed_seconds=time.perf_counter() - started,
     )
+
+
+def read_facts(paths: Sequence[Path], config: Config) -> list[FileFacts]:
+    """Every file's facts, unjudged: for commands that act on the sites themselves."""
+    _, facts = _facts(discover(paths, config), config, None)
+    return facts
+
+
+def _facts(discovery: Discovery, config: Config, progress: ProgressCallback | None) -> tuple[_Reading, list[FileFacts]]:
+    """Read, parse (or take from the cache) and resolve across files; parse errors join reading.errors."""
+    cache = FactsCache.load(config.root) if config.cache else None
+    reading = _read_all(discovery, cache)
+    facts = reading.facts
+    outcomes = _parse_all([job for job, _ in reading.jobs], config.jobs, progress)
+    for (job, pending), outcome in zip(reading.jobs, outcomes, strict=True):
+        if cache is not None:
+            entry = Entry.of(pending.stat, pending.read_at, pending.digest, pending.lines, outcome)
+            cache.put(job.relative, entry)
+        if isinstance(outcome, ScanError):
+            reading.errors.append(outcome)
+        else:
+            facts.append(outcome)
+    facts = crossfile.resolve(facts, config.root, cache)
+    if cache is not None:
+        cache.save()
+    return reading, facts
 
 
 def _detector(language: str):

@@ -1,0 +1,217 @@
+"""The migration plan: every file change (rewritten or scaffolded), every site left alone and why.
+
+Selected sites -> edits computed in memory, per file, in order -> a plan the command shows as a
+diff, prints as JSON, or writes. Nothing here touches the disk except to read.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from polldetox.config import Config
+from polldetox.findings import PollingSite, SiteKind
+from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
+from polldetox.migrate.select import Selection
+from polldetox.migrate.ts_edits import HookUse, drop_unused_export, hook_query_key, migrate_query_site
+from polldetox.naming import Names
+from polldetox.scaffold.layout import Layout
+from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
+from polldetox.scaffold.schema import Table
+from polldetox.scan.files import discover
+
+# What the listener needs that the app may not have yet: the trigger and the LISTEN runtime.
+_SCAFFOLDED_KINDS = ("migration_up", "migration_down", "pg_listener")
+_TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", "/index.ts", "/index.tsx", "/index.js")
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    action: str  # "create" (a scaffolded file) or "edit"
+    reason: str
+
+
+@dataclass(frozen=True)
+class Skipped:
+    path: str
+    line: int
+    reason: str
+
+
+@dataclass
+class MigrationPlan:
+    changes: list[Change] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+    manual: list[str] = field(default_factory=list)  # lines the user must add where no place was found
+    before: dict[str, str | None] = field(default_factory=dict)  # None: the file is new
+    after: dict[str, str] = field(default_factory=dict)
+
+    def changed_paths(self) -> list[str]:
+        return sorted(path for path, text in self.after.items() if text != self.before.get(path))
+
+    def diff(self) -> str:
+        pieces = []
+        for path in self.changed_paths():
+            before = self.before.get(path)
+            pieces += difflib.unified_diff(
+                (before or "").splitlines(keepends=True), self.after[path].splitlines(keepends=True),
+                fromfile=f"a/{path}" if before is not None else "/dev/null", tofile=f"b/{path}",
+            )  # fmt: skip
+        return "".join(pieces)
+
+
+class _Files:
+    """The project's files as the plan has left them so far."""
+
+    def __init__(self, root: Path, result: MigrationPlan) -> None:
+        self.root = root
+        self.plan = result
+
+    def read(self, path: str) -> str:
+        if path not in self.plan.after:
+            text = (self.root / path).read_text(encoding="utf-8")
+            self.plan.before[path] = text
+            self.plan.after[path] = text
+        return self.plan.after[path]
+
+    def write(self, path: str, text: str, reason: str) -> None:
+        self.read(path)
+        if text != self.plan.after[path]:
+            self.plan.after[path] = text
+            self.plan.changes.append(Change(path, "edit", reason))
+
+
+def build_plan(
+    root: Path, config: Config, names: Names, layout: Layout, table: Table | None, selection: Selection
+) -> MigrationPlan:
+    result = MigrationPlan()
+    files = _Files(root, result)
+    sources = [source.relative for source in discover([root], config).files]
+    migrated = [site for site in selection.backend if _migrate_backend(site, files, names, layout, sources)]
+    if migrated and table is not None:
+        _scaffold(root, names, layout, table, result)
+    elif migrated:
+        result.manual.append(
+            f"No schema creates {names.table.sql()}, so no NOTIFY trigger was written: run "
+            f"`polldetox scaffold {names.table.sql()} --schema FILE_OR_FOLDER` for its migration and listener runtime."
+        )
+    for site in selection.frontend:
+        _migrate_frontend(site, files, selection, sources)
+    return result
+
+
+def _skip(files: _Files, site: PollingSite, reason: str) -> bool:
+    files.plan.skipped.append(Skipped(site.location.path, site.location.line, reason))
+    return False
+
+
+def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Layout, sources: list[str]) -> bool:
+    path = site.location.path
+    if site.language != "python":
+        return _skip(files, site, f"a {site.language} backend loop: only Python watchers are rewritten")
+    if site.kind != SiteKind.LOOP or not site.function:
+        return _skip(
+            files, site, f"{site.mechanism}: a scheduled job; remove its schedule and register it with the "
+            f"listener for {names.channel} by hand"
+        )  # fmt: skip
+    callback = f"on_{names.snake}_change"
+    try:
+        rewritten = migrate_watcher(files.read(path), Watcher(site.function, callback))
+    except Unsafe as reason:
+        return _skip(files, site, str(reason))
+    files.write(path, rewritten, f"{site.function}: the polling loop becomes {callback}, called on {names.channel}")
+    owner, _, _ = site.function.rpartition(".")
+    listener_module = python_module(layout.path("pg_listener", names.placeholders), layout.python_root)
+    wiring = Wiring(owner or None, callback, names.channel, listener_module)
+    if not owner:
+        _manual(files, names, wiring, site, "a module-level watcher has no owner object the start-up hook holds")
+        return True
+    for candidate in sources:
+        if not candidate.endswith(".py") or candidate == path:
+            continue
+        text = files.read(candidate)
+        if owner not in text or not re.search(r"asynccontextmanager|on_event\(", text):
+            continue
+        try:
+            wired = wire_listener(text, wiring)
+        except Unsafe as reason:
+            _manual(files, names, wiring, site, f"{candidate}: {reason}")
+            return True
+        if wired is not None:
+            files.write(candidate, wired, f"start {listener_module}.PgListener with {callback} for {names.channel}")
+            return True
+    _manual(files, names, wiring, site, "no lifespan or startup hook creates it")
+    return True
+
+
+def _manual(files: _Files, names: Names, wiring: Wiring, site: PollingSite, why: str) -> None:
+    target = f"<{wiring.owner_class} instance>.{wiring.callback}" if wiring.owner_class else wiring.callback
+    files.plan.manual.append(
+        f"{site.location.path}: {site.function} is now {wiring.callback}, but {why}. Add to the app's start-up:\n"
+        f"    from {wiring.listener_module} import PgListener\n"
+        f"    listener = PgListener(DATABASE_URL)\n"
+        f'    listener.register_callback("{names.channel}", {target})\n'
+        f'    listener.on_connect(lambda: {target}({{"operation": "RESYNC"}}))\n'
+        f"    await listener.start()\n"
+        f"and to its shutdown:\n"
+        f"    await listener.stop()"
+    )
+
+
+def _scaffold(root: Path, names: Names, layout: Layout, table: Table, result: MigrationPlan) -> None:
+    """The trigger and listener runtime, through scaffold's own plan: created when missing, never overwritten."""
+    planned = plan(Request(names, Pattern.db, table, layout), root, environment(None), force=False)
+    for item in planned:
+        if item.kind in _SCAFFOLDED_KINDS and item.action == Action.create:
+            path = item.path.as_posix()
+            result.before[path] = None
+            result.after[path] = item.content
+            result.changes.append(Change(path, "create", f"scaffold {item.kind} for {names.channel}"))
+
+
+def _migrate_frontend(site: PollingSite, files: _Files, selection: Selection, sources: list[str]) -> None:
+    path = site.location.path
+    if site.kind != SiteKind.QUERY_OPTION:
+        _skip(files, site, f"{site.mechanism}: only a query's polling option is rewritten; replace the loop by hand")
+        return
+    hook = selection.hook
+    if hook is None:
+        types = ", ".join(selection.message_types) or "this data"
+        _skip(
+            files, site, f"no use<Type>WebSocket hook handles {types}: write one (polldetox scaffold gives "
+            "one for its own endpoint) and rerun"
+        )  # fmt: skip
+        return
+    key = hook_query_key(files.read(hook.path), hook.path)
+    if key is None:
+        _skip(files, site, f"{hook.path} writes no query cache entry (setQueryData) that the query could read")
+        return
+    module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
+    try:
+        edit = migrate_query_site(files.read(path), path, site.location.line, HookUse(hook.name, module, key))
+    except Unsafe as reason:
+        _skip(files, site, str(reason))
+        return
+    files.write(path, edit.source, f"{site.mechanism} in {site.function}: polling option removed, {hook.name}() pushes")
+    for specifier, name in edit.removed_names:
+        _drop_constant(files, path, specifier, name, sources)
+
+
+def _drop_constant(files: _Files, importer: str, specifier: str, name: str, sources: list[str]) -> None:
+    """The exported interval constant, when no file of the project mentions it any more."""
+    if not specifier.startswith("."):
+        return
+    base = (PurePosixPath(importer).parent / specifier).as_posix()
+    module = next((base + suffix for suffix in _TS_SUFFIXES if base + suffix in sources), None)
+    if module is None:
+        return
+    word = re.compile(rf"(?<![\w$]){re.escape(name)}(?![\w$])")
+    others = (source for source in sources if source != module and source.endswith((".ts", ".tsx", ".js", ".jsx")))
+    if any(word.search(files.read(source)) for source in others):
+        return
+    dropped = drop_unused_export(files.read(module), module, name)
+    if dropped is not None:
+        files.write(module, dropped, f"the interval constant {name} is used nowhere any more")

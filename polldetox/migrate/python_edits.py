@@ -1,0 +1,541 @@
+"""Python codemods (libcst): a watcher loop becomes the NOTIFY callback, and the app starts the listener.
+
+Formatting and comments outside the changed statements are kept as written. Every function here
+either returns the new module or raises Unsafe with the reason the shape is left for a person.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import CodemodContext
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+
+class Unsafe(ValueError):
+    """The code is not in a shape the codemod rewrites safely; the message says why."""
+
+
+@dataclass(frozen=True)
+class Watcher:
+    qualified: str  # "BackgroundTaskManager.watch_queue" or "watch_queue"
+    callback: str  # the new name: on_queue_items_change
+
+
+_START_CALLS = frozenset({"create_task", "ensure_future", "add_job", "start_soon", "spawn"})
+
+
+def _callee(node: cst.BaseExpression) -> str | None:
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        return node.attr.value
+    return None
+
+
+def _names_in(node: cst.CSTNode) -> set[str]:
+    found: set[str] = set()
+
+    class _Collect(cst.CSTVisitor):
+        def visit_Name(self, name: cst.Name) -> None:
+            found.add(name.value)
+
+        def visit_Attribute(self, attribute: cst.Attribute) -> None:
+            found.add(attribute.attr.value)
+
+    node.visit(_Collect())
+    return found
+
+
+def _is_sleep(statement: cst.BaseStatement) -> bool:
+    """`await asyncio.sleep(n)`, `time.sleep(n)`, `await anyio.sleep(n)`: the loop's wait."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    expression = statement.body[0]
+    if not isinstance(expression, cst.Expr):
+        return False
+    value = expression.value.expression if isinstance(expression.value, cst.Await) else expression.value
+    return isinstance(value, cst.Call) and _callee(value.func) == "sleep"
+
+
+class _DropSleeps(cst.CSTTransformer):
+    """Remove the waits of one loop body; refuse `break`/`continue`/`return`, which mean something else once."""
+
+    def __init__(self) -> None:
+        self.removed: list[cst.BaseStatement] = []
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        return False
+
+    def visit_While(self, node: cst.While) -> bool:
+        return False
+
+    def visit_For(self, node: cst.For) -> bool:
+        return False
+
+    def visit_Break(self, node: cst.Break) -> None:
+        raise Unsafe("the loop body uses `break`: a callback runs once, so it has no loop to leave")
+
+    def visit_Continue(self, node: cst.Continue) -> None:
+        raise Unsafe("the loop body uses `continue`: rewrite it as an early return by hand")
+
+    def visit_Return(self, node: cst.Return) -> None:
+        raise Unsafe("the loop body returns, which ended the watcher; a callback cannot say that")
+
+    def leave_IndentedBlock(self, original: cst.IndentedBlock, updated: cst.IndentedBlock) -> cst.IndentedBlock:
+        kept = []
+        for statement in updated.body:
+            if _is_sleep(statement):
+                self.removed.append(statement)
+            else:
+                kept.append(statement)
+        if not kept:
+            kept = [cst.SimpleStatementLine(body=[cst.Pass()])]
+        return updated.with_changes(body=kept)
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    return m.matches(statement, m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString() | m.ConcatenatedString())]))
+
+
+def _without_cancel_wrapper(body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """`try: while True: ... except CancelledError: log; raise` only logs the watcher's end: unwrap the loop."""
+    last = body[-1] if body else None
+    if (
+        isinstance(last, cst.Try)
+        and last.orelse is None
+        and last.finalbody is None
+        and len(last.body.body) == 1
+        and isinstance(last.body.body[0], cst.While)
+        and last.handlers
+        and all(
+            handler.type is not None and _callee(handler.type) == "CancelledError" and _reraises(handler)
+            for handler in last.handlers
+        )
+    ):
+        loop = last.body.body[0]
+        return [*body[:-1], loop.with_changes(leading_lines=[*last.leading_lines, *loop.leading_lines])]
+    return body
+
+
+def _reraises(handler: cst.ExceptHandler) -> bool:
+    return any(m.findall(handler.body, m.Raise(exc=None)))
+
+
+def _loop_to_callback(function: cst.FunctionDef, watcher: Watcher) -> tuple[cst.FunctionDef, set[str]]:
+    """The function with its `while True:` body as its body; returns it and the names the waits used."""
+    if function.asynchronous is None:
+        raise Unsafe("a synchronous watcher: the listener awaits its callbacks, so make it async first")
+    body = _without_cancel_wrapper(list(function.body.body))  # type: ignore[union-attr]
+    head = 1 if body and _is_docstring(body[0]) else 0
+    loops = [index for index, statement in enumerate(body) if isinstance(statement, cst.While)]
+    if len(loops) != 1:
+        raise Unsafe("the watcher does more than one loop")
+    index = loops[0]
+    loop = body[index]
+    assert isinstance(loop, cst.While)
+    if body[head:index]:
+        state = sorted(filter(None, map(_assigned_name, body[head:index]))) or ["locals"]
+        raise Unsafe(
+            f"it sets up state before the loop ({', '.join(state[:3])}) that each tick reads; "
+            "a callback would start over every time: keep it on an attribute first"
+        )
+    if body[index + 1 :]:
+        raise Unsafe("statements follow the loop")
+    if not m.matches(loop.test, m.Name("True") | m.Integer("1")):
+        raise Unsafe(f"the loop runs while `{cst.Module(body=[]).code_for_node(loop.test)}`, not forever")
+    if loop.orelse is not None:
+        raise Unsafe("the loop has an `else:` block")
+    dropper = _DropSleeps()
+    new_loop_body = loop.body.visit(dropper)
+    if not dropper.removed:
+        raise Unsafe("the loop waits with something other than a sleep call")
+    assert isinstance(new_loop_body, cst.IndentedBlock)
+    statements = list(new_loop_body.body)
+    statements[0] = statements[0].with_changes(
+        leading_lines=[*loop.leading_lines, *statements[0].leading_lines]  # type: ignore[union-attr]
+    )
+    event = cst.Param(
+        name=cst.Name("event"),
+        annotation=cst.Annotation(cst.parse_expression("dict[str, Any]")),
+    )
+    params = function.params.with_changes(params=[*function.params.params, event])
+    used = set().union(*(_names_in(statement) for statement in dropper.removed))
+    return (
+        function.with_changes(
+            name=cst.Name(watcher.callback),
+            params=params,
+            body=function.body.with_changes(body=[*body[:head], *statements]),
+        ),
+        used,
+    )
+
+
+class _Rewrite(cst.CSTTransformer):
+    """Replace the watcher and drop each start-up registration of it (create_task, add_job, ...)."""
+
+    def __init__(self, watcher: Watcher) -> None:
+        self.watcher = watcher
+        self.old = watcher.qualified.rsplit(".", 1)[-1]
+        self.scope: list[str] = []
+        self.replaced = False
+        self.wait_names: set[str] = set()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.scope.append(node.name.value)
+
+    def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        self.scope.pop()
+        return updated
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.scope.append(node.name.value)
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        qualified = ".".join(self.scope)
+        self.scope.pop()
+        if qualified != self.watcher.qualified:
+            return updated
+        function, self.wait_names = _loop_to_callback(updated, self.watcher)
+        self.replaced = True
+        return function
+
+    def _registers(self, node: cst.BaseExpression) -> bool:
+        call = node.expression if isinstance(node, cst.Await) else node
+        if not isinstance(call, cst.Call) or _callee(call.func) not in _START_CALLS:
+            return False
+        return any(self.old == _callee(_target(arg.value)) for arg in call.args)
+
+    def leave_List(self, original: cst.List, updated: cst.List) -> cst.List:
+        return self._without_registrations(updated)
+
+    def leave_Tuple(self, original: cst.Tuple, updated: cst.Tuple) -> cst.Tuple:
+        return self._without_registrations(updated)
+
+    def _without_registrations(self, node: cst.List | cst.Tuple) -> cst.List | cst.Tuple:
+        """Drop `create_task(self.watch())` elements; the comment lines after one stay, on the element before."""
+        kept: list[cst.BaseElement] = []
+        lead = node.lbracket if isinstance(node, cst.List) else (node.lpar[0] if node.lpar else None)
+        for element in node.elements:
+            if not self._registers(element.value):
+                kept.append(element)
+                continue
+            comma = element.comma
+            if kept and isinstance(comma, cst.Comma) and isinstance(kept[-1].comma, cst.Comma):
+                previous = kept[-1].comma.with_changes(whitespace_after=comma.whitespace_after)
+                kept[-1] = kept[-1].with_changes(comma=previous)
+            elif not kept and isinstance(comma, cst.Comma) and lead is not None:
+                lead = lead.with_changes(whitespace_after=comma.whitespace_after)
+        if len(kept) == len(node.elements):
+            return node
+        if isinstance(node, cst.List):
+            return node.with_changes(elements=kept, lbracket=lead)
+        parens = [lead, *node.lpar[1:]] if node.lpar and lead is not None else node.lpar
+        return node.with_changes(elements=kept, lpar=parens)
+
+    def leave_SimpleStatementLine(
+        self, original: cst.SimpleStatementLine, updated: cst.SimpleStatementLine
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
+        if len(updated.body) == 1 and isinstance(updated.body[0], cst.Expr) and self._registers(updated.body[0].value):
+            return cst.RemoveFromParent()
+        return updated
+
+
+def _target(value: cst.BaseExpression) -> cst.BaseExpression:
+    """`self.watch()` and `self.watch` both name the watcher started."""
+    return value.func if isinstance(value, cst.Call) else value
+
+
+def migrate_watcher(source: str, watcher: Watcher) -> str:
+    """The module with the watcher turned into its callback, its registration and unused settings gone."""
+    module = cst.parse_module(source)
+    rewrite = _Rewrite(watcher)
+    module = module.visit(rewrite)
+    if not rewrite.replaced:
+        raise Unsafe(f"no function {watcher.qualified} holds the loop")
+    if rewrite.old in _names_in(module):
+        raise Unsafe(
+            f"{rewrite.old} is still used after removing its start-up registration: "
+            "it is started or called in a way the codemod does not recognise"
+        )
+    module = _drop_unused_constants(module, rewrite.wait_names)
+    # The import passes resolve scopes over the whole module: run them only when they have work.
+    used = _names_in(module.with_changes(body=[s for s in module.body if not _is_import(s)]))
+    if "Any" not in _imported_names(module):
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, "typing", "Any")
+        module = _names_in_isort_order(AddImportsVisitor(context).transform_module(module), "typing")
+    unused = [name for name in rewrite.wait_names if name in _imported_names(module) and name not in used]
+    if unused:
+        context = CodemodContext()
+        for name in unused:
+            RemoveImportsVisitor.remove_unused_import(context, name)
+        module = RemoveImportsVisitor(context).transform_module(module)
+    return module.code
+
+
+def _names_in_isort_order(module: cst.Module, source: str) -> cst.Module:
+    """`from source import ...` names as isort orders them: CONSTANTS, then Classes, then functions."""
+
+    def key(alias: cst.ImportAlias) -> tuple[int, str]:
+        name = cst.Module(body=[]).code_for_node(alias.name)
+        kind = 0 if name.isupper() else 1 if name[:1].isupper() else 2
+        return kind, name
+
+    class _Sort(cst.CSTTransformer):
+        def leave_ImportFrom(self, original: cst.ImportFrom, updated: cst.ImportFrom) -> cst.ImportFrom:
+            if updated.module is None or cst.Module(body=[]).code_for_node(updated.module) != source:
+                return updated
+            if isinstance(updated.names, cst.ImportStar) or updated.lpar is not None:
+                return updated  # a parenthesised, multi-line import keeps its layout
+            names = sorted(updated.names, key=key)
+            commas = [alias.comma for alias in updated.names]
+            return updated.with_changes(names=[a.with_changes(comma=c) for a, c in zip(names, commas, strict=True)])
+
+    return module.visit(_Sort())
+
+
+def _is_import(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and any(
+        isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body
+    )
+
+
+def _imported_names(module: cst.Module) -> set[str]:
+    """Names the module's top-level imports bind."""
+    names: set[str] = set()
+    for statement in module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import | cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                for alias in small.names:
+                    bound = alias.asname.name if alias.asname else alias.name
+                    names.add(cst.Module(body=[]).code_for_node(bound).split(".")[0])
+    return names
+
+
+def _drop_unused_constants(module: cst.Module, candidates: set[str]) -> cst.Module:
+    """Module-level `NAME = value` settings the removed waits read and nothing reads any more."""
+    body = list(module.body)
+    for statement in list(body):
+        name = _assigned_name(statement)
+        if name in candidates:
+            rest = [other for other in body if other is not statement]
+            if name not in _names_in(module.with_changes(body=rest)):
+                position = body.index(statement)
+                if position + 1 < len(body):  # the blank lines above it now separate what follows
+                    following = body[position + 1]
+                    lines = max(statement.leading_lines, following.leading_lines, key=len)  # type: ignore[union-attr]
+                    body[position + 1] = following.with_changes(leading_lines=lines)
+                body.remove(statement)
+    return module.with_changes(body=body)
+
+
+def _assigned_name(statement: cst.BaseStatement) -> str | None:
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return None
+    small = statement.body[0]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+        return small.targets[0].target.value
+    if isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name) and small.value is not None:
+        return small.target.value
+    return None
+
+
+# --- Wiring the listener into the app's start-up -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """Where the app builds the watcher's owner, and what the listener registers."""
+
+    owner_class: str | None  # the watcher's class; None for a module-level callback
+    callback: str
+    channel: str
+    listener_module: str  # the module that defines PgListener
+
+
+def wire_listener(source: str, wiring: Wiring) -> str | None:
+    """The module with the listener started and stopped in its lifespan, or None if it has no such hook.
+
+    Raises Unsafe when the hook is found but its shape gives no place for the lines.
+    """
+    module = cst.parse_module(source)
+    hooks = [node for node in module.body if isinstance(node, cst.FunctionDef) and _is_startup_hook(node, module)]
+    for hook in hooks:
+        owner = _owner_variable(hook, wiring.owner_class) or _module_owner(module, hook, wiring.owner_class)
+        if owner is None and wiring.owner_class is not None:
+            continue
+        new_hook = _wire(hook, wiring, owner)
+        module = module.with_changes(body=[new_hook if node is hook else node for node in module.body])
+        if "PgListener" in _imported_names(module):
+            return module.code
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, wiring.listener_module, "PgListener")
+        return _sorted_into_place(AddImportsVisitor(context).transform_module(module), wiring.listener_module).code
+    return None
+
+
+def _sorted_into_place(module: cst.Module, name: str) -> cst.Module:
+    """Move the added `from name import ...` among its package's imports, where isort puts it."""
+    body = list(module.body)
+
+    def imported(statement: cst.BaseStatement) -> str | None:
+        if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.ImportFrom):
+            node = statement.body[0]
+            return cst.Module(body=[]).code_for_node(node.module) if node.module else None
+        return None
+
+    added = next((s for s in body if imported(s) == name), None)
+    package = name.split(".")[0]
+    if added is None:
+        return module
+    body.remove(added)
+    for index, statement in enumerate(body):
+        other = imported(statement)
+        if other and other.split(".")[0] == package and other.lower() > name.lower() and not statement.leading_lines:
+            body.insert(index, added)
+            return module.with_changes(body=body)
+    return module
+
+
+def _is_startup_hook(function: cst.FunctionDef, module: cst.Module) -> bool:
+    decorators = {
+        _callee(d.decorator.func if isinstance(d.decorator, cst.Call) else d.decorator) for d in function.decorators
+    }
+    if "asynccontextmanager" in decorators:
+        return True
+    for decorator in function.decorators:
+        if m.matches(
+            decorator.decorator, m.Call(func=m.Attribute(attr=m.Name("on_event")), args=[m.Arg(m.SimpleString())])
+        ):
+            return "startup" in cst.Module(body=[]).code_for_node(decorator.decorator)
+    return False
+
+
+def _owner_variable(function: cst.FunctionDef, owner_class: str | None) -> str | None:
+    for statement in function.body.body:  # type: ignore[union-attr]
+        if (
+            owner_class
+            and isinstance(statement, cst.SimpleStatementLine)
+            and m.matches(
+                statement.body[0],
+                m.Assign(
+                    targets=[m.AssignTarget(m.Name())],
+                    value=m.Call(func=m.Name(owner_class) | m.Attribute(attr=m.Name(owner_class))),
+                ),
+            )
+        ):
+            return statement.body[0].targets[0].target.value  # type: ignore[union-attr]
+    return None
+
+
+def _module_owner(module: cst.Module, hook: cst.FunctionDef, owner_class: str | None) -> str | None:
+    """A module-level `manager = Owner(...)` that the hook uses (starts, awaits)."""
+    for statement in module.body:
+        name = _assigned_name(statement)
+        if (
+            name
+            and owner_class
+            and _owner_variable(
+                cst.FunctionDef(name=cst.Name("_"), params=cst.Parameters(), body=cst.IndentedBlock(body=[statement])),
+                owner_class,
+            )
+            == name
+            and name in _names_in(hook)
+        ):
+            return name
+    return None
+
+
+def _awaits_method_of(statement: cst.BaseStatement, owner: str) -> bool:
+    """`await owner.start()` (or start_all(), run(), ...): where the app starts the watcher's owner."""
+    return m.matches(
+        statement,
+        m.SimpleStatementLine(body=[m.Expr(m.Await(m.Call(func=m.Attribute(value=m.Name(owner)))))]),
+    )
+
+
+def _line(code: str) -> cst.SimpleStatementLine:
+    statement = cst.parse_statement(code)
+    assert isinstance(statement, cst.SimpleStatementLine)
+    return statement
+
+
+def _listener_variable(statements: Sequence[cst.BaseStatement]) -> str | None:
+    for statement in statements:
+        if isinstance(statement, cst.SimpleStatementLine) and m.matches(
+            statement.body[0], m.Assign(targets=[m.AssignTarget(m.Name())], value=m.Call(func=m.Name("PgListener")))
+        ):
+            return statement.body[0].targets[0].target.value  # type: ignore[union-attr]
+    return None
+
+
+def _dsn(statements: Sequence[cst.BaseStatement]) -> str:
+    """The database URL the hook already connects with (its create_pool / connect argument)."""
+    for statement in statements:
+        for call in m.findall(statement, m.Call(func=m.Attribute(attr=m.Name("create_pool") | m.Name("connect")))):
+            assert isinstance(call, cst.Call)
+            if call.args and call.args[0].keyword is None and isinstance(call.args[0].value, cst.Name | cst.Attribute):
+                return cst.Module(body=[]).code_for_node(call.args[0].value)
+    raise Unsafe("the start-up hook opens no database pool whose URL the listener could use")
+
+
+def _wire(function: cst.FunctionDef, wiring: Wiring, owner: str | None) -> cst.FunctionDef:
+    body = list(function.body.body)  # type: ignore[union-attr]
+    target = f"{owner}.{wiring.callback}" if owner else wiring.callback
+    listener = _listener_variable(body)
+    name = listener or "listener"
+    # Notifications sent while the listener was disconnected are lost: re-send the state on every connect.
+    register = [
+        _line(f'{name}.register_callback("{wiring.channel}", {target})'),
+        _line(f'{name}.on_connect(lambda: {target}({{"operation": "RESYNC"}}))'),
+    ]
+    if listener is not None:
+        start = _index_of(body, f"await {listener}.start()")
+        if start is None:
+            raise Unsafe(f"the start-up hook creates {listener} but never awaits {listener}.start()")
+        body[start:start] = register
+        return function.with_changes(body=function.body.with_changes(body=body))
+    lines = [_line(f"listener = PgListener({_dsn(body)})"), *register, _line("await listener.start()")]
+    anchor = next((i for i, s in enumerate(body) if owner and _awaits_method_of(s, owner)), None)
+    if anchor is None:
+        anchor = next((i for i, s in enumerate(body) if owner and _assigned_name(s) == owner), None)
+    if anchor is None:
+        raise Unsafe("no statement in the start-up hook creates the watcher's owner")
+    body[anchor + 1 : anchor + 1] = lines
+    body = _add_stop(body, owner)
+    return function.with_changes(body=function.body.with_changes(body=body))
+
+
+def _index_of(body: Sequence[cst.BaseStatement], code: str) -> int | None:
+    for index, statement in enumerate(body):
+        if (
+            isinstance(statement, cst.SimpleStatementLine)
+            and cst.Module(body=[]).code_for_node(statement).strip() == code
+        ):
+            return index
+    return None
+
+
+def _add_stop(body: list[cst.BaseStatement], owner: str | None) -> list[cst.BaseStatement]:
+    """`await listener.stop()` first in the hook's shutdown: a `finally:` block, else after the `yield`."""
+    stop = _line("await listener.stop()")
+    for index, statement in enumerate(body):
+        if isinstance(statement, cst.Try) and statement.finalbody is not None:
+            final = statement.finalbody
+            new_final = final.with_changes(body=final.body.with_changes(body=[stop, *final.body.body]))
+            body[index] = statement.with_changes(finalbody=new_final)
+            return body
+    for index, statement in enumerate(body):
+        if m.matches(statement, m.SimpleStatementLine(body=[m.Expr(m.Yield())])):
+            body.insert(index + 1, stop)
+            return body
+    raise Unsafe("the start-up hook has no shutdown part (a `finally:` block or code after `yield`)")

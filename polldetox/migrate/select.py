@@ -1,0 +1,105 @@
+"""Which polling sites a migration of one table touches, from the scan's facts.
+
+A backend site is tied to the table by the tables its loop reads, or by broadcasting
+`<table>_update`, the message type the scaffolded stack uses for it. A frontend site is tied by the
+URL it fetches (through the route that serves it, when that route reads the table or sends the
+backend's message type) or by its query key naming the table. Sites the standard allows (its
+exception cases) are never selected: they are not polling to remove.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from polldetox.config import Config
+from polldetox.findings import FileFacts, PollingSite, SiteKind
+from polldetox.naming import Names
+from polldetox.scan import engine
+from polldetox.scan.policy import exception_for, is_backend, url_matches_route
+
+
+@dataclass(frozen=True)
+class Hook:
+    """An existing `use<Type>WebSocket` hook that handles one of the backend's message types."""
+
+    path: str  # relative to the project root
+    name: str  # the exported hook function
+
+
+@dataclass(frozen=True)
+class Selection:
+    backend: tuple[PollingSite, ...]
+    frontend: tuple[PollingSite, ...]
+    message_types: tuple[str, ...]  # what the backend sites broadcast
+    hook: Hook | None
+    facts: tuple[FileFacts, ...]
+
+
+class SiteNotFound(ValueError):
+    """`--site PATH:LINE` names no polling site of the table."""
+
+
+def select(root: Path, config: Config, names: Names, site: tuple[str, int] | None = None) -> Selection:
+    facts = engine.read_facts([root], config)
+    table = names.table.name.lower()
+    polling = [(item, file) for file in facts for item in file.sites if not _allowed(item, file, config)]
+    # A loop whose reads go through a service still names its data in the message it broadcasts.
+    message = f"{names.snake}_update"
+    backend = [
+        item
+        for item, _ in polling
+        if is_backend(item) and (table in _unqualified(item.tables) or message in item.message_types)
+    ]
+    types = tuple(sorted({kind for item in backend for kind in item.message_types}))
+    routes = [
+        route
+        for file in facts
+        for route in file.routes
+        if table in _unqualified(route.tables) or set(types) & set(route.message_types)
+    ]
+    frontend = [
+        item
+        for item, _ in polling
+        if not is_backend(item)
+        and item.kind != SiteKind.POLLING_ENGINE
+        and (
+            any(url_matches_route(url, route.path) for url in item.urls for route in routes)
+            or names.snake in _key_names(item.query_key)
+        )
+    ]
+    if site is not None:
+        backend, frontend = _at(backend, site), _at(frontend, site)
+        if not backend and not frontend:
+            raise SiteNotFound(f"{site[0]}:{site[1]} is not a polling site of {names.table.name}")
+    return Selection(tuple(backend), tuple(frontend), types, _hook(facts, types), tuple(facts))
+
+
+def _allowed(site: PollingSite, file: FileFacts, config: Config) -> bool:
+    exception, missing = exception_for(site, file, config)
+    return exception is not None and not missing
+
+
+def _unqualified(tables: tuple[str, ...]) -> set[str]:
+    return {name.rsplit(".", 1)[-1].strip('"').lower() for name in tables}
+
+
+def _key_names(query_key: str | None) -> set[str]:
+    return {word.replace("-", "_").lower() for word in re.findall(r"[A-Za-z][\w-]*", query_key or "")}
+
+
+def _at(sites: list[PollingSite], place: tuple[str, int]) -> list[PollingSite]:
+    path, line = place
+    return [s for s in sites if s.location.path == path and s.location.line <= line <= s.location.end_line]
+
+
+_HOOK_NAME = re.compile(r"use[A-Z]\w*WebSocket")
+
+
+def _hook(facts: list[FileFacts], types: tuple[str, ...]) -> Hook | None:
+    for file in sorted(facts, key=lambda file: file.path):
+        name = Path(file.path).stem
+        if _HOOK_NAME.fullmatch(name) and set(types) & set(file.handled_message_types):
+            return Hook(file.path, name)
+    return None
