@@ -31,6 +31,14 @@ class Pattern(StrEnum):
     action = "action"  # a direct broadcast from the API endpoint that changes the data
 
 
+class Payload(StrEnum):
+    """What a change sends clients (db pattern): Decision Tree 3 asks for deltas above 100 KB."""
+
+    auto = "auto"  # delta once the data's JSON passes 100 KB, decided at run time
+    full = "full"  # the whole data on every change
+    delta = "delta"  # changed rows and deleted keys only
+
+
 class Action(StrEnum):
     create = "create"
     overwrite = "overwrite"  # only with --force
@@ -104,6 +112,7 @@ class Request:
     table: Table | None  # None when no schema was given (file and action patterns)
     layout: Layout
     statement_level: bool = False
+    payload: Payload = Payload.auto
 
 
 def built_in_templates() -> Path:
@@ -217,6 +226,7 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         "names": names,
         "pattern": request.pattern.value,
         "statement_level": request.statement_level,
+        "payload": request.payload.value,
         "message_type": f"{names.snake}_update",
         "events_class": "".join(word.capitalize() for word in words) + "Events",
         "paths": {kind: path.as_posix() for kind, path in paths.items()},
@@ -249,6 +259,13 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         f"SELECT COALESCE(json_agg(t ORDER BY {order}), '[]'::json)::text "
         f"FROM (SELECT {column_list} FROM {names.table.sql()}) AS t"
     )
+    keys = ", ".join(quote_identifier(column) for column in table.primary_key)
+    # json_populate_recordset with the table's row type casts each key back to its column's type.
+    select_by_key = (
+        f"SELECT COALESCE(json_agg(t ORDER BY {order}), '[]'::json)::text "
+        f"FROM (SELECT {column_list} FROM {names.table.sql()} WHERE ({keys}) IN "
+        f"(SELECT {keys} FROM json_populate_recordset(NULL::{names.table.sql()}, $1::json))) AS t"
+    )
     context.update(
         columns=table.columns,
         key_columns=table.primary_key,
@@ -261,6 +278,8 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         # Inside format('...'): quotes doubled again, % escaped.
         key_pairs_dynamic=key_pairs.replace("'", "''").replace("%", "%%"),
         select_sql=select,
+        select_by_key_sql=select_by_key,
+        key_columns_python="(" + "".join(f"{python_string(column)}, " for column in table.primary_key).rstrip() + ")",
         fields=[
             (_ts_property(column.name), column.ts_type + (" | null" if column.nullable else ""))
             for column in table.columns
