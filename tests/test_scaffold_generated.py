@@ -95,7 +95,7 @@ def test_generated_hook_tests_pass_under_vitest(project: Path) -> None:
         env={**os.environ, "CI": "1", "NO_COLOR": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout and "Tests  12 passed" in result.stdout, result.stdout
+    assert "2 passed" in result.stdout and "Tests  16 passed" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("pattern", ["db", "file", "action"])

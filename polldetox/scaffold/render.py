@@ -247,7 +247,10 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         context["migration_paths"] = {kind: paths[kind].as_posix() for kind in ("migration_up", "migration_down")}
         context["up_name"] = paths["migration_up"].name
     if table is None:
-        context.update(columns=[], key_columns=[], fields=[("id", "number")], row_key="row.id", sample_row="{ id: 1 }")
+        context.update(
+            columns=[], key_columns=[], fields=[("id", "number")], row_key="row.id", ts_key_union="'id'",
+            sample_row="{ id: 1 }",
+        )  # fmt: skip
         return context
     key_pairs = ", ".join(f"{quote_literal(c)}, changed.{quote_identifier(c)}" for c in table.primary_key)
     schema = names.table.schema
@@ -285,6 +288,7 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
             for column in table.columns
         ],
         row_key=_row_key(table.primary_key),
+        ts_key_union=" | ".join(_ts_string(name) for name in table.primary_key),
         sample_row=_sample_row(table),
         **_test_statements(names, table),
     )
@@ -292,6 +296,10 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
 
 
 _OPERATIONS = ("INSERT", "UPDATE", "DELETE")
+
+
+def _ts_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _row_key(key: tuple[str, ...]) -> str:
