@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import shutil
 import socket
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -11,6 +12,7 @@ from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 import typer
 import uvicorn
 from typer.testing import CliRunner, Result
@@ -22,6 +24,7 @@ FIXTURES = REPO_ROOT / "tests" / "scaffold_fixtures"
 PLANNED_FEATURES_SCHEMA = FIXTURES / "migrations"
 BILLING_SCHEMA = FIXTURES / "billing.sql"
 BULK_SCHEMA = FIXTURES / "bulk.sql"
+NODE_MODULES = REPO_ROOT / "node_modules"
 
 
 def scaffold_app() -> typer.Typer:
@@ -80,3 +83,15 @@ async def serving(app: object, **options: object) -> AsyncIterator[int]:
     finally:
         server.should_exit = True
         await task
+
+
+def node_tree(project: Path) -> Path:
+    """Make a generated tree checkable by tsc and vitest: the strict tsconfig, the vitest config, node_modules."""
+    if not (NODE_MODULES / ".bin" / "tsc").exists():
+        pytest.skip(f"{NODE_MODULES} is absent: run `npm ci` at the repository root")
+    for name in ("tsconfig.json", "vitest.config.ts"):
+        shutil.copy(REPO_ROOT / "tests" / "ts" / name, project / name)
+    link = project / "node_modules"
+    if not link.exists():
+        link.symlink_to(NODE_MODULES, target_is_directory=True)
+    return project

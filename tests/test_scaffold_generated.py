@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from scaffold_support import BILLING_SCHEMA, PLANNED_FEATURES_SCHEMA, REPO_ROOT, run_scaffold
+from scaffold_support import BILLING_SCHEMA, NODE_MODULES, PLANNED_FEATURES_SCHEMA, node_tree, run_scaffold
 
 pytestmark = pytest.mark.slow
 
-NODE_MODULES = REPO_ROOT / "node_modules"
 RUFF = Path(sys.executable).parent / "ruff"
 # The newest ruff's default rules plus the project's own selection; src makes the generated
 # services/ and routes/ first-party, as the app's own packages.
@@ -65,19 +63,8 @@ def test_file_and_action_patterns_pass_ruff_and_their_own_tests(pattern: str, tm
     assert "2 passed" in tests.stdout
 
 
-def _node_tree(project: Path) -> Path:
-    if not (NODE_MODULES / ".bin" / "tsc").exists():
-        pytest.skip(f"{NODE_MODULES} is absent: run `npm ci` at the repository root")
-    for name in ("tsconfig.json", "vitest.config.ts"):
-        shutil.copy(REPO_ROOT / "tests" / "ts" / name, project / name)
-    link = project / "node_modules"
-    if not link.exists():
-        link.symlink_to(NODE_MODULES, target_is_directory=True)
-    return project
-
-
 def test_generated_typescript_passes_tsc_strict(project: Path) -> None:
-    tree = _node_tree(project)
+    tree = node_tree(project)
     api = (tree / "app/client/src/config/api.ts").read_text()
     assert "plannedFeatures: (): string =>" in api and "order: (): string =>" in api
     result = subprocess.run(
@@ -88,7 +75,7 @@ def test_generated_typescript_passes_tsc_strict(project: Path) -> None:
 
 
 def test_generated_hook_tests_pass_under_vitest(project: Path) -> None:
-    tree = _node_tree(project)
+    tree = node_tree(project)
     result = subprocess.run(
         [str(NODE_MODULES / ".bin" / "vitest"), "run", "--config", "vitest.config.ts"],
         cwd=tree, capture_output=True, text=True, timeout=300, check=False,

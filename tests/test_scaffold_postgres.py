@@ -23,8 +23,11 @@ from fastapi import FastAPI
 from scaffold_support import (
     BILLING_SCHEMA,
     BULK_SCHEMA,
+    NODE_MODULES,
     PLANNED_FEATURES_SCHEMA,
+    REPO_ROOT,
     generated_modules,
+    node_tree,
     run_scaffold,
     serving,
 )
@@ -602,3 +605,68 @@ async def main(url, count):
 
 asyncio.run(main(sys.argv[1], int(sys.argv[2])))
 """
+
+
+async def test_the_generated_hook_follows_the_generated_endpoint_and_real_payloads_fit_its_types(
+    server_uri: str, tmp_path: Path
+) -> None:
+    """vitest runs the hook with jsdom's real WebSocket against uvicorn; captured payloads compile as its types."""
+    assert run_scaffold("planned_features", "--schema", PLANNED_FEATURES_SCHEMA, "--out", tmp_path).exit_code == 0
+    tree = node_tree(tmp_path)
+    hooks = tree / "app/client/src/hooks"
+    shutil.copy(REPO_ROOT / "tests" / "ts" / "live_hook.test.tsx", hooks / "live_hook.test.tsx")
+    dsn = await _fresh_database(
+        server_uri, *_schema_files(PLANNED_FEATURES_SCHEMA), tree / MIGRATIONS / "planned_features_notify.up.sql"
+    )
+    writer = await asyncpg.connect(dsn)
+    state: dict[str, Any] = {}
+    with generated_modules(tree / "app/server", *PLANNED_FEATURES_MODULES) as modules:
+        async with serving(_build_app(modules, dsn, state, payload="delta")) as port:
+            url = f"ws://127.0.0.1:{port}/ws/planned-features"
+            async with websockets.connect(url) as socket:
+                recorder = View(socket)  # records what every client is sent
+                await recorder.until(lambda rows: True)
+                vitest = await asyncio.create_subprocess_exec(
+                    str(NODE_MODULES / ".bin" / "vitest"), "run", "--config", "vitest.config.ts",
+                    str(hooks / "live_hook.test.tsx"),
+                    cwd=tree, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                    env={**os.environ, "CI": "1", "NO_COLOR": "1", "LIVE_WS_URL": url},
+                )  # fmt: skip
+                try:
+                    for _ in range(1500):  # the hook's socket: a second client
+                        if len(state["manager"].active_connections) == 2 or vitest.returncode is not None:
+                            break
+                        await asyncio.sleep(0.02)
+                    ids = {}
+                    for title in ("kept", "doomed", "named"):
+                        ids[title] = await writer.fetchval(
+                            "INSERT INTO planned_features (title) VALUES ($1) RETURNING id", title
+                        )
+                    await writer.execute("UPDATE planned_features SET title = 'renamed' WHERE id = $1", ids["named"])
+                    await writer.execute("DELETE FROM planned_features WHERE id = $1", ids["doomed"])
+                    await recorder.until(lambda rows: _titles(rows) == {"kept", "renamed"})
+                    output, _ = await asyncio.wait_for(vitest.communicate(), timeout=120)
+                finally:
+                    if vitest.returncode is None:
+                        vitest.kill()
+                assert vitest.returncode == 0, output.decode()
+                assert "1 passed" in output.decode()
+                # Updates interrupted and resumed: status messages, then the resync's snapshot.
+                await writer.execute("SELECT pg_terminate_backend($1)", state["listener"].backend_pid)
+                await recorder.until(lambda rows: not recorder.live)
+                await recorder.until(lambda rows: recorder.live)
+                await recorder.until(lambda rows: json.loads(recorder.messages[-1])["op"] == "snapshot")
+    await writer.close()
+    ops = {json.loads(text)["op"] for text in recorder.messages}
+    assert ops == {"snapshot", "upsert", "delete", "status"}
+    fixture = hooks.parent / "captured_messages.ts"
+    fixture.write_text(
+        "import type { PlannedFeatureMessage } from './hooks/usePlannedFeatureWebSocket';\n\n"
+        "export const captured: PlannedFeatureMessage[] = [\n" + ",\n".join(recorder.messages) + "\n];\n"
+    )
+    (hooks / "live_hook.test.tsx").unlink()  # process.env is not among the strict tree's types
+    tsc = subprocess.run(
+        [str(NODE_MODULES / ".bin" / "tsc"), "-p", "tsconfig.json", "--strict", "--noEmit"],
+        cwd=tree, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert tsc.returncode == 0, tsc.stdout + tsc.stderr
