@@ -50,7 +50,7 @@ def test_generated_python_passes_ruff(project: Path) -> None:
 
 
 @pytest.mark.parametrize("pattern", ["file", "action"])
-def test_file_and_action_patterns_pass_ruff_and_their_own_tests(pattern: str, tmp_path: Path) -> None:
+def test_file_and_action_patterns_pass_ruff_tsc_and_their_own_tests(pattern: str, tmp_path: Path) -> None:
     result = run_scaffold("workflow_definitions", "--pattern", pattern, "--out", tmp_path)
     assert result.exit_code == 0, result.output
     lint = _ruff(tmp_path)
@@ -61,6 +61,19 @@ def test_file_and_action_patterns_pass_ruff_and_their_own_tests(pattern: str, tm
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "2 passed" in tests.stdout
+    tree = node_tree(tmp_path)
+    tsc = subprocess.run(
+        [str(NODE_MODULES / ".bin" / "tsc"), "-p", "tsconfig.json", "--strict", "--noEmit"],
+        cwd=tree, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert tsc.returncode == 0, tsc.stdout + tsc.stderr
+    vitest = subprocess.run(
+        [str(NODE_MODULES / ".bin" / "vitest"), "run", "--config", "vitest.config.ts"],
+        cwd=tree, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "CI": "1", "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert vitest.returncode == 0, vitest.stdout + vitest.stderr
+    assert "Tests  8 passed" in vitest.stdout, vitest.stdout
 
 
 def test_generated_typescript_passes_tsc_strict(project: Path) -> None:
