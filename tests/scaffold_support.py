@@ -16,6 +16,7 @@ from types import ModuleType
 
 import asyncpg
 import pgserver
+import pytest
 import typer
 import uvicorn
 from typer.testing import CliRunner, Result
@@ -27,6 +28,7 @@ FIXTURES = REPO_ROOT / "tests" / "scaffold_fixtures"
 PLANNED_FEATURES_SCHEMA = FIXTURES / "migrations"
 BILLING_SCHEMA = FIXTURES / "billing.sql"
 BULK_SCHEMA = FIXTURES / "bulk.sql"
+NODE_MODULES = REPO_ROOT / "node_modules"
 
 
 def scaffold_app() -> typer.Typer:
@@ -124,3 +126,15 @@ async def serving(app: object, **options: object) -> AsyncIterator[int]:
     finally:
         server.should_exit = True
         await task
+
+
+def node_tree(project: Path) -> Path:
+    """Make a generated tree checkable by tsc and vitest: the strict tsconfig, the vitest config, node_modules."""
+    if not (NODE_MODULES / ".bin" / "tsc").exists():
+        pytest.skip(f"{NODE_MODULES} is absent: run `npm ci` at the repository root")
+    for name in ("tsconfig.json", "vitest.config.ts"):
+        shutil.copy(REPO_ROOT / "tests" / "ts" / name, project / name)
+    link = project / "node_modules"
+    if not link.exists():
+        link.symlink_to(NODE_MODULES, target_is_directory=True)
+    return project

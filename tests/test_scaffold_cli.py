@@ -101,6 +101,31 @@ def test_composite_key_goes_into_every_payload(tmp_path: Path) -> None:
     assert 'FUNCTION "Billing"."notify_Order_change"()' in migration
     hook = (tmp_path / "app/client/src/hooks/useOrderWebSocket.ts").read_text()
     assert "  TenantId: number;\n  select: string;\n  Amount: number;\n  meta: unknown | null;\n" in hook
+    assert "export type OrderKey = Pick<Order, 'TenantId' | 'select'>;" in hook
+    assert "return JSON.stringify([row.TenantId, row.select]);" in hook
+    events = (tmp_path / "app/server/services/order_events.py").read_text()
+    assert "KEY_COLUMNS = ('TenantId', 'select',)" in events
+    assert (
+        """WHERE ("TenantId", "select") IN (SELECT "TenantId", "select" FROM json_populate_recordset("""
+        in events.replace("'\n    '", "")
+    )
+
+
+@pytest.mark.parametrize("payload", [None, "auto", "full", "delta"])
+def test_payload_option_sets_what_a_change_sends(payload: str | None, tmp_path: Path) -> None:
+    option = ["--payload", payload] if payload else []
+    result = run_scaffold("planned_features", "--schema", PLANNED_FEATURES_SCHEMA, *option, "--out", tmp_path)
+    assert result.exit_code == 0, result.output
+    events = (tmp_path / "app/server/services/planned_features_events.py").read_text()
+    assert f'PAYLOAD = "{payload or "auto"}"' in events
+
+
+def test_an_unknown_payload_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_scaffold(
+        "planned_features", "--schema", PLANNED_FEATURES_SCHEMA, "--payload", "some", "--out", tmp_path
+    )
+    assert result.exit_code == 2
+    assert not (tmp_path / "app").exists()
 
 
 # Errors: exit 2, nothing written

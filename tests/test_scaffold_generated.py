@@ -3,25 +3,24 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from scaffold_support import BILLING_SCHEMA, PLANNED_FEATURES_SCHEMA, REPO_ROOT, run_scaffold
+from scaffold_support import BILLING_SCHEMA, NODE_MODULES, PLANNED_FEATURES_SCHEMA, node_tree, run_scaffold
 
 pytestmark = pytest.mark.slow
 
-NODE_MODULES = REPO_ROOT / "node_modules"
 RUFF = Path(sys.executable).parent / "ruff"
-# The project's own lint selection; src makes the generated services/ and routes/ first-party.
+# The newest ruff's default rules plus the project's own selection; src makes the generated
+# services/ and routes/ first-party, as the app's own packages.
 RUFF_CONFIG = """\
 line-length = 120
 target-version = "py311"
 src = ["app/server"]
 [lint]
-select = ["E", "F", "W", "I", "B", "UP", "SIM", "RUF"]
+extend-select = ["E", "F", "W", "I", "B", "UP", "SIM", "RUF"]
 """
 
 
@@ -51,7 +50,7 @@ def test_generated_python_passes_ruff(project: Path) -> None:
 
 
 @pytest.mark.parametrize("pattern", ["file", "action"])
-def test_file_and_action_patterns_pass_ruff_and_their_own_tests(pattern: str, tmp_path: Path) -> None:
+def test_file_and_action_patterns_pass_ruff_tsc_and_their_own_tests(pattern: str, tmp_path: Path) -> None:
     result = run_scaffold("workflow_definitions", "--pattern", pattern, "--out", tmp_path)
     assert result.exit_code == 0, result.output
     lint = _ruff(tmp_path)
@@ -62,21 +61,23 @@ def test_file_and_action_patterns_pass_ruff_and_their_own_tests(pattern: str, tm
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
     assert "2 passed" in tests.stdout
-
-
-def _node_tree(project: Path) -> Path:
-    if not (NODE_MODULES / ".bin" / "tsc").exists():
-        pytest.skip(f"{NODE_MODULES} is absent: run `npm ci` at the repository root")
-    for name in ("tsconfig.json", "vitest.config.ts"):
-        shutil.copy(REPO_ROOT / "tests" / "ts" / name, project / name)
-    link = project / "node_modules"
-    if not link.exists():
-        link.symlink_to(NODE_MODULES, target_is_directory=True)
-    return project
+    tree = node_tree(tmp_path)
+    tsc = subprocess.run(
+        [str(NODE_MODULES / ".bin" / "tsc"), "-p", "tsconfig.json", "--strict", "--noEmit"],
+        cwd=tree, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert tsc.returncode == 0, tsc.stdout + tsc.stderr
+    vitest = subprocess.run(
+        [str(NODE_MODULES / ".bin" / "vitest"), "run", "--config", "vitest.config.ts"],
+        cwd=tree, capture_output=True, text=True, timeout=300, check=False,
+        env={**os.environ, "CI": "1", "NO_COLOR": "1"},
+    )  # fmt: skip
+    assert vitest.returncode == 0, vitest.stdout + vitest.stderr
+    assert "Tests  8 passed" in vitest.stdout, vitest.stdout
 
 
 def test_generated_typescript_passes_tsc_strict(project: Path) -> None:
-    tree = _node_tree(project)
+    tree = node_tree(project)
     api = (tree / "app/client/src/config/api.ts").read_text()
     assert "plannedFeatures: (): string =>" in api and "order: (): string =>" in api
     result = subprocess.run(
@@ -87,14 +88,14 @@ def test_generated_typescript_passes_tsc_strict(project: Path) -> None:
 
 
 def test_generated_hook_tests_pass_under_vitest(project: Path) -> None:
-    tree = _node_tree(project)
+    tree = node_tree(project)
     result = subprocess.run(
         [str(NODE_MODULES / ".bin" / "vitest"), "run", "--config", "vitest.config.ts"],
         cwd=tree, capture_output=True, text=True, timeout=300, check=False,
         env={**os.environ, "CI": "1", "NO_COLOR": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout and "Tests  12 passed" in result.stdout, result.stdout
+    assert "2 passed" in result.stdout and "Tests  16 passed" in result.stdout, result.stdout
 
 
 @pytest.mark.parametrize("pattern", ["db", "file", "action"])

@@ -178,12 +178,17 @@ def _without_notifications(stream: bytes) -> tuple[bytes, bytes]:
 
 
 class Recorder:
-    """The listener's two collaborators: the change callback, and the resync that re-reads the table on connect."""
+    """The listener's collaborators: the change callback, the resync that re-reads the table on connect, and the
+    notice to clients that a listening session was lost."""
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
         self.changes: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self.resyncs: list[set[str]] = []  # the titles each resync read
+        self.disconnects = 0
+
+    async def on_disconnect(self) -> None:
+        self.disconnects += 1
 
     async def on_planned_features_change(self, event: dict[str, Any]) -> None:
         self.changes.put_nowait(event)
@@ -334,6 +339,7 @@ async def test_a_hung_connection_is_detected_and_a_change_made_meanwhile_arrives
             await _until(lambda: listener.health().state == "reconnecting", timeout=6, what="noticing the hung link")
             assert listener.health().last_error == "TimeoutError: no answer to the health check within 1.0s"
             assert listener.health().since > connected_since and not listener.connected.is_set()
+            assert recorder.disconnects == 1  # clients are told their updates are interrupted
             network.black_hole = False
             await listener.wait_connected(timeout=10)
             assert listener.sessions == 2 and listener.backend_pid not in (None, first_pid)

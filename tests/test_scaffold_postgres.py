@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import itertools
 import json
+import logging
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
@@ -21,9 +22,12 @@ from fastapi import FastAPI
 from scaffold_support import (
     BILLING_SCHEMA,
     BULK_SCHEMA,
+    NODE_MODULES,
     PLANNED_FEATURES_SCHEMA,
+    REPO_ROOT,
     fresh_database,
     generated_modules,
+    node_tree,
     postgres_server,
     run_scaffold,
     schema_files,
@@ -62,38 +66,69 @@ def tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _build_app(modules: dict[str, ModuleType], dsn: str, state: dict[str, Any]) -> FastAPI:
+def _build_app(
+    modules: dict[str, ModuleType], dsn: str, state: dict[str, Any], *, payload: str = "auto", **listener: Any
+) -> FastAPI:
     """What the printed manual steps ask of the user's server.py."""
     connections = modules["services.realtime_connections"]
     events_module = modules["services.planned_features_events"]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=4)
+        pool = await asyncpg.create_pool(dsn, min_size=0, max_size=4)
+        counting = _CountingPool(pool)
         manager = connections.ConnectionManager("planned_features")
-        events = events_module.PlannedFeaturesEvents(pool, manager)
-        listener = modules["services.planned_features_listener"].create_planned_features_listener(
-            dsn, events, backoff_initial=1.0, probe_interval=5.0
+        events = events_module.PlannedFeaturesEvents(counting, manager, payload=payload)
+        created = modules["services.planned_features_listener"].create_planned_features_listener(
+            dsn, events, **{"backoff_initial": 1.0, "probe_interval": 5.0, **listener}
         )
         app.include_router(modules["routes.planned_features_websocket"].planned_features_websocket_router(events))
-        await listener.start()
-        await listener.wait_connected(timeout=10)
-        state.update(listener=listener, manager=manager)
+        await created.start()
+        await created.wait_connected(timeout=10)
+        state.update(listener=created, manager=manager, events=events, pool=counting)
         yield
-        await listener.stop()
+        await created.stop()
         await manager.close()
         await pool.close()
 
     return FastAPI(lifespan=lifespan)
 
 
-async def _next_update(client: websockets.ClientConnection, accept: Any) -> dict[str, Any]:
-    """The first update message for which accept(rows) holds (earlier snapshots may still arrive)."""
-    while True:
-        message = json.loads(await asyncio.wait_for(client.recv(), timeout=10))
-        assert message["type"] == "planned_features_update"
-        if accept(message["data"]):
-            return message
+class View:
+    """One client's copy of the rows, merged by primary key from each message as the generated hook does."""
+
+    def __init__(self, client: websockets.ClientConnection) -> None:
+        self.client = client
+        self.rows: dict[Any, dict[str, Any]] = {}
+        self.live = True
+        self.messages: list[str] = []
+
+    async def until(self, accept: Any) -> dict[str, Any]:
+        """Read messages until accept(rows) holds; returns the message that made it hold."""
+        while True:
+            text = await asyncio.wait_for(self.client.recv(), timeout=20)
+            self.messages.append(text)
+            message = json.loads(text)
+            assert message["type"] == "planned_features_update"
+            self.apply(message)
+            if accept(list(self.rows.values())):
+                return message
+
+    def apply(self, message: dict[str, Any]) -> None:
+        if message["op"] == "snapshot":
+            self.rows = {row["id"]: row for row in message["rows"]}
+        elif message["op"] == "upsert":
+            self.rows.update({row["id"]: row for row in message["rows"]})
+        elif message["op"] == "delete":
+            for key in message["keys"]:
+                self.rows.pop(key["id"], None)
+        else:
+            assert message["op"] == "status"
+            self.live = message["live"]
+
+
+async def _next_update(client: View, accept: Any) -> dict[str, Any]:
+    return await client.until(accept)
 
 
 def _titles(rows: list[dict[str, Any]]) -> set[str]:
@@ -112,12 +147,14 @@ async def test_every_client_gets_each_change_and_nothing_is_lost_across_a_reconn
     with generated_modules(tree / "app/server", *PLANNED_FEATURES_MODULES) as modules:
         async with serving(_build_app(modules, dsn, state)) as port:
             url = f"ws://127.0.0.1:{port}/ws/planned-features"
-            clients = [await websockets.connect(url) for _ in range(3)]
+            sockets = [await websockets.connect(url) for _ in range(3)]
+            clients = [View(socket) for socket in sockets]
             try:
                 for client in clients:
                     initial = await _next_update(client, lambda rows: True)
-                    assert _titles(initial["data"]) == {"before anyone connected"}
-                    assert initial["data"][0]["details"] is None and initial["data"][0]["tags"] is None
+                    assert initial["op"] == "snapshot"
+                    assert _titles(initial["rows"]) == {"before anyone connected"}
+                    assert initial["rows"][0]["details"] is None and initial["rows"][0]["tags"] is None
 
                 row_id = await writer.fetchval("INSERT INTO planned_features (title) VALUES ('inserted') RETURNING id")
                 for client in clients:
@@ -146,38 +183,37 @@ async def test_every_client_gets_each_change_and_nothing_is_lost_across_a_reconn
                 await writer.execute("INSERT INTO planned_features (title) VALUES ('after the reconnect')")
                 for client in clients:
                     await _next_update(client, lambda rows: "after the reconnect" in _titles(rows))
+                assert state["pool"].fetches == {"all": 2, "by_key": 4}  # first connect, resync; one per change
             finally:
-                for client in clients:
-                    await client.close()
+                for socket in sockets:
+                    await socket.close()
     await writer.close()
 
 
 class _Recording:
-    """One connected client that records broadcasts (the callback's only collaborator besides the pool)."""
+    """Connected clients that record broadcasts (the callback's only collaborator besides the pool)."""
 
     def __init__(self, clients: int) -> None:
         self.active_connections = {object(): object() for _ in range(clients)}
         self.messages: list[dict[str, Any]] = []
-        self.versions: list[int | None] = []
-        self._next_version = itertools.count()
 
-    def next_version(self) -> int:
-        return next(self._next_version)
-
-    async def broadcast(self, message: dict[str, Any], version: int | None = None) -> int:
+    def broadcast(self, message: dict[str, Any] | str, *, snapshot: bool = False) -> int:
+        message = json.loads(message) if isinstance(message, str) else message
+        assert snapshot == (message["op"] == "snapshot")
         self.messages.append(message)
-        self.versions.append(version)
         return len(self.active_connections)
 
 
 class _CountingPool:
+    """The pool, counting reads of the whole table and reads by key."""
+
     def __init__(self, pool: asyncpg.Pool) -> None:
         self.pool = pool
-        self.fetches = 0
+        self.fetches = {"all": 0, "by_key": 0}
 
-    async def fetchval(self, query: str) -> Any:
-        self.fetches += 1
-        return await self.pool.fetchval(query)
+    async def fetchval(self, query: str, *args: Any) -> Any:
+        self.fetches["by_key" if args else "all"] += 1
+        return await self.pool.fetchval(query, *args)
 
 
 async def test_callback_skips_without_clients_and_coalesces_a_burst(server_uri: str, tree: Path) -> None:
@@ -187,58 +223,30 @@ async def test_callback_skips_without_clients_and_coalesces_a_burst(server_uri: 
         with generated_modules(tree / "app/server", "services.planned_features_events") as modules:
             events_class = modules["services.planned_features_events"].PlannedFeaturesEvents
             counting, nobody = _CountingPool(pool), _Recording(clients=0)
-            await events_class(counting, nobody).on_planned_features_change({"operation": "INSERT"})
-            assert counting.fetches == 0 and nobody.messages == []
+            await events_class(counting, nobody).on_planned_features_change({"operation": "INSERT", "key": {"id": 1}})
+            assert counting.fetches == {"all": 0, "by_key": 0} and nobody.messages == []
 
-            await pool.execute("INSERT INTO planned_features (title) VALUES ('one'), ('two')")
             counting, watching = _CountingPool(pool), _Recording(clients=1)
-            events = events_class(counting, watching)
-            burst = [{"operation": "INSERT", "key": {"id": n}} for n in range(50)]
+            events = events_class(counting, watching, payload="delta")
+            assert json.loads((await events.initial_messages())[0])["rows"] == []
+            ids = [
+                await pool.fetchval("INSERT INTO planned_features (title) VALUES ($1) RETURNING id", t) for t in "ab"
+            ]
+            burst = [{"operation": "INSERT", "key": {"id": ids[n % 2]}} for n in range(50)]
             await asyncio.gather(*(events.on_planned_features_change(event) for event in burst))
-            assert 1 <= counting.fetches <= 2  # the first, and at most one for everything that came during it
-            assert len(watching.messages) == 1  # the second fetch saw the same rows: not sent again
-            assert _titles(watching.messages[0]["data"]) == {"one", "two"}
+            # one read for the first, at most one for everything that came during it
+            assert counting.fetches["all"] == 1 and 1 <= counting.fetches["by_key"] <= 2
+            assert [message["op"] for message in watching.messages] == ["upsert"] * len(watching.messages)
+            assert {row["title"] for message in watching.messages for row in message["rows"]} == {"a", "b"}
+
+            await pool.execute("DELETE FROM planned_features WHERE id = $1", ids[0])
+            await events.on_planned_features_change({"operation": "DELETE", "key": {"id": ids[0]}})
+            assert watching.messages[-1]["op"] == "delete" and watching.messages[-1]["keys"] == [{"id": ids[0]}]
+            connect = json.loads((await events.initial_messages())[0])  # served from memory: no read
+            assert [row["title"] for row in connect["rows"]] == ["b"]
+            assert counting.fetches["all"] == 1
     finally:
         await pool.close()
-
-
-class _HeldPool:
-    """A pool whose first fetch reads its rows, then returns only when `release` is set."""
-
-    def __init__(self, pool: asyncpg.Pool) -> None:
-        self.pool = pool
-        self.fetched, self.release = asyncio.Event(), asyncio.Event()
-
-    async def fetchval(self, query: str) -> Any:
-        rows = await self.pool.fetchval(query)
-        if not self.fetched.is_set():
-            self.fetched.set()
-            await self.release.wait()
-        return rows
-
-
-async def test_a_stale_fetch_finishing_after_a_resync_does_not_hide_the_next_change(
-    server_uri: str, tree: Path
-) -> None:
-    dsn = await fresh_database(server_uri, *schema_files(PLANNED_FEATURES_SCHEMA))
-    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
-    try:
-        with generated_modules(tree / "app/server", "services.planned_features_events") as modules:
-            await pool.execute("INSERT INTO planned_features (title) VALUES ('one')")
-            held, clients = _HeldPool(pool), _Recording(clients=1)
-            events = modules["services.planned_features_events"].PlannedFeaturesEvents(held, clients)
-            slow = asyncio.create_task(events.on_planned_features_change({"operation": "INSERT"}))
-            await held.fetched.wait()  # it has read {one} and is still on its way
-            await pool.execute("INSERT INTO planned_features (title) VALUES ('two')")
-            await events.resync()  # a reconnect sends {one, two}
-            held.release.set()
-            await slow
-            await pool.execute("DELETE FROM planned_features WHERE title = 'two'")
-            await events.on_planned_features_change({"operation": "DELETE"})
-    finally:
-        await pool.close()
-    newest = max(zip(clients.versions, clients.messages, strict=True), key=lambda sent: sent[0] or 0)[1]
-    assert _titles(newest["data"]) == {"one"}  # what the table holds: clients are not left on {one, two}
 
 
 async def test_down_migration_removes_trigger_and_function(server_uri: str, tree: Path) -> None:
@@ -416,3 +424,219 @@ def test_generated_python_tests_pass_against_postgres(server_uri: str, tree: Pat
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "12 passed" in result.stdout, result.stdout
+
+
+async def test_a_one_row_change_on_a_10000_row_table_sends_only_that_row(server_uri: str, tree: Path) -> None:
+    dsn = await fresh_database(
+        server_uri, *schema_files(PLANNED_FEATURES_SCHEMA), tree / MIGRATIONS / "planned_features_notify.up.sql"
+    )
+    writer = await asyncpg.connect(dsn)
+    await writer.execute(
+        "INSERT INTO planned_features (title, details)"
+        " SELECT 'row ' || n, repeat('d', 150) FROM generate_series(1, 10000) n"
+    )
+    state: dict[str, Any] = {}
+    with generated_modules(tree / "app/server", *PLANNED_FEATURES_MODULES) as modules:
+        async with (
+            serving(_build_app(modules, dsn, state)) as port,  # auto: the table is over 100 KB
+            websockets.connect(f"ws://127.0.0.1:{port}/ws/planned-features", max_size=None) as socket,
+        ):
+            client = View(socket)
+            await client.until(lambda rows: len(rows) == 10000)
+            assert len(client.messages[0]) > 2_000_000
+
+            await writer.execute("UPDATE planned_features SET title = 'changed' WHERE id = 5000")
+            update = await client.until(lambda rows: "changed" in _titles(rows))
+            row = json.loads(await writer.fetchval(
+                    "SELECT json_agg(t)::text FROM (SELECT id, title, details, priority, status, updated_at, tags"
+                    " FROM planned_features WHERE id = 5000) t"
+                ))[0]  # fmt: skip
+            assert (update["op"], update["rows"]) == ("upsert", [row])
+            expected = json.dumps(
+                {
+                    "type": "planned_features_update",
+                    "op": "upsert",
+                    "rows": [row],
+                    "timestamp": update["timestamp"],
+                },
+                separators=(",", ":"),
+            )
+            assert client.messages[-1] == expected and len(expected.encode()) < 2048
+
+            await writer.execute("DELETE FROM planned_features WHERE id = 7")
+            deleted = await client.until(lambda rows: len(rows) == 9999)
+            assert (deleted["op"], deleted["keys"]) == ("delete", [{"id": 7}])
+            assert len(client.messages[-1].encode()) < 200
+
+            await writer.execute("UPDATE planned_features SET priority = priority + 1 WHERE id <= 300")
+            await client.until(lambda rows: sum(row["priority"] for row in rows) == 299)  # id 7 is gone
+            assert state["pool"].fetches["all"] == 1  # the connect; every change read by key
+            final = json.loads(await writer.fetchval("SELECT json_agg(t ORDER BY id)::text FROM planned_features t"))
+            assert sorted(client.rows.values(), key=lambda row: row["id"]) == final
+    await writer.close()
+
+
+async def test_clients_are_told_when_updates_stop_and_resume_and_a_connect_meanwhile_gets_1013(
+    server_uri: str, tree: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    dsn = await fresh_database(
+        server_uri, *schema_files(PLANNED_FEATURES_SCHEMA), tree / MIGRATIONS / "planned_features_notify.up.sql"
+    )
+    database = dsn.split("?")[0].rsplit("/", 1)[1]
+    admin = await asyncpg.connect(server_uri)
+    state: dict[str, Any] = {}
+    with generated_modules(tree / "app/server", *PLANNED_FEATURES_MODULES) as modules:
+        app = _build_app(modules, dsn, state, backoff_initial=0.2, backoff_max=1.0)
+        async with serving(app) as port:
+            url = f"ws://127.0.0.1:{port}/ws/planned-features"
+            async with websockets.connect(url) as socket:
+                client = View(socket)
+                await client.until(lambda rows: True)
+                # The database goes away for this app: no new sessions, every open one cut.
+                await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false')
+                await admin.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", database
+                )
+                await client.until(lambda rows: not client.live)
+
+                async with websockets.connect(url) as refused:
+                    with pytest.raises(websockets.ConnectionClosed):
+                        await asyncio.wait_for(refused.recv(), timeout=20)
+                    assert refused.close_code == 1013
+
+                await admin.execute(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true')
+                writer = await asyncpg.connect(dsn)
+                await writer.execute("INSERT INTO planned_features (title) VALUES ('while down')")
+                await client.until(lambda rows: client.live and "while down" in _titles(rows))
+                ops = [json.loads(text)["op"] for text in client.messages]
+                assert ops[ops.index("status") :][:1] == ["status"] and ops[-1] == "snapshot"  # live, then resync
+                await writer.execute("INSERT INTO planned_features (title) VALUES ('after')")
+                await client.until(lambda rows: "after" in _titles(rows))
+                await writer.close()
+    await admin.close()
+    refusals = [r for r in caplog.records if "Refusing a client" in r.getMessage()]
+    assert len(refusals) == 1 and refusals[0].levelno == logging.WARNING and refusals[0].exc_info is None
+    assert not [r for r in caplog.records if r.name.startswith("services.") and r.exc_info]
+
+
+async def test_a_connect_storm_reads_nothing_per_connect_and_updates_keep_flowing(server_uri: str, tree: Path) -> None:
+    dsn = await fresh_database(
+        server_uri, *schema_files(PLANNED_FEATURES_SCHEMA), tree / MIGRATIONS / "planned_features_notify.up.sql"
+    )
+    writer = await asyncpg.connect(dsn)
+    state: dict[str, Any] = {}
+    with generated_modules(tree / "app/server", *PLANNED_FEATURES_MODULES) as modules:
+        async with serving(_build_app(modules, dsn, state)) as port:
+            url = f"ws://127.0.0.1:{port}/ws/planned-features"
+            storm = subprocess.Popen([sys.executable, "-c", STORM, url, "600"])
+            try:
+                async with websockets.connect(url) as socket:
+                    client = View(socket)
+                    await client.until(lambda rows: True)
+                    changes = 0
+                    while storm.poll() is None or changes < 10:  # a normal client, updated throughout the storm
+                        title = f"during {changes}"
+                        await writer.execute("INSERT INTO planned_features (title) VALUES ($1)", title)
+                        await client.until(lambda rows, title=title: title in _titles(rows))
+                        changes += 1
+                assert await asyncio.to_thread(storm.wait, 240) == 0
+            finally:
+                storm.kill()
+            await _until_quiet(state["manager"])
+    await writer.close()
+    assert state["pool"].fetches["all"] <= 2  # the first connect (and the listener's resync), not one per connect
+    assert state["pool"].fetches["by_key"] <= changes  # at most one read per change
+
+
+async def _until_quiet(manager: Any) -> None:
+    for _ in range(500):
+        if not manager.active_connections:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"{len(manager.active_connections)} gone clients are still in the broadcast set")
+
+
+# Connect, read the snapshot and leave, or reset without a close frame: COUNT times, 50 at a time.
+STORM = """
+import asyncio, sys
+import websockets
+
+async def once(url, number):
+    client = await websockets.connect(url, max_size=None, open_timeout=60)
+    await asyncio.wait_for(client.recv(), timeout=60)
+    if number % 2:
+        client.transport.abort()
+    else:
+        await client.close()
+
+async def main(url, count):
+    for start in range(0, count, 50):
+        await asyncio.gather(*(once(url, n) for n in range(start, min(count, start + 50))))
+
+asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+"""
+
+
+async def test_the_generated_hook_follows_the_generated_endpoint_and_real_payloads_fit_its_types(
+    server_uri: str, tmp_path: Path
+) -> None:
+    """vitest runs the hook with jsdom's real WebSocket against uvicorn; captured payloads compile as its types."""
+    assert run_scaffold("planned_features", "--schema", PLANNED_FEATURES_SCHEMA, "--out", tmp_path).exit_code == 0
+    tree = node_tree(tmp_path)
+    hooks = tree / "app/client/src/hooks"
+    shutil.copy(REPO_ROOT / "tests" / "ts" / "live_hook.test.tsx", hooks / "live_hook.test.tsx")
+    dsn = await fresh_database(
+        server_uri, *schema_files(PLANNED_FEATURES_SCHEMA), tree / MIGRATIONS / "planned_features_notify.up.sql"
+    )
+    writer = await asyncpg.connect(dsn)
+    state: dict[str, Any] = {}
+    with generated_modules(tree / "app/server", *PLANNED_FEATURES_MODULES) as modules:
+        async with serving(_build_app(modules, dsn, state, payload="delta")) as port:
+            url = f"ws://127.0.0.1:{port}/ws/planned-features"
+            async with websockets.connect(url) as socket:
+                recorder = View(socket)  # records what every client is sent
+                await recorder.until(lambda rows: True)
+                vitest = await asyncio.create_subprocess_exec(
+                    str(NODE_MODULES / ".bin" / "vitest"), "run", "--config", "vitest.config.ts",
+                    str(hooks / "live_hook.test.tsx"),
+                    cwd=tree, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+                    env={**os.environ, "CI": "1", "NO_COLOR": "1", "LIVE_WS_URL": url},
+                )  # fmt: skip
+                try:
+                    for _ in range(1500):  # the hook's socket: a second client
+                        if len(state["manager"].active_connections) == 2 or vitest.returncode is not None:
+                            break
+                        await asyncio.sleep(0.02)
+                    ids = {}
+                    for title in ("kept", "doomed", "named"):
+                        ids[title] = await writer.fetchval(
+                            "INSERT INTO planned_features (title) VALUES ($1) RETURNING id", title
+                        )
+                    await writer.execute("UPDATE planned_features SET title = 'renamed' WHERE id = $1", ids["named"])
+                    await writer.execute("DELETE FROM planned_features WHERE id = $1", ids["doomed"])
+                    await recorder.until(lambda rows: _titles(rows) == {"kept", "renamed"})
+                    output, _ = await asyncio.wait_for(vitest.communicate(), timeout=120)
+                finally:
+                    if vitest.returncode is None:
+                        vitest.kill()
+                assert vitest.returncode == 0, output.decode()
+                assert "1 passed" in output.decode()
+                # Updates interrupted and resumed: status messages, then the resync's snapshot.
+                await writer.execute("SELECT pg_terminate_backend($1)", state["listener"].backend_pid)
+                await recorder.until(lambda rows: not recorder.live)
+                await recorder.until(lambda rows: recorder.live)
+                await recorder.until(lambda rows: json.loads(recorder.messages[-1])["op"] == "snapshot")
+    await writer.close()
+    ops = {json.loads(text)["op"] for text in recorder.messages}
+    assert ops == {"snapshot", "upsert", "delete", "status"}
+    fixture = hooks.parent / "captured_messages.ts"
+    fixture.write_text(
+        "import type { PlannedFeatureMessage } from './hooks/usePlannedFeatureWebSocket';\n\n"
+        "export const captured: PlannedFeatureMessage[] = [\n" + ",\n".join(recorder.messages) + "\n];\n"
+    )
+    (hooks / "live_hook.test.tsx").unlink()  # process.env is not among the strict tree's types
+    tsc = subprocess.run(
+        [str(NODE_MODULES / ".bin" / "tsc"), "-p", "tsconfig.json", "--strict", "--noEmit"],
+        cwd=tree, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert tsc.returncode == 0, tsc.stdout + tsc.stderr

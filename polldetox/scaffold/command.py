@@ -16,7 +16,16 @@ from rich.text import Text
 from polldetox.findings import Finding
 from polldetox.naming import InvalidName, Names, names_for
 from polldetox.scaffold.layout import Layout, LayoutError, layout_from_config
-from polldetox.scaffold.render import Action, Pattern, PlannedFile, Request, environment, plan, unmatched_overrides
+from polldetox.scaffold.render import (
+    Action,
+    Pattern,
+    Payload,
+    PlannedFile,
+    Request,
+    environment,
+    plan,
+    unmatched_overrides,
+)
 from polldetox.scaffold.schema import SchemaError, Table, read_table
 from polldetox.scaffold.steps import manual_steps
 from polldetox.scaffold.writer import write_plan
@@ -57,6 +66,13 @@ def scaffold_command(
             "--statement-level", help="Statement-level triggers that send the changed keys in chunks: for bulk updates."
         ),
     ] = False,
+    payload: Annotated[
+        Payload,
+        typer.Option(
+            help="db pattern: what a change sends clients. delta: changed rows and deleted keys; full: every row; "
+            "auto: delta once the data passes 100 KB of JSON.",
+        ),
+    ] = Payload.auto,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the plan and the diff against existing files; write nothing.")
     ] = False,
@@ -100,7 +116,7 @@ def scaffold_command(
                 f"[yellow]warning:[/] --templates {templates}: {name} overrides no built-in template "
                 "(names are like db/events.py.j2 or common/hook.ts.j2); it is used only if another template includes it"
             )
-        request = Request(names, pattern, shape, layout, statement_level=statement_level)
+        request = Request(names, pattern, shape, layout, statement_level=statement_level, payload=payload)
         planned = plan(request, out, env, force=force)
         replaces = _replaced_sites(scan, names) if scan else []
     except (InvalidName, SchemaError, LayoutError, ScaffoldProblem) as problem:

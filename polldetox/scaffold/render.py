@@ -34,6 +34,14 @@ class Pattern(StrEnum):
     action = "action"  # a direct broadcast from the API endpoint that changes the data
 
 
+class Payload(StrEnum):
+    """What a change sends clients (db pattern): Decision Tree 3 asks for deltas above 100 KB."""
+
+    auto = "auto"  # delta once the data's JSON passes 100 KB, decided at run time
+    full = "full"  # the whole data on every change
+    delta = "delta"  # changed rows and deleted keys only
+
+
 class Action(StrEnum):
     create = "create"
     overwrite = "overwrite"  # only with --force
@@ -107,6 +115,7 @@ class Request:
     table: Table | None  # None when no schema was given (file and action patterns)
     layout: Layout
     statement_level: bool = False
+    payload: Payload = Payload.auto
 
 
 def unmatched_overrides(user_templates: Path) -> list[str]:
@@ -217,6 +226,7 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         "names": names,
         "pattern": request.pattern.value,
         "statement_level": request.statement_level,
+        "payload": request.payload.value,
         "message_type": f"{names.snake}_update",
         "events_class": "".join(word.capitalize() for word in words) + "Events",
         "paths": {kind: path.as_posix() for kind, path in paths.items()},
@@ -237,7 +247,10 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         context["migration_paths"] = {kind: paths[kind].as_posix() for kind in ("migration_up", "migration_down")}
         context["up_name"] = paths["migration_up"].name
     if table is None:
-        context.update(columns=[], key_columns=[], fields=[("id", "number")], row_key="row.id", sample_row="{ id: 1 }")
+        context.update(
+            columns=[], key_columns=[], fields=[("id", "number")], row_key="row.id", ts_key_union="'id'",
+            sample_row="{ id: 1 }",
+        )  # fmt: skip
         return context
     key_pairs = ", ".join(f"{quote_literal(c)}, changed.{quote_identifier(c)}" for c in table.primary_key)
     schema = names.table.schema
@@ -248,6 +261,13 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
     select = (
         f"SELECT COALESCE(json_agg(t ORDER BY {order}), '[]'::json)::text "
         f"FROM (SELECT {column_list} FROM {names.table.sql()}) AS t"
+    )
+    keys = ", ".join(quote_identifier(column) for column in table.primary_key)
+    # json_populate_recordset with the table's row type casts each key back to its column's type.
+    select_by_key = (
+        f"SELECT COALESCE(json_agg(t ORDER BY {order}), '[]'::json)::text "
+        f"FROM (SELECT {column_list} FROM {names.table.sql()} WHERE ({keys}) IN "
+        f"(SELECT {keys} FROM json_populate_recordset(NULL::{names.table.sql()}, $1::json))) AS t"
     )
     context.update(
         columns=table.columns,
@@ -261,11 +281,14 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
         # Inside format('...'): quotes doubled again, % escaped.
         key_pairs_dynamic=key_pairs.replace("'", "''").replace("%", "%%"),
         select_sql=select,
+        select_by_key_sql=select_by_key,
+        key_columns_python="(" + "".join(f"{python_string(column)}, " for column in table.primary_key).rstrip() + ")",
         fields=[
             (_ts_property(column.name), column.ts_type + (" | null" if column.nullable else ""))
             for column in table.columns
         ],
         row_key=_row_key(table.primary_key),
+        ts_key_union=" | ".join(_ts_string(name) for name in table.primary_key),
         sample_row=_sample_row(table),
         **_test_statements(names, table),
     )
@@ -273,6 +296,10 @@ def _context(request: Request, paths: Mapping[str, PurePosixPath]) -> dict[str, 
 
 
 _OPERATIONS = ("INSERT", "UPDATE", "DELETE")
+
+
+def _ts_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _row_key(key: tuple[str, ...]) -> str:

@@ -36,8 +36,10 @@ def manual_steps(request: Request, planned: list[PlannedFile], replaces: list[Fi
         )
     steps.append(
         f"In init_websocket_routes() (server.py): `app.include_router({names.snake}_websocket_router(events))` "
-        f"from {by_kind['endpoint'].path}: serves /ws/{names.kebab}. Keep uvicorn's WebSocket keepalive on "
-        "(--ws-ping-interval/--ws-ping-timeout): it closes clients that stop reading."
+        f"from {by_kind['endpoint'].path}: serves /ws/{names.kebab}. Run uvicorn with --ws-max-size 65536 "
+        "(clients send only small frames; the default lets each one buffer 16 MiB) and keep its WebSocket "
+        "keepalive on (--ws-ping-interval/--ws-ping-timeout) for idle clients that vanish; clients that stop "
+        "reading are closed by the connection manager."
     )
     api = by_kind["api_config"]
     if api.action == Action.skip and f"{names.camel}:" not in (api.existing or ""):
