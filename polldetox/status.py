@@ -20,20 +20,17 @@ For the file and action patterns (Decision Tree 1) there is no table: trigger an
 from __future__ import annotations
 
 import ast
-import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sqlglot
-from sqlglot import exp
 
 from polldetox.config import Config
 from polldetox.naming import Names, names_for
 from polldetox.report.inventory import METHODS, DataType, inventory
 from polldetox.scan import engine
 from polldetox.scan.files import discover, relative_to_root
+from polldetox.status_sql import defines_sql, read_sql
 
 STEPS = (
     ("trigger", "Migration creates a NOTIFY trigger on the table"),
@@ -46,16 +43,6 @@ STEPS = (
     ("tests", "Tests for the trigger and the endpoint exist"),
 )
 
-_IDENTIFIER = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
-_QUALIFIED = rf"{_IDENTIFIER}(?:\s*\.\s*{_IDENTIFIER})?"
-_CREATE_TRIGGER = re.compile(
-    rf"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+{_IDENTIFIER}.*?\sON\s+(?P<table>{_QUALIFIED})"
-    rf".*?EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(?P<function>{_QUALIFIED})",
-    re.I | re.S,
-)
-_CREATE_FUNCTION = re.compile(rf"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?P<function>{_QUALIFIED})\s*\(", re.I)
-_SQL_DEFINITION = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?(?:TRIGGER|FUNCTION|TABLE)\b", re.I)
-_NOTIFIES = re.compile(r"\bpg_notify\s*\(|\bNOTIFY\s+\w", re.I)
 _FETCH_CALLS = frozenset({"fetch", "fetchrow", "fetchval", "fetchall", "fetchone", "execute", "scalars", "scalar"})
 _FETCH_PREFIXES = ("fetch", "get_", "load", "read", "query", "select")
 _SEND_CALLS = frozenset({"send_json", "send_text", "send", "publish", "emit"})
@@ -187,9 +174,8 @@ def _project_facts(root: Path, config: Config) -> _ProjectFacts:
             _read_python(text, source.relative, python)
         else:
             frontend.append((source.relative, text))
-    sql = [*python.sql, *_sql_files(root, config)]
-    triggers, created = _read_sql(sql)
-    return _ProjectFacts(python, triggers, created, frontend, tests)
+    sql = read_sql([*python.sql, *_sql_files(root, config)])
+    return _ProjectFacts(python, list(sql.triggers), set(sql.created_tables), frontend, tests)
 
 
 def _sql_files(root: Path, config: Config) -> Iterable[tuple[str, str]]:
@@ -201,42 +187,6 @@ def _sql_files(root: Path, config: Config) -> Iterable[tuple[str, str]]:
             yield path.read_text(encoding="utf-8"), relative
         except (OSError, UnicodeDecodeError):
             continue
-
-
-def _read_sql(sources: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], set[str]]:
-    """Tables with a trigger whose function notifies, and tables created, from SQL texts.
-
-    sqlglot splits the statements (dollar-quoted bodies and comments included) and reads CREATE TABLE;
-    trigger and function statements it keeps as text, which the patterns then read.
-    """
-    notifying: set[str] = set()
-    on_table: list[tuple[str, str, str]] = []  # (table, function, path)
-    created: set[str] = set()
-    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to a Command" is expected for plpgsql
-    for text, path in sources:
-        try:
-            statements = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
-        except Exception:  # sqlglot raises several error types; an unreadable migration is not a crash
-            continue
-        for statement in statements:
-            if isinstance(statement, exp.Create) and statement.kind == "TABLE":
-                table = statement.find(exp.Table)
-                if table is not None:
-                    created.add(table.name)
-                continue
-            sql = statement.sql(dialect="postgres", comments=False)
-            if (function := _CREATE_FUNCTION.search(sql)) and _NOTIFIES.search(sql):
-                notifying.add(_last_part(function["function"]))
-            for trigger in _CREATE_TRIGGER.finditer(sql):
-                on_table.append((_last_part(trigger["table"]), _last_part(trigger["function"]), path))
-    # The function may be created by another migration than the trigger.
-    return [(table, path) for table, function, path in on_table if function in notifying], created
-
-
-def _last_part(qualified: str) -> str:
-    """The unqualified name, unquoted. Lower case: sqlglot upper-cases a quoted function name it prints."""
-    part = re.split(r"\s*\.\s*(?=(?:\"|[A-Za-z_]))", qualified)[-1]
-    return (part[1:-1].replace('""', '"') if part.startswith('"') else part).lower()
 
 
 def _read_python(text: str, path: str, facts: _PythonFacts) -> None:
@@ -282,7 +232,7 @@ def _read_python(text: str, path: str, facts: _PythonFacts) -> None:
             )
             if channel and callback is not None and name and name != "pg_notify":
                 facts.listens.append((channel, callback.id if isinstance(callback, ast.Name) else callback.attr, path))
-        elif (value := string(node)) and _SQL_DEFINITION.search(value):
+        elif (value := string(node)) and defines_sql(value):
             facts.sql.append((value, path))
 
 

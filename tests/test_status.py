@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from polldetox.cli import app
+from polldetox.status_sql import defines_sql, notify_channels, read_sql
 from tests.conftest import DEMO
 
 runner = CliRunner()
@@ -276,3 +277,67 @@ def test_hand_written_equivalents_are_recognised_by_what_they_do(write_tree) -> 
     invoices = steps(root, "invoices")
     assert done(invoices) == {"listener", "polling_removed"}
     assert status(root, "--fail-on-incomplete").exit_code == 1
+
+
+TRICKY_MIGRATIONS = {
+    "db/001_lines.sql": """
+        CREATE TABLE "Order Lines" (id serial PRIMARY KEY);
+        CREATE TABLE shipments (id serial PRIMARY KEY);
+        CREATE TABLE refunds (id serial PRIMARY KEY);
+        -- A NOTIFY statement rather than pg_notify, a multi-line trigger on quoted names.
+        CREATE OR REPLACE FUNCTION "Sales"."Announce Lines"() RETURNS trigger AS $body$
+        BEGIN
+          NOTIFY order_lines_changed;
+          RETURN NEW;
+        END;
+        $body$ LANGUAGE plpgsql;
+        CREATE
+          TRIGGER "Lines Announce"
+          AFTER UPDATE
+          ON "Order Lines"
+          FOR EACH ROW
+          EXECUTE FUNCTION "Sales"."Announce Lines"();
+    """,
+    "db/002_shipments.sql": """
+        /*
+        CREATE FUNCTION notify_shipments() RETURNS trigger AS $$
+        BEGIN PERFORM pg_notify('shipments_changed', NEW.id::text); RETURN NEW; END; $$ LANGUAGE plpgsql;
+        CREATE TRIGGER shipments_notify AFTER INSERT ON shipments FOR EACH ROW EXECUTE FUNCTION notify_shipments();
+        */
+        CREATE FUNCTION log_refunds() RETURNS trigger AS $$
+        BEGIN
+          -- PERFORM pg_notify('refunds_changed', NEW.id::text);
+          RAISE NOTICE 'would call pg_notify(refunds_changed) here';
+          RETURN NEW;
+        END;
+        $$ LANGUAGE plpgsql;
+        CREATE TRIGGER refunds_log AFTER INSERT ON refunds FOR EACH ROW EXECUTE FUNCTION log_refunds();
+    """,
+}
+
+
+def test_triggers_are_read_from_sql_tokens_not_from_text(write_tree) -> None:
+    """Quoted and multi-line names count; a commented-out block, a commented-out pg_notify and one
+    inside a string literal do not."""
+    root = write_tree(TRICKY_MIGRATIONS)
+    facts = read_sql((path.read_text(encoding="utf-8"), str(path.relative_to(root))) for path in root.rglob("*.sql"))
+    assert facts.triggers == (("Order Lines", "db/001_lines.sql"),)
+    assert facts.created_tables == {"Order Lines", "shipments", "refunds"}
+    assert steps(root, "shipments")["trigger"]["done"] is False
+    assert steps(root, "refunds")["trigger"]["done"] is False
+
+
+def test_notify_channels_come_from_the_body_tokens() -> None:
+    body = """
+        BEGIN
+          IF TG_OP = 'DELETE' THEN NOTIFY orders_changed; END IF;
+          PERFORM pg_notify('orders_changed', row_to_json(NEW)::text);
+          PERFORM pg_notify(TG_TABLE_NAME || '_changed', '');
+          -- NOTIFY hidden_changed;
+          RAISE NOTICE 'NOTIFY quoted_changed';
+        END;
+    """
+    assert notify_channels(body) == ["orders_changed", "orders_changed", ""]
+    assert defines_sql("CREATE OR REPLACE CONSTRAINT TRIGGER t AFTER INSERT ON x EXECUTE FUNCTION f()")
+    assert not defines_sql("Create the table for orders (see docs).")
+    assert not defines_sql("-- CREATE TABLE orders (id int)")
