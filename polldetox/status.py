@@ -30,6 +30,7 @@ from polldetox.naming import Names, names_for
 from polldetox.report.inventory import METHODS, DataType, inventory
 from polldetox.scan import engine
 from polldetox.scan.files import discover, relative_to_root
+from polldetox.status_frontend import Frontend
 from polldetox.status_sql import defines_sql, read_sql
 
 STEPS = (
@@ -47,8 +48,6 @@ _FETCH_CALLS = frozenset({"fetch", "fetchrow", "fetchval", "fetchall", "fetchone
 _FETCH_PREFIXES = ("fetch", "get_", "load", "read", "query", "select")
 _SEND_CALLS = frozenset({"send_json", "send_text", "send", "publish", "emit"})
 _TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|[^/]*\.(test|spec)\.[jt]sx?$)")
-_HOOK_DEFINITION = re.compile(r"\bexport\s+(?:default\s+)?(?:function\s+|const\s+)(use[A-Z]\w*)")
-_OPENS_SOCKET = re.compile(r"\bnew\s+WebSocket\s*\(|\buse\w*(?:WebSocket|Socket)\s*(?:<[^>]*>)?\s*\(")
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +89,7 @@ class _ProjectFacts:
     python: _PythonFacts
     triggers: list[tuple[str, str]]  # (table, path) of triggers whose function notifies
     created_tables: set[str]
-    frontend: list[tuple[str, str]]  # (path, text) of TypeScript / JavaScript files
+    frontend: Frontend
     tests: list[tuple[str, str]]  # (path, text) of test files, Python and TypeScript
 
 
@@ -140,11 +139,11 @@ def _status(names: Names, polled: DataType | None, facts: _ProjectFacts) -> Data
     evidence["endpoint"] = next(
         (path for route, path in facts.python.websocket_routes if _route_serves(route, names)), None
     )
-    hook = _hook(names, facts.frontend)
-    evidence["hook"] = hook[1] if hook else None
-    evidence["component"] = _component(hook, facts.frontend) if hook else None
+    hook = facts.frontend.hook(names)
+    evidence["hook"] = hook.path if hook else None
+    evidence["component"] = ", ".join(facts.frontend.callers(hook)) or None if hook else None
     remaining = [*polled.backend, *polled.frontend] if polled else []
-    tests = _tests(names, hook[0] if hook else None, facts.tests, needs_trigger=pattern == "db")
+    tests = _tests(names, hook.name if hook else None, facts.tests, needs_trigger=pattern == "db")
     steps = []
     for step_id, title in STEPS:
         if step_id == "polling_removed":
@@ -161,11 +160,12 @@ def _status(names: Names, polled: DataType | None, facts: _ProjectFacts) -> Data
 
 def _project_facts(root: Path, config: Config) -> _ProjectFacts:
     python = _PythonFacts()
-    frontend: list[tuple[str, str]] = []
+    frontend: list[tuple[str, bytes]] = []
     tests: list[tuple[str, str]] = []
     for source in discover([root], config).files:
         try:
-            text = source.path.read_text(encoding="utf-8")
+            data = source.path.read_bytes()
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # the scan reports unreadable files; the checklist only needs what it can read
         if _TEST_FILE.search(source.relative):
@@ -173,9 +173,9 @@ def _project_facts(root: Path, config: Config) -> _ProjectFacts:
         elif source.language == "python":
             _read_python(text, source.relative, python)
         else:
-            frontend.append((source.relative, text))
+            frontend.append((source.relative, data))  # parsed only if its bytes may hold a hook or a call
     sql = read_sql([*python.sql, *_sql_files(root, config)])
-    return _ProjectFacts(python, list(sql.triggers), set(sql.created_tables), frontend, tests)
+    return _ProjectFacts(python, list(sql.triggers), set(sql.created_tables), Frontend(frontend), tests)
 
 
 def _sql_files(root: Path, config: Config) -> Iterable[tuple[str, str]]:
@@ -277,34 +277,8 @@ def _route_serves(route: str, names: Names) -> bool:
     return any(segment in (names.kebab, names.snake, names.camel) for segment in segments)
 
 
-def _mentions(text: str, names: Names) -> bool:
-    """The frontend refers to this data's socket: its URL, its apiConfig entry or its message type."""
-    return (
-        _socket_path(names).search(text) is not None
-        or re.search(rf"\bwebsocket\s*\.\s*{re.escape(names.camel)}\b", text) is not None
-        or re.search(rf"""['"`]{re.escape(names.snake)}_update['"`]""", text) is not None
-    )
-
-
 def _socket_path(names: Names) -> re.Pattern[str]:
     return re.compile(rf"/ws/{re.escape(names.kebab)}(?![\w-])")
-
-
-def _hook(names: Names, frontend: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """(hook name, path) of a hook that opens a WebSocket for this data."""
-    for path, text in frontend:
-        hooks = _HOOK_DEFINITION.findall(text)
-        if hooks and _OPENS_SOCKET.search(text) and _mentions(text, names):
-            preferred = [hook for hook in hooks if "Socket" in hook] or hooks
-            return preferred[0], path
-    return None
-
-
-def _component(hook: tuple[str, str], frontend: list[tuple[str, str]]) -> str | None:
-    name, hook_path = hook
-    calls = re.compile(rf"\b{re.escape(name)}\s*\(")
-    users = [path for path, text in frontend if path != hook_path and calls.search(text)]
-    return ", ".join(users) if users else None
 
 
 def _tests(

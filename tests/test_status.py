@@ -11,6 +11,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from polldetox.cli import app
+from polldetox.naming import names_for
+from polldetox.status_frontend import Frontend
 from polldetox.status_sql import defines_sql, notify_channels, read_sql
 from tests.conftest import DEMO
 
@@ -341,3 +343,77 @@ def test_notify_channels_come_from_the_body_tokens() -> None:
     assert defines_sql("CREATE OR REPLACE CONSTRAINT TRIGGER t AFTER INSERT ON x EXECUTE FUNCTION f()")
     assert not defines_sql("Create the table for orders (see docs).")
     assert not defines_sql("-- CREATE TABLE orders (id int)")
+
+
+FRONTEND_SHAPES = {
+    "db/schema.sql": """
+        CREATE TABLE orders (id serial PRIMARY KEY);
+        CREATE TABLE invoices (id serial PRIMARY KEY);
+    """,
+    "web/src/hooks/liveOrders.ts": """
+        import { useReconnectingWebSocket } from '../lib/socket';
+
+        const ORDERS_URL = `${location.origin.replace('http', 'ws')}/ws/orders`;
+
+        export const useLiveOrders = () => {
+          const { data } = useReconnectingWebSocket<{ type: string }>({ url: ORDERS_URL });
+          return data;
+        };
+    """,
+    "web/src/hooks/index.ts": """
+        export { useLiveOrders as useOrdersFeed } from './liveOrders';
+    """,
+    "web/src/pages/Checkout.tsx": """
+        import { useOrdersFeed as useFeed } from '../hooks';
+
+        export function Checkout() {
+          const orders = useFeed();
+          return <ul>{orders.map((o) => <li key={o.id}>{o.total}</li>)}</ul>;
+        }
+    """,
+    "web/src/pages/Help.tsx": """
+        // Call useLiveOrders() or useOrdersFeed() to get live orders.
+        export function Help() {
+          return <p>{'Use useLiveOrders() in your page'}</p>;
+        }
+    """,
+    "web/src/legacy/invoices.ts": """
+        // Was: const socket = new WebSocket('/ws/invoices');
+        export function useInvoices() {
+          const note = 'new WebSocket("/ws/invoices") is gone';
+          return fetch('/api/invoices').then((response) => response.json());
+        }
+    """,
+    "web/src/pages/Invoices.tsx": """
+        import { useInvoices } from '../legacy/invoices';
+
+        export function Invoices() {
+          useInvoices();
+          return null;
+        }
+    """,
+}
+
+
+def test_hooks_and_their_callers_are_read_from_the_syntax_tree(write_tree) -> None:
+    """A hook found through a module constant and a reconnecting socket, called through a renaming
+    re-export and an import alias; names in comments and strings are neither sockets nor calls."""
+    root = write_tree(FRONTEND_SHAPES)
+    orders = steps(root, "orders")
+    assert orders["hook"]["evidence"] == "web/src/hooks/liveOrders.ts"
+    assert orders["component"]["evidence"] == "web/src/pages/Checkout.tsx"
+    invoices = steps(root, "invoices")
+    assert invoices["hook"]["done"] is False
+    assert invoices["component"]["done"] is False
+
+
+def test_frontend_files_are_parsed_only_when_their_bytes_may_matter(write_tree) -> None:
+    root = write_tree(FRONTEND_SHAPES)
+    frontend = Frontend(
+        [(str(path.relative_to(root)), path.read_bytes()) for path in sorted((root / "web").rglob("*.ts*"))]
+    )
+    hook = frontend.hook(names_for("orders"))
+    assert hook is not None and hook.name == "useLiveOrders"
+    assert frontend.parsed == 2  # the two files that mention a Socket
+    assert frontend.callers(hook) == ["web/src/pages/Checkout.tsx"]
+    assert frontend.parsed == 5  # and those that name the hook or its alias; never Invoices.tsx
