@@ -20,6 +20,7 @@ For the file and action patterns (Decision Tree 1) there is no table: trigger an
 from __future__ import annotations
 
 import ast
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -179,14 +180,25 @@ def _project_facts(root: Path, config: Config) -> _ProjectFacts:
 
 
 def _sql_files(root: Path, config: Config) -> Iterable[tuple[str, str]]:
-    for path in sorted(root.rglob("*.sql")):
-        relative = relative_to_root(path, config.root)
-        if config.exclude_spec.match_file(relative):
-            continue
-        try:
-            yield path.read_text(encoding="utf-8"), relative
-        except (OSError, UnicodeDecodeError):
-            continue
+    """The .sql files outside excluded folders (node_modules, virtualenvs, build output are never
+    entered) whose bytes mention CREATE: only those can define a trigger, function or table."""
+    for directory, folders, files in os.walk(root):
+        folders[:] = sorted(
+            folder
+            for folder in folders
+            if not config.exclude_spec.match_file(relative_to_root(Path(directory, folder), config.root) + "/")
+        )
+        for name in sorted(files):
+            path = Path(directory, name)
+            relative = relative_to_root(path, config.root)
+            if not name.endswith(".sql") or config.exclude_spec.match_file(relative):
+                continue
+            try:
+                data = path.read_bytes()
+                if b"create" in data.lower():
+                    yield data.decode("utf-8"), relative
+            except (OSError, UnicodeDecodeError):
+                continue
 
 
 def _read_python(text: str, path: str, facts: _PythonFacts) -> None:

@@ -417,3 +417,20 @@ def test_frontend_files_are_parsed_only_when_their_bytes_may_matter(write_tree) 
     assert frontend.parsed == 2  # the two files that mention a Socket
     assert frontend.callers(hook) == ["web/src/pages/Checkout.tsx"]
     assert frontend.parsed == 5  # and those that name the hook or its alias; never Invoices.tsx
+
+
+def test_sql_under_excluded_folders_is_never_read(write_tree) -> None:
+    root = write_tree(
+        {
+            "db/schema.sql": "CREATE TABLE shipments (id serial PRIMARY KEY);",
+            "node_modules/some-orm/fixtures/notify.sql": """
+                CREATE FUNCTION notify_shipments() RETURNS trigger AS $$
+                BEGIN PERFORM pg_notify('shipments_changed', NEW.id::text); RETURN NEW; END; $$ LANGUAGE plpgsql;
+                CREATE TRIGGER shipments_notify AFTER INSERT ON shipments
+                    FOR EACH ROW EXECUTE FUNCTION notify_shipments();
+            """,
+        }
+    )
+    assert steps(root, "shipments")["trigger"]["done"] is False
+    (root / "db/notify.sql").write_bytes((root / "node_modules/some-orm/fixtures/notify.sql").read_bytes())
+    assert steps(root, "shipments")["trigger"]["evidence"] == "db/notify.sql"
