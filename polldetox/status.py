@@ -20,20 +20,19 @@ For the file and action patterns (Decision Tree 1) there is no table: trigger an
 from __future__ import annotations
 
 import ast
-import logging
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-
-import sqlglot
-from sqlglot import exp
 
 from polldetox.config import Config
 from polldetox.naming import Names, names_for
 from polldetox.report.inventory import METHODS, DataType, inventory
 from polldetox.scan import engine
 from polldetox.scan.files import discover, relative_to_root
+from polldetox.status_frontend import Frontend
+from polldetox.status_sql import defines_sql, read_sql
 
 STEPS = (
     ("trigger", "Migration creates a NOTIFY trigger on the table"),
@@ -46,22 +45,10 @@ STEPS = (
     ("tests", "Tests for the trigger and the endpoint exist"),
 )
 
-_IDENTIFIER = r'(?:"(?:[^"]|"")+"|[A-Za-z_][\w$]*)'
-_QUALIFIED = rf"{_IDENTIFIER}(?:\s*\.\s*{_IDENTIFIER})?"
-_CREATE_TRIGGER = re.compile(
-    rf"CREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?TRIGGER\s+{_IDENTIFIER}.*?\sON\s+(?P<table>{_QUALIFIED})"
-    rf".*?EXECUTE\s+(?:FUNCTION|PROCEDURE)\s+(?P<function>{_QUALIFIED})",
-    re.I | re.S,
-)
-_CREATE_FUNCTION = re.compile(rf"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?P<function>{_QUALIFIED})\s*\(", re.I)
-_SQL_DEFINITION = re.compile(r"\bCREATE\s+(?:OR\s+REPLACE\s+)?(?:CONSTRAINT\s+)?(?:TRIGGER|FUNCTION|TABLE)\b", re.I)
-_NOTIFIES = re.compile(r"\bpg_notify\s*\(|\bNOTIFY\s+\w", re.I)
 _FETCH_CALLS = frozenset({"fetch", "fetchrow", "fetchval", "fetchall", "fetchone", "execute", "scalars", "scalar"})
 _FETCH_PREFIXES = ("fetch", "get_", "load", "read", "query", "select")
 _SEND_CALLS = frozenset({"send_json", "send_text", "send", "publish", "emit"})
 _TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|[^/]*\.(test|spec)\.[jt]sx?$)")
-_HOOK_DEFINITION = re.compile(r"\bexport\s+(?:default\s+)?(?:function\s+|const\s+)(use[A-Z]\w*)")
-_OPENS_SOCKET = re.compile(r"\bnew\s+WebSocket\s*\(|\buse\w*(?:WebSocket|Socket)\s*(?:<[^>]*>)?\s*\(")
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +90,7 @@ class _ProjectFacts:
     python: _PythonFacts
     triggers: list[tuple[str, str]]  # (table, path) of triggers whose function notifies
     created_tables: set[str]
-    frontend: list[tuple[str, str]]  # (path, text) of TypeScript / JavaScript files
+    frontend: Frontend
     tests: list[tuple[str, str]]  # (path, text) of test files, Python and TypeScript
 
 
@@ -153,11 +140,11 @@ def _status(names: Names, polled: DataType | None, facts: _ProjectFacts) -> Data
     evidence["endpoint"] = next(
         (path for route, path in facts.python.websocket_routes if _route_serves(route, names)), None
     )
-    hook = _hook(names, facts.frontend)
-    evidence["hook"] = hook[1] if hook else None
-    evidence["component"] = _component(hook, facts.frontend) if hook else None
+    hook = facts.frontend.hook(names)
+    evidence["hook"] = hook.path if hook else None
+    evidence["component"] = ", ".join(facts.frontend.callers(hook)) or None if hook else None
     remaining = [*polled.backend, *polled.frontend] if polled else []
-    tests = _tests(names, hook[0] if hook else None, facts.tests, needs_trigger=pattern == "db")
+    tests = _tests(names, hook.name if hook else None, facts.tests, needs_trigger=pattern == "db")
     steps = []
     for step_id, title in STEPS:
         if step_id == "polling_removed":
@@ -174,11 +161,12 @@ def _status(names: Names, polled: DataType | None, facts: _ProjectFacts) -> Data
 
 def _project_facts(root: Path, config: Config) -> _ProjectFacts:
     python = _PythonFacts()
-    frontend: list[tuple[str, str]] = []
+    frontend: list[tuple[str, bytes]] = []
     tests: list[tuple[str, str]] = []
     for source in discover([root], config).files:
         try:
-            text = source.path.read_text(encoding="utf-8")
+            data = source.path.read_bytes()
+            text = data.decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue  # the scan reports unreadable files; the checklist only needs what it can read
         if _TEST_FILE.search(source.relative):
@@ -186,57 +174,31 @@ def _project_facts(root: Path, config: Config) -> _ProjectFacts:
         elif source.language == "python":
             _read_python(text, source.relative, python)
         else:
-            frontend.append((source.relative, text))
-    sql = [*python.sql, *_sql_files(root, config)]
-    triggers, created = _read_sql(sql)
-    return _ProjectFacts(python, triggers, created, frontend, tests)
+            frontend.append((source.relative, data))  # parsed only if its bytes may hold a hook or a call
+    sql = read_sql([*python.sql, *_sql_files(root, config)])
+    return _ProjectFacts(python, list(sql.triggers), set(sql.created_tables), Frontend(frontend), tests)
 
 
 def _sql_files(root: Path, config: Config) -> Iterable[tuple[str, str]]:
-    for path in sorted(root.rglob("*.sql")):
-        relative = relative_to_root(path, config.root)
-        if config.exclude_spec.match_file(relative):
-            continue
-        try:
-            yield path.read_text(encoding="utf-8"), relative
-        except (OSError, UnicodeDecodeError):
-            continue
-
-
-def _read_sql(sources: Iterable[tuple[str, str]]) -> tuple[list[tuple[str, str]], set[str]]:
-    """Tables with a trigger whose function notifies, and tables created, from SQL texts.
-
-    sqlglot splits the statements (dollar-quoted bodies and comments included) and reads CREATE TABLE;
-    trigger and function statements it keeps as text, which the patterns then read.
-    """
-    notifying: set[str] = set()
-    on_table: list[tuple[str, str, str]] = []  # (table, function, path)
-    created: set[str] = set()
-    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # "falling back to a Command" is expected for plpgsql
-    for text, path in sources:
-        try:
-            statements = [s for s in sqlglot.parse(text, read="postgres") if s is not None]
-        except Exception:  # sqlglot raises several error types; an unreadable migration is not a crash
-            continue
-        for statement in statements:
-            if isinstance(statement, exp.Create) and statement.kind == "TABLE":
-                table = statement.find(exp.Table)
-                if table is not None:
-                    created.add(table.name)
+    """The .sql files outside excluded folders (node_modules, virtualenvs, build output are never
+    entered) whose bytes mention CREATE: only those can define a trigger, function or table."""
+    for directory, folders, files in os.walk(root):
+        folders[:] = sorted(
+            folder
+            for folder in folders
+            if not config.exclude_spec.match_file(relative_to_root(Path(directory, folder), config.root) + "/")
+        )
+        for name in sorted(files):
+            path = Path(directory, name)
+            relative = relative_to_root(path, config.root)
+            if not name.endswith(".sql") or config.exclude_spec.match_file(relative):
                 continue
-            sql = statement.sql(dialect="postgres", comments=False)
-            if (function := _CREATE_FUNCTION.search(sql)) and _NOTIFIES.search(sql):
-                notifying.add(_last_part(function["function"]))
-            for trigger in _CREATE_TRIGGER.finditer(sql):
-                on_table.append((_last_part(trigger["table"]), _last_part(trigger["function"]), path))
-    # The function may be created by another migration than the trigger.
-    return [(table, path) for table, function, path in on_table if function in notifying], created
-
-
-def _last_part(qualified: str) -> str:
-    """The unqualified name, unquoted. Lower case: sqlglot upper-cases a quoted function name it prints."""
-    part = re.split(r"\s*\.\s*(?=(?:\"|[A-Za-z_]))", qualified)[-1]
-    return (part[1:-1].replace('""', '"') if part.startswith('"') else part).lower()
+            try:
+                data = path.read_bytes()
+                if b"create" in data.lower():
+                    yield data.decode("utf-8"), relative
+            except (OSError, UnicodeDecodeError):
+                continue
 
 
 def _read_python(text: str, path: str, facts: _PythonFacts) -> None:
@@ -282,7 +244,7 @@ def _read_python(text: str, path: str, facts: _PythonFacts) -> None:
             )
             if channel and callback is not None and name and name != "pg_notify":
                 facts.listens.append((channel, callback.id if isinstance(callback, ast.Name) else callback.attr, path))
-        elif (value := string(node)) and _SQL_DEFINITION.search(value):
+        elif (value := string(node)) and defines_sql(value):
             facts.sql.append((value, path))
 
 
@@ -327,34 +289,8 @@ def _route_serves(route: str, names: Names) -> bool:
     return any(segment in (names.kebab, names.snake, names.camel) for segment in segments)
 
 
-def _mentions(text: str, names: Names) -> bool:
-    """The frontend refers to this data's socket: its URL, its apiConfig entry or its message type."""
-    return (
-        _socket_path(names).search(text) is not None
-        or re.search(rf"\bwebsocket\s*\.\s*{re.escape(names.camel)}\b", text) is not None
-        or re.search(rf"""['"`]{re.escape(names.snake)}_update['"`]""", text) is not None
-    )
-
-
 def _socket_path(names: Names) -> re.Pattern[str]:
     return re.compile(rf"/ws/{re.escape(names.kebab)}(?![\w-])")
-
-
-def _hook(names: Names, frontend: list[tuple[str, str]]) -> tuple[str, str] | None:
-    """(hook name, path) of a hook that opens a WebSocket for this data."""
-    for path, text in frontend:
-        hooks = _HOOK_DEFINITION.findall(text)
-        if hooks and _OPENS_SOCKET.search(text) and _mentions(text, names):
-            preferred = [hook for hook in hooks if "Socket" in hook] or hooks
-            return preferred[0], path
-    return None
-
-
-def _component(hook: tuple[str, str], frontend: list[tuple[str, str]]) -> str | None:
-    name, hook_path = hook
-    calls = re.compile(rf"\b{re.escape(name)}\s*\(")
-    users = [path for path, text in frontend if path != hook_path and calls.search(text)]
-    return ", ".join(users) if users else None
 
 
 def _tests(

@@ -11,6 +11,9 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from polldetox.cli import app
+from polldetox.naming import names_for
+from polldetox.status_frontend import Frontend
+from polldetox.status_sql import defines_sql, notify_channels, read_sql
 from tests.conftest import DEMO
 
 runner = CliRunner()
@@ -263,3 +266,158 @@ def test_hand_written_equivalents_are_recognised_by_what_they_do(write_tree) -> 
     invoices = steps(root, "invoices")
     assert done(invoices) == {"listener", "polling_removed"}
     assert status(root, "--fail-on-incomplete").exit_code == 1
+
+
+TRICKY_MIGRATIONS = {
+    "db/001_lines.sql": """
+        CREATE TABLE "Order Lines" (id serial PRIMARY KEY);
+        CREATE TABLE shipments (id serial PRIMARY KEY);
+        CREATE TABLE refunds (id serial PRIMARY KEY);
+        -- A NOTIFY statement rather than pg_notify, a multi-line trigger on quoted names.
+        CREATE OR REPLACE FUNCTION "Sales"."Announce Lines"() RETURNS trigger AS $body$
+        BEGIN
+          NOTIFY order_lines_changed;
+          RETURN NEW;
+        END;
+        $body$ LANGUAGE plpgsql;
+        CREATE
+          TRIGGER "Lines Announce"
+          AFTER UPDATE
+          ON "Order Lines"
+          FOR EACH ROW
+          EXECUTE FUNCTION "Sales"."Announce Lines"();
+    """,
+    "db/002_shipments.sql": """
+        /*
+        CREATE FUNCTION notify_shipments() RETURNS trigger AS $$
+        BEGIN PERFORM pg_notify('shipments_changed', NEW.id::text); RETURN NEW; END; $$ LANGUAGE plpgsql;
+        CREATE TRIGGER shipments_notify AFTER INSERT ON shipments FOR EACH ROW EXECUTE FUNCTION notify_shipments();
+        */
+        CREATE FUNCTION log_refunds() RETURNS trigger AS $$
+        BEGIN
+          -- PERFORM pg_notify('refunds_changed', NEW.id::text);
+          RAISE NOTICE 'would call pg_notify(refunds_changed) here';
+          RETURN NEW;
+        END;
+        $$ LANGUAGE plpgsql;
+        CREATE TRIGGER refunds_log AFTER INSERT ON refunds FOR EACH ROW EXECUTE FUNCTION log_refunds();
+    """,
+}
+
+
+def test_triggers_are_read_from_sql_tokens_not_from_text(write_tree) -> None:
+    """Quoted and multi-line names count; a commented-out block, a commented-out pg_notify and one
+    inside a string literal do not."""
+    root = write_tree(TRICKY_MIGRATIONS)
+    facts = read_sql((path.read_text(encoding="utf-8"), str(path.relative_to(root))) for path in root.rglob("*.sql"))
+    assert facts.triggers == (("Order Lines", "db/001_lines.sql"),)
+    assert facts.created_tables == {"Order Lines", "shipments", "refunds"}
+    assert steps(root, "shipments")["trigger"]["done"] is False
+    assert steps(root, "refunds")["trigger"]["done"] is False
+
+
+def test_notify_channels_come_from_the_body_tokens() -> None:
+    body = """
+        BEGIN
+          IF TG_OP = 'DELETE' THEN NOTIFY orders_changed; END IF;
+          PERFORM pg_notify('orders_changed', row_to_json(NEW)::text);
+          PERFORM pg_notify(TG_TABLE_NAME || '_changed', '');
+          -- NOTIFY hidden_changed;
+          RAISE NOTICE 'NOTIFY quoted_changed';
+        END;
+    """
+    assert notify_channels(body) == ["orders_changed", "orders_changed", ""]
+    assert defines_sql("CREATE OR REPLACE CONSTRAINT TRIGGER t AFTER INSERT ON x EXECUTE FUNCTION f()")
+    assert not defines_sql("Create the table for orders (see docs).")
+    assert not defines_sql("-- CREATE TABLE orders (id int)")
+
+
+FRONTEND_SHAPES = {
+    "db/schema.sql": """
+        CREATE TABLE orders (id serial PRIMARY KEY);
+        CREATE TABLE invoices (id serial PRIMARY KEY);
+    """,
+    "web/src/hooks/liveOrders.ts": """
+        import { useReconnectingWebSocket } from '../lib/socket';
+
+        const ORDERS_URL = `${location.origin.replace('http', 'ws')}/ws/orders`;
+
+        export const useLiveOrders = () => {
+          const { data } = useReconnectingWebSocket<{ type: string }>({ url: ORDERS_URL });
+          return data;
+        };
+    """,
+    "web/src/hooks/index.ts": """
+        export { useLiveOrders as useOrdersFeed } from './liveOrders';
+    """,
+    "web/src/pages/Checkout.tsx": """
+        import { useOrdersFeed as useFeed } from '../hooks';
+
+        export function Checkout() {
+          const orders = useFeed();
+          return <ul>{orders.map((o) => <li key={o.id}>{o.total}</li>)}</ul>;
+        }
+    """,
+    "web/src/pages/Help.tsx": """
+        // Call useLiveOrders() or useOrdersFeed() to get live orders.
+        export function Help() {
+          return <p>{'Use useLiveOrders() in your page'}</p>;
+        }
+    """,
+    "web/src/legacy/invoices.ts": """
+        // Was: const socket = new WebSocket('/ws/invoices');
+        export function useInvoices() {
+          const note = 'new WebSocket("/ws/invoices") is gone';
+          return fetch('/api/invoices').then((response) => response.json());
+        }
+    """,
+    "web/src/pages/Invoices.tsx": """
+        import { useInvoices } from '../legacy/invoices';
+
+        export function Invoices() {
+          useInvoices();
+          return null;
+        }
+    """,
+}
+
+
+def test_hooks_and_their_callers_are_read_from_the_syntax_tree(write_tree) -> None:
+    """A hook found through a module constant and a reconnecting socket, called through a renaming
+    re-export and an import alias; names in comments and strings are neither sockets nor calls."""
+    root = write_tree(FRONTEND_SHAPES)
+    orders = steps(root, "orders")
+    assert orders["hook"]["evidence"] == "web/src/hooks/liveOrders.ts"
+    assert orders["component"]["evidence"] == "web/src/pages/Checkout.tsx"
+    invoices = steps(root, "invoices")
+    assert invoices["hook"]["done"] is False
+    assert invoices["component"]["done"] is False
+
+
+def test_frontend_files_are_parsed_only_when_their_bytes_may_matter(write_tree) -> None:
+    root = write_tree(FRONTEND_SHAPES)
+    frontend = Frontend(
+        [(str(path.relative_to(root)), path.read_bytes()) for path in sorted((root / "web").rglob("*.ts*"))]
+    )
+    hook = frontend.hook(names_for("orders"))
+    assert hook is not None and hook.name == "useLiveOrders"
+    assert frontend.parsed == 2  # the two files that mention a Socket
+    assert frontend.callers(hook) == ["web/src/pages/Checkout.tsx"]
+    assert frontend.parsed == 5  # and those that name the hook or its alias; never Invoices.tsx
+
+
+def test_sql_under_excluded_folders_is_never_read(write_tree) -> None:
+    root = write_tree(
+        {
+            "db/schema.sql": "CREATE TABLE shipments (id serial PRIMARY KEY);",
+            "node_modules/some-orm/fixtures/notify.sql": """
+                CREATE FUNCTION notify_shipments() RETURNS trigger AS $$
+                BEGIN PERFORM pg_notify('shipments_changed', NEW.id::text); RETURN NEW; END; $$ LANGUAGE plpgsql;
+                CREATE TRIGGER shipments_notify AFTER INSERT ON shipments
+                    FOR EACH ROW EXECUTE FUNCTION notify_shipments();
+            """,
+        }
+    )
+    assert steps(root, "shipments")["trigger"]["done"] is False
+    (root / "db/notify.sql").write_bytes((root / "node_modules/some-orm/fixtures/notify.sql").read_bytes())
+    assert steps(root, "shipments")["trigger"]["evidence"] == "db/notify.sql"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from operator import attrgetter
 
 from polldetox.config import Config
@@ -371,6 +372,7 @@ def _is_parameter(segment: str) -> bool:
     return bool(re.fullmatch(r"\{[^}]*\}|:\w+|<[^>]*>|\$\{[^}]*\}|\[[^\]]*\]", segment))
 
 
+@lru_cache(maxsize=65536)  # Anti-pattern 3 asks it for every frontend site, backend loop and route
 def url_matches_route(url: str, route_path: str) -> bool:
     """Whether a fetched URL is served by a route; parameters match any one segment."""
     fetched = [s for s in _url_path(url).strip("/").split("/") if s]
