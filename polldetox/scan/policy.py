@@ -523,7 +523,12 @@ def _suppression_matches(suppression: Suppression, rule_id: str, line: int) -> b
 def _apply_suppressions(
     ruled: Sequence[_Ruled], facts: Sequence[FileFacts]
 ) -> tuple[list[Finding], list[Finding], set[tuple[str, int]]]:
-    by_path = {file.path: file.suppressions for file in facts if file.suppressions}
+    # A comment covers its own line and the next: looked up by line, not scanned per finding.
+    by_line: dict[tuple[str, int], list[Suppression]] = defaultdict(list)
+    for file in facts:
+        for suppression in file.suppressions:
+            for line in (suppression.line, suppression.line + 1):
+                by_line[file.path, line].append(suppression)
     kept: list[Finding] = []
     suppressed: list[Finding] = []
     used: set[tuple[str, int]] = set()
@@ -533,7 +538,7 @@ def _apply_suppressions(
         hits = [
             (place.path, suppression.line)
             for place in places
-            for suppression in by_path.get(place.path, ())
+            for suppression in by_line.get((place.path, place.line), ())
             if _suppression_matches(suppression, finding.rule, place.line)
         ]
         if hits:
