@@ -8,10 +8,11 @@ recommends (Decision Tree 1). Anti-Pattern 3 pairs are found across files.
 
 from __future__ import annotations
 
+import functools
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
 from operator import attrgetter
 
 from polldetox.config import Config
@@ -358,6 +359,9 @@ def _snake(text: str) -> str:
 
 
 # --- Anti-Pattern 3: the backend polls and broadcasts what the frontend also polls ---------------
+# Each frontend site meets only its candidates: the routes its URLs can match (a trie of path
+# segments) and the backend sites sharing a table or a message type with them (indexes), so the
+# pairing grows with the sites, routes and pairs rather than with their products.
 
 
 def _url_path(url: str) -> str:
@@ -368,18 +372,79 @@ def _url_path(url: str) -> str:
     return path if path.startswith("/") else "/" + path
 
 
+@functools.lru_cache(maxsize=65536)
 def _is_parameter(segment: str) -> bool:
     return bool(re.fullmatch(r"\{[^}]*\}|:\w+|<[^>]*>|\$\{[^}]*\}|\[[^\]]*\]", segment))
 
 
-@lru_cache(maxsize=65536)  # Anti-pattern 3 asks it for every frontend site, backend loop and route
+@functools.lru_cache(maxsize=65536)
+def _segments(url: str) -> tuple[str, ...]:
+    return tuple(s for s in _url_path(url).strip("/").split("/") if s)
+
+
 def url_matches_route(url: str, route_path: str) -> bool:
     """Whether a fetched URL is served by a route; parameters match any one segment."""
-    fetched = [s for s in _url_path(url).strip("/").split("/") if s]
-    served = [s for s in _url_path(route_path).strip("/").split("/") if s]
+    fetched, served = _segments(url), _segments(route_path)
     if not fetched or len(fetched) != len(served):
         return False
     return all(_is_parameter(a) or _is_parameter(b) or a == b for a, b in zip(fetched, served, strict=True))
+
+
+@dataclass(slots=True)
+class _RouteNode:
+    literal: dict[str, _RouteNode] = field(default_factory=dict)
+    parameter: _RouteNode | None = None
+    routes: list[int] = field(default_factory=list)  # indexes of the routes whose path ends here
+
+
+class _RouteIndex:
+    """The routes in a trie of path segments, a parameter segment matching any one: what serves a URL."""
+
+    def __init__(self, routes: Sequence[Route]) -> None:
+        self._routes = routes
+        self._root = _RouteNode()
+        self._serving: dict[str, list[Route]] = {}
+        for index, route in enumerate(routes):
+            node = self._root
+            for segment in _segments(route.path):
+                if _is_parameter(segment):
+                    node.parameter = node = node.parameter or _RouteNode()
+                else:
+                    node = node.literal.setdefault(segment, _RouteNode())
+            node.routes.append(index)
+
+    def serving(self, url: str) -> list[Route]:
+        """The routes `url_matches_route` accepts for a URL, in their order."""
+        if url not in self._serving:
+            fetched = _segments(url)
+            nodes = [self._root] if fetched else []
+            for segment in fetched:
+                if _is_parameter(segment):
+                    nodes = [child for node in nodes for child in (*node.literal.values(), node.parameter) if child]
+                else:
+                    nodes = [child for node in nodes for child in (node.literal.get(segment), node.parameter) if child]
+            self._serving[url] = [self._routes[index] for index in sorted(i for node in nodes for i in node.routes)]
+        return self._serving[url]
+
+
+class _BackendIndex:
+    """The backend sites by the tables they read, the message types they broadcast and their primary table."""
+
+    def __init__(self, backend: Sequence[_Ruled]) -> None:
+        self.by_table: dict[str, list[int]] = defaultdict(list)
+        self.by_type: dict[str, list[int]] = defaultdict(list)
+        self.by_primary: dict[str, list[int]] = defaultdict(list)
+        self.types: list[set[str]] = []
+        for index, back in enumerate(backend):
+            assert back.site is not None
+            for table in dict.fromkeys(back.site.tables):
+                self.by_table[table].append(index)
+            for message_type in dict.fromkeys(back.site.message_types):
+                self.by_type[message_type].append(index)
+            table = primary_table(back.site)
+            if table is not None:
+                self.by_primary[table].append(index)
+            self.types.append(set(back.site.message_types))
 
 
 def _names_in(site: PollingSite) -> set[str]:
@@ -389,7 +454,7 @@ def _names_in(site: PollingSite) -> set[str]:
 
 
 def _double_polling(ruled: Sequence[_Ruled], facts: Sequence[FileFacts], config: Config) -> list[_Ruled]:
-    routes: list[Route] = [route for file in facts for route in file.routes]
+    routes = _RouteIndex([route for file in facts for route in file.routes])
     backend = [
         r for r in ruled if r.site and r.finding.rule in _BACKEND_RULES and r.finding.status == Status.VIOLATION
         and r.site.broadcasts
@@ -398,37 +463,36 @@ def _double_polling(ruled: Sequence[_Ruled], facts: Sequence[FileFacts], config:
         r for r in ruled if r.site and r.finding.rule in _FRONTEND_POLLING_RULES
         and r.finding.status == Status.VIOLATION and r.site.kind != SiteKind.POLLING_ENGINE
     ]  # fmt: skip
-    pairs: list[_Ruled] = []
-    for front in frontend:
-        assert front.site is not None
-        for back in backend:
-            assert back.site is not None
-            link = _link(front, back, routes)
-            if link is not None:
-                pairs.append(_pair(front, back, link, config))
-    return pairs
+    index = _BackendIndex(backend)
+    return [
+        _pair(front, backend[back], link, config) for front in frontend for back, link in _links(front, index, routes)
+    ]
 
 
-def _link(front: _Ruled, back: _Ruled, routes: Sequence[Route]) -> tuple[str, Route | None] | None:
-    """How a frontend site and a backend loop are seen to poll the same data, if they are."""
-    fsite, bsite = front.site, back.site
-    assert fsite is not None and bsite is not None
-    tables, types = set(bsite.tables), set(bsite.message_types)
-    served = False
-    for url in fsite.urls:
-        for route in routes:
-            served = served or url_matches_route(url, route.path)
-            if url_matches_route(url, route.path) and (tables & set(route.tables) or types & set(route.message_types)):
-                return f"{url} is served by {route.method} {route.path}, which reads {', '.join(route.tables)}", route
+def _links(front: _Ruled, backend: _BackendIndex, routes: _RouteIndex) -> list[tuple[int, tuple[str, Route | None]]]:
+    """The backend sites a frontend site is seen to poll the same data as, in their order, with how."""
+    fsite = front.site
+    assert fsite is not None
+    links: dict[int, tuple[str, Route | None]] = {}
+    served = [(url, route) for url in fsite.urls for route in routes.serving(url)]
+    for url, route in served:  # the first route, in URL then route order, that reads a backend's data
+        reason = f"{url} is served by {route.method} {route.path}, which reads {', '.join(route.tables)}"
+        for key, index in ((route.tables, backend.by_table), (route.message_types, backend.by_type)):
+            for name in key:
+                for back in index.get(name, ()):
+                    links.setdefault(back, (reason, route))
     if served:
-        return None  # the routes it fetches read other data: a socket handler elsewhere in the file is no link
-    handled = types & set(front.file.handled_message_types)
-    if handled:
-        return f"both sides handle the message type {', '.join(sorted(handled))}", None
-    table = primary_table(bsite)
-    if table in _names_in(fsite):
-        return f"both read {table}", None
-    return None
+        return sorted(links.items())  # the routes it fetches read other data: a socket handler is no link
+    handled = set(front.file.handled_message_types)
+    for message_type in handled:
+        for back in backend.by_type.get(message_type, ()):
+            if back not in links:
+                types = ", ".join(sorted(backend.types[back] & handled))
+                links[back] = (f"both sides handle the message type {types}", None)
+    for name in _names_in(fsite):
+        for back in backend.by_primary.get(name, ()):
+            links.setdefault(back, (f"both read {name}", None))
+    return sorted(links.items())
 
 
 def _pair(front: _Ruled, back: _Ruled, link: tuple[str, Route | None], config: Config) -> _Ruled:
@@ -485,7 +549,12 @@ def _suppression_matches(suppression: Suppression, rule_id: str, line: int) -> b
 def _apply_suppressions(
     ruled: Sequence[_Ruled], facts: Sequence[FileFacts]
 ) -> tuple[list[Finding], list[Finding], set[tuple[str, int]]]:
-    by_path = {file.path: file.suppressions for file in facts if file.suppressions}
+    # A comment covers its own line and the next: looked up by line, not scanned per finding.
+    by_line: dict[tuple[str, int], list[Suppression]] = defaultdict(list)
+    for file in facts:
+        for suppression in file.suppressions:
+            for line in (suppression.line, suppression.line + 1):
+                by_line[file.path, line].append(suppression)
     kept: list[Finding] = []
     suppressed: list[Finding] = []
     used: set[tuple[str, int]] = set()
@@ -495,7 +564,7 @@ def _apply_suppressions(
         hits = [
             (place.path, suppression.line)
             for place in places
-            for suppression in by_path.get(place.path, ())
+            for suppression in by_line.get((place.path, place.line), ())
             if _suppression_matches(suppression, finding.rule, place.line)
         ]
         if hits:
