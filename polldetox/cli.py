@@ -242,7 +242,12 @@ def _report(
             print_text(result, stdout, statistics=statistics, show_allowed=not hide_allowed)
             return
         buffer = io.StringIO()
-        print_text(result, Console(file=buffer, width=120, no_color=True, highlight=False), statistics=statistics)
+        print_text(
+            result,
+            Console(file=buffer, width=120, no_color=True, highlight=False),
+            statistics=statistics,
+            show_allowed=not hide_allowed,
+        )
         text = buffer.getvalue()
     else:
         text = renderer(format.value)(result)
@@ -396,10 +401,7 @@ app.command("scaffold")(scaffold_command)
 
 def main() -> None:
     try:
-        app()
-    except KeyboardInterrupt:
-        stderr.print("interrupted")
-        sys.exit(2)
+        app()  # Typer ends a Ctrl-C itself, with exit 130
     except Exception as problem:  # the tool itself failed: say so in one line and exit 2, like ruff
         stderr.print(Text.assemble(("polldetox failed: ", "bold red"), f"{type(problem).__name__}: {problem}"))
         if os.environ.get("POLLDETOX_DEBUG"):
