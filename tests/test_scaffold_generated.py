@@ -9,7 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from scaffold_support import BILLING_SCHEMA, PLANNED_FEATURES_SCHEMA, REPO_ROOT, run_scaffold
+from scaffold_support import (
+    BILLING_SCHEMA,
+    PLANNED_FEATURES_SCHEMA,
+    REPO_ROOT,
+    pytest_outcomes,
+    run_scaffold,
+    vitest_outcomes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -61,12 +68,11 @@ def test_file_and_action_patterns_pass_ruff_and_their_own_tests(pattern: str, tm
         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "2 passed" in tests.stdout
+    assert pytest_outcomes(tests.stdout) == {"passed": 2}
 
 
 def _node_tree(project: Path) -> Path:
-    if not (NODE_MODULES / ".bin" / "tsc").exists():
-        pytest.skip(f"{NODE_MODULES} is absent: run `npm ci` at the repository root")
+    assert (NODE_MODULES / ".bin" / "tsc").exists(), f"{NODE_MODULES} is absent: run `npm ci` at the repository root"
     for name in ("tsconfig.json", "vitest.config.ts"):
         shutil.copy(REPO_ROOT / "tests" / "ts" / name, project / name)
     link = project / "node_modules"
@@ -94,7 +100,7 @@ def test_generated_hook_tests_pass_under_vitest(project: Path) -> None:
         env={**os.environ, "CI": "1", "NO_COLOR": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout and "Tests  12 passed" in result.stdout, result.stdout
+    assert vitest_outcomes(result.stdout) == {"files passed": 2, "tests passed": 12}, result.stdout
 
 
 @pytest.mark.parametrize("pattern", ["db", "file", "action"])

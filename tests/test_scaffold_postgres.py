@@ -17,6 +17,7 @@ from types import ModuleType
 from typing import Any
 
 import asyncpg
+import pgserver
 import pytest
 import websockets
 from fastapi import FastAPI
@@ -25,6 +26,7 @@ from scaffold_support import (
     BULK_SCHEMA,
     PLANNED_FEATURES_SCHEMA,
     generated_modules,
+    pytest_outcomes,
     run_scaffold,
     serving,
 )
@@ -43,7 +45,6 @@ PLANNED_FEATURES_MODULES = (
 
 @pytest.fixture(scope="module")
 def server_uri() -> Iterator[str]:
-    pgserver = pytest.importorskip("pgserver")
     # Not under pytest's tmp folders: the server runs as its own user, which must reach the data folder.
     data = tempfile.mkdtemp(prefix="polldetox-pg-")
     server = pgserver.get_server(data, cleanup_mode="stop")
@@ -446,4 +447,4 @@ def test_generated_python_tests_pass_against_postgres(server_uri: str, tree: Pat
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "12 passed" in result.stdout, result.stdout
+    assert pytest_outcomes(result.stdout) == {"passed": 12}, result.stdout
