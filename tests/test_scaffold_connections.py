@@ -117,8 +117,10 @@ async def test_a_dead_client_is_dropped_and_a_newer_snapshot_replaces_an_unsent_
     await manager.broadcast({"n": "newer"}, newer)
     await manager.broadcast({"n": "older"}, older)  # fetched earlier, arrived later: never replaces newer data
     await _until(lambda: len(slow.sent) == 2)
-    await asyncio.sleep(0.05)
-    assert slow.sent[1:] == ['{"n":"newer"}']
+    # A later message, sent after both: once it arrives, anything queued before it has been sent too.
+    await manager.broadcast({"n": "sentinel"})
+    await _until(lambda: len(slow.sent) >= 3)
+    assert slow.sent[1:] == ['{"n":"newer"}', '{"n":"sentinel"}']
     slow.leave.set()
     await serving
 

@@ -143,7 +143,7 @@ import asyncio
 class WorkflowWatcher:
     async def watch_workflow_history(self):
         last = None
-        while True:
+        while True:  # expect: PD101
             rows = await self.pool.fetch("SELECT id, status FROM workflow_history")
             if rows != last:
                 await self.websocket_manager.broadcast({"type": "workflow_history_update", "data": rows})
@@ -165,7 +165,7 @@ parser.add_argument("--watch", action="store_true")
 args = parser.parse_args()
 
 if args.watch:
-    while True:
+    while True:  # expect: PD101
         print(open("usage.log").read())
         time.sleep(10)
 """,
@@ -186,7 +186,7 @@ STATUS_POLL_SECONDS = int(os.environ.get("STATUS_POLL_SECONDS", "15"))
 
 def start_status_thread(cache: dict) -> threading.Thread:
     def run() -> None:
-        while True:
+        while True:  # expect: PD101
             cache["status"] = requests.get("http://localhost:8100/status", timeout=5).json()
             pause(STATUS_POLL_SECONDS)
 
@@ -213,7 +213,7 @@ class PendingOrderWatcher(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        while not self._stop_event.wait(timeout=self.poll_seconds):
+        while not self._stop_event.wait(timeout=self.poll_seconds):  # expect: PD101
             pending = list(Order.objects.filter(status="pending").values("id", "total"))
             self.publish(pending)
 """,
@@ -239,7 +239,7 @@ class QueueFallback:
         logger.warning("NOTIFY listener lost: polling queue_items until it reconnects")
         deadline = time.monotonic() + MAX_FALLBACK_SECONDS
         last_rows = None
-        while not self.listener.is_connected() and time.monotonic() < deadline:
+        while not self.listener.is_connected() and time.monotonic() < deadline:  # expect: PD101
             rows = await self.pool.fetch("SELECT id, status FROM queue_items")
             if rows != last_rows:
                 await self.websocket_manager.broadcast({"type": "queue_update", "data": rows})
@@ -262,7 +262,7 @@ import asyncio
 
 class QueueFallback:
     async def run_fallback(self) -> None:
-        while not self.listener.is_connected():
+        while not self.listener.is_connected():  # expect: PD101
             rows = await self.pool.fetch("SELECT id, status FROM queue_items")
             await self.websocket_manager.broadcast_if_changed("queue_update", rows)
             await self.listener.reconnect()
@@ -287,7 +287,7 @@ logger = logging.getLogger(__name__)
 
 
 def main() -> None:
-    while True:
+    while True:  # expect: PD101
         issues = requests.get("https://api.github.com/repos/acme/app/issues", timeout=10).json()
         logger.info("Polled GitHub: %d open issues", len(issues))
         time.sleep(30)
@@ -354,7 +354,7 @@ import json
 
 async def watch_data(websocket_manager, get_data):
     last_state = None
-    while True:
+    while True:  # expect: PD101
         data = get_data()
         current_state = json.dumps(data, sort_keys=True)
         if current_state != last_state:
@@ -373,7 +373,7 @@ import asyncio
 
 
 async def watch_data(websocket_manager, get_data):
-    while True:
+    while True:  # expect: PD102
         data = get_data()
         await websocket_manager.broadcast({"type": "data_update", "data": data})
         await asyncio.sleep(10)
@@ -392,7 +392,7 @@ QUEUE_POLL_SECONDS = 2
 
 class BackgroundTaskManager:
     async def watch_queue(self) -> None:
-        while True:
+        while True:  # expect: PD102
             rows = await self._load_queue()
             await self.websocket_manager.broadcast({"type": "queue_update", "data": rows})
             await asyncio.sleep(QUEUE_POLL_SECONDS)
@@ -468,7 +468,7 @@ schedule.every().day.at("03:00").do(rotate_logs)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 scheduler = AsyncIOScheduler()
-scheduler.add_job(sync_queue, "interval", seconds=30)
+scheduler.add_job(sync_queue, "interval", seconds=30)  # expect: PD103
 """,
         ),
         Invalid(
@@ -487,7 +487,7 @@ def snapshot_disk_usage() -> None:
     print(f"artifacts: {total} bytes")
 
 
-schedule.every(5).minutes.do(snapshot_disk_usage)
+schedule.every(5).minutes.do(snapshot_disk_usage)  # expect: PD103
 
 while True:
     schedule.run_pending()
@@ -506,7 +506,7 @@ import requests
 
 def refresh_rates(cache: dict) -> None:
     cache["rates"] = requests.get("https://api.example.com/rates", timeout=5).json()
-    threading.Timer(60, refresh_rates, args=(cache,)).start()
+    threading.Timer(60, refresh_rates, args=(cache,)).start()  # expect: PD103
 """,
         ),
         Invalid(
@@ -521,7 +521,7 @@ app = FastAPI()
 
 
 @app.on_event("startup")
-@repeat_every(seconds=60)
+@repeat_every(seconds=60)  # expect: PD103
 async def refresh_exchange_rates() -> None:
     rows = await app.state.pool.fetch("SELECT currency, rate FROM exchange_rates")
     app.state.rates = {row["currency"]: row["rate"] for row in rows}
@@ -546,7 +546,7 @@ def sync_queue():
 
 
 app.conf.beat_schedule = {
-    "sync-queue": {"task": "tasks.sync_queue", "schedule": timedelta(seconds=30)},
+    "sync-queue": {"task": "tasks.sync_queue", "schedule": timedelta(seconds=30)},  # expect: PD103
 }
 """,
         ),
