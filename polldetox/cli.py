@@ -221,7 +221,7 @@ def _apply_baseline(
     if outcome.gone:
         if prune:
             removed = prune_baseline(loaded, outcome.gone)
-            stderr.print(f"Pruned {removed} finding{'s' if removed != 1 else ''} that are gone from {path}.")
+            stderr.print(f"Pruned {removed} finding{'s that are' if removed != 1 else ' that is'} gone from {path}.")
         else:
             stderr.print(
                 f"{len(outcome.gone)} baselined finding{'s are' if len(outcome.gone) != 1 else ' is'} gone "
@@ -389,7 +389,7 @@ def init(
             _fail(f"{pyproject} already has [tool.polldetox]; nothing written")
         separator = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
         _write_atomically(pyproject, existing + separator + STARTER_CONFIG)
-        stdout.print(f"Added [tool.polldetox] to {pyproject}.")
+        stdout.print(f"Added [tool.polldetox] to {pyproject}.", markup=False)  # not a rich style tag
         return
     standalone_text = STARTER_CONFIG.replace("[tool.polldetox]\n", "", 1).replace("tool.polldetox.", "")
     _write_atomically(dotfile, standalone_text)

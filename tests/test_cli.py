@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from polldetox import __version__
-from polldetox.cli import app
+from polldetox.cli import STARTER_CONFIG, app
 from polldetox.findings import Severity
 from polldetox.rules import RULES
 from tests.conftest import DEMO
@@ -192,3 +192,43 @@ def test_module_entry_point_and_console_script_agree() -> None:
     script = shutil.which("polldetox", path=str(Path(sys.executable).parent))
     assert script is not None
     assert subprocess.run([script, "--version"], capture_output=True, text=True).stdout == module.stdout
+
+
+def test_explain_writes_the_documentation_as_is_when_not_a_terminal() -> None:
+    result = runner.invoke(app, ["explain", "interval-fetch"])
+    assert result.exit_code == 0
+    assert result.stdout == RULES["PD203"].documentation()
+
+
+def test_rules_text_points_to_explain() -> None:
+    lines = runner.invoke(app, ["rules"]).stdout.splitlines()
+    assert lines[0].split() == ["id", "name", "severity", "summary"]
+    assert lines[-1] == "Run `polldetox explain RULE` for a rule's documentation."
+
+
+@pytest.mark.parametrize(
+    ("existing", "separator"),
+    [('[project]\nname = "shop"', "\n\n"), ('[project]\nname = "shop"\n', "\n"), ('[project]\nname = "shop"\n\n', "")],
+)
+def test_init_keeps_one_blank_line_before_the_new_table(tmp_path: Path, existing: str, separator: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(existing, encoding="utf-8")
+    result = runner.invoke(app, ["init", str(tmp_path)])
+    assert result.exit_code == 0
+    assert " ".join(result.stdout.split()) == f"Added [tool.polldetox] to {tmp_path / 'pyproject.toml'}."
+    assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == existing + separator + STARTER_CONFIG
+
+
+def test_init_without_pyproject_writes_the_dotfile_and_refuses_a_second_time(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path)])
+    dotfile = tmp_path / ".polldetox.toml"
+    assert result.exit_code == 0
+    assert " ".join(result.stdout.split()) == f"Wrote {dotfile}."
+    written = dotfile.read_text(encoding="utf-8")
+    assert written.startswith("# Paths use .gitignore syntax") and "[per-path]]" in written
+    (tmp_path / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    again = runner.invoke(app, ["init", str(tmp_path)])
+    assert again.exit_code == 2 and "already exists; nothing written" in again.output
+    assert dotfile.read_text(encoding="utf-8") == written
+    assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == "[project]\n"
+    missing = runner.invoke(app, ["init", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such folder" in missing.output

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from polldetox import cli
 from polldetox.cli import ReportFormat, app
 from polldetox.scan import engine
+from tests.ci_fixtures.scans import init_repo
 from tests.conftest import DEMO
 
 runner = CliRunner()
@@ -293,3 +294,79 @@ def test_an_interrupted_scan_exits_130(monkeypatch: pytest.MonkeyPatch, capsys: 
         cli.main()
     assert exit_info.value.code == 130  # 128 + SIGINT, as shells report it
     assert capsys.readouterr().err == ""  # the shell has shown ^C; no traceback, no "polldetox failed"
+
+
+def words(text: str) -> str:
+    """Text with rich's line wrapping undone."""
+    return " ".join(text.split())
+
+
+def test_baseline_record_gone_and_prune_messages(write_tree, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = write_tree({"app/orders.py": WATCHER, "app/invoices.py": WATCHER.replace("orders", "invoices")})
+    monkeypatch.chdir(root)
+    recorded = runner.invoke(app, ["scan", "--write-baseline", "baseline.json", "--diff-base", "no-such-revision"])
+    assert recorded.exit_code == 0  # recording takes every finding: the diff base is not even asked for
+    assert words(recorded.stderr) == "Recorded 2 findings in baseline.json."
+    held = runner.invoke(app, ["scan", "--baseline", "baseline.json"])
+    assert held.exit_code == 0
+    assert words(held.stderr) == "2 findings in the baseline not shown."
+
+    Path("app/invoices.py").unlink()
+    gone = runner.invoke(app, ["scan", "--baseline", "baseline.json"])
+    assert gone.exit_code == 0
+    assert words(gone.stderr) == (
+        "1 baselined finding is gone (run with --prune-baseline to drop them from baseline.json): "
+        "app/invoices.py:5 PD101 while True: ... time.sleep(5) 1 finding in the baseline not shown."
+    )
+    assert len(json.loads(Path("baseline.json").read_text(encoding="utf-8"))["entries"]) == 2
+    pruned = runner.invoke(app, ["scan", "--baseline", "baseline.json", "--prune-baseline"])
+    assert pruned.exit_code == 0
+    assert words(pruned.stderr) == (
+        "Pruned 1 finding that is gone from baseline.json. 1 finding in the baseline not shown."
+    )
+    entries = json.loads(Path("baseline.json").read_text(encoding="utf-8"))["entries"]
+    assert [entry["path"] for entry in entries] == ["app/orders.py"]
+
+    # Two gone, with the baseline named in the config instead of on the command line.
+    Path("app/more.py").write_text(WATCHER + WATCHER.replace("watch_orders", "watch_more"), encoding="utf-8")
+    Path("app/orders.py").unlink()
+    assert words(runner.invoke(app, ["scan", "--write-baseline", "baseline.json"]).stderr).startswith("Recorded 2 ")
+    Path("app/more.py").unlink()
+    Path(".polldetox.toml").write_text('baseline = "baseline.json"\n', encoding="utf-8")
+    listed = runner.invoke(app, ["scan"])
+    assert listed.exit_code == 0
+    assert words(listed.stderr).startswith("2 baselined findings are gone (run with --prune-baseline")
+    pruned = runner.invoke(app, ["scan", "--prune-baseline"])
+    assert words(pruned.stderr).startswith("Pruned 2 findings that are gone from ")
+    assert json.loads(Path("baseline.json").read_text(encoding="utf-8"))["entries"] == []
+
+
+@pytest.mark.parametrize("format", list(ReportFormat))
+def test_ci_formats_place_findings_from_the_repository_top(format: ReportFormat, write_tree) -> None:
+    root = write_tree({"services/api/app/orders.py": WATCHER, "services/api/.polldetox.toml": ""})
+    init_repo(root)
+    result = runner.invoke(app, ["scan", str(root / "services" / "api"), "--format", format.value])
+    assert result.exit_code == 1
+    from_top = "services/api/app/orders.py" in result.stdout
+    assert from_top == (format in cli._CI_FORMATS), result.stdout
+
+
+def test_diff_base_reports_only_changed_lines_and_a_bad_revision_is_a_usage_error(
+    write_tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree({"app/orders.py": WATCHER})
+    init_repo(root)
+    monkeypatch.chdir(root)
+    Path("app/invoices.py").write_text(WATCHER.replace("orders", "invoices"), encoding="utf-8")
+    code, report = scan_json("--diff-base", "HEAD")
+    assert (code, places(report)) == (1, [("app/invoices.py", "PD101")])
+    code, report = scan_json("--diff-base", "HEAD", "--baseline", write_baseline_of(root))
+    assert (code, report["findings"]) == (0, [])
+    refused = runner.invoke(app, ["scan", "--diff-base", "no-such-revision"])
+    assert refused.exit_code == 2 and "unknown git revision 'no-such-revision'" in refused.output
+
+
+def write_baseline_of(root: Path) -> Path:
+    target = root.parent / f"{root.name}-baseline.json"
+    assert runner.invoke(app, ["scan", str(root), "--write-baseline", str(target)]).exit_code == 0
+    return target
