@@ -1,0 +1,138 @@
+"""Mutation score of the gatekeeping modules: the CLI, configuration, baseline, git diff, reports, policy.
+
+A benchmark, not a CI step: it takes tens of minutes on two cores. mutmut (3.x) rewrites each function
+of the modules below into many small variants and runs, for each variant, the tests that call that
+function (it records which tests reach which function in a first, clean run). A variant the tests
+still pass on "survived": no test would notice that bug.
+
+mutmut writes a `mutants/` folder beside the sources, so the run happens in a scratch copy of the
+repository, never in the working tree. It runs niced, so other work on the machine keeps its cores.
+
+    pip install 'mutmut>=3.8,<4'
+    python bench/mutation.py                  # every module, in /tmp/polldetox-mutation
+    python bench/mutation.py --jobs 1 --keep  # one worker; keep the copy to inspect (`mutmut show NAME`)
+
+Prints killed / survived per module and lists the survivors. The templates have their own script,
+bench/template_mutation.py, as mutmut only mutates Python.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections import Counter, defaultdict
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+# Module (mutmut's glob on the path) -> the test files that exercise it.
+MODULES = {
+    "polldetox/cli.py": ("test_cli.py", "test_cli_scan.py", "test_baseline.py", "test_gitdiff.py"),
+    "polldetox/config.py": ("test_config.py", "test_cli.py", "test_cli_scan.py", "test_policy.py"),
+    "polldetox/baseline.py": ("test_baseline.py",),
+    "polldetox/gitdiff.py": ("test_gitdiff.py",),
+    "polldetox/report/*.py": ("test_report_formats.py", "test_report_sarif.py", "test_cli.py", "test_cli_scan.py"),
+    "polldetox/scan/policy.py": ("test_policy.py", "test_rule_examples.py"),
+}
+
+# What the selected tests read besides the package and tests/.
+ALSO_COPY = ("fixtures", "templates", "README.md")
+
+KILLED = ("killed", "timeout", "caught by type check")
+
+
+def _toml_list(values: list[str]) -> str:
+    return "[" + ", ".join(f'"{value}"' for value in values) + "]"
+
+
+def prepare(workdir: Path, modules: list[str]) -> None:
+    """A copy of the tracked files, with mutmut's settings added to its pyproject.toml."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    listed = subprocess.run(
+        ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+        cwd=REPO_ROOT, capture_output=True, check=True,
+    ).stdout.decode().split("\0")  # fmt: skip
+    for relative in filter(None, listed):
+        source = REPO_ROOT / relative
+        if source.is_file():
+            (workdir / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, workdir / relative)
+    tests = sorted({f"tests/{name}" for module in modules for name in MODULES[module]})
+    settings = f"""
+[tool.mutmut]
+source_paths = ["polldetox"]
+only_mutate = {_toml_list(modules)}
+also_copy = {_toml_list(list(ALSO_COPY))}
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "--timeout", "120"]
+pytest_add_cli_args_test_selection = {_toml_list(tests)}
+"""
+    with (workdir / "pyproject.toml").open("a", encoding="utf-8") as handle:
+        handle.write(settings)
+
+
+def run(workdir: Path, jobs: int) -> None:
+    mutmut = Path(sys.executable).parent / "mutmut"
+    environment = {**os.environ, "CI": "true"}
+    environment.pop("POLLDETOX_DEBUG", None)
+    command = ["nice", "-n", "15", str(mutmut), "run", "--max-children", str(jobs)]
+    subprocess.run(command, cwd=workdir, env=environment, check=False)
+
+
+def results(workdir: Path) -> dict[str, str]:
+    """Mutant name -> status, for every mutant."""
+    mutmut = Path(sys.executable).parent / "mutmut"
+    listed = subprocess.run(
+        [str(mutmut), "results", "--all", "true"], cwd=workdir, capture_output=True, text=True, check=True
+    ).stdout
+    return dict(re.findall(r"^\s*(\S+): (.+)$", listed, flags=re.M))
+
+
+def report(statuses: dict[str, str]) -> None:
+    by_module: dict[str, Counter[str]] = defaultdict(Counter)
+    survivors: dict[str, list[str]] = defaultdict(list)
+    for name, status in sorted(statuses.items()):
+        module = name.split(".x", 1)[0].replace(".", "/") + ".py"
+        by_module[module][status] += 1
+        if status not in KILLED:
+            survivors[module].append(f"{name}: {status}")
+    print(f"\n{'module':<32}{'mutants':>8}{'killed':>8}{'other':>8}{'score':>8}")
+    totals: Counter[str] = Counter()
+    for module, counts in sorted(by_module.items()):
+        total, killed = sum(counts.values()), sum(counts[s] for s in KILLED)
+        totals["total"] += total
+        totals["killed"] += killed
+        print(f"{module:<32}{total:>8}{killed:>8}{total - killed:>8}{killed / total:>8.0%}")
+    if totals["total"]:
+        score = totals["killed"] / totals["total"]
+        print(
+            f"{'all':<32}{totals['total']:>8}{totals['killed']:>8}{totals['total'] - totals['killed']:>8}{score:>8.0%}"
+        )
+    for module, names in sorted(survivors.items()):
+        print(f"\nNot killed in {module}:")
+        for name in names:
+            print(f"  {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--module", action="append", choices=sorted(MODULES), help="only these (default: all)")
+    parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default: 2)")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/polldetox-mutation"))
+    parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    parser.add_argument("--report-only", action="store_true", help="report the last run in --workdir")
+    options = parser.parse_args()
+    if not options.report_only:
+        prepare(options.workdir, options.module or sorted(MODULES))
+        run(options.workdir, options.jobs)
+    report(results(options.workdir))
+    if not options.keep and not options.report_only:
+        shutil.rmtree(options.workdir)
+
+
+if __name__ == "__main__":
+    main()
