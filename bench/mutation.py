@@ -49,9 +49,12 @@ def _toml_list(values: list[str]) -> str:
     return "[" + ", ".join(f'"{value}"' for value in values) + "]"
 
 
-def prepare(workdir: Path, modules: list[str]) -> None:
-    """A copy of the tracked files, with mutmut's settings added to its pyproject.toml."""
-    if workdir.exists():
+def prepare(workdir: Path, modules: list[str], *, fresh: bool) -> None:
+    """A copy of the tracked files, with mutmut's settings added to its pyproject.toml.
+
+    Unless `fresh`, an earlier copy's mutants/ folder stays: mutmut mutates again only changed files
+    and tests again only mutants whose function or tests changed."""
+    if fresh and workdir.exists():
         shutil.rmtree(workdir)
     listed = subprocess.run(
         ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
@@ -68,11 +71,16 @@ def prepare(workdir: Path, modules: list[str]) -> None:
 source_paths = ["polldetox"]
 only_mutate = {_toml_list(modules)}
 also_copy = {_toml_list(list(ALSO_COPY))}
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "--timeout", "120"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "--timeout", "900"]
 pytest_add_cli_args_test_selection = {_toml_list(tests)}
 """
     with (workdir / "pyproject.toml").open("a", encoding="utf-8") as handle:
         handle.write(settings)
+    # The SARIF validator is an npm package: the tests find it beside them, in mutants/.
+    modules_link = workdir / "mutants" / "node_modules"
+    if not modules_link.is_symlink():
+        modules_link.parent.mkdir(exist_ok=True)
+        modules_link.symlink_to(REPO_ROOT / "node_modules", target_is_directory=True)
 
 
 def run(workdir: Path, jobs: int) -> None:
@@ -96,7 +104,8 @@ def report(statuses: dict[str, str]) -> None:
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     survivors: dict[str, list[str]] = defaultdict(list)
     for name, status in sorted(statuses.items()):
-        module = name.split(".x", 1)[0].replace(".", "/") + ".py"
+        module = name.split(".x", 1)[0].replace(".", "/")
+        module += "/__init__.py" if (REPO_ROOT / module).is_dir() else ".py"
         by_module[module][status] += 1
         if status not in KILLED:
             survivors[module].append(f"{name}: {status}")
@@ -124,13 +133,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default: 2)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/polldetox-mutation"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
+    parser.add_argument("--resume", action="store_true", help="continue the run kept in --workdir")
     parser.add_argument("--report-only", action="store_true", help="report the last run in --workdir")
     options = parser.parse_args()
     if not options.report_only:
-        prepare(options.workdir, options.module or sorted(MODULES))
+        prepare(options.workdir, options.module or sorted(MODULES), fresh=not options.resume)
         run(options.workdir, options.jobs)
     report(results(options.workdir))
-    if not options.keep and not options.report_only:
+    if not (options.keep or options.resume or options.report_only):
         shutil.rmtree(options.workdir)
 
 

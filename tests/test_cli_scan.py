@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -10,6 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from rich.console import Console
 from typer.testing import CliRunner
 
 from polldetox import cli
@@ -370,3 +372,40 @@ def write_baseline_of(root: Path) -> Path:
     target = root.parent / f"{root.name}-baseline.json"
     assert runner.invoke(app, ["scan", str(root), "--write-baseline", str(target)]).exit_code == 0
     return target
+
+
+def test_an_internal_failure_in_process_is_one_line_exit_2_or_raised_with_debug(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def broken(*arguments: object) -> None:
+        raise RuntimeError("a bug in the scanner")  # stands for any defect the tool itself has
+
+    monkeypatch.setattr(engine, "scan", broken)
+    monkeypatch.setattr(sys, "argv", ["polldetox", "scan", str(DEMO)])
+    monkeypatch.delenv("POLLDETOX_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main()
+    assert exit_info.value.code == 2
+    assert capsys.readouterr().err == "polldetox failed: RuntimeError: a bug in the scanner\n"
+    monkeypatch.setenv("POLLDETOX_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="a bug in the scanner"):
+        cli.main()
+    assert capsys.readouterr().err == "polldetox failed: RuntimeError: a bug in the scanner\n"
+
+
+@pytest.mark.parametrize(("files", "shown"), [(210, True), (150, False)])
+def test_a_progress_bar_only_for_long_scans_in_a_terminal(
+    files: int, shown: bool, write_tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree({f"app/watcher_{n}.py": WATCHER for n in range(files)})
+    terminal = io.StringIO()
+    monkeypatch.setattr(cli, "stderr", Console(file=terminal, force_terminal=True, width=100))
+    monkeypatch.delenv("CI", raising=False)
+    result = runner.invoke(app, ["scan", str(root), "--format", "json", "-j", "1", "--no-cache"])
+    assert len(json.loads(result.stdout)["findings"]) == files
+    drawn = terminal.getvalue()
+    assert ("Parsing" in drawn and f"{files}/{files}" in drawn) == shown
+    monkeypatch.setenv("CI", "true")  # CI logs get no bar, terminal or not
+    terminal.truncate(0)
+    runner.invoke(app, ["scan", str(root), "--format", "json", "-j", "1", "--no-cache"])
+    assert "Parsing" not in terminal.getvalue()

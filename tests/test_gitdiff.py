@@ -256,3 +256,12 @@ def test_ci_formats_give_paths_from_the_repository_top_for_a_project_in_a_subfol
     assert "Found 1 violation" in github.stderr  # the log still says what was found
     text = polldetox("scan", "--format", "json", cwd=project)
     assert json.loads(text.stdout)["findings"][0]["path"] == "app/server/services/queue_watcher.py"
+
+
+def test_committed_names_git_quotes_are_read_back(repo: Path) -> None:
+    names = ["naïve watcher.py", 'say "hi".py', "tab\there.py", "back\\slash.py"]
+    for name in names:
+        (repo / SERVICES / name).write_text("a\nb\n", encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "odd names", cwd=repo)  # committed: git diff C-quotes these names
+    assert changed_lines(repo, "HEAD~1") == {f"{SERVICES.as_posix()}/{name}": frozenset({1, 2}) for name in names}
