@@ -129,9 +129,13 @@ def test_shallow_checkout_says_how_to_fetch_more(repo: Path, tmp_path: Path) -> 
     git("clone", "-q", "--depth", "1", f"file://{repo}", str(clone), cwd=tmp_path)
     with pytest.raises(GitDiffError) as raised:
         changed_lines(clone, "HEAD~1")
-    message = str(raised.value)
-    assert "shallow" in message
-    assert "git fetch --deepen=" in message and "fetch-depth: 0" in message
+    assert str(raised.value).endswith(
+        "; this checkout is shallow, so fetch more history: git fetch --deepen=200 origin, "
+        "or set actions/checkout fetch-depth: 0"
+    )
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(clone, "origin/release/2.0")  # a branch name with a slash: the remote is the first part
+    assert "git fetch --deepen=200 origin +refs/heads/release/2.0:refs/remotes/origin/release/2.0," in str(raised.value)
 
 
 def test_the_fetch_a_shallow_checkout_is_told_to_run_makes_the_target_branch_known(repo: Path, tmp_path: Path) -> None:
