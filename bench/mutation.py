@@ -101,26 +101,30 @@ def results(workdir: Path) -> dict[str, str]:
 
 
 def report(statuses: dict[str, str]) -> None:
+    """Per module: mutants tested, killed, not killed (survived or no test reaches them), score.
+
+    Mutants an interrupted run did not reach yet ("not checked") are counted apart, not in the score."""
     by_module: dict[str, Counter[str]] = defaultdict(Counter)
     survivors: dict[str, list[str]] = defaultdict(list)
     for name, status in sorted(statuses.items()):
         module = name.split(".x", 1)[0].replace(".", "/")
         module += "/__init__.py" if (REPO_ROOT / module).is_dir() else ".py"
         by_module[module][status] += 1
-        if status not in KILLED:
+        if status not in (*KILLED, "not checked"):
             survivors[module].append(f"{name}: {status}")
-    print(f"\n{'module':<32}{'mutants':>8}{'killed':>8}{'other':>8}{'score':>8}")
+    print(f"\n{'module':<32}{'tested':>8}{'killed':>8}{'not':>8}{'score':>8}{'pending':>9}")
     totals: Counter[str] = Counter()
-    for module, counts in sorted(by_module.items()):
-        total, killed = sum(counts.values()), sum(counts[s] for s in KILLED)
-        totals["total"] += total
-        totals["killed"] += killed
-        print(f"{module:<32}{total:>8}{killed:>8}{total - killed:>8}{killed / total:>8.0%}")
-    if totals["total"]:
-        score = totals["killed"] / totals["total"]
-        print(
-            f"{'all':<32}{totals['total']:>8}{totals['killed']:>8}{totals['total'] - totals['killed']:>8}{score:>8.0%}"
-        )
+    for module, counts in [*sorted(by_module.items()), ("all", None)]:
+        counts = counts if counts is not None else totals
+        pending = counts["not checked"]
+        tested = sum(counts.values()) - pending if module != "all" else counts["tested"]
+        killed = sum(counts[status] for status in KILLED) if module != "all" else counts["killed"]
+        if module != "all":
+            totals.update(tested=tested, killed=killed, pending=pending)
+        else:
+            pending = counts["pending"]
+        score = f"{killed / tested:.1%}" if tested else "-"
+        print(f"{module:<32}{tested:>8}{killed:>8}{tested - killed:>8}{score:>8}{pending:>9}")
     for module, names in sorted(survivors.items()):
         print(f"\nNot killed in {module}:")
         for name in names:
