@@ -279,7 +279,7 @@ def _apply_baseline(
     if outcome.gone:
         if prune:
             removed = prune_baseline(loaded, outcome.gone)
-            stderr.print(f"Pruned {removed} finding{'s' if removed != 1 else ''} that are gone from {path}.")
+            stderr.print(f"Pruned {removed} finding{'s that are' if removed != 1 else ' that is'} gone from {path}.")
         else:
             stderr.print(
                 f"{len(outcome.gone)} baselined finding{'s are' if len(outcome.gone) != 1 else ' is'} gone "
@@ -300,7 +300,12 @@ def _report(
             print_text(result, stdout, statistics=statistics, show_allowed=not hide_allowed)
             return
         buffer = io.StringIO()
-        print_text(result, Console(file=buffer, width=120, no_color=True, highlight=False), statistics=statistics)
+        print_text(
+            result,
+            Console(file=buffer, width=120, no_color=True, highlight=False),
+            statistics=statistics,
+            show_allowed=not hide_allowed,
+        )
         text = buffer.getvalue()
     else:
         text = renderer(format.value)(result)
@@ -445,7 +450,7 @@ def init(
             _fail(f"{pyproject} already has [tool.polldetox]; nothing written")
         separator = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
         _write_atomically(pyproject, existing + separator + STARTER_CONFIG)
-        stdout.print(f"Added [tool.polldetox] to {pyproject}.")
+        stdout.print(f"Added [tool.polldetox] to {pyproject}.", markup=False)  # not a rich style tag
         return
     standalone_text = STARTER_CONFIG.replace("[tool.polldetox]\n", "", 1).replace("tool.polldetox.", "")
     _write_atomically(dotfile, standalone_text)
@@ -553,10 +558,7 @@ app.command("migrate")(migrate_command)
 
 def main() -> None:
     try:
-        app()
-    except KeyboardInterrupt:
-        stderr.print("interrupted")
-        sys.exit(2)
+        app()  # Typer ends a Ctrl-C itself, with exit 130
     except Exception as problem:  # the tool itself failed: say so in one line and exit 2, like ruff
         stderr.print(Text.assemble(("polldetox failed: ", "bold red"), f"{type(problem).__name__}: {problem}"))
         if os.environ.get("POLLDETOX_DEBUG"):

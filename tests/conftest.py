@@ -30,3 +30,40 @@ def write_tree(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
         return tmp_path
 
     return write
+
+
+# A skipped test proves nothing, and a skip that hides a missing tool hides a broken CI. The run fails
+# on any skip not listed here, by test id, with the reason it is acceptable.
+ALLOWED_SKIPS: dict[str, str] = {}
+
+# End-to-end tests start PostgreSQL, uvicorn, node or a wheel build: they get longer than the default
+# timeout in pyproject.toml.
+SLOW_TIMEOUT_SECONDS = 900
+
+_unexpected_skips: list[pytest.TestReport] = []
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("slow") and not item.get_closest_marker("timeout"):
+            item.add_marker(pytest.mark.timeout(SLOW_TIMEOUT_SECONDS))
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped and not hasattr(report, "wasxfail") and report.nodeid not in ALLOWED_SKIPS:
+        _unexpected_skips.append(report)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if not _unexpected_skips:
+        return
+    terminalreporter.section("unexpected skips", red=True, bold=True)
+    for report in _unexpected_skips:
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        terminalreporter.line(f"{report.nodeid}: {reason.removeprefix('Skipped: ')}")
+    terminalreporter.line("Make .ci/run install what they need, or list them in ALLOWED_SKIPS with the reason.")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _unexpected_skips and exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import itertools
+import re
 import shutil
 import socket
 import sys
@@ -16,12 +17,10 @@ from types import ModuleType
 
 import asyncpg
 import pgserver
-import pytest
-import typer
 import uvicorn
 from typer.testing import CliRunner, Result
 
-from polldetox.scaffold.command import scaffold_command
+from polldetox.cli import app as polldetox_app
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = REPO_ROOT / "tests" / "scaffold_fixtures"
@@ -31,20 +30,28 @@ BULK_SCHEMA = FIXTURES / "bulk.sql"
 NODE_MODULES = REPO_ROOT / "node_modules"
 
 
-def scaffold_app() -> typer.Typer:
-    """The command as the CLI registers it, in an app of its own."""
-    app = typer.Typer()
-    app.command("scaffold")(scaffold_command)
-
-    @app.callback()
-    def main() -> None:
-        """polldetox"""
-
-    return app
-
-
 def run_scaffold(*arguments: str | Path) -> Result:
-    return CliRunner().invoke(scaffold_app(), ["scaffold", *map(str, arguments)])
+    """`polldetox scaffold ...` through the real command-line app."""
+    return CliRunner().invoke(polldetox_app, ["scaffold", *map(str, arguments)])
+
+
+def pytest_outcomes(output: str) -> dict[str, int]:
+    """pytest's closing line as numbers: "12 passed, 1 warning in 0.40s" -> {"passed": 12}."""
+    closing = output.strip().splitlines()[-1]
+    counts = {kind: int(n) for n, kind in re.findall(r"(\d+) (passed|failed|errors?|skipped|xfailed|xpassed)", closing)}
+    assert counts, f"no pytest summary in {closing!r}"
+    return counts
+
+
+def vitest_outcomes(output: str) -> dict[str, int]:
+    """vitest's closing counts as numbers: {"files passed": 2, "tests passed": 12}."""
+    found = re.findall(r"^\s*(Test Files|Tests)\s+(.+?)\s+\(\d+\)\s*$", output, flags=re.M)
+    counts = {}
+    for label, detail in found:
+        for n, kind in re.findall(r"(\d+) (passed|failed|skipped|todo)", detail):
+            counts[f"{'files' if label == 'Test Files' else 'tests'} {kind}"] = int(n)
+    assert counts, f"no vitest summary in {output[-500:]!r}"
+    return counts
 
 
 @contextmanager
@@ -131,7 +138,7 @@ async def serving(app: object, **options: object) -> AsyncIterator[int]:
 def node_tree(project: Path) -> Path:
     """Make a generated tree checkable by tsc and vitest: the strict tsconfig, the vitest config, node_modules."""
     if not (NODE_MODULES / ".bin" / "tsc").exists():
-        pytest.skip(f"{NODE_MODULES} is absent: run `npm ci` at the repository root")
+        raise AssertionError(f"{NODE_MODULES} is absent: run `npm ci` at the repository root")
     for name in ("tsconfig.json", "vitest.config.ts"):
         shutil.copy(REPO_ROOT / "tests" / "ts" / name, project / name)
     link = project / "node_modules"

@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from polldetox import __version__
-from polldetox.cli import app
+from polldetox.cli import STARTER_CONFIG, app
 from polldetox.findings import Severity
 from polldetox.rules import RULES
 from tests.conftest import DEMO
@@ -145,9 +145,25 @@ def test_json_contract_on_the_demo_app() -> None:
     assert {"PD101", "PD102", "PD103", "PD201", "PD203", "PD301"} <= rules
     assert {f["exception"] for f in report["findings"]} >= {"devtool", "trigger", "fallback", "manual_refresh"}
     summary = report["summary"]
-    assert summary["suppressed"] >= 1
-    assert summary["load"]["backend_watchers"] >= 3
-    assert summary["load"]["database_queries_per_second"] > 0
+    assert summary["suppressed"] == 2
+    assert summary["load"] == DEMO_LOAD
+
+
+# The demo app's polling load, worked out by hand from its violations' intervals (seconds).
+# Backend watchers (PD101-PD103): 10, 2, 15, 5, 30, 300 and 10; those reading the database: 10, 2, 30, 10.
+#   ticks/s   = 1/10 + 1/2 + 1/15 + 1/5 + 1/30 + 1/300 + 1/10 = 301/300 = 1.003
+#   queries/s = 1/10 + 1/2 + 1/30 + 1/10                     = 22/30   = 0.733
+# Frontend pollers (PD201-PD204, the usePolling engine itself not counted): 20, 5, 15, 300, 3, 30, 10, 60, 10,
+# 2, 4, 45, 10, 60 and 120.
+#   requests/min = 3 + 12 + 4 + 0.2 + 20 + 2 + 6 + 1 + 6 + 30 + 15 + 4/3 + 6 + 1 + 0.5 = 108.03
+DEMO_LOAD = {
+    "backend_watchers": 7,
+    "backend_ticks_per_second": 1.003,
+    "database_queries_per_second": 0.733,
+    "frontend_pollers": 15,
+    "frontend_requests_per_minute": 108.03,
+    "unresolved_intervals": 0,
+}
 
 
 def test_text_report_groups_by_file_and_sums_the_load() -> None:
@@ -155,7 +171,10 @@ def test_text_report_groups_by_file_and_sums_the_load() -> None:
     assert result.exit_code == 1
     assert "app/server/services/background_tasks.py" in result.output
     assert "Findings by rule" in result.output
-    assert "Polling load:" in result.output and "database queries/s" in result.output
+    assert (
+        "Polling load: 7 backend watchers, 0.733 database queries/s and 1 polls/s per server process; "
+        "15 frontend pollers, 108 requests/min per open tab."
+    ) in " ".join(result.output.split())
     assert "polldetox scaffold queue_items" in result.output
 
 
@@ -173,3 +192,43 @@ def test_module_entry_point_and_console_script_agree() -> None:
     script = shutil.which("polldetox", path=str(Path(sys.executable).parent))
     assert script is not None
     assert subprocess.run([script, "--version"], capture_output=True, text=True).stdout == module.stdout
+
+
+def test_explain_writes_the_documentation_as_is_when_not_a_terminal() -> None:
+    result = runner.invoke(app, ["explain", "interval-fetch"])
+    assert result.exit_code == 0
+    assert result.stdout == RULES["PD203"].documentation()
+
+
+def test_rules_text_points_to_explain() -> None:
+    lines = runner.invoke(app, ["rules"]).stdout.splitlines()
+    assert lines[0].split() == ["id", "name", "severity", "summary"]
+    assert lines[-1] == "Run `polldetox explain RULE` for a rule's documentation."
+
+
+@pytest.mark.parametrize(
+    ("existing", "separator"),
+    [('[project]\nname = "shop"', "\n\n"), ('[project]\nname = "shop"\n', "\n"), ('[project]\nname = "shop"\n\n', "")],
+)
+def test_init_keeps_one_blank_line_before_the_new_table(tmp_path: Path, existing: str, separator: str) -> None:
+    (tmp_path / "pyproject.toml").write_text(existing, encoding="utf-8")
+    result = runner.invoke(app, ["init", str(tmp_path)])
+    assert result.exit_code == 0
+    assert " ".join(result.stdout.split()) == f"Added [tool.polldetox] to {tmp_path / 'pyproject.toml'}."
+    assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == existing + separator + STARTER_CONFIG
+
+
+def test_init_without_pyproject_writes_the_dotfile_and_refuses_a_second_time(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["init", str(tmp_path)])
+    dotfile = tmp_path / ".polldetox.toml"
+    assert result.exit_code == 0
+    assert " ".join(result.stdout.split()) == f"Wrote {dotfile}."
+    written = dotfile.read_text(encoding="utf-8")
+    assert written.startswith("# Paths use .gitignore syntax") and "[per-path]]" in written
+    (tmp_path / "pyproject.toml").write_text("[project]\n", encoding="utf-8")
+    again = runner.invoke(app, ["init", str(tmp_path)])
+    assert again.exit_code == 2 and "already exists; nothing written" in again.output
+    assert dotfile.read_text(encoding="utf-8") == written
+    assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == "[project]\n"
+    missing = runner.invoke(app, ["init", str(tmp_path / "nope")])
+    assert missing.exit_code == 2 and "no such folder" in missing.output

@@ -108,6 +108,57 @@ def test_command_line_overrides_extend_and_replace(tmp_path: Path) -> None:
         with_overrides(config, ignore=["no-such-rule"])
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("severity = 3", 'severity: expected a table such as { PD101 = "warning" }'),
+        ("[severity]\nPD999 = 'error'", "severity: unknown rule 'PD999' (see `polldetox rules`)"),
+        ("baseline = 3", "baseline: expected a string, got 3"),
+        ("cache = 'yes'", "cache: expected true or false, got 'yes'"),
+        ("per-path = 3", "per-path: each entry is a table with `paths` and `ignore` and/or `severity`"),
+        ("[[per-path]]\nignore = ['PD101']", "per-path: expected keys paths, ignore, severity; got ignore"),
+        ("[[per-path]]\npaths = ['a/']\ncolour = 1\nignore = []", "per-path: expected keys paths, ignore, severity; "
+         "got colour, ignore, paths"),
+        ("[[per-path]]\npaths = 3", "per-path paths: expected a string or a list of strings, got 3"),
+        ("[[per-path]]\npaths = 'a/'\nignore = 3", "per-path ignore: expected a string or a list of strings, got 3"),
+        ("[[per-path]]\npaths = 'a/'\nignore = 'PD999'", "per-path: unknown rule 'PD999' (see `polldetox rules`)"),
+        ("[[per-path]]\npaths = 'a/'\nseverity = { PD101 = 'loud' }", "per-path severity PD101: expected error, "
+         "warning, info or off, got 'loud'"),
+    ],
+)  # fmt: skip
+def test_invalid_settings_name_where_and_what(write_tree, body: str, message: str) -> None:
+    root = write_tree({".polldetox.toml": body + "\n"})
+    with pytest.raises(ConfigError) as error:
+        load_config(root)
+    assert str(error.value) == f"{(root / '.polldetox.toml').resolve()} {message}"
+
+
+def test_severity_levels_and_off_globally_and_per_path(write_tree) -> None:
+    root = write_tree(
+        {
+            ".polldetox.toml": """
+            [severity]
+            PD101 = "error"
+            PD102 = "off"
+            PD205 = "warning"
+
+            [[per-path]]
+            paths = "legacy/"
+            ignore = "PD203"
+            severity = { PD201 = "off", PD101 = "info" }
+            """
+        }
+    )
+    config = load_config(root)
+    assert config.rule_severity("PD101", "app/a.py", Severity.WARNING) == Severity.ERROR
+    assert config.rule_severity("PD101", "legacy/a.py", Severity.WARNING) == Severity.INFO
+    assert config.rule_severity("PD205", "app/a.tsx", Severity.INFO) == Severity.WARNING
+    assert not config.rule_enabled("PD102", "app/a.py")
+    assert [config.rule_enabled(rule, "legacy/a.tsx") for rule in ("PD201", "PD203", "PD202")] == [False, False, True]
+    assert [config.rule_enabled(rule, "app/a.tsx") for rule in ("PD201", "PD203")] == [True, True]
+    assert config.per_path[0].patterns == ("legacy/",)
+
+
 def test_test_paths_default_extend_replace_and_include(write_tree) -> None:
     config = load_config(write_tree({"src/app.py": ""}))
     for path in ("tests/test_api.py", "app/test_views.py", "pkg/api_test.py", "conftest.py",

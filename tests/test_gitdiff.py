@@ -129,9 +129,13 @@ def test_shallow_checkout_says_how_to_fetch_more(repo: Path, tmp_path: Path) -> 
     git("clone", "-q", "--depth", "1", f"file://{repo}", str(clone), cwd=tmp_path)
     with pytest.raises(GitDiffError) as raised:
         changed_lines(clone, "HEAD~1")
-    message = str(raised.value)
-    assert "shallow" in message
-    assert "git fetch --deepen=" in message and "fetch-depth: 0" in message
+    assert str(raised.value).endswith(
+        "; this checkout is shallow, so fetch more history: git fetch --deepen=200 origin, "
+        "or set actions/checkout fetch-depth: 0"
+    )
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(clone, "origin/release/2.0")  # a branch name with a slash: the remote is the first part
+    assert "git fetch --deepen=200 origin +refs/heads/release/2.0:refs/remotes/origin/release/2.0," in str(raised.value)
 
 
 def test_the_fetch_a_shallow_checkout_is_told_to_run_makes_the_target_branch_known(repo: Path, tmp_path: Path) -> None:
@@ -256,3 +260,12 @@ def test_ci_formats_give_paths_from_the_repository_top_for_a_project_in_a_subfol
     assert "Found 1 violation" in github.stderr  # the log still says what was found
     text = polldetox("scan", "--format", "json", cwd=project)
     assert json.loads(text.stdout)["findings"][0]["path"] == "app/server/services/queue_watcher.py"
+
+
+def test_committed_names_git_quotes_are_read_back(repo: Path) -> None:
+    names = ["naïve watcher.py", 'say "hi".py', "tab\there.py", "back\\slash.py"]
+    for name in names:
+        (repo / SERVICES / name).write_text("a\nb\n", encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "odd names", cwd=repo)  # committed: git diff C-quotes these names
+    assert changed_lines(repo, "HEAD~1") == {f"{SERVICES.as_posix()}/{name}": frozenset({1, 2}) for name in names}

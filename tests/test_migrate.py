@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from ci_fixtures.scans import DEMO, REPO_ROOT, git, init_repo
+from scaffold_support import pytest_outcomes
 from typer.testing import CliRunner, Result
 
 from polldetox.cli import app
@@ -247,4 +248,4 @@ def test_demo_app_tests_pass_before_and_after(tmp_path: Path, migrated: Path, da
     assert before.returncode == 0, before.stdout + before.stderr
     after = _demo_tests(migrated, database_url)
     assert after.returncode == 0, after.stdout + after.stderr
-    assert "2 passed" in after.stdout
+    assert pytest_outcomes(after.stdout) == {"passed": 2}

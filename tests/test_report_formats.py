@@ -133,16 +133,30 @@ def test_junit_groups_findings_by_file() -> None:
     assert trigger is not None and trigger.find("failure") is None and trigger.find("system-out") is not None
     skipped = suites["app/client/src/legacy/clock.ts"].find("testcase/skipped")
     assert skipped is not None
-    error = suites["app/server/broken.py"].find("testcase/error")
-    assert error is not None and error.get("message") == "invalid syntax"
+    error_case = suites["app/server/broken.py"].find("testcase")
+    assert error_case is not None
+    assert {key: error_case.get(key) for key in ("name", "classname", "file")} == {
+        "name": "scan",
+        "classname": "app/server/broken.py",
+        "file": "app/server/broken.py",
+    }
+    error = error_case.find("error")
+    assert error is not None
+    assert (error.get("message"), error.get("type"), error.text) == ("invalid syntax", "ScanError", "invalid syntax")
 
 
 def test_junit_report_of_a_clean_scan_is_one_passing_test() -> None:
     root = ElementTree.fromstring(render_junit(ScanResult(findings=(), errors=(), files_scanned=12)))
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "0")
     [case] = root.iter("testcase")
-    assert (case.get("classname"), [child.tag for child in case]) == ("polldetox", ["system-out"])
-    assert "scanned 12 files" in (case.findtext("system-out") or "")
+    assert (case.get("name"), case.get("classname"), [child.tag for child in case]) == (
+        "no polling to report",
+        "polldetox",
+        ["system-out"],
+    )
+    assert case.findtext("system-out") == "polldetox scanned 12 files and has no finding to report."
+    one = ElementTree.fromstring(render_junit(ScanResult(findings=(), errors=(), files_scanned=1)))
+    assert one.findtext("testsuite/testcase/system-out") == "polldetox scanned 1 file and has no finding to report."
 
 
 # --- Through the command line, on a real scan -------------------------------------------------------

@@ -8,7 +8,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from scaffold_support import BILLING_SCHEMA, NODE_MODULES, PLANNED_FEATURES_SCHEMA, node_tree, run_scaffold
+from scaffold_support import (
+    BILLING_SCHEMA,
+    NODE_MODULES,
+    PLANNED_FEATURES_SCHEMA,
+    node_tree,
+    pytest_outcomes,
+    run_scaffold,
+    vitest_outcomes,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -60,7 +68,7 @@ def test_file_and_action_patterns_pass_ruff_tsc_and_their_own_tests(pattern: str
         cwd=tmp_path, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert tests.returncode == 0, tests.stdout + tests.stderr
-    assert "2 passed" in tests.stdout
+    assert pytest_outcomes(tests.stdout) == {"passed": 2}
     tree = node_tree(tmp_path)
     tsc = subprocess.run(
         [str(NODE_MODULES / ".bin" / "tsc"), "-p", "tsconfig.json", "--strict", "--noEmit"],
@@ -73,7 +81,8 @@ def test_file_and_action_patterns_pass_ruff_tsc_and_their_own_tests(pattern: str
         env={**os.environ, "CI": "1", "NO_COLOR": "1"},
     )  # fmt: skip
     assert vitest.returncode == 0, vitest.stdout + vitest.stderr
-    assert "Tests  8 passed" in vitest.stdout, vitest.stdout
+    outcomes = vitest_outcomes(vitest.stdout)
+    assert outcomes["tests passed"] == 8 and not any("failed" in kind for kind in outcomes), vitest.stdout
 
 
 def test_generated_typescript_passes_tsc_strict(project: Path) -> None:
@@ -95,7 +104,7 @@ def test_generated_hook_tests_pass_under_vitest(project: Path) -> None:
         env={**os.environ, "CI": "1", "NO_COLOR": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "2 passed" in result.stdout and "Tests  16 passed" in result.stdout, result.stdout
+    assert vitest_outcomes(result.stdout) == {"files passed": 2, "tests passed": 16}, result.stdout
 
 
 @pytest.mark.parametrize("pattern", ["db", "file", "action"])

@@ -29,9 +29,11 @@ from scaffold_support import (
     generated_modules,
     node_tree,
     postgres_server,
+    pytest_outcomes,
     run_scaffold,
     schema_files,
     serving,
+    vitest_outcomes,
 )
 
 pytestmark = pytest.mark.slow
@@ -423,7 +425,7 @@ def test_generated_python_tests_pass_against_postgres(server_uri: str, tree: Pat
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "12 passed" in result.stdout, result.stdout
+    assert pytest_outcomes(result.stdout) == {"passed": 12}, result.stdout
 
 
 async def test_a_one_row_change_on_a_10000_row_table_sends_only_that_row(server_uri: str, tree: Path) -> None:
@@ -620,7 +622,7 @@ async def test_the_generated_hook_follows_the_generated_endpoint_and_real_payloa
                     if vitest.returncode is None:
                         vitest.kill()
                 assert vitest.returncode == 0, output.decode()
-                assert "1 passed" in output.decode()
+                assert vitest_outcomes(output.decode()) == {"files passed": 1, "tests passed": 1}, output.decode()
                 # Updates interrupted and resumed: status messages, then the resync's snapshot.
                 await writer.execute("SELECT pg_terminate_backend($1)", state["listener"].backend_pid)
                 await recorder.until(lambda rows: not recorder.live)

@@ -19,14 +19,12 @@ from polldetox.scaffold.render import KINDS_BY_PATTERN, template_name
 
 pytestmark = pytest.mark.slow
 
-# One command app around the scaffold function: runs from the installed wheel alone.
+# `polldetox scaffold ...` through the installed package's own command-line app.
 SCAFFOLD_MAIN = """
-import sys, typer, polldetox
-from polldetox.scaffold.command import scaffold_command
+import sys, polldetox
+from polldetox.cli import app
 print("polldetox from", polldetox.__file__, file=sys.stderr)
-app = typer.Typer()
-app.command()(scaffold_command)
-app()
+app(["scaffold", *sys.argv[1:]], prog_name="polldetox")
 """
 
 

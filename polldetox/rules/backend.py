@@ -159,7 +159,7 @@ import asyncio
 class WorkflowWatcher:
     async def watch_workflow_history(self):
         last = None
-        while True:
+        while True:  # expect: PD101
             rows = await self.pool.fetch("SELECT id, status FROM workflow_history")
             if rows != last:
                 await self.websocket_manager.broadcast({"type": "workflow_history_update", "data": rows})
@@ -181,7 +181,7 @@ parser.add_argument("--watch", action="store_true")
 args = parser.parse_args()
 
 if args.watch:
-    while True:
+    while True:  # expect: PD101
         print(open("usage.log").read())
         time.sleep(10)
 """,
@@ -202,7 +202,7 @@ STATUS_POLL_SECONDS = int(os.environ.get("STATUS_POLL_SECONDS", "15"))
 
 def start_status_thread(cache: dict) -> threading.Thread:
     def run() -> None:
-        while True:
+        while True:  # expect: PD101
             cache["status"] = requests.get("http://localhost:8100/status", timeout=5).json()
             pause(STATUS_POLL_SECONDS)
 
@@ -229,7 +229,7 @@ class PendingOrderWatcher(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        while not self._stop_event.wait(timeout=self.poll_seconds):
+        while not self._stop_event.wait(timeout=self.poll_seconds):  # expect: PD101
             pending = list(Order.objects.filter(status="pending").values("id", "total"))
             self.publish(pending)
 """,
@@ -255,7 +255,7 @@ class QueueFallback:
         logger.warning("NOTIFY listener lost: polling queue_items until it reconnects")
         deadline = time.monotonic() + MAX_FALLBACK_SECONDS
         last_rows = None
-        while not self.listener.is_connected() and time.monotonic() < deadline:
+        while not self.listener.is_connected() and time.monotonic() < deadline:  # expect: PD101
             rows = await self.pool.fetch("SELECT id, status FROM queue_items")
             if rows != last_rows:
                 await self.websocket_manager.broadcast({"type": "queue_update", "data": rows})
@@ -278,7 +278,7 @@ import asyncio
 
 class QueueFallback:
     async def run_fallback(self) -> None:
-        while not self.listener.is_connected():
+        while not self.listener.is_connected():  # expect: PD101
             rows = await self.pool.fetch("SELECT id, status FROM queue_items")
             await self.websocket_manager.broadcast_if_changed("queue_update", rows)
             await self.listener.reconnect()
@@ -303,7 +303,7 @@ logger = logging.getLogger(__name__)
 
 
 def main() -> None:
-    while True:
+    while True:  # expect: PD101
         issues = requests.get("https://api.github.com/repos/acme/app/issues", timeout=10).json()
         logger.info("Polled GitHub: %d open issues", len(issues))
         time.sleep(30)
@@ -322,7 +322,7 @@ import asyncio
 
 
 async def send_due_reminders(pool, mailer) -> None:
-    while True:
+    while True:  # expect: PD101
         rows = await pool.fetch("SELECT id, email FROM reminders WHERE due_at <= now() AND sent = false")
         for row in rows:
             await mailer.send(row["email"])
@@ -386,7 +386,7 @@ import json
 
 async def watch_data(websocket_manager, get_data):
     last_state = None
-    while True:
+    while True:  # expect: PD101
         data = get_data()
         current_state = json.dumps(data, sort_keys=True)
         if current_state != last_state:
@@ -405,7 +405,7 @@ import asyncio
 
 
 async def watch_data(websocket_manager, get_data):
-    while True:
+    while True:  # expect: PD102
         data = get_data()
         await websocket_manager.broadcast({"type": "data_update", "data": data})
         await asyncio.sleep(10)
@@ -424,7 +424,7 @@ QUEUE_POLL_SECONDS = 2
 
 class BackgroundTaskManager:
     async def watch_queue(self) -> None:
-        while True:
+        while True:  # expect: PD102
             rows = await self._load_queue()
             await self.websocket_manager.broadcast({"type": "queue_update", "data": rows})
             await asyncio.sleep(QUEUE_POLL_SECONDS)
@@ -547,7 +547,7 @@ export class ReportsService {
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 scheduler = AsyncIOScheduler()
-scheduler.add_job(sync_queue, "interval", seconds=30)
+scheduler.add_job(sync_queue, "interval", seconds=30)  # expect: PD103
 """,
         ),
         Invalid(
@@ -566,7 +566,7 @@ def snapshot_disk_usage() -> None:
     print(f"artifacts: {total} bytes")
 
 
-schedule.every(5).minutes.do(snapshot_disk_usage)
+schedule.every(5).minutes.do(snapshot_disk_usage)  # expect: PD103
 
 while True:
     schedule.run_pending()
@@ -585,7 +585,7 @@ import requests
 
 def refresh_rates(cache: dict) -> None:
     cache["rates"] = requests.get("https://api.example.com/rates", timeout=5).json()
-    threading.Timer(60, refresh_rates, args=(cache,)).start()
+    threading.Timer(60, refresh_rates, args=(cache,)).start()  # expect: PD103
 """,
         ),
         Invalid(
@@ -600,7 +600,7 @@ app = FastAPI()
 
 
 @app.on_event("startup")
-@repeat_every(seconds=60)
+@repeat_every(seconds=60)  # expect: PD103
 async def refresh_exchange_rates() -> None:
     rows = await app.state.pool.fetch("SELECT currency, rate FROM exchange_rates")
     app.state.rates = {row["currency"]: row["rate"] for row in rows}
@@ -625,7 +625,7 @@ def sync_queue():
 
 
 app.conf.beat_schedule = {
-    "sync-queue": {"task": "tasks.sync_queue", "schedule": timedelta(seconds=30)},
+    "sync-queue": {"task": "tasks.sync_queue", "schedule": timedelta(seconds=30)},  # expect: PD103
 }
 """,
         ),
@@ -639,7 +639,7 @@ import cron from 'node-cron';
 import { pool } from '../db';
 import { releaseHeldStock } from '../stock';
 
-cron.schedule('*/5 * * * *', async () => {
+cron.schedule('*/5 * * * *', async () => {  // expect: PD103
   const { rows } = await pool.query("SELECT id FROM orders WHERE status = 'pending'");
   await releaseHeldStock(rows);
 });
@@ -659,7 +659,7 @@ export class InventorySyncService implements OnModuleInit {
   constructor(private readonly queue: Queue) {}
 
   async onModuleInit() {
-    await this.queue.add('sync-inventory', {}, { repeat: { every: settings.inventory.syncEveryMs } });
+    await this.queue.add('sync-inventory', {}, { repeat: { every: settings.inventory.syncEveryMs } });  // expect: PD103
   }
 }
 """,

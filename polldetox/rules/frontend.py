@@ -104,7 +104,7 @@ export function PlansPanel() {
   const { data: features } = useQuery({
     queryKey: ['planned-features'],
     queryFn: () => plannedFeaturesClient.getAll({ limit: 200 }),
-    refetchInterval: 5 * 60 * 1000,
+    refetchInterval: 5 * 60 * 1000,  // expect: PD201
   });
   return <div>{features?.length}</div>;
 }
@@ -119,7 +119,11 @@ import { useQuery } from '@tanstack/react-query';
 import { QUEUE_POLL_MS } from '../config/polling';
 
 export function QueuePanel() {
-  const { data } = useQuery({ queryKey: ['queue'], queryFn: fetchQueue, refetchInterval: QUEUE_POLL_MS });
+  const { data } = useQuery({
+    queryKey: ['queue'],
+    queryFn: fetchQueue,
+    refetchInterval: QUEUE_POLL_MS,  // expect: PD201
+  });
   return <div>{data?.length}</div>;
 }
 """,
@@ -130,7 +134,7 @@ export function QueuePanel() {
             code="""
 import { useQuery } from '@tanstack/react-query';
 
-const livePolling = { refetchInterval: 10_000 } as const;
+const livePolling = { refetchInterval: 10_000 } as const;  // expect: PD201
 
 export function useQueue() {
   return useQuery({ queryKey: ['queue'], queryFn: () => queueClient.getAll(), ...livePolling });
@@ -147,7 +151,7 @@ export const agentQuery = (id: string) =>
   queryOptions({
     queryKey: ['agents', id],
     queryFn: () => agentsClient.get(id),
-    refetchInterval: (query) => (query.state.data?.status === 'running' ? 2000 : false),
+    refetchInterval: (query) => (query.state.data?.status === 'running' ? 2000 : false),  // expect: PD201
   });
 """,
         ),
@@ -157,7 +161,9 @@ export const agentQuery = (id: string) =>
             code="""
 import { QueryClient } from '@tanstack/react-query';
 
-export const queryClient = new QueryClient({ defaultOptions: { queries: { refetchInterval: 60_000 } } });
+export const queryClient = new QueryClient({
+  defaultOptions: { queries: { refetchInterval: 60_000 } },  // expect: PD201
+});
 """,
         ),
         Invalid(
@@ -179,7 +185,7 @@ export function useQueueFeed() {
   const query = useQuery({
     queryKey: ['queue'],
     queryFn: () => queueClient.getAll(),
-    refetchInterval: isConnected ? false : 5000,
+    refetchInterval: isConnected ? false : 5000,  // expect: PD201
   });
   const fallbackDuration = Date.now() - fallbackStartedAt;
   if (inFallbackMode && fallbackDuration > MAX_FALLBACK_MS) {
@@ -206,7 +212,7 @@ export function useQueueFeed(isConnected: boolean) {
   return useQuery({
     queryKey: ['queue'],
     queryFn: () => queueClient.getAll(),
-    refetchInterval: 5000,
+    refetchInterval: 5000,  // expect: PD201
     enabled: !isConnected,
   });
 }
@@ -271,7 +277,7 @@ export function OrdersPanel() {
 import useSWR from 'swr';
 
 export function QueuePanel() {
-  const { data } = useSWR('/api/v1/queue', fetcher, { refreshInterval: 3000 });
+  const { data } = useSWR('/api/v1/queue', fetcher, { refreshInterval: 3000 });  // expect: PD202
   return <div>{data?.length}</div>;
 }
 """,
@@ -283,7 +289,7 @@ export function QueuePanel() {
 import { useQuery } from '@apollo/client';
 
 export function OrdersPanel() {
-  const { data } = useQuery(GET_ORDERS, { pollInterval: 10_000 });
+  const { data } = useQuery(GET_ORDERS, { pollInterval: 10_000 });  // expect: PD202
   return <div>{data?.orders.length}</div>;
 }
 """,
@@ -297,7 +303,7 @@ import { useQuery } from '@apollo/client';
 export function StockPanel() {
   const { data, startPolling, stopPolling } = useQuery(GET_STOCK);
   useEffect(() => {
-    startPolling(5000);
+    startPolling(5000);  // expect: PD202
     return stopPolling;
   }, [startPolling, stopPolling]);
   return <div>{data?.stock.length}</div>;
@@ -309,7 +315,7 @@ export function StockPanel() {
             interval_seconds=3,
             code="""
 export function JobsPanel() {
-  const { data } = useGetJobsQuery(undefined, { pollingInterval: 3000 });
+  const { data } = useGetJobsQuery(undefined, { pollingInterval: 3000 });  // expect: PD202
   return <div>{data?.length}</div>;
 }
 """,
@@ -496,7 +502,7 @@ import { useEffect, useState } from 'react';
 export function StatusPanel() {
   const [data, setData] = useState(null);
   useEffect(() => {
-    const interval = setInterval(async () => {
+    const interval = setInterval(async () => {  // expect: PD203
       const response = await fetch('/api/v1/status');
       setData(await response.json());
     }, 30000);
@@ -514,7 +520,7 @@ import React from 'react';
 
 export class QueueTable extends React.Component {
   componentDidMount() {
-    this.timer = setInterval(this.loadItems, 15000);
+    this.timer = setInterval(this.loadItems, 15000);  // expect: PD203
   }
   componentWillUnmount() {
     clearInterval(this.timer);
@@ -538,7 +544,7 @@ export function NotificationsProvider({ children }) {
   const [items, setItems] = useState([]);
   const refresh = useCallback(async () => setItems(await (await fetch('/api/v1/notifications')).json()), []);
   useEffect(() => {
-    const id = setInterval(() => void refresh(), 60_000);
+    const id = setInterval(() => void refresh(), 60_000);  // expect: PD203
     return () => clearInterval(id);
   }, [refresh]);
   return <NotificationsContext.Provider value={items}>{children}</NotificationsContext.Provider>;
@@ -557,7 +563,7 @@ export function useDeploymentStatus(id: string) {
     let timer: ReturnType<typeof setTimeout>;
     const poll = async () => {
       setDeployment(await deploymentsClient.getStatus(id));
-      timer = setTimeout(poll, 4000);
+      timer = setTimeout(poll, 4000);  // expect: PD203
     };
     void poll();
     return () => clearTimeout(timer);
@@ -576,7 +582,7 @@ import axios from 'axios';
 export default function DeployLog({ deploymentId }) {
   const [lines, setLines] = useState([]);
   useEffect(() => {
-    const timer = window.setInterval(() => {
+    const timer = window.setInterval(() => {  // expect: PD203
       axios.get(`/api/v1/deployments/${deploymentId}/log`).then((response) => setLines(response.data.lines));
     }, 5000);
     return () => clearInterval(timer);
@@ -592,7 +598,7 @@ export default function DeployLog({ deploymentId }) {
 const QUOTA_CHECK_MS = Number(import.meta.env.VITE_QUOTA_CHECK_MS ?? 120000);
 
 export function startQuotaWatch(onQuota) {
-  return setInterval(async () => {
+  return setInterval(async () => {  // expect: PD203
     const response = await fetch('/api/v1/usage/quota');
     onQuota(await response.json());
   }, QUOTA_CHECK_MS);
@@ -612,7 +618,7 @@ const REFRESH_MS = 10_000;
 
 @Injectable({ providedIn: 'root' })
 export class QueueStatusService {
-  readonly status$: Observable<QueueStatus> = timer(0, REFRESH_MS).pipe(
+  readonly status$: Observable<QueueStatus> = timer(0, REFRESH_MS).pipe(  // expect: PD203
     switchMap(() => this.http.get<QueueStatus>('/api/v1/queue/status')),
     shareReplay({ bufferSize: 1, refCount: true }),
   );
@@ -636,7 +642,8 @@ export class JobListComponent implements OnInit {
   constructor(private readonly http: HttpClient) {}
 
   ngOnInit(): void {
-    this.http.get<Job[]>('/api/v1/jobs').pipe(repeat({ delay: 30_000 })).subscribe((jobs) => (this.jobs = jobs));
+    this.http.get<Job[]>('/api/v1/jobs').pipe(repeat({ delay: 30_000 }))  // expect: PD203
+      .subscribe((jobs) => (this.jobs = jobs));
   }
 }
 """,
@@ -647,7 +654,7 @@ export class JobListComponent implements OnInit {
             code="""
 $(function () {
   var table = $('#queue').DataTable({ ajax: '/admin/api/queue' });
-  setInterval(function () {
+  setInterval(function () {  // expect: PD203
     table.ajax.reload(null, false);
   }, 10000);
 });
@@ -662,7 +669,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function watchBuild(id: string, onUpdate: (build: Build) => void): Promise<void> {
   const response = await fetch(`/api/v1/builds/${id}`);
   onUpdate(await response.json());
-  await sleep(3000);
+  await sleep(3000);  // expect: PD203
   return watchBuild(id, onUpdate);
 }
 """,
@@ -685,7 +692,7 @@ function showRunningJobs() {
             code="""
 $(function () {
   showRunningJobs();
-  setInterval(showRunningJobs, 20000);
+  setInterval(showRunningJobs, 20000);  // expect: PD203
 });
 """,
         ),
@@ -755,13 +762,13 @@ import { useEffect } from 'react';
 
 export function usePolling(fn: () => void, ms: number) {
   useEffect(() => {
-    const id = setInterval(fn, ms);
+    const id = setInterval(fn, ms);  // expect: PD204
     return () => clearInterval(id);
   }, [fn, ms]);
 }
 
 export function useQueue(setQueue: (q: unknown) => void) {
-  usePolling(() => { fetch('/api/v1/queue').then((r) => r.json()).then(setQueue); }, 3000);
+  usePolling(() => { fetch('/api/v1/queue').then((r) => r.json()).then(setQueue); }, 3000);  // expect: PD204
 }
 """,
         ),
@@ -780,7 +787,7 @@ export function usePolling(callback: () => void, intervalMs: number) {
     saved.current = callback;
   }, [callback]);
   useEffect(() => {
-    const id = setInterval(() => saved.current(), intervalMs);
+    const id = setInterval(() => saved.current(), intervalMs);  // expect: PD204
     return () => clearInterval(id);
   }, [intervalMs]);
 }
@@ -794,7 +801,7 @@ import { usePolling } from '../hooks/useData';
 export function AgentActivityPanel() {
   const [events, setEvents] = useState<string[]>([]);
   const loadActivity = useCallback(async () => setEvents(await agentsClient.activity()), []);
-  usePolling(loadActivity, 20_000);
+  usePolling(loadActivity, 20_000);  // expect: PD204
   return <ul>{events.length}</ul>;
 }
 """,
@@ -859,7 +866,11 @@ export function ConfigPanel() {
 import { useQuery } from '@tanstack/react-query';
 
 export function ConfigPanel() {
-  const { data, refetch } = useQuery({ queryKey: ['config'], queryFn: fetchConfig, staleTime: Infinity });
+  const { data, refetch } = useQuery({
+    queryKey: ['config'],
+    queryFn: fetchConfig,
+    staleTime: Infinity,  // expect: PD205
+  });
   return (
     <div>
       <button onClick={() => refetch()}>Refresh Config</button>
@@ -881,7 +892,7 @@ export function ConfigPanel() {
   const { data, refetch: reload, isFetching } = useQuery({
     queryKey: ['config'],
     queryFn: () => configClient.get(),
-    staleTime: Infinity,
+    staleTime: Infinity,  // expect: PD205
   });
   const handleRefresh = () => {
     void reload();

@@ -8,7 +8,7 @@ import asyncio
 
 
 async def watch_queue(pool, websocket_manager):
-    while True:
+    while True:  # expect: PD102
         rows = await pool.fetch("SELECT id, name, status FROM queue_items")
         await websocket_manager.broadcast({"type": "queue_update", "data": [dict(r) for r in rows]})
         await asyncio.sleep(2)
@@ -93,7 +93,7 @@ export function QueuePanel() {
   const { data } = useQuery({
     queryKey: ['queue'],
     queryFn: () => fetch('/api/v1/queue').then((r) => r.json()),
-    refetchInterval: 3000,
+    refetchInterval: 3000,  // expect: PD201, PD301
   });
   return <div>{data?.length}</div>;
 }
@@ -147,7 +147,7 @@ def watch():
             severity="warning",
             code="""
 def total(values):
-    return sum(values)  # polldetox: ignore[PD101]
+    return sum(values)  # polldetox: ignore[PD101]  # expect: PD901
 """,
         ),
     ),
