@@ -10,14 +10,13 @@ import json
 import subprocess
 import sys
 from pathlib import Path, PurePosixPath
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from polldetox.config import ConfigError, load_config
-from polldetox.migrate.plan import MigrationPlan, build_plan
 from polldetox.migrate.select import SiteNotFound, select
 from polldetox.naming import InvalidName, names_for
 from polldetox.scaffold.command import PlanFormat, ScaffoldProblem, project_layout, table_shape
@@ -26,6 +25,9 @@ from polldetox.scaffold.render import Action as FileAction
 from polldetox.scaffold.render import Pattern, PlannedFile
 from polldetox.scaffold.schema import SchemaError
 from polldetox.scaffold.writer import write_plan
+
+if TYPE_CHECKING:
+    from polldetox.migrate.plan import MigrationPlan
 
 _PROJECT_MARKERS = ("pyproject.toml", "package.json", "setup.py", "setup.cfg", ".git")
 
@@ -115,6 +117,8 @@ def _plan(table: str, site: str | None, schema: Path | None, root: Path) -> Migr
                 f"unknown table {names.table.sql()}: no polling site reads it and no schema creates it"
             ) from None
         shape = None
+    from polldetox.migrate.plan import build_plan  # libcst loads only when a migration is planned
+
     return build_plan(root, config, names, layout, shape, selection)
 
 
