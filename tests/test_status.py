@@ -421,3 +421,19 @@ def test_sql_under_excluded_folders_is_never_read(write_tree) -> None:
     assert steps(root, "shipments")["trigger"]["done"] is False
     (root / "db/notify.sql").write_bytes((root / "node_modules/some-orm/fixtures/notify.sql").read_bytes())
     assert steps(root, "shipments")["trigger"]["evidence"] == "db/notify.sql"
+
+
+def test_the_real_migrate_command_checks_off_trigger_listener_and_callback(demo: Path) -> None:
+    before = steps(demo, "queue_items")
+    assert done(before) == set()
+    assert "app/client/src/components/QueuePanel.tsx:21" in before["polling_removed"]["evidence"]
+    migrated = runner.invoke(app, ["migrate", "queue_items", "--root", str(demo), "--allow-dirty"])
+    assert migrated.exit_code == 0, migrated.output
+    after = steps(demo, "queue_items")
+    evidence = {step_id: step["evidence"] for step_id, step in after.items() if step["done"]}
+    assert {step_id: evidence[step_id] for step_id in ("trigger", "listener", "callback")} == {
+        "trigger": "app/server/migrations/queue_items_notify.up.sql",
+        "listener": "app/server/server.py",
+        "callback": "app/server/services/background_tasks.py",
+    }
+    assert not after["tests"]["done"]  # migrate writes no tests: the checklist still asks for them
