@@ -2622,10 +2622,94 @@ def test_demo_exceptions() -> None:
             """,
             id="stop-flag-wait-around-local-work",
         ),
+        pytest.param(
+            """
+            import time
+
+            def wait_for_glue_run(client, job_name, run_id, poll_seconds=60):
+                while True:
+                    job = client.get_job_run(JobName=job_name, RunId=run_id)
+                    job_state = job["JobRun"]["JobRunState"]
+                    if job_state in ERROR_STATES:
+                        raise RuntimeError(job["JobRun"]["ErrorMessage"])
+                    elif job_state == "SUCCEEDED":
+                        break
+                    time.sleep(poll_seconds)
+            """,
+            id="job-run-reaches-a-final-state",
+        ),
+        pytest.param(
+            """
+            from time import sleep
+
+            def run_sync(client, connection_id, poll_interval=10):
+                job_id = client.run_sync(connection_id)["id"]
+                status = JOB_STATUS_PENDING
+                while status not in [JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED]:
+                    status = client.get_job_status(job_id)["status"]
+                    sleep(poll_interval)
+                return status
+            """,
+            id="while-status-not-in-final-states",
+        ),
+        pytest.param(
+            """
+            import anyio
+
+            async def run_and_wait(client, deployment_id, poll_interval=5):
+                run = await client.create_flow_run(deployment_id)
+                while True:
+                    run = await client.read_flow_run(run.id)
+                    if run.state and run.state.is_final():
+                        return run
+                    await anyio.sleep(poll_interval)
+            """,
+            id="run-state-is-final",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def wait_for_lock(store, key):
+                while store.is_locked(key):
+                    time.sleep(0.1)
+                return True
+            """,
+            id="lock-release",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def begin(engine):
+                state = engine.set_state(Running())
+                while state.is_pending():
+                    time.sleep(0.2)
+                    state = engine.set_state(Running())
+                return state
+            """,
+            id="proposed-transition-pending",
+        ),
     ],
 )
 def test_waiting_for_one_operation_or_yielding_is_not_polling(code: str) -> None:
     assert sites_of(code) == ()
+
+
+def test_waiting_for_new_input_to_appear_still_polls() -> None:
+    site = only_site(
+        """
+        import anyio
+
+        async def next_input(client, run_id, poll_interval=10):
+            while True:
+                await anyio.sleep(poll_interval)
+                inputs = await client.filter_inputs(run_id=run_id, state="pending")
+                if inputs:
+                    return inputs[0]
+        """
+    )
+    assert site.interval_seconds == 10
 
 
 def test_a_stop_flag_loop_that_reads_the_database_still_polls() -> None:

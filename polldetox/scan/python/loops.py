@@ -49,6 +49,11 @@ _COMPLETION_CALL = re.compile(
     r"|_(ready|done|finished|completed|up|available|reachable|open)$"
 )
 _COMPLETION_FLAG = re.compile(r"^_?(is_)?(done|finished|complete|completed)$")
+# `while self.is_locked(key):`, `while state.is_pending():`: one lock or one proposed transition.
+_HELD_CALL = re.compile(r"^(is_)?(locked|pending|still_running)$")
+# Words of a final state: `if state in TERMINAL_STATES: return`, `while status not in [FAILED, SUCCEEDED]:`.
+_FINAL_WORD = re.compile(r"succe|fail|final|terminal|complete|finish|cancel|abort|error|until_states", re.IGNORECASE)
+_STATE_WORD = re.compile(r"state|status|phase|final|terminal", re.IGNORECASE)
 _STATE_FIELD = re.compile(r"^_?(status|state|phase)$")
 # A cursor through results: `offset += len(rows)`, `page += 1`, `cursor = response["next"]`.
 _CURSOR_NAME = re.compile(r"^_?(cursor|offset|page|page_number|next_page|start|skip|after|marker|next_token)$")
@@ -244,7 +249,8 @@ def _waits_for_one_operation(test: ast.expr) -> bool:
     """`while not job.done():`, `while proc.poll() is None:`, `while t.is_alive():`: waiting for a job,
     child process, thread or query to finish delivers no changing data, and ends when it ends."""
     for node in collect(test, ast.Call, ast.Compare, ast.Attribute):
-        if isinstance(node, ast.Call) and _COMPLETION_CALL.search(final_name(node.func) or ""):
+        name = final_name(node.func) or "" if isinstance(node, ast.Call) else ""
+        if _COMPLETION_CALL.search(name) or _HELD_CALL.match(name):
             return True
         if isinstance(node, ast.Attribute) and _COMPLETION_FLAG.match(node.attr):
             return True  # `while not progress.finished:`
@@ -263,6 +269,40 @@ def _waits_for_one_operation(test: ast.expr) -> bool:
             if isinstance(subject, ast.Attribute) and subject.attr in _EXIT_STATUSES:
                 return True
     return False
+
+
+def _words(node: ast.AST) -> set[str]:
+    """Names, attributes and string constants in an expression, unsplit."""
+    words = {found.value for found in collect(node, ast.Constant) if isinstance(found.value, str)}  # type: ignore[attr-defined]
+    for found in collect(node, ast.Name, ast.Attribute):
+        words.add(found.id if isinstance(found, ast.Name) else found.attr)  # type: ignore[attr-defined]
+    return words
+
+
+def _reaches_final_state(test: ast.expr) -> bool:
+    """`if job_state == "SUCCEEDED": break`, `while status not in [FAILED, SUCCEEDED]:`,
+    `if state.is_final(): return run`: the test asks whether one job's state is final."""
+    for node in collect(test, ast.Compare, ast.Call):
+        words = _words(node)
+        if any(_STATE_WORD.search(word) for word in words) and any(_FINAL_WORD.search(word) for word in words):
+            return True
+    return False
+
+
+def _exit_tests(loop: ast.While | ast.For) -> list[ast.expr]:
+    """The loop's own test and the tests of `if`s in its body that leave it (return, break or raise)."""
+    tests: list[ast.expr] = [loop.test] if isinstance(loop, ast.While) else []
+    pending: list[ast.stmt] = list(loop.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.If):
+            if any(isinstance(line, ast.Return | ast.Break | ast.Raise) for line in statement.body):
+                tests.append(statement.test)
+            pending.extend(statement.body)
+            pending.extend(statement.orelse)
+        elif isinstance(statement, ast.Try | ast.With | ast.AsyncWith):
+            pending.extend(statement.body)
+    return tests
 
 
 def _waits_for_a_state(node: ast.AST) -> bool:
@@ -319,6 +359,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
             return None  # `while attempt < MAX_ATTEMPTS:` is a bounded retry
         if _waits_for_one_operation(test):
             return None
+    if any(_reaches_final_state(exit_test) for exit_test in _exit_tests(loop)):
+        return None  # waits for one job, run or query to reach a final state, then moves on
     body = _LoopBody(index)
     if test is not None:
         body.walk(test)
