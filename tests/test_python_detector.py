@@ -2690,6 +2690,43 @@ def test_demo_exceptions() -> None:
             """,
             id="proposed-transition-pending",
         ),
+        pytest.param(
+            """
+            from time import sleep
+
+            def load(self, query):
+                data = None
+                tries = 0
+                while data is None and tries < 3:
+                    if tries >= 1:
+                        sleep(1)
+                    try:
+                        data = self.client.execute(query).fetchall()
+                    except UserError as err:
+                        print(err)
+                    tries += 1
+                return data
+            """,
+            id="retry-bounded-by-tries-in-a-compound-test",
+        ),
+        pytest.param(
+            """
+            import threading
+            import time
+
+            def monitor_memory_usage(callback, interval_seconds=1.0):
+                def monitor():
+                    while not stop_event.is_set():
+                        if callback:
+                            callback(current_memory_usage())
+                        time.sleep(interval_seconds)
+
+                stop_event = threading.Event()
+                threading.Thread(target=monitor).start()
+                return stop_event
+            """,
+            id="memory-sampler-handing-samples-to-a-callback",
+        ),
     ],
 )
 def test_waiting_for_one_operation_or_yielding_is_not_polling(code: str) -> None:

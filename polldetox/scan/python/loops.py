@@ -65,6 +65,9 @@ _LOCAL_WORK = re.compile(
     re.IGNORECASE,
 )
 
+# `callback(current_memory_usage())`: a sampler hands what it measured to whoever asked for it.
+_HANDS_ON = re.compile(r"(^|_)callback$")
+
 
 @dataclass
 class _Wait:
@@ -335,11 +338,12 @@ def _advances_a_cursor(loop: ast.While | ast.For) -> bool:
 def _does_local_work(facts: Facts) -> bool:
     """`self.flush()`, `gauge.set(psutil.cpu_percent())`, `cache.evict_expired()` each tick, and nothing
     read from a database, a file or another service: local upkeep, nothing users wait for."""
+    sampled = [name for name in facts.work if not _HANDS_ON.search(name)]
     return (
         facts.polls in (Polls.UNKNOWN, Polls.MEMORY)
         and not facts.broadcasts
-        and bool(facts.work)
-        and all(_LOCAL_WORK.search(name) for name in facts.work)
+        and bool(sampled)
+        and all(_LOCAL_WORK.search(name) for name in sampled)
     )
 
 
@@ -355,8 +359,11 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         written = source.parenthesized_code(test)
         head = f"while {written}:"
         mechanism_head = f"while {written}" if is_constant_true(test) else "while loop"
-        if isinstance(test, ast.Compare) and any(_RETRY_NAME.search(w) for w in identifiers(test)):
-            return None  # `while attempt < MAX_ATTEMPTS:` is a bounded retry
+        if any(
+            any(_RETRY_NAME.search(word) for word in identifiers(comparison))
+            for comparison in collect(test, ast.Compare)
+        ):
+            return None  # `while attempt < MAX_ATTEMPTS:`, `while data is None and tries < 3:` is a bounded retry
         if _waits_for_one_operation(test):
             return None
     if any(_reaches_final_state(exit_test) for exit_test in _exit_tests(loop)):
