@@ -1325,7 +1325,7 @@ def test_http_polling_and_urls(code: str, urls: tuple[str, ...]) -> None:
 
             async def run(self) -> None:
                 while True:
-                    await self.http.get("https://prices.example.com/v2/latest")
+                    self.latest = await self.http.get("https://prices.example.com/v2/latest")
                     await asyncio.sleep(30)
         """,
         """
@@ -1336,7 +1336,7 @@ def test_http_polling_and_urls(code: str, urls: tuple[str, ...]) -> None:
 
         def follow_builds(session: Optional[Session]) -> None:
             while True:
-                session.get("https://ci.example.com/v2/latest")
+                show(session.get("https://ci.example.com/v2/latest").json())
                 time.sleep(30)
         """,
     ],
@@ -2727,6 +2727,20 @@ def test_demo_exceptions() -> None:
             """,
             id="memory-sampler-handing-samples-to-a-callback",
         ),
+        pytest.param(
+            """
+            import time
+            import urllib.request
+
+            PUSH_URL = "https://status.example.com/api/push/key?status=up&msg=OK"
+
+            while True:
+                urllib.request.urlopen(PUSH_URL)
+                print("Pushed!")
+                time.sleep(60)
+            """,
+            id="heartbeat-push-sender",
+        ),
     ],
 )
 def test_waiting_for_one_operation_or_yielding_is_not_polling(code: str) -> None:
@@ -2747,6 +2761,22 @@ def test_waiting_for_new_input_to_appear_still_polls() -> None:
         """
     )
     assert site.interval_seconds == 10
+
+
+def test_a_loop_that_reads_the_http_response_still_polls() -> None:
+    site = only_site(
+        """
+        import time
+        import requests
+
+        def watch_prices(cache):
+            while True:
+                requests.post("https://rates.example.com/api/heartbeat")
+                cache.update(requests.get("https://rates.example.com/api/prices").json())
+                time.sleep(30)
+        """
+    )
+    assert site.polls == Polls.HTTP
 
 
 def test_a_stop_flag_loop_that_reads_the_database_still_polls() -> None:

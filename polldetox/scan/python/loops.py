@@ -394,6 +394,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         return None
     if _does_local_work(facts):
         return None
+    if facts.only_sends:
+        return None  # sends a heartbeat or push each tick and reads nothing back
     if body.exits and _advances_a_cursor(loop):
         return None  # pages through results until they run out: pagination, paced by the sleep
     if _backs_off(wait, loop) and facts.restores_connection and not fallback:

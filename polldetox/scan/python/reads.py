@@ -93,6 +93,7 @@ class Facts:
     database: bool = False
     file: bool = False
     http: bool = False
+    http_response_used: bool = False  # some HTTP call's response is kept, not only sent and dropped
     opaque_calls: bool = False  # calls this file cannot see into
     broadcasts: bool = False
     message_types: list[str] = field(default_factory=list)
@@ -109,6 +110,15 @@ class Facts:
         """It checks a connection and reads no data: a health probe, not polling."""
         reads_data = self.database or self.tables or self.file or self.http
         return self.probes_connection and not reads_data and not self.broadcasts
+
+    @property
+    def only_sends(self) -> bool:
+        """Every call out is an HTTP request whose response is dropped: a heartbeat or push sender."""
+        return (
+            self.http
+            and not self.http_response_used
+            and not (self.database or self.tables or self.file or self.opaque_calls or self.broadcasts)
+        )
 
     @property
     def polls(self) -> Polls:
@@ -280,7 +290,12 @@ class _FactVisitor(Walker):
         self._function = function
         self._facts = facts
         self._state_ifs = 0
+        self._dropped: set[int] = set()  # calls whose result is thrown away: `requests.post(url)`
         self.callees: list[FunctionInfo] = []
+
+    def enter_Expr(self, node: ast.Expr) -> None:
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        self._dropped.add(id(value))
 
     def enter_FunctionDef(self, node: ast.AST) -> bool:
         return False
@@ -409,6 +424,7 @@ class _FactVisitor(Walker):
         if not (via_module or via_client):
             return False
         self._facts.http = True
+        self._facts.http_response_used |= id(node) not in self._dropped
         url = positional(node, 1 if name == "request" else 0, "url")
         if url is not None:
             text = self._reads.values.string(url, self._function) or self._reads.source.code(url)
