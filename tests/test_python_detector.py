@@ -2711,6 +2711,25 @@ def test_demo_exceptions() -> None:
         ),
         pytest.param(
             """
+            import asyncio
+
+            async def open_page(page, url):
+                response = None
+                attempt = 0
+                while not response:
+                    response = await page.goto(url)
+                    await asyncio.sleep(1)
+                    if response:
+                        break
+                    if attempt >= 2:
+                        raise EmptyReply(url)
+                    attempt += 1
+                return response
+            """,
+            id="retry-that-gives-up-after-a-few-attempts",
+        ),
+        pytest.param(
+            """
             import threading
             import time
 

@@ -292,6 +292,13 @@ def _reaches_final_state(test: ast.expr) -> bool:
     return False
 
 
+def _counts_attempts(test: ast.expr) -> bool:
+    """`tries < 3`, `attempt >= MAX_ATTEMPTS`: the comparison counts tries of one operation."""
+    return any(
+        any(_RETRY_NAME.search(word) for word in identifiers(comparison)) for comparison in collect(test, ast.Compare)
+    )
+
+
 def _exit_tests(loop: ast.While | ast.For) -> list[ast.expr]:
     """The loop's own test and the tests of `if`s in its body that leave it (return, break or raise)."""
     tests: list[ast.expr] = [loop.test] if isinstance(loop, ast.While) else []
@@ -359,14 +366,12 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         written = source.parenthesized_code(test)
         head = f"while {written}:"
         mechanism_head = f"while {written}" if is_constant_true(test) else "while loop"
-        if any(
-            any(_RETRY_NAME.search(word) for word in identifiers(comparison))
-            for comparison in collect(test, ast.Compare)
-        ):
-            return None  # `while attempt < MAX_ATTEMPTS:`, `while data is None and tries < 3:` is a bounded retry
         if _waits_for_one_operation(test):
             return None
-    if any(_reaches_final_state(exit_test) for exit_test in _exit_tests(loop)):
+    exit_tests = _exit_tests(loop)
+    if any(_counts_attempts(exit_test) for exit_test in exit_tests):
+        return None  # `while attempt < MAX_ATTEMPTS:`, `if attempt >= 2: raise`: a bounded retry
+    if any(_reaches_final_state(exit_test) for exit_test in exit_tests):
         return None  # waits for one job, run or query to reach a final state, then moves on
     body = _LoopBody(index)
     if test is not None:
