@@ -2079,6 +2079,23 @@ def test_repeat_every() -> None:
     )
 
 
+def test_repeat_every_in_minutes_from_a_module_constant() -> None:
+    site = only_site(
+        """
+        from app.services.scheduler.runner import repeat_every
+
+        MINUTES_5 = 5
+
+
+        @repeat_every(minutes=MINUTES_5, wait_first=True)
+        def post_group_webhooks() -> None:
+            for hook in session.execute("SELECT * FROM webhook_urls WHERE enabled").fetchall():
+                send(hook)
+        """
+    )
+    assert (site.mechanism, site.interval_seconds, site.tables) == ("@repeat_every", 300, ("webhook_urls",))
+
+
 def test_celery_beat_entries() -> None:
     sites = sites_of(
         """
