@@ -2815,6 +2815,26 @@ def test_a_loop_that_reads_the_http_response_still_polls() -> None:
     assert site.polls == Polls.HTTP
 
 
+@pytest.mark.parametrize(
+    ("receiver", "polls"),
+    [("self.client", Polls.HTTP), ("orchestration_api", Polls.HTTP), ("self.redis_client", Polls.UNKNOWN)],
+)
+def test_a_service_client_read_is_an_http_read(receiver: str, polls: Polls) -> None:
+    site = only_site(
+        f"""
+        import anyio
+
+        async def next_input(self, run_id):
+            while True:
+                inputs = await {receiver}.read_run_inputs(run_id=run_id, limit=1)
+                if inputs:
+                    return inputs[0]
+                await anyio.sleep(10)
+        """
+    )
+    assert site.polls == polls
+
+
 def test_a_stop_flag_loop_that_reads_the_database_still_polls() -> None:
     site = only_site(
         """

@@ -34,6 +34,11 @@ _STATE_NAME = re.compile(r"changed|did_sync|synced|modified|dirty|has_update|upd
 _STATE_CALL = re.compile(r"changed|with_cache|diff|modified|sync", re.IGNORECASE)
 _HTTP_MODULES = ("requests.", "httpx.", "aiohttp.", "urllib.request.", "urllib3.")
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "urlopen"})
+# `client.read_flow_run(id)`, `self.client.get_job_run(...)`, `jobs_api.describe_job(...)`: a service's
+# client object reading over its API; stores reached through a client (Redis, a database) are not.
+_API_RECEIVER = re.compile(r"(^|[._])(\w*_)?(client|api)$", re.IGNORECASE)
+_STORE_RECEIVER = re.compile(r"redis|cache|db|database|sql|mongo|memcache|kafka|queue", re.IGNORECASE)
+_API_READ = re.compile(r"^a?(read|get|list|describe|fetch|query|search|filter|retrieve)(_|$)")
 _SQL_METHODS = frozenset(
     {"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchall", "fetchone", "scalars", "scalar"}
 )
@@ -129,6 +134,10 @@ class Facts:
         if self.http:
             return Polls.HTTP
         return Polls.UNKNOWN if self.opaque_calls else Polls.MEMORY
+
+
+def _is_api_read(receiver: str, method: str) -> bool:
+    return bool(_API_RECEIVER.search(receiver) and _API_READ.match(method) and not _STORE_RECEIVER.search(receiver))
 
 
 def is_log(index: Index, call: ast.Call) -> bool:
@@ -421,7 +430,8 @@ class _FactVisitor(Walker):
     def _http(self, node: ast.Call, qualified: str, name: str, receiver: str | None) -> bool:
         via_module = qualified.startswith(_HTTP_MODULES) and name in _HTTP_VERBS
         via_client = receiver is not None and receiver in self._index.http_clients and name in _HTTP_VERBS
-        if not (via_module or via_client):
+        via_api = receiver is not None and _is_api_read(receiver, name)
+        if not (via_module or via_client or via_api):
             return False
         self._facts.http = True
         self._facts.http_response_used |= id(node) not in self._dropped
