@@ -2747,6 +2747,42 @@ def test_demo_exceptions() -> None:
         ),
         pytest.param(
             """
+            import asyncio
+
+            async def poll_process_with_timeout(proc, timeout=10):
+                ct = 0
+                while ct < timeout * 2:
+                    return_code = proc.poll()
+                    if return_code is not None:
+                        break
+                    ct += 1
+                    await asyncio.sleep(0.5)
+                return proc.stdout.read()
+            """,
+            id="child-process-exit-code-checked-inside",
+        ),
+        pytest.param(
+            """
+            import os
+            import signal
+
+            import anyio
+
+            async def terminate(pid, grace_seconds=30):
+                os.kill(pid, signal.SIGTERM)
+                with anyio.move_on_after(grace_seconds):
+                    while True:
+                        await anyio.sleep(3)
+                        try:
+                            os.kill(pid, 0)
+                        except ProcessLookupError:
+                            return
+                os.kill(pid, signal.SIGKILL)
+            """,
+            id="process-gone-after-sigterm",
+        ),
+        pytest.param(
+            """
             import threading
             import time
 

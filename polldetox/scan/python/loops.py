@@ -292,6 +292,33 @@ def _reaches_final_state(test: ast.expr) -> bool:
     return False
 
 
+def _asks_exit_status(test: ast.expr) -> bool:
+    """`if handle.returncode is not None: return`, `if return_code is not None: break` after `proc.poll()`."""
+    for node in collect(test, ast.Compare):
+        assert isinstance(node, ast.Compare)
+        subject = node.left
+        named = subject.attr if isinstance(subject, ast.Attribute) else getattr(subject, "id", "")
+        if (
+            len(node.ops) == 1
+            and isinstance(node.ops[0], ast.Is | ast.IsNot)
+            and isinstance(node.comparators[0], ast.Constant)
+            and node.comparators[0].value is None
+            and named.replace("_", "") in _EXIT_STATUSES
+        ):
+            return True
+    return False
+
+
+def _leaves_when_process_gone(loop: ast.While | ast.For) -> bool:
+    """`try: os.kill(pid, 0) except ProcessLookupError: return`: asks whether one process still exists."""
+    for found in collect(loop.body, ast.ExceptHandler):
+        assert isinstance(found, ast.ExceptHandler)
+        caught = identifiers(found.type) if found.type is not None else set()
+        if "processlookuperror" in caught and collect(found.body, ast.Return, ast.Break):
+            return True
+    return False
+
+
 def _counts_attempts(test: ast.expr) -> bool:
     """`tries < 3`, `attempt >= MAX_ATTEMPTS`: the comparison counts tries of one operation."""
     return any(
@@ -373,6 +400,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         return None  # `while attempt < MAX_ATTEMPTS:`, `if attempt >= 2: raise`: a bounded retry
     if any(_reaches_final_state(exit_test) for exit_test in exit_tests):
         return None  # waits for one job, run or query to reach a final state, then moves on
+    if any(_asks_exit_status(exit_test) for exit_test in exit_tests) or _leaves_when_process_gone(loop):
+        return None  # waits for one child process to exit
     body = _LoopBody(index)
     if test is not None:
         body.walk(test)
