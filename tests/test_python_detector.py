@@ -2783,6 +2783,32 @@ def test_demo_exceptions() -> None:
         ),
         pytest.param(
             """
+            import time
+
+            def item_lock(r, object_id, timeout=10):
+                deadline = time.monotonic() + timeout * 60
+                while time.monotonic() < deadline - 5:
+                    if lock := r.set(f"lock:{object_id}", "1", nx=True, ex=timeout * 60):
+                        break
+                    time.sleep(timeout)
+                return lock
+            """,
+            id="redis-lock-acquire",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def create_app(app):
+                while import_in_progress():
+                    print("Import in progress, start-up paused for 5 seconds")
+                    time.sleep(5)
+                return app
+            """,
+            id="start-up-paused-while-one-import-runs",
+        ),
+        pytest.param(
+            """
             import threading
             import time
 

@@ -49,8 +49,9 @@ _COMPLETION_CALL = re.compile(
     r"|_(ready|done|finished|completed|up|available|reachable|open)$"
 )
 _COMPLETION_FLAG = re.compile(r"^_?(is_)?(done|finished|complete|completed)$")
-# `while self.is_locked(key):`, `while state.is_pending():`: one lock or one proposed transition.
-_HELD_CALL = re.compile(r"^(is_)?(locked|pending|still_running)$")
+# `while self.is_locked(key):`, `while state.is_pending():`, `while import_in_progress():`: one lock,
+# one proposed transition or one running operation.
+_HELD_CALL = re.compile(r"^(is_)?(locked|pending|still_running)$|_in_progress$")
 # Words of a final state: `if state in TERMINAL_STATES: return`, `while status not in [FAILED, SUCCEEDED]:`.
 _FINAL_WORD = re.compile(r"succe|fail|final|terminal|complete|finish|cancel|abort|error|until_states", re.IGNORECASE)
 _STATE_WORD = re.compile(r"state|status|phase|final|terminal", re.IGNORECASE)
@@ -319,6 +320,11 @@ def _leaves_when_process_gone(loop: ast.While | ast.For) -> bool:
     return False
 
 
+def _takes_a_lock(test: ast.expr) -> bool:
+    calls = [node for node in collect(test, ast.Call) if isinstance(node, ast.Call)]
+    return bool(calls) and ("lock" in identifiers(test) or any(final_name(call.func) == "acquire" for call in calls))
+
+
 def _counts_attempts(test: ast.expr) -> bool:
     """`tries < 3`, `attempt >= MAX_ATTEMPTS`: the comparison counts tries of one operation."""
     return any(
@@ -402,6 +408,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         return None  # waits for one job, run or query to reach a final state, then moves on
     if any(_asks_exit_status(exit_test) for exit_test in exit_tests) or _leaves_when_process_gone(loop):
         return None  # waits for one child process to exit
+    if any(_takes_a_lock(exit_test) for exit_test in exit_tests):
+        return None  # `if lock := redis.set(key, 1, nx=True): break`: waits to acquire one lock
     body = _LoopBody(index)
     if test is not None:
         body.walk(test)
