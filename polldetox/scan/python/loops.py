@@ -254,7 +254,7 @@ def _waits_for_one_operation(test: ast.expr) -> bool:
     child process, thread or query to finish delivers no changing data, and ends when it ends."""
     for node in collect(test, ast.Call, ast.Compare, ast.Attribute):
         name = final_name(node.func) or "" if isinstance(node, ast.Call) else ""
-        if _COMPLETION_CALL.search(name) or _HELD_CALL.match(name):
+        if _COMPLETION_CALL.search(name) or _HELD_CALL.search(name):
             return True
         if isinstance(node, ast.Attribute) and _COMPLETION_FLAG.match(node.attr):
             return True  # `while not progress.finished:`
