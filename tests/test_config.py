@@ -163,7 +163,8 @@ def test_test_paths_default_extend_replace_and_include(write_tree) -> None:
     config = load_config(write_tree({"src/app.py": ""}))
     for path in ("tests/test_api.py", "app/test_views.py", "pkg/api_test.py", "conftest.py",
                  "web/src/__tests__/Panel.tsx", "web/src/Panel.test.tsx", "web/src/api.spec.ts",
-                 "web/e2e/login.ts", "web/cypress/support/commands.js", "web/playwright/poll.ts"):  # fmt: skip
+                 "web/e2e/login.ts", "web/cypress/support/commands.js", "web/playwright/poll.ts",
+                 "src/prefect/testing/fixtures.py"):  # fmt: skip
         assert config.skips_tests_at(path), path
     for path in ("app/services/testing_service.py", "web/src/latest.ts", "app/contest.py"):
         assert not config.skips_tests_at(path), path

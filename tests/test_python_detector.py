@@ -1325,7 +1325,7 @@ def test_http_polling_and_urls(code: str, urls: tuple[str, ...]) -> None:
 
             async def run(self) -> None:
                 while True:
-                    await self.http.get("https://prices.example.com/v2/latest")
+                    self.latest = await self.http.get("https://prices.example.com/v2/latest")
                     await asyncio.sleep(30)
         """,
         """
@@ -1336,7 +1336,7 @@ def test_http_polling_and_urls(code: str, urls: tuple[str, ...]) -> None:
 
         def follow_builds(session: Optional[Session]) -> None:
             while True:
-                session.get("https://ci.example.com/v2/latest")
+                show(session.get("https://ci.example.com/v2/latest").json())
                 time.sleep(30)
         """,
     ],
@@ -2079,6 +2079,23 @@ def test_repeat_every() -> None:
     )
 
 
+def test_repeat_every_in_minutes_from_a_module_constant() -> None:
+    site = only_site(
+        """
+        from app.services.scheduler.runner import repeat_every
+
+        MINUTES_5 = 5
+
+
+        @repeat_every(minutes=MINUTES_5, wait_first=True)
+        def post_group_webhooks() -> None:
+            for hook in session.execute("SELECT * FROM webhook_urls WHERE enabled").fetchall():
+                send(hook)
+        """
+    )
+    assert (site.mechanism, site.interval_seconds, site.tables) == ("@repeat_every", 300, ("webhook_urls",))
+
+
 def test_celery_beat_entries() -> None:
     sites = sites_of(
         """
@@ -2622,10 +2639,262 @@ def test_demo_exceptions() -> None:
             """,
             id="stop-flag-wait-around-local-work",
         ),
+        pytest.param(
+            """
+            import time
+
+            def wait_for_glue_run(client, job_name, run_id, poll_seconds=60):
+                while True:
+                    job = client.get_job_run(JobName=job_name, RunId=run_id)
+                    job_state = job["JobRun"]["JobRunState"]
+                    if job_state in ERROR_STATES:
+                        raise RuntimeError(job["JobRun"]["ErrorMessage"])
+                    elif job_state == "SUCCEEDED":
+                        break
+                    time.sleep(poll_seconds)
+            """,
+            id="job-run-reaches-a-final-state",
+        ),
+        pytest.param(
+            """
+            from time import sleep
+
+            def run_sync(client, connection_id, poll_interval=10):
+                job_id = client.run_sync(connection_id)["id"]
+                status = JOB_STATUS_PENDING
+                while status not in [JOB_STATUS_FAILED, JOB_STATUS_SUCCEEDED]:
+                    status = client.get_job_status(job_id)["status"]
+                    sleep(poll_interval)
+                return status
+            """,
+            id="while-status-not-in-final-states",
+        ),
+        pytest.param(
+            """
+            import anyio
+
+            async def run_and_wait(client, deployment_id, poll_interval=5):
+                run = await client.create_flow_run(deployment_id)
+                while True:
+                    run = await client.read_flow_run(run.id)
+                    if run.state and run.state.is_final():
+                        return run
+                    await anyio.sleep(poll_interval)
+            """,
+            id="run-state-is-final",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def wait_for_lock(store, key):
+                while store.is_locked(key):
+                    time.sleep(0.1)
+                return True
+            """,
+            id="lock-release",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def begin(engine):
+                state = engine.set_state(Running())
+                while state.is_pending():
+                    time.sleep(0.2)
+                    state = engine.set_state(Running())
+                return state
+            """,
+            id="proposed-transition-pending",
+        ),
+        pytest.param(
+            """
+            from time import sleep
+
+            def load(self, query):
+                data = None
+                tries = 0
+                while data is None and tries < 3:
+                    if tries >= 1:
+                        sleep(1)
+                    try:
+                        data = self.client.execute(query).fetchall()
+                    except UserError as err:
+                        print(err)
+                    tries += 1
+                return data
+            """,
+            id="retry-bounded-by-tries-in-a-compound-test",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def open_page(page, url):
+                response = None
+                attempt = 0
+                while not response:
+                    response = await page.goto(url)
+                    await asyncio.sleep(1)
+                    if response:
+                        break
+                    if attempt >= 2:
+                        raise EmptyReply(url)
+                    attempt += 1
+                return response
+            """,
+            id="retry-that-gives-up-after-a-few-attempts",
+        ),
+        pytest.param(
+            """
+            import asyncio
+
+            async def poll_process_with_timeout(proc, timeout=10):
+                ct = 0
+                while ct < timeout * 2:
+                    return_code = proc.poll()
+                    if return_code is not None:
+                        break
+                    ct += 1
+                    await asyncio.sleep(0.5)
+                return proc.stdout.read()
+            """,
+            id="child-process-exit-code-checked-inside",
+        ),
+        pytest.param(
+            """
+            import os
+            import signal
+
+            import anyio
+
+            async def terminate(pid, grace_seconds=30):
+                os.kill(pid, signal.SIGTERM)
+                with anyio.move_on_after(grace_seconds):
+                    while True:
+                        await anyio.sleep(3)
+                        try:
+                            os.kill(pid, 0)
+                        except ProcessLookupError:
+                            return
+                os.kill(pid, signal.SIGKILL)
+            """,
+            id="process-gone-after-sigterm",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def item_lock(r, object_id, timeout=10):
+                deadline = time.monotonic() + timeout * 60
+                while time.monotonic() < deadline - 5:
+                    if lock := r.set(f"lock:{object_id}", "1", nx=True, ex=timeout * 60):
+                        break
+                    time.sleep(timeout)
+                return lock
+            """,
+            id="redis-lock-acquire",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def create_app(app):
+                while import_in_progress():
+                    print("Import in progress, start-up paused for 5 seconds")
+                    time.sleep(5)
+                return app
+            """,
+            id="start-up-paused-while-one-import-runs",
+        ),
+        pytest.param(
+            """
+            import threading
+            import time
+
+            def monitor_memory_usage(callback, interval_seconds=1.0):
+                def monitor():
+                    while not stop_event.is_set():
+                        if callback:
+                            callback(current_memory_usage())
+                        time.sleep(interval_seconds)
+
+                stop_event = threading.Event()
+                threading.Thread(target=monitor).start()
+                return stop_event
+            """,
+            id="memory-sampler-handing-samples-to-a-callback",
+        ),
+        pytest.param(
+            """
+            import time
+            import urllib.request
+
+            PUSH_URL = "https://status.example.com/api/push/key?status=up&msg=OK"
+
+            while True:
+                urllib.request.urlopen(PUSH_URL)
+                print("Pushed!")
+                time.sleep(60)
+            """,
+            id="heartbeat-push-sender",
+        ),
     ],
 )
 def test_waiting_for_one_operation_or_yielding_is_not_polling(code: str) -> None:
     assert sites_of(code) == ()
+
+
+def test_waiting_for_new_input_to_appear_still_polls() -> None:
+    site = only_site(
+        """
+        import anyio
+
+        async def next_input(client, run_id, poll_interval=10):
+            while True:
+                await anyio.sleep(poll_interval)
+                inputs = await client.filter_inputs(run_id=run_id, state="pending")
+                if inputs:
+                    return inputs[0]
+        """
+    )
+    assert site.interval_seconds == 10
+
+
+def test_a_loop_that_reads_the_http_response_still_polls() -> None:
+    site = only_site(
+        """
+        import time
+        import requests
+
+        def watch_prices(cache):
+            while True:
+                requests.post("https://rates.example.com/api/heartbeat")
+                cache.update(requests.get("https://rates.example.com/api/prices").json())
+                time.sleep(30)
+        """
+    )
+    assert site.polls == Polls.HTTP
+
+
+@pytest.mark.parametrize(
+    ("receiver", "polls"),
+    [("self.client", Polls.HTTP), ("orchestration_api", Polls.HTTP), ("self.redis_client", Polls.UNKNOWN)],
+)
+def test_a_service_client_read_is_an_http_read(receiver: str, polls: Polls) -> None:
+    site = only_site(
+        f"""
+        import anyio
+
+        async def next_input(self, run_id):
+            while True:
+                inputs = await {receiver}.read_run_inputs(run_id=run_id, limit=1)
+                if inputs:
+                    return inputs[0]
+                await anyio.sleep(10)
+        """
+    )
+    assert site.polls == polls
 
 
 def test_a_stop_flag_loop_that_reads_the_database_still_polls() -> None:

@@ -144,6 +144,22 @@ def export_report(job) -> bytes:
     return job.result()
 """,
         ),
+        Valid(
+            path=SERVICE,
+            code="""
+import time
+
+
+def wait_for_glue_run(client, job_name: str, run_id: str) -> None:
+    while True:
+        state = client.get_job_run(JobName=job_name, RunId=run_id)["JobRun"]["JobRunState"]
+        if state in ("FAILED", "STOPPED", "TIMEOUT"):
+            raise RuntimeError(f"{job_name} ended {state}")
+        if state == "SUCCEEDED":
+            return
+        time.sleep(60)
+""",
+        ),
     ),
     invalid=(
         Invalid(

@@ -49,6 +49,12 @@ _COMPLETION_CALL = re.compile(
     r"|_(ready|done|finished|completed|up|available|reachable|open)$"
 )
 _COMPLETION_FLAG = re.compile(r"^_?(is_)?(done|finished|complete|completed)$")
+# `while self.is_locked(key):`, `while state.is_pending():`, `while import_in_progress():`: one lock,
+# one proposed transition or one running operation.
+_HELD_CALL = re.compile(r"^(is_)?(locked|pending|still_running)$|_in_progress$")
+# Words of a final state: `if state in TERMINAL_STATES: return`, `while status not in [FAILED, SUCCEEDED]:`.
+_FINAL_WORD = re.compile(r"succe|fail|final|terminal|complete|finish|cancel|abort|error|until_states", re.IGNORECASE)
+_STATE_WORD = re.compile(r"state|status|phase|final|terminal", re.IGNORECASE)
 _STATE_FIELD = re.compile(r"^_?(status|state|phase)$")
 # A cursor through results: `offset += len(rows)`, `page += 1`, `cursor = response["next"]`.
 _CURSOR_NAME = re.compile(r"^_?(cursor|offset|page|page_number|next_page|start|skip|after|marker|next_token)$")
@@ -59,6 +65,9 @@ _LOCAL_WORK = re.compile(
     r"|psutil|memory|cpu_percent",
     re.IGNORECASE,
 )
+
+# `callback(current_memory_usage())`: a sampler hands what it measured to whoever asked for it.
+_HANDS_ON = re.compile(r"(^|_)callback$")
 
 
 @dataclass
@@ -244,7 +253,8 @@ def _waits_for_one_operation(test: ast.expr) -> bool:
     """`while not job.done():`, `while proc.poll() is None:`, `while t.is_alive():`: waiting for a job,
     child process, thread or query to finish delivers no changing data, and ends when it ends."""
     for node in collect(test, ast.Call, ast.Compare, ast.Attribute):
-        if isinstance(node, ast.Call) and _COMPLETION_CALL.search(final_name(node.func) or ""):
+        name = final_name(node.func) or "" if isinstance(node, ast.Call) else ""
+        if _COMPLETION_CALL.search(name) or _HELD_CALL.search(name):
             return True
         if isinstance(node, ast.Attribute) and _COMPLETION_FLAG.match(node.attr):
             return True  # `while not progress.finished:`
@@ -263,6 +273,79 @@ def _waits_for_one_operation(test: ast.expr) -> bool:
             if isinstance(subject, ast.Attribute) and subject.attr in _EXIT_STATUSES:
                 return True
     return False
+
+
+def _words(node: ast.AST) -> set[str]:
+    """Names, attributes and string constants in an expression, unsplit."""
+    words = {found.value for found in collect(node, ast.Constant) if isinstance(found.value, str)}  # type: ignore[attr-defined]
+    for found in collect(node, ast.Name, ast.Attribute):
+        words.add(found.id if isinstance(found, ast.Name) else found.attr)  # type: ignore[attr-defined]
+    return words
+
+
+def _reaches_final_state(test: ast.expr) -> bool:
+    """`if job_state == "SUCCEEDED": break`, `while status not in [FAILED, SUCCEEDED]:`,
+    `if state.is_final(): return run`: the test asks whether one job's state is final."""
+    for node in collect(test, ast.Compare, ast.Call):
+        words = _words(node)
+        if any(_STATE_WORD.search(word) for word in words) and any(_FINAL_WORD.search(word) for word in words):
+            return True
+    return False
+
+
+def _asks_exit_status(test: ast.expr) -> bool:
+    """`if handle.returncode is not None: return`, `if return_code is not None: break` after `proc.poll()`."""
+    for node in collect(test, ast.Compare):
+        assert isinstance(node, ast.Compare)
+        subject = node.left
+        named = subject.attr if isinstance(subject, ast.Attribute) else getattr(subject, "id", "")
+        if (
+            len(node.ops) == 1
+            and isinstance(node.ops[0], ast.Is | ast.IsNot)
+            and isinstance(node.comparators[0], ast.Constant)
+            and node.comparators[0].value is None
+            and named.replace("_", "") in _EXIT_STATUSES
+        ):
+            return True
+    return False
+
+
+def _leaves_when_process_gone(loop: ast.While | ast.For) -> bool:
+    """`try: os.kill(pid, 0) except ProcessLookupError: return`: asks whether one process still exists."""
+    for found in collect(loop.body, ast.ExceptHandler):
+        assert isinstance(found, ast.ExceptHandler)
+        caught = identifiers(found.type) if found.type is not None else set()
+        if "processlookuperror" in caught and collect(found.body, ast.Return, ast.Break):
+            return True
+    return False
+
+
+def _takes_a_lock(test: ast.expr) -> bool:
+    calls = [node for node in collect(test, ast.Call) if isinstance(node, ast.Call)]
+    return bool(calls) and ("lock" in identifiers(test) or any(final_name(call.func) == "acquire" for call in calls))
+
+
+def _counts_attempts(test: ast.expr) -> bool:
+    """`tries < 3`, `attempt >= MAX_ATTEMPTS`: the comparison counts tries of one operation."""
+    return any(
+        any(_RETRY_NAME.search(word) for word in identifiers(comparison)) for comparison in collect(test, ast.Compare)
+    )
+
+
+def _exit_tests(loop: ast.While | ast.For) -> list[ast.expr]:
+    """The loop's own test and the tests of `if`s in its body that leave it (return, break or raise)."""
+    tests: list[ast.expr] = [loop.test] if isinstance(loop, ast.While) else []
+    pending: list[ast.stmt] = list(loop.body)
+    while pending:
+        statement = pending.pop()
+        if isinstance(statement, ast.If):
+            if any(isinstance(line, ast.Return | ast.Break | ast.Raise) for line in statement.body):
+                tests.append(statement.test)
+            pending.extend(statement.body)
+            pending.extend(statement.orelse)
+        elif isinstance(statement, ast.Try | ast.With | ast.AsyncWith):
+            pending.extend(statement.body)
+    return tests
 
 
 def _waits_for_a_state(node: ast.AST) -> bool:
@@ -295,11 +378,12 @@ def _advances_a_cursor(loop: ast.While | ast.For) -> bool:
 def _does_local_work(facts: Facts) -> bool:
     """`self.flush()`, `gauge.set(psutil.cpu_percent())`, `cache.evict_expired()` each tick, and nothing
     read from a database, a file or another service: local upkeep, nothing users wait for."""
+    sampled = [name for name in facts.work if not _HANDS_ON.search(name)]
     return (
         facts.polls in (Polls.UNKNOWN, Polls.MEMORY)
         and not facts.broadcasts
-        and bool(facts.work)
-        and all(_LOCAL_WORK.search(name) for name in facts.work)
+        and bool(sampled)
+        and all(_LOCAL_WORK.search(name) for name in sampled)
     )
 
 
@@ -315,10 +399,17 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         written = source.parenthesized_code(test)
         head = f"while {written}:"
         mechanism_head = f"while {written}" if is_constant_true(test) else "while loop"
-        if isinstance(test, ast.Compare) and any(_RETRY_NAME.search(w) for w in identifiers(test)):
-            return None  # `while attempt < MAX_ATTEMPTS:` is a bounded retry
         if _waits_for_one_operation(test):
             return None
+    exit_tests = _exit_tests(loop)
+    if any(_counts_attempts(exit_test) for exit_test in exit_tests):
+        return None  # `while attempt < MAX_ATTEMPTS:`, `if attempt >= 2: raise`: a bounded retry
+    if any(_reaches_final_state(exit_test) for exit_test in exit_tests):
+        return None  # waits for one job, run or query to reach a final state, then moves on
+    if any(_asks_exit_status(exit_test) for exit_test in exit_tests) or _leaves_when_process_gone(loop):
+        return None  # waits for one child process to exit
+    if any(_takes_a_lock(exit_test) for exit_test in exit_tests):
+        return None  # `if lock := redis.set(key, 1, nx=True): break`: waits to acquire one lock
     body = _LoopBody(index)
     if test is not None:
         body.walk(test)
@@ -345,6 +436,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         return None
     if _does_local_work(facts):
         return None
+    if facts.only_sends:
+        return None  # sends a heartbeat or push each tick and reads nothing back
     if body.exits and _advances_a_cursor(loop):
         return None  # pages through results until they run out: pagination, paced by the sleep
     if _backs_off(wait, loop) and facts.restores_connection and not fallback:

@@ -34,6 +34,11 @@ _STATE_NAME = re.compile(r"changed|did_sync|synced|modified|dirty|has_update|upd
 _STATE_CALL = re.compile(r"changed|with_cache|diff|modified|sync", re.IGNORECASE)
 _HTTP_MODULES = ("requests.", "httpx.", "aiohttp.", "urllib.request.", "urllib3.")
 _HTTP_VERBS = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "request", "stream", "urlopen"})
+# `client.read_flow_run(id)`, `self.client.get_job_run(...)`, `jobs_api.describe_job(...)`: a service's
+# client object reading over its API; stores reached through a client (Redis, a database) are not.
+_API_RECEIVER = re.compile(r"(^|[._])(\w*_)?(client|api)$", re.IGNORECASE)
+_STORE_RECEIVER = re.compile(r"redis|cache|db|database|sql|mongo|memcache|kafka|queue", re.IGNORECASE)
+_API_READ = re.compile(r"^a?(read|get|list|describe|fetch|query|search|filter|retrieve)(_|$)")
 _SQL_METHODS = frozenset(
     {"execute", "executemany", "fetch", "fetchrow", "fetchval", "fetchall", "fetchone", "scalars", "scalar"}
 )
@@ -93,6 +98,7 @@ class Facts:
     database: bool = False
     file: bool = False
     http: bool = False
+    http_response_used: bool = False  # some HTTP call's response is kept, not only sent and dropped
     opaque_calls: bool = False  # calls this file cannot see into
     broadcasts: bool = False
     message_types: list[str] = field(default_factory=list)
@@ -111,6 +117,15 @@ class Facts:
         return self.probes_connection and not reads_data and not self.broadcasts
 
     @property
+    def only_sends(self) -> bool:
+        """Every call out is an HTTP request whose response is dropped: a heartbeat or push sender."""
+        return (
+            self.http
+            and not self.http_response_used
+            and not (self.database or self.tables or self.file or self.opaque_calls or self.broadcasts)
+        )
+
+    @property
     def polls(self) -> Polls:
         if self.database or self.tables:
             return Polls.DATABASE
@@ -119,6 +134,10 @@ class Facts:
         if self.http:
             return Polls.HTTP
         return Polls.UNKNOWN if self.opaque_calls else Polls.MEMORY
+
+
+def _is_api_read(receiver: str, method: str) -> bool:
+    return bool(_API_RECEIVER.search(receiver) and _API_READ.match(method) and not _STORE_RECEIVER.search(receiver))
 
 
 def is_log(index: Index, call: ast.Call) -> bool:
@@ -280,7 +299,12 @@ class _FactVisitor(Walker):
         self._function = function
         self._facts = facts
         self._state_ifs = 0
+        self._dropped: set[int] = set()  # calls whose result is thrown away: `requests.post(url)`
         self.callees: list[FunctionInfo] = []
+
+    def enter_Expr(self, node: ast.Expr) -> None:
+        value = node.value.value if isinstance(node.value, ast.Await) else node.value
+        self._dropped.add(id(value))
 
     def enter_FunctionDef(self, node: ast.AST) -> bool:
         return False
@@ -406,9 +430,11 @@ class _FactVisitor(Walker):
     def _http(self, node: ast.Call, qualified: str, name: str, receiver: str | None) -> bool:
         via_module = qualified.startswith(_HTTP_MODULES) and name in _HTTP_VERBS
         via_client = receiver is not None and receiver in self._index.http_clients and name in _HTTP_VERBS
-        if not (via_module or via_client):
+        via_api = receiver is not None and _is_api_read(receiver, name)
+        if not (via_module or via_client or via_api):
             return False
         self._facts.http = True
+        self._facts.http_response_used |= id(node) not in self._dropped
         url = positional(node, 1 if name == "request" else 0, "url")
         if url is not None:
             text = self._reads.values.string(url, self._function) or self._reads.source.code(url)

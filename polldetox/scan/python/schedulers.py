@@ -220,7 +220,9 @@ class Schedulers:
             return None
         name = final_name(decorator.func)
         if name == "repeat_every":
-            interval = self.values.number(positional(decorator, 0, "seconds"), None)
+            # fastapi-utils takes `seconds`; the same decorator copied into apps often takes `minutes=`
+            seconds = positional(decorator, 0, "seconds")
+            interval = self.values.number(seconds, None) if seconds is not None else self._period(decorator, None)
             mechanism = "@repeat_every"
         elif name == "scheduled_job":
             kind = text_of(positional(decorator, 0, "trigger"))
