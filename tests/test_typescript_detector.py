@@ -2162,6 +2162,34 @@ def test_settings_constants_named_like_polling_options_are_followed_to_where_the
     assert [(s.location.line, s.interval_seconds) for s in found] == [(10, 15)]
 
 
+def test_polling_preferences_in_stores_context_values_and_settings_forms_are_not_query_options() -> None:
+    found = sites(
+        """
+        import { useMemo } from 'react';
+        import { useQuery, QueryObserver } from '@tanstack/react-query';
+        import { create } from 'zustand';
+        import { persist } from 'zustand/middleware';
+        import { useShallow } from 'zustand/react/shallow';
+
+        export const useSettingsStore = create()(
+          persist((set) => ({ pollingInterval: 5, setSettings: (s) => set(s) }), { name: 'settings' }),
+        );
+        useSettingsStore.setState({ pollingInterval: 10 });
+
+        export function Queues({ observer }) {
+          const { pollingInterval } = useSettingsStore(useShallow(({ pollingInterval }) => ({ pollingInterval })));
+          const [refetchInterval, setRefetchInterval] = useState(10_000);
+          const value = useMemo(() => ({ refetchInterval, setRefetchInterval }), [refetchInterval]);
+          const setSettings = useSettingsStore((s) => s.setSettings);
+          observer.setOptions({ refetchInterval: 3000 });
+          const { data } = useQuery({ queryFn: getQueues, refetchInterval: pollingInterval * 1e3 });
+          return <select onChange={(e) => setSettings({ pollingInterval: +e.target.value })}>{data}</select>;
+        }
+        """
+    )
+    assert [(s.location.line, s.interval_seconds) for s in found] == [(17, 3), (18, None)]
+
+
 def test_option_objects_used_whole_or_exported_stay_query_options() -> None:
     found = sites(
         """

@@ -133,6 +133,12 @@ _FILE_WATCH_MODULES = frozenset({"chokidar", "fs", "node:fs", "fs/promises", "no
 # Code importing a UI framework runs in the browser, whatever its folder is called (`app/jobs/`).
 _UI_MODULES = ("@angular/", "vue", "svelte", "@sveltejs/", "pinia", "@vue/")
 _BACKEND_FOLDERS = frozenset({"server", "backend", "jobs", "workers", "worker"})
+# A state setter (`setSettings({ pollingInterval })`, `store.setState(...)`) stores a preference; these
+# setters instead configure a query client or observer, so what they are handed still polls.
+_STATE_SETTER = re.compile(r"^set(State|[A-Z]\w*)?$")
+_QUERY_SETTERS = frozenset({"setOptions", "setQueryDefaults", "setDefaultOptions", "setMutationDefaults"})
+# Store and selector wrappers whose objects are state: zustand's create/persist/useShallow, React's createContext.
+_STORE_WRAPPERS = frozenset({"create", "persist", "devtools", "immer", "useShallow", "createContext", "shallow"})
 
 
 def detect(source: str, path: str) -> FileFacts:
@@ -404,7 +410,12 @@ class _Detector:
             if key not in _OPTION_MECHANISMS or node.parent is None or node.parent.type != "object":
                 continue
             option = self._option(value)
-            if option is None or self._configures_file_watching(node) or self._settings_constant(node.parent):
+            if (
+                option is None
+                or self._configures_file_watching(node)
+                or self._settings_constant(node.parent)
+                or _stored_setting(node.parent)
+            ):
                 continue
             query = self._query_facts(node.parent)
             query.reads.fetches = True  # the query library fetches on each tick, whatever the query function is
@@ -740,6 +751,26 @@ def _returned(function: Node) -> list[Node]:
             found.append(node.named_children[0])
         stack.extend(node.children)
     return found
+
+
+def _stored_setting(options: Node) -> bool:
+    """`{ pollingInterval: 5, setSettings }` in a store, a context value or a settings form: an object
+    holding a polling option's key that is state, not a query's options. The preference is reported
+    where it reaches a query hook's options, not where it is stored."""
+    for entry in options.named_children:
+        key = pair_key(entry) if entry.type in ("pair", "method_definition") else text(entry)
+        if entry.type == "method_definition":
+            key = text(entry.child_by_field_name("name"))
+        if _STATE_SETTER.match(key) and key != "set" and key not in _QUERY_SETTERS:
+            return True  # the object also hands out its setter: a store or a context value
+    holder: Node | None = options
+    while holder is not None and holder.parent is not None and holder.parent.type in (*_CASTS, "arrow_function"):
+        holder = holder.parent  # `(set) => ({ ... })`: an arrow returning the object
+    call = _call_of_argument(holder) if holder is not None else None
+    if call is None:
+        return False
+    name = property_name(call)
+    return name in _STORE_WRAPPERS or (bool(_STATE_SETTER.match(name)) and name not in _QUERY_SETTERS)
 
 
 def _call_of_argument(node: Node) -> Node | None:
