@@ -262,6 +262,18 @@ export function OrdersPanel() {
 }
 """,
         ),
+        Valid(
+            path=COMPONENT,
+            code="""
+import { create } from 'zustand';
+
+// A stored preference, not a query's options: it polls only where a query hook is handed it.
+export const useSettingsStore = create((set) => ({
+  pollingInterval: 5,
+  setSettings: (settings) => set(settings),
+}));
+""",
+        ),
     ),
     invalid=(
         Invalid(
