@@ -1849,6 +1849,70 @@ def test_component_without_a_script_has_no_facts() -> None:
     assert scan("<template><p>setInterval</p></template>\n", "src/components/Help.vue").sites == ()
 
 
+def test_html_page_inline_scripts_are_read_in_place_with_server_template_syntax_blanked() -> None:
+    facts = scan(
+        """
+        {% extends "base.html" %}
+        <html>
+        <body>
+          <h1 title="{{ site_name }}">setInterval</h1>
+          <script type="text/template"><p>{{ row }}</p></script>
+          <script src="/static/js/app.js"></script>
+          <script>
+            const url = "{% url 'hc-status' %}";
+            const every = {{ refresh_ms|tojson }};
+            function refresh() { fetch(url).then((r) => r.json()).then(render); }
+            {% if live %}
+            setInterval(refresh, 5000);
+            {% endif %}
+          </script>
+        </body>
+        </html>
+        """,
+        "templates/front/dashboard.html",
+    )
+    (site,) = facts.sites
+    assert (site.kind, site.location.line, site.location.column, site.interval_seconds) == (
+        SiteKind.INTERVAL_TIMER,
+        12,
+        5,
+        5,
+    )
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><body><p>Poll with setInterval every 5 s.</p></body></html>\n",
+        "<script>document.title = 'Help';</script><p>setInterval</p>\n",
+        '<script type="application/json">{"setInterval": {{ every }}}</script>\n',
+    ],
+)
+def test_html_pages_whose_scripts_hold_no_trigger_are_not_parsed(page: str) -> None:
+    assert detect(page, "templates/help.html") == FileFacts(path="templates/help.html", language="javascript")
+
+
+def test_script_with_server_template_syntax_parses_with_it_blanked() -> None:
+    (site,) = sites(
+        """
+        function refresh_loop() {
+          api.getJob({{ id|tojson|safe }}, function (job) {
+            render(job);
+            setTimeout(refresh_loop, 2500);
+          });
+        }
+        var api = { getJob: function (id, cb) { $.getJSON('/job/' + id + '.json', cb); } };
+        """,
+        "rq_dashboard/templates/rq_dashboard/scripts/job.js",
+    )
+    assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 4, 2.5)
+
+
+def test_jsx_double_braces_are_not_template_syntax() -> None:
+    with pytest.raises(ParseFailure):
+        detect("const a = <div style={{ color: 'red' }}>{x</div>;\nsetInterval(poll, 1000);\n", "src/App.jsx")
+
+
 # --- Node schedulers -----------------------------------------------------------------------------
 
 NODE_JOBS = "server/src/jobs/index.ts"

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from polldetox.findings import FileFacts, PendingSite, PollingSite, Polls, SiteKind, Suppression
+from polldetox.scan import ParseFailure
 from polldetox.scan.ts_context import (
     TIMEOUTS,
     FallbackFacts,
@@ -46,7 +47,13 @@ from polldetox.scan.ts_reads import CallbackReader, Reads
 from polldetox.scan.ts_routes import ROUTE_METHODS, handled_message_types, routes
 from polldetox.scan.ts_rxjs import RxjsPolling
 from polldetox.scan.ts_schedulers import NodeSchedules
-from polldetox.scan.ts_sfc import SFC_SUFFIXES, script_blocks
+from polldetox.scan.ts_sfc import (
+    PAGE_SUFFIXES,
+    SFC_SUFFIXES,
+    has_template_syntax,
+    script_blocks,
+    without_template_syntax,
+)
 from polldetox.scan.ts_values import Value, Values
 from polldetox.scan.ts_values import exported_constants as exported_constants
 from polldetox.scan.ts_values import reexported_names as reexported_names
@@ -145,13 +152,26 @@ def detect(source: str, path: str) -> FileFacts:
     """Every polling fact of one TypeScript/JavaScript file, or of a Vue/Svelte component's scripts."""
     if len(source) > _MINIFIED_LINE * (source.count("\n") + 1):
         return FileFacts(path=path, language=language_of(path))  # minified or bundled: a vendored build, not source
-    if path.endswith(SFC_SUFFIXES):
+    if path.endswith(PAGE_SUFFIXES) and "<script" not in source.lower():
+        return FileFacts(path=path, language="javascript")  # a page without scripts: markup only
+    if path.endswith((*SFC_SUFFIXES, *PAGE_SUFFIXES)):
         scripts = script_blocks(source)
-        if not scripts.blocks:
+        encoded = scripts.source.encode()
+        if not scripts.blocks or (path.endswith(PAGE_SUFFIXES) and not any(t in encoded for t in TRIGGER_TOKENS)):
             return FileFacts(path=path, language="javascript")
         language = "typescript" if scripts.typescript else "javascript"
-        return _Detector(parse(scripts.source, path, scripts.typescript), language).facts()
-    return _Detector(parse(source, path), language_of(path)).facts()
+        return _Detector(_parse_templated(scripts.source, path, scripts.typescript), language).facts()
+    return _Detector(_parse_templated(source, path), language_of(path)).facts()
+
+
+def _parse_templated(source: str, path: str, typescript: bool | None = None) -> Tree:
+    """Parse a script; one that fails only because of server template syntax parses with it blanked."""
+    try:
+        return parse(source, path, typescript)
+    except ParseFailure:
+        if not has_template_syntax(source):
+            raise
+        return parse(without_template_syntax(source), path, typescript)
 
 
 @dataclass(frozen=True, slots=True)
