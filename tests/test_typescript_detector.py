@@ -1908,6 +1908,21 @@ def test_script_with_server_template_syntax_parses_with_it_blanked() -> None:
     assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 4, 2.5)
 
 
+def test_a_timer_running_a_fetching_function_on_each_element_polls() -> None:
+    (site,) = sites(
+        """
+        function updatePanel(node) {
+          fetch('/api/v3/checks/?key=' + node.dataset.key).then((r) => r.json()).then(render);
+        }
+        setInterval(function () {
+          document.querySelectorAll('h1').forEach(updatePanel);
+        }, 5000);
+        """,
+        "static/js/panels.js",
+    )
+    assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.INTERVAL_TIMER, 4, 5)
+
+
 def test_jsx_double_braces_are_not_template_syntax() -> None:
     with pytest.raises(ParseFailure):
         detect("const a = <div style={{ color: 'red' }}>{x</div>;\nsetInterval(poll, 1000);\n", "src/App.jsx")

@@ -28,6 +28,7 @@ from polldetox.scan.ts_parse import (
 )
 from polldetox.scan.ts_values import Values
 
+_ITERATIONS = frozenset({"forEach", "map", "flatMap", "each"})
 _FETCH_CALLS = frozenset({"fetch", "axios", "ky", "refetch", "$fetch", "ofetch", "got", "mutate"})
 _FETCHISH_NAME = re.compile(r"^(fetch|load|refetch|refresh|reload|revalidate)[A-Z_]")
 # What `loadImage`, `refreshTime`, `reloadPage` work on is local to the page, not data from a server.
@@ -208,6 +209,10 @@ class CallbackReader:
         if function.type != "member_expression":
             return
         owner = text(function.child_by_field_name("object"))
+        if prop in _ITERATIONS:
+            for arg in args:  # `nodes.forEach(updatePanel)`: runs a same-file function on each element
+                if arg.type == "identifier" and (target := self.functions.get(text(arg))) is not None:
+                    self._follow(target, reads, depth, seen)
         if owner.startswith("this.") and owner != "this.props":
             owner = owner.removeprefix("this.")  # `this.http.get(...)`: a service's injected client
         root = owner.split(".")[0].split("(")[0].strip("_")  # `this._http`, `this.http_`: injected clients

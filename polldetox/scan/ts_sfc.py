@@ -28,7 +28,8 @@ _SCRIPT_TYPES = frozenset(
     {"", "module", "text/javascript", "application/javascript", "text/ecmascript", "text/typescript",
      "application/typescript", "text/babel", "text/jsx"}
 )  # fmt: skip
-# `{{ expression }}` becomes a number, so `let page = {{ page|tojson }};` stays an expression; `{% tag %}`
+# `{{ expression }}` becomes an unknown name, so `let page = {{ page|tojson }};` stays an expression whose
+# value is not known (a number would invent one); `{% tag %}`
 # and `{# comment #}` become spaces. Spans stay on one line, as template engines write them in scripts.
 _TEMPLATE_EXPRESSION = re.compile(r"\{\{[^\n]*?\}\}")
 _TEMPLATE_TAG = re.compile(r"\{%[^\n]*?%\}|\{#[^\n]*?#\}")
@@ -107,8 +108,8 @@ def _blank(markup: str) -> str:
 
 
 def without_template_syntax(source: str) -> str:
-    """The source with server template spans blanked, same length: `{{ x }}` -> `0      `."""
-    source = _TEMPLATE_EXPRESSION.sub(lambda m: "0" + " " * (len(m.group()) - 1), source)
+    """The source with server template spans blanked, same length: `{{ x }}` -> `_______`."""
+    source = _TEMPLATE_EXPRESSION.sub(lambda m: "_" * len(m.group()), source)
     return _TEMPLATE_TAG.sub(lambda m: " " * len(m.group()), source)
 
 
