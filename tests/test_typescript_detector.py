@@ -965,6 +965,53 @@ def test_imported_engine_call_sites_with_fetching_callbacks_only() -> None:
     assert found[0].mechanism == "usePolling() polling helper"
 
 
+def test_global_timer_wrappers_and_auto_refresh_hooks_are_engines_by_name() -> None:
+    found = sites(
+        """
+        function refreshStatus() {
+          $.ajax({ url: statusUrl, dataType: 'json', success: render });
+        }
+        adaptiveSetInterval(refreshStatus);
+        adaptiveSetInterval(function () { document.title = 'x'; });
+        """,
+        "static/js/checks.js",
+    )
+    assert [(s.kind, s.location.line, s.mechanism) for s in found] == [
+        (SiteKind.ENGINE_CALL, 4, "adaptiveSetInterval() polling helper")
+    ]
+    page = sites(
+        """
+        <script lang="ts">
+          import { useAutoRefresh } from '$lib/utils/useAutoRefresh.svelte';
+          useAutoRefresh({ key: 'data:gpu-details' });
+          useAutoRefresh({ intervalMs: 30_000 });
+          useAutoRefresh({ onTick: () => console.log('tick') });
+        </script>
+        """,
+        "src/routes/gpu-details/+page.svelte",
+    )
+    assert [(s.kind, s.location.line, s.interval_seconds) for s in page] == [
+        (SiteKind.ENGINE_CALL, 3, None),
+        (SiteKind.ENGINE_CALL, 4, 30),
+    ]
+
+
+def test_sveltekit_invalidation_on_a_timer_re_runs_the_page_loaders() -> None:
+    (site,) = sites(
+        """
+        import { invalidate, invalidateAll } from '$app/navigation';
+        export function useAutoRefresh({ intervalMs = 60000, key } = {}) {
+          $effect(() => {
+            const id = setInterval(() => (key ? invalidate(key) : invalidateAll()), intervalMs);
+            return () => clearInterval(id);
+          });
+        }
+        """,
+        "src/lib/utils/useAutoRefresh.svelte.ts",
+    )
+    assert (site.kind, site.location.line, site.polls) == (SiteKind.INTERVAL_TIMER, 4, Polls.HTTP)
+
+
 # --- Exception 4: manual refresh -------------------------------------------------------------------
 
 

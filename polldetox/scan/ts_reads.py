@@ -28,6 +28,7 @@ from polldetox.scan.ts_parse import (
 )
 from polldetox.scan.ts_values import Values
 
+_LOADER_INVALIDATIONS = frozenset({"invalidate", "invalidateAll"})
 _ITERATIONS = frozenset({"forEach", "map", "flatMap", "each"})
 _FETCH_CALLS = frozenset({"fetch", "axios", "ky", "refetch", "$fetch", "ofetch", "got", "mutate"})
 _FETCHISH_NAME = re.compile(r"^(fetch|load|refetch|refresh|reload|revalidate)[A-Z_]")
@@ -285,6 +286,8 @@ class CallbackReader:
                 reads.add_url(url)
         elif name in _FETCH_CALLS:
             return  # a heartbeat or telemetry push
+        elif name in _LOADER_INVALIDATIONS and self.values.imports.get(name, ("", ""))[0] == "$app/navigation":
+            reads.fetches = True  # SvelteKit `invalidate(key)` / `invalidateAll()` re-run the page's data loaders
         elif name == "dispatch":
             action = unwrap(args[0]) if args else None
             if action is not None and action.type == "call_expression":

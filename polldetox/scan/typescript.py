@@ -71,6 +71,8 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"staleTime",
     b"usePoll",
     b"useInterval",
+    b"SetInterval",
+    b"AutoRefresh",
     b"Poller",
     b"poll(",
     b"polldetox",
@@ -114,7 +116,12 @@ _INTERVAL_TIMERS = frozenset({"setInterval", "window.setInterval", "globalThis.s
 # A helper named after a timer is a shim that forwards to it (`setInterval: (cb, ms) => setInterval(cb, ms)`).
 _TIMER_NAMES = frozenset({"setInterval", "setTimeout"})
 # Polling helpers recognised by name when they are imported: usePolling, usePolledData, useInterval, createPoller.
-_KNOWN_ENGINE = re.compile(r"^(usePoll\w*|useInterval|create\w*Poller|poll|startPolling)$")
+# So are timer wrappers named after the timer (`adaptiveSetInterval(refreshStatus)`), and auto-refresh hooks.
+_KNOWN_ENGINE = re.compile(
+    r"^(usePoll\w*|useInterval|create\w*Poller|poll|startPolling|[a-z]\w*SetInterval\w*|use\w*AutoRefresh)$"
+)
+# An auto-refresh hook called without a callback re-fetches the page's data itself (`useAutoRefresh({ key })`).
+_SELF_FETCHING_ENGINE = re.compile(r"^use\w*AutoRefresh$")
 _INTERVAL_OPTION_KEYS = frozenset({"interval", "intervalMs", "delay", "ms", "every", "period"})
 _CALLBACK_OPTION_KEYS = frozenset({"fn", "callback", "task", "fetcher", "queryFn", "onTick", "poll"})
 
@@ -386,6 +393,8 @@ class _Detector:
         if enclosing is not None and enclosing.split(".")[-1] == name:
             return  # the helper calling itself is the engine, not a use of it
         reads, interval = self._engine_arguments(args)
+        if reads is None and _SELF_FETCHING_ENGINE.match(name) and not any(_is_callback(a) for a in args):
+            reads = Reads(fetches=True)
         if reads is not None:
             where = "defined in this file" if name in self.engines else "imported"
             self._add(SiteKind.ENGINE_CALL, f"{name}() polling helper", call, interval, reads, detail=where)
@@ -791,6 +800,14 @@ def _stored_setting(options: Node) -> bool:
         return False
     name = property_name(call)
     return name in _STORE_WRAPPERS or (bool(_STATE_SETTER.match(name)) and name not in _QUERY_SETTERS)
+
+
+def _is_callback(node: Node) -> bool:
+    """A function handed to a helper, directly or as an option (`{ onTick: () => ... }`)."""
+    value = unwrap(node)
+    if value is not None and value.type == "object":
+        return any(p.type == "pair" and pair_key(p) in _CALLBACK_OPTION_KEYS for p in value.named_children)
+    return value is not None and (value.type in FUNCTION_TYPES or value.type in ("identifier", "member_expression"))
 
 
 def _call_of_argument(node: Node) -> Node | None:
