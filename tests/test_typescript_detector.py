@@ -996,6 +996,38 @@ def test_global_timer_wrappers_and_auto_refresh_hooks_are_engines_by_name() -> N
     ]
 
 
+def test_engine_running_a_stable_wrapper_of_the_callback_it_was_handed() -> None:
+    (site,) = sites(
+        """
+        import useImmutableCallback from '@/lib/hooks/useImmutableCallback';
+        export default function useRefreshRateHandler(refreshDashboard) {
+          const [refreshRate] = useState(60);
+          const doRefreshDashboard = useImmutableCallback(refreshDashboard);
+          useEffect(() => {
+            const refreshTimer = setInterval(doRefreshDashboard, refreshRate * 1000);
+            return () => clearInterval(refreshTimer);
+          }, [refreshRate, doRefreshDashboard]);
+        }
+        """,
+        HOOK,
+    )
+    assert (site.kind, site.location.line) == (SiteKind.POLLING_ENGINE, 6)
+
+
+def test_use_interval_calling_bound_actions_handed_in() -> None:
+    (site,) = sites(
+        """
+        import { useInterval } from '../../hooks/useInterval';
+        export function JobLogs({ actions }) {
+          const [liveLogs] = useState(true);
+          useInterval(async () => setLogs(await actions.getJobLogs()), liveLogs ? 2500 : null);
+          return <pre />;
+        }
+        """
+    )
+    assert (site.kind, site.location.line, site.polls) == (SiteKind.ENGINE_CALL, 4, Polls.HTTP)
+
+
 def test_sveltekit_invalidation_on_a_timer_re_runs_the_page_loaders() -> None:
     (site,) = sites(
         """

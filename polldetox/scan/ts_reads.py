@@ -259,6 +259,8 @@ class CallbackReader:
                 reads.fetches = True  # `this.props.onRefresh()`: the parent hands in what re-fetches
         elif owner in _VUE_GLOBALS and (_fetchish(prop) or _GETTER.match(prop)):
             reads.fetches = True  # Vue `this.$root.getMonitorChartData(...)`, `this.$store.loadJobs()`
+        elif owner.split(".")[-1] == "actions" and (_fetchish(prop) or _GETTER.match(prop)):
+            reads.fetches = True  # `actions.getJobLogs()`: bound action creators a parent hands in
         elif owner in _VUE_GLOBALS and prop == "dispatch" and args and _fetchish(string_value(args[0]) or ""):
             reads.fetches = True  # Vuex `this.$store.dispatch('fetchJobs')`
         elif _CONTROLLER.search(owner.split(".")[-1]) and (_fetchish(prop) or _refreshes(prop)):

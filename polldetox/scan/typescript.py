@@ -122,6 +122,8 @@ _KNOWN_ENGINE = re.compile(
 )
 # An auto-refresh hook called without a callback re-fetches the page's data itself (`useAutoRefresh({ key })`).
 _SELF_FETCHING_ENGINE = re.compile(r"^use\w*AutoRefresh$")
+# Hooks that keep a callback handed in stable across renders: what they return calls that callback.
+_STABLE_CALLBACK_HOOK = re.compile(r"^(React\.)?use\w*(Callback|Event)$|^useLatest\w*$")
 _INTERVAL_OPTION_KEYS = frozenset({"interval", "intervalMs", "delay", "ms", "every", "period"})
 _CALLBACK_OPTION_KEYS = frozenset({"fn", "callback", "task", "fetcher", "queryFn", "onTick", "poll"})
 
@@ -340,7 +342,7 @@ class _Detector:
         if callback is None:
             return False
         if callback.type == "identifier":
-            return text(callback) in parameters
+            return text(callback) in parameters or self._wraps_parameter(call, text(callback), parameters)
         if callback.type not in FUNCTION_TYPES:
             return False
         refs = self._refs_of(call, parameters)
@@ -349,6 +351,18 @@ class _Detector:
                 name = callee_name(node)
                 if name in parameters or (name.endswith(".current") and name.removesuffix(".current") in refs):
                     return True
+        return False
+
+    def _wraps_parameter(self, call: Node, name: str, parameters: set[str]) -> bool:
+        """`const run = useImmutableCallback(refresh)`: a stable-callback hook around a function handed in."""
+        scope = outermost_function(call) or self.tree.root
+        for declarator in self.tree.within("variable_declarator", scope):
+            value = unwrap(declarator.child_by_field_name("value"))
+            if text(declarator.child_by_field_name("name")) != name or value is None or value.type != "call_expression":
+                continue
+            args = arguments(value)
+            if _STABLE_CALLBACK_HOOK.match(callee_name(value)) and args and text(unwrap(args[0])) in parameters:
+                return True
         return False
 
     def _passes_parameter(self, call: Node, args: list[Node]) -> bool:
