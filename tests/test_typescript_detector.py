@@ -2002,6 +2002,30 @@ def test_a_timer_running_a_fetching_function_on_each_element_polls() -> None:
     assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.INTERVAL_TIMER, 4, 5)
 
 
+def test_a_page_reloading_itself_on_a_timer_as_it_loads_polls() -> None:
+    (site,) = sites(
+        """
+        {% block scripts %}
+        <script>
+          setTimeout(function () {
+            window.location.reload();
+          }, 5000);
+          document.getElementById('save').addEventListener('click', function () {
+            setTimeout(() => location.reload(), 1000);
+          });
+        </script>
+        {% endblock %}
+        """,
+        "admin/templates/import.html",
+    )
+    assert (site.kind, site.location.line, site.interval_seconds, site.polls) == (
+        SiteKind.TIMEOUT_LOOP,
+        3,
+        5,
+        Polls.HTTP,
+    )
+
+
 def test_jsx_double_braces_are_not_template_syntax() -> None:
     with pytest.raises(ParseFailure):
         detect("const a = <div style={{ color: 'red' }}>{x</div>;\nsetInterval(poll, 1000);\n", "src/App.jsx")

@@ -281,6 +281,11 @@ class _Detector:
         if not args or in_reconnect_handler(call):
             return
         target = self._rearmed_function(call, args[0])
+        if target is None and _reloads_the_page_on_load(call, args[0]):
+            delay = self.values.evaluate(args[1]) if len(args) > 1 else None
+            detail = "reloads the page, which sets it again"
+            self._add(SiteKind.TIMEOUT_LOOP, "setTimeout page reload", call, delay, Reads(fetches=True), detail=detail)
+            return
         if target is None or (len(args) > 1 and is_backoff(args[1])) or in_failure_handler(call):
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
@@ -814,6 +819,21 @@ def _stored_setting(options: Node) -> bool:
         return False
     name = property_name(call)
     return name in _STORE_WRAPPERS or (bool(_STATE_SETTER.match(name)) and name not in _QUERY_SETTERS)
+
+
+def _reloads_the_page_on_load(timer: Node, callback: Node) -> bool:
+    """`setTimeout(() => location.reload(), 5000)` run as the script loads: every load arms the next one."""
+    callback = unwrap(callback)
+    if (
+        callback is None
+        or callback.type not in FUNCTION_TYPES
+        or any(a.type in FUNCTION_TYPES for a in ancestors(timer))
+    ):
+        return False
+    return any(
+        n.type == "call_expression" and callee_name(n) in ("location.reload", "window.location.reload")
+        for n in descendants(callback)
+    )
 
 
 def _is_callback(node: Node) -> bool:
