@@ -500,6 +500,23 @@ $(function () {
     ),
     invalid=(
         Invalid(
+            path="app/templates/dashboard.html",
+            interval_seconds=5,
+            polls="http",
+            code="""
+{% extends "base.html" %}
+{% block scripts %}
+<script>
+  const statusUrl = "{% url 'dashboard-status' %}";
+  function refresh() {
+    fetch(statusUrl).then((r) => r.json()).then(render);
+  }
+  setInterval(refresh, 5000);
+</script>
+{% endblock %}
+""",
+        ),
+        Invalid(
             path=COMPONENT,
             interval_seconds=30,
             code="""
