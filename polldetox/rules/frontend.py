@@ -500,23 +500,6 @@ $(function () {
     ),
     invalid=(
         Invalid(
-            path="app/templates/dashboard.html",
-            interval_seconds=5,
-            polls="http",
-            code="""
-{% extends "base.html" %}
-{% block scripts %}
-<script>
-  const statusUrl = "{% url 'dashboard-status' %}";
-  function refresh() {
-    fetch(statusUrl).then((r) => r.json()).then(render);
-  }
-  setInterval(refresh, 5000);
-</script>
-{% endblock %}
-""",
-        ),
-        Invalid(
             path=COMPONENT,
             interval_seconds=30,
             code="""
@@ -716,6 +699,23 @@ $(function () {
   showRunningJobs();
   setInterval(showRunningJobs, 20000);
 });
+""",
+        ),
+        Invalid(
+            path="app/templates/dashboard.html",
+            interval_seconds=5,
+            polls="http",
+            code="""
+{% extends "base.html" %}
+{% block scripts %}
+<script>
+  const statusUrl = "{% url 'dashboard-status' %}";
+  function refresh() {
+    fetch(statusUrl).then((r) => r.json()).then(render);
+  }
+  setInterval(refresh, 5000);
+</script>
+{% endblock %}
 """,
         ),
     ),
