@@ -965,6 +965,85 @@ def test_imported_engine_call_sites_with_fetching_callbacks_only() -> None:
     assert found[0].mechanism == "usePolling() polling helper"
 
 
+def test_global_timer_wrappers_and_auto_refresh_hooks_are_engines_by_name() -> None:
+    found = sites(
+        """
+        function refreshStatus() {
+          $.ajax({ url: statusUrl, dataType: 'json', success: render });
+        }
+        adaptiveSetInterval(refreshStatus);
+        adaptiveSetInterval(function () { document.title = 'x'; });
+        """,
+        "static/js/checks.js",
+    )
+    assert [(s.kind, s.location.line, s.mechanism) for s in found] == [
+        (SiteKind.ENGINE_CALL, 4, "adaptiveSetInterval() polling helper")
+    ]
+    page = sites(
+        """
+        <script lang="ts">
+          import { useAutoRefresh } from '$lib/utils/useAutoRefresh.svelte';
+          useAutoRefresh({ key: 'data:gpu-details' });
+          useAutoRefresh({ intervalMs: 30_000 });
+          useAutoRefresh({ onTick: () => console.log('tick') });
+        </script>
+        """,
+        "src/routes/gpu-details/+page.svelte",
+    )
+    assert [(s.kind, s.location.line, s.interval_seconds) for s in page] == [
+        (SiteKind.ENGINE_CALL, 3, None),
+        (SiteKind.ENGINE_CALL, 4, 30),
+    ]
+
+
+def test_engine_running_a_stable_wrapper_of_the_callback_it_was_handed() -> None:
+    (site,) = sites(
+        """
+        import useImmutableCallback from '@/lib/hooks/useImmutableCallback';
+        export default function useRefreshRateHandler(refreshDashboard) {
+          const [refreshRate] = useState(60);
+          const doRefreshDashboard = useImmutableCallback(refreshDashboard);
+          useEffect(() => {
+            const refreshTimer = setInterval(doRefreshDashboard, refreshRate * 1000);
+            return () => clearInterval(refreshTimer);
+          }, [refreshRate, doRefreshDashboard]);
+        }
+        """,
+        HOOK,
+    )
+    assert (site.kind, site.location.line) == (SiteKind.POLLING_ENGINE, 6)
+
+
+def test_use_interval_calling_bound_actions_handed_in() -> None:
+    (site,) = sites(
+        """
+        import { useInterval } from '../../hooks/useInterval';
+        export function JobLogs({ actions }) {
+          const [liveLogs] = useState(true);
+          useInterval(async () => setLogs(await actions.getJobLogs()), liveLogs ? 2500 : null);
+          return <pre />;
+        }
+        """
+    )
+    assert (site.kind, site.location.line, site.polls) == (SiteKind.ENGINE_CALL, 4, Polls.HTTP)
+
+
+def test_sveltekit_invalidation_on_a_timer_re_runs_the_page_loaders() -> None:
+    (site,) = sites(
+        """
+        import { invalidate, invalidateAll } from '$app/navigation';
+        export function useAutoRefresh({ intervalMs = 60000, key } = {}) {
+          $effect(() => {
+            const id = setInterval(() => (key ? invalidate(key) : invalidateAll()), intervalMs);
+            return () => clearInterval(id);
+          });
+        }
+        """,
+        "src/lib/utils/useAutoRefresh.svelte.ts",
+    )
+    assert (site.kind, site.location.line, site.polls) == (SiteKind.INTERVAL_TIMER, 4, Polls.HTTP)
+
+
 # --- Exception 4: manual refresh -------------------------------------------------------------------
 
 
@@ -1849,6 +1928,109 @@ def test_component_without_a_script_has_no_facts() -> None:
     assert scan("<template><p>setInterval</p></template>\n", "src/components/Help.vue").sites == ()
 
 
+def test_html_page_inline_scripts_are_read_in_place_with_server_template_syntax_blanked() -> None:
+    facts = scan(
+        """
+        {% extends "base.html" %}
+        <html>
+        <body>
+          <h1 title="{{ site_name }}">setInterval</h1>
+          <script type="text/template"><p>{{ row }}</p></script>
+          <script src="/static/js/app.js"></script>
+          <script>
+            const url = "{% url 'hc-status' %}";
+            const every = {{ refresh_ms|tojson }};
+            function refresh() { fetch(url).then((r) => r.json()).then(render); }
+            {% if live %}
+            setInterval(refresh, 5000);
+            {% endif %}
+          </script>
+        </body>
+        </html>
+        """,
+        "templates/front/dashboard.html",
+    )
+    (site,) = facts.sites
+    assert (site.kind, site.location.line, site.location.column, site.interval_seconds) == (
+        SiteKind.INTERVAL_TIMER,
+        12,
+        5,
+        5,
+    )
+
+
+@pytest.mark.parametrize(
+    "page",
+    [
+        "<html><body><p>Poll with setInterval every 5 s.</p></body></html>\n",
+        "<script>document.title = 'Help';</script><p>setInterval</p>\n",
+        '<script type="application/json">{"setInterval": {{ every }}}</script>\n',
+    ],
+)
+def test_html_pages_whose_scripts_hold_no_trigger_are_not_parsed(page: str) -> None:
+    assert detect(page, "templates/help.html") == FileFacts(path="templates/help.html", language="javascript")
+
+
+def test_script_with_server_template_syntax_parses_with_it_blanked() -> None:
+    (site,) = sites(
+        """
+        function refresh_loop() {
+          api.getJob({{ id|tojson|safe }}, function (job) {
+            render(job);
+            setTimeout(refresh_loop, 2500);
+          });
+        }
+        var api = { getJob: function (id, cb) { $.getJSON('/job/' + id + '.json', cb); } };
+        """,
+        "rq_dashboard/templates/rq_dashboard/scripts/job.js",
+    )
+    assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 4, 2.5)
+
+
+def test_a_timer_running_a_fetching_function_on_each_element_polls() -> None:
+    (site,) = sites(
+        """
+        function updatePanel(node) {
+          fetch('/api/v3/checks/?key=' + node.dataset.key).then((r) => r.json()).then(render);
+        }
+        setInterval(function () {
+          document.querySelectorAll('h1').forEach(updatePanel);
+        }, 5000);
+        """,
+        "static/js/panels.js",
+    )
+    assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.INTERVAL_TIMER, 4, 5)
+
+
+def test_a_page_reloading_itself_on_a_timer_as_it_loads_polls() -> None:
+    (site,) = sites(
+        """
+        {% block scripts %}
+        <script>
+          setTimeout(function () {
+            window.location.reload();
+          }, 5000);
+          document.getElementById('save').addEventListener('click', function () {
+            setTimeout(() => location.reload(), 1000);
+          });
+        </script>
+        {% endblock %}
+        """,
+        "admin/templates/import.html",
+    )
+    assert (site.kind, site.location.line, site.interval_seconds, site.polls) == (
+        SiteKind.TIMEOUT_LOOP,
+        3,
+        5,
+        Polls.HTTP,
+    )
+
+
+def test_jsx_double_braces_are_not_template_syntax() -> None:
+    with pytest.raises(ParseFailure):
+        detect("const a = <div style={{ color: 'red' }}>{x</div>;\nsetInterval(poll, 1000);\n", "src/App.jsx")
+
+
 # --- Node schedulers -----------------------------------------------------------------------------
 
 NODE_JOBS = "server/src/jobs/index.ts"
@@ -2160,6 +2342,34 @@ def test_settings_constants_named_like_polling_options_are_followed_to_where_the
         """
     )
     assert [(s.location.line, s.interval_seconds) for s in found] == [(10, 15)]
+
+
+def test_polling_preferences_in_stores_context_values_and_settings_forms_are_not_query_options() -> None:
+    found = sites(
+        """
+        import { useMemo } from 'react';
+        import { useQuery, QueryObserver } from '@tanstack/react-query';
+        import { create } from 'zustand';
+        import { persist } from 'zustand/middleware';
+        import { useShallow } from 'zustand/react/shallow';
+
+        export const useSettingsStore = create()(
+          persist((set) => ({ pollingInterval: 5, setSettings: (s) => set(s) }), { name: 'settings' }),
+        );
+        useSettingsStore.setState({ pollingInterval: 10 });
+
+        export function Queues({ observer }) {
+          const { pollingInterval } = useSettingsStore(useShallow(({ pollingInterval }) => ({ pollingInterval })));
+          const [refetchInterval, setRefetchInterval] = useState(10_000);
+          const value = useMemo(() => ({ refetchInterval, setRefetchInterval }), [refetchInterval]);
+          const setSettings = useSettingsStore((s) => s.setSettings);
+          observer.setOptions({ refetchInterval: 3000 });
+          const { data } = useQuery({ queryFn: getQueues, refetchInterval: pollingInterval * 1e3 });
+          return <select onChange={(e) => setSettings({ pollingInterval: +e.target.value })}>{data}</select>;
+        }
+        """
+    )
+    assert [(s.location.line, s.interval_seconds) for s in found] == [(17, 3), (18, None)]
 
 
 def test_option_objects_used_whole_or_exported_stay_query_options() -> None:

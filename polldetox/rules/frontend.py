@@ -268,6 +268,18 @@ export function OrdersPanel() {
 }
 """,
         ),
+        Valid(
+            path=COMPONENT,
+            code="""
+import { create } from 'zustand';
+
+// A stored preference, not a query's options: it polls only where a query hook is handed it.
+export const useSettingsStore = create((set) => ({
+  pollingInterval: 5,
+  setSettings: (settings) => set(settings),
+}));
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -694,6 +706,23 @@ $(function () {
   showRunningJobs();
   setInterval(showRunningJobs, 20000);  // expect: PD203
 });
+""",
+        ),
+        Invalid(
+            path="app/templates/dashboard.html",
+            interval_seconds=5,
+            polls="http",
+            code="""
+{% extends "base.html" %}
+{% block scripts %}
+<script>
+  const statusUrl = "{% url 'dashboard-status' %}";
+  function refresh() {
+    fetch(statusUrl).then((r) => r.json()).then(render);
+  }
+  setInterval(refresh, 5000);
+</script>
+{% endblock %}
 """,
         ),
     ),

@@ -30,6 +30,9 @@ LANGUAGES = {
     # Vue and Svelte components: their <script> blocks are TypeScript or JavaScript.
     ".vue": "javascript",
     ".svelte": "javascript",
+    # HTML pages: their inline <script> elements (pages without scripts hold no sites and are not parsed).
+    ".html": "javascript",
+    ".htm": "javascript",
 }
 
 

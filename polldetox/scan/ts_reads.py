@@ -28,6 +28,8 @@ from polldetox.scan.ts_parse import (
 )
 from polldetox.scan.ts_values import Values
 
+_LOADER_INVALIDATIONS = frozenset({"invalidate", "invalidateAll"})
+_ITERATIONS = frozenset({"forEach", "map", "flatMap", "each"})
 _FETCH_CALLS = frozenset({"fetch", "axios", "ky", "refetch", "$fetch", "ofetch", "got", "mutate"})
 _FETCHISH_NAME = re.compile(r"^(fetch|load|refetch|refresh|reload|revalidate)[A-Z_]")
 # What `loadImage`, `refreshTime`, `reloadPage` work on is local to the page, not data from a server.
@@ -208,6 +210,10 @@ class CallbackReader:
         if function.type != "member_expression":
             return
         owner = text(function.child_by_field_name("object"))
+        if prop in _ITERATIONS:
+            for arg in args:  # `nodes.forEach(updatePanel)`: runs a same-file function on each element
+                if arg.type == "identifier" and (target := self.functions.get(text(arg))) is not None:
+                    self._follow(target, reads, depth, seen)
         if owner.startswith("this.") and owner != "this.props":
             owner = owner.removeprefix("this.")  # `this.http.get(...)`: a service's injected client
         root = owner.split(".")[0].split("(")[0].strip("_")  # `this._http`, `this.http_`: injected clients
@@ -253,6 +259,8 @@ class CallbackReader:
                 reads.fetches = True  # `this.props.onRefresh()`: the parent hands in what re-fetches
         elif owner in _VUE_GLOBALS and (_fetchish(prop) or _GETTER.match(prop)):
             reads.fetches = True  # Vue `this.$root.getMonitorChartData(...)`, `this.$store.loadJobs()`
+        elif owner.split(".")[-1] == "actions" and (_fetchish(prop) or _GETTER.match(prop)):
+            reads.fetches = True  # `actions.getJobLogs()`: bound action creators a parent hands in
         elif owner in _VUE_GLOBALS and prop == "dispatch" and args and _fetchish(string_value(args[0]) or ""):
             reads.fetches = True  # Vuex `this.$store.dispatch('fetchJobs')`
         elif _CONTROLLER.search(owner.split(".")[-1]) and (_fetchish(prop) or _refreshes(prop)):
@@ -280,6 +288,8 @@ class CallbackReader:
                 reads.add_url(url)
         elif name in _FETCH_CALLS:
             return  # a heartbeat or telemetry push
+        elif name in _LOADER_INVALIDATIONS and self.values.imports.get(name, ("", ""))[0] == "$app/navigation":
+            reads.fetches = True  # SvelteKit `invalidate(key)` / `invalidateAll()` re-run the page's data loaders
         elif name == "dispatch":
             action = unwrap(args[0]) if args else None
             if action is not None and action.type == "call_expression":

@@ -1,4 +1,4 @@
-"""Single-file components: the script blocks of `.vue` and `.svelte` files, found with an HTML parser.
+"""Script blocks of `.vue` and `.svelte` components and of `.html` pages, found with an HTML parser.
 
 Python's html.parser finds each `<script>` element (Vue's `<script>` and `<script setup>`,
 Svelte's instance and `context="module"` scripts) and where its content starts and ends. The
@@ -6,16 +6,33 @@ detector then parses a copy of the file in which everything outside the script b
 blanked to spaces, newlines kept: every line and column in that copy is the line and column in
 the component, so findings point into the file as written without mapping offsets back. The
 blocks of one component share a scope (Svelte's module script defines what the instance script
-uses), so they are parsed together.
+uses), so they are parsed together; so are an HTML page's inline scripts, which share the page's
+global scope. Scripts of a type that is not JavaScript (`application/json`, `text/template`) and
+external ones (`src=`, no content) hold nothing to parse.
+
+Server-rendered pages and scripts carry template syntax (`{{ queue.name|tojson }}`, `{% if %}`) that
+is not JavaScript. `without_template_syntax` blanks those spans, same length, so that a script that
+fails to parse only because of them parses with every position where it was.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
 SFC_SUFFIXES = (".vue", ".svelte")
+PAGE_SUFFIXES = (".html", ".htm")
 _TYPESCRIPT_LANGS = frozenset({"ts", "typescript", "tsx"})
+_SCRIPT_TYPES = frozenset(
+    {"", "module", "text/javascript", "application/javascript", "text/ecmascript", "text/typescript",
+     "application/typescript", "text/babel", "text/jsx"}
+)  # fmt: skip
+# `{{ expression }}` becomes an unknown name, so `let page = {{ page|tojson }};` stays an expression whose
+# value is not known (a number would invent one); `{% tag %}`
+# and `{# comment #}` become spaces. Spans stay on one line, as template engines write them in scripts.
+_TEMPLATE_EXPRESSION = re.compile(r"\{\{[^\n]*?\}\}")
+_TEMPLATE_TAG = re.compile(r"\{%[^\n]*?%\}|\{#[^\n]*?#\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +66,8 @@ class _ScriptFinder(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag == "script":
             attributes = dict(attrs)
+            if (attributes.get("type") or "").lower().strip() not in _SCRIPT_TYPES:
+                return
             typescript = (attributes.get("lang") or "").lower() in _TYPESCRIPT_LANGS
             typescript |= (attributes.get("type") or "").lower() in ("text/typescript", "application/typescript")
             tag_text = self.get_starttag_text() or ""
@@ -67,7 +86,7 @@ class _ScriptFinder(HTMLParser):
 
 
 def script_blocks(source: str) -> Scripts:
-    """The script blocks of a Vue or Svelte component."""
+    """The script blocks of a Vue or Svelte component or of an HTML page."""
     line_starts = [0]
     for index, character in enumerate(source):
         if character == "\n":
@@ -86,3 +105,13 @@ def script_blocks(source: str) -> Scripts:
 def _blank(markup: str) -> str:
     """Markup replaced by spaces, one per character, newlines kept."""
     return "".join(c if c == "\n" else " " for c in markup)
+
+
+def without_template_syntax(source: str) -> str:
+    """The source with server template spans blanked, same length: `{{ x }}` -> `_______`."""
+    source = _TEMPLATE_EXPRESSION.sub(lambda m: "_" * len(m.group()), source)
+    return _TEMPLATE_TAG.sub(lambda m: " " * len(m.group()), source)
+
+
+def has_template_syntax(source: str) -> bool:
+    return bool(_TEMPLATE_EXPRESSION.search(source) or _TEMPLATE_TAG.search(source))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from tree_sitter import Node
 
 from polldetox.findings import FileFacts, PendingSite, PollingSite, Polls, SiteKind, Suppression
+from polldetox.scan import ParseFailure
 from polldetox.scan.ts_context import (
     TIMEOUTS,
     FallbackFacts,
@@ -46,7 +47,13 @@ from polldetox.scan.ts_reads import CallbackReader, Reads
 from polldetox.scan.ts_routes import ROUTE_METHODS, handled_message_types, routes
 from polldetox.scan.ts_rxjs import RxjsPolling
 from polldetox.scan.ts_schedulers import NodeSchedules
-from polldetox.scan.ts_sfc import SFC_SUFFIXES, script_blocks
+from polldetox.scan.ts_sfc import (
+    PAGE_SUFFIXES,
+    SFC_SUFFIXES,
+    has_template_syntax,
+    script_blocks,
+    without_template_syntax,
+)
 from polldetox.scan.ts_values import Value, Values
 from polldetox.scan.ts_values import exported_constants as exported_constants
 from polldetox.scan.ts_values import reexported_names as reexported_names
@@ -64,6 +71,8 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"staleTime",
     b"usePoll",
     b"useInterval",
+    b"SetInterval",
+    b"AutoRefresh",
     b"Poller",
     b"poll(",
     b"polldetox",
@@ -107,7 +116,14 @@ _INTERVAL_TIMERS = frozenset({"setInterval", "window.setInterval", "globalThis.s
 # A helper named after a timer is a shim that forwards to it (`setInterval: (cb, ms) => setInterval(cb, ms)`).
 _TIMER_NAMES = frozenset({"setInterval", "setTimeout"})
 # Polling helpers recognised by name when they are imported: usePolling, usePolledData, useInterval, createPoller.
-_KNOWN_ENGINE = re.compile(r"^(usePoll\w*|useInterval|create\w*Poller|poll|startPolling)$")
+# So are timer wrappers named after the timer (`adaptiveSetInterval(refreshStatus)`), and auto-refresh hooks.
+_KNOWN_ENGINE = re.compile(
+    r"^(usePoll\w*|useInterval|create\w*Poller|poll|startPolling|[a-z]\w*SetInterval\w*|use\w*AutoRefresh)$"
+)
+# An auto-refresh hook called without a callback re-fetches the page's data itself (`useAutoRefresh({ key })`).
+_SELF_FETCHING_ENGINE = re.compile(r"^use\w*AutoRefresh$")
+# Hooks that keep a callback handed in stable across renders: what they return calls that callback.
+_STABLE_CALLBACK_HOOK = re.compile(r"^(React\.)?use\w*(Callback|Event)$|^useLatest\w*$")
 _INTERVAL_OPTION_KEYS = frozenset({"interval", "intervalMs", "delay", "ms", "every", "period"})
 _CALLBACK_OPTION_KEYS = frozenset({"fn", "callback", "task", "fetcher", "queryFn", "onTick", "poll"})
 
@@ -133,19 +149,38 @@ _FILE_WATCH_MODULES = frozenset({"chokidar", "fs", "node:fs", "fs/promises", "no
 # Code importing a UI framework runs in the browser, whatever its folder is called (`app/jobs/`).
 _UI_MODULES = ("@angular/", "vue", "svelte", "@sveltejs/", "pinia", "@vue/")
 _BACKEND_FOLDERS = frozenset({"server", "backend", "jobs", "workers", "worker"})
+# A state setter (`setSettings({ pollingInterval })`, `store.setState(...)`) stores a preference; these
+# setters instead configure a query client or observer, so what they are handed still polls.
+_STATE_SETTER = re.compile(r"^set(State|[A-Z]\w*)?$")
+_QUERY_SETTERS = frozenset({"setOptions", "setQueryDefaults", "setDefaultOptions", "setMutationDefaults"})
+# Store and selector wrappers whose objects are state: zustand's create/persist/useShallow, React's createContext.
+_STORE_WRAPPERS = frozenset({"create", "persist", "devtools", "immer", "useShallow", "createContext", "shallow"})
 
 
 def detect(source: str, path: str) -> FileFacts:
     """Every polling fact of one TypeScript/JavaScript file, or of a Vue/Svelte component's scripts."""
     if len(source) > _MINIFIED_LINE * (source.count("\n") + 1):
         return FileFacts(path=path, language=language_of(path))  # minified or bundled: a vendored build, not source
-    if path.endswith(SFC_SUFFIXES):
+    if path.endswith(PAGE_SUFFIXES) and "<script" not in source.lower():
+        return FileFacts(path=path, language="javascript")  # a page without scripts: markup only
+    if path.endswith((*SFC_SUFFIXES, *PAGE_SUFFIXES)):
         scripts = script_blocks(source)
-        if not scripts.blocks:
+        encoded = scripts.source.encode()
+        if not scripts.blocks or (path.endswith(PAGE_SUFFIXES) and not any(t in encoded for t in TRIGGER_TOKENS)):
             return FileFacts(path=path, language="javascript")
         language = "typescript" if scripts.typescript else "javascript"
-        return _Detector(parse(scripts.source, path, scripts.typescript), language).facts()
-    return _Detector(parse(source, path), language_of(path)).facts()
+        return _Detector(_parse_templated(scripts.source, path, scripts.typescript), language).facts()
+    return _Detector(_parse_templated(source, path), language_of(path)).facts()
+
+
+def _parse_templated(source: str, path: str, typescript: bool | None = None) -> Tree:
+    """Parse a script; one that fails only because of server template syntax parses with it blanked."""
+    try:
+        return parse(source, path, typescript)
+    except ParseFailure:
+        if not has_template_syntax(source):
+            raise
+        return parse(without_template_syntax(source), path, typescript)
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +281,11 @@ class _Detector:
         if not args or in_reconnect_handler(call):
             return
         target = self._rearmed_function(call, args[0])
+        if target is None and _reloads_the_page_on_load(call, args[0]):
+            delay = self.values.evaluate(args[1]) if len(args) > 1 else None
+            detail = "reloads the page, which sets it again"
+            self._add(SiteKind.TIMEOUT_LOOP, "setTimeout page reload", call, delay, Reads(fetches=True), detail=detail)
+            return
         if target is None or (len(args) > 1 and is_backoff(args[1])) or in_failure_handler(call):
             return
         delay = self.values.evaluate(args[1]) if len(args) > 1 else None
@@ -307,7 +347,7 @@ class _Detector:
         if callback is None:
             return False
         if callback.type == "identifier":
-            return text(callback) in parameters
+            return text(callback) in parameters or self._wraps_parameter(call, text(callback), parameters)
         if callback.type not in FUNCTION_TYPES:
             return False
         refs = self._refs_of(call, parameters)
@@ -316,6 +356,18 @@ class _Detector:
                 name = callee_name(node)
                 if name in parameters or (name.endswith(".current") and name.removesuffix(".current") in refs):
                     return True
+        return False
+
+    def _wraps_parameter(self, call: Node, name: str, parameters: set[str]) -> bool:
+        """`const run = useImmutableCallback(refresh)`: a stable-callback hook around a function handed in."""
+        scope = outermost_function(call) or self.tree.root
+        for declarator in self.tree.within("variable_declarator", scope):
+            value = unwrap(declarator.child_by_field_name("value"))
+            if text(declarator.child_by_field_name("name")) != name or value is None or value.type != "call_expression":
+                continue
+            args = arguments(value)
+            if _STABLE_CALLBACK_HOOK.match(callee_name(value)) and args and text(unwrap(args[0])) in parameters:
+                return True
         return False
 
     def _passes_parameter(self, call: Node, args: list[Node]) -> bool:
@@ -360,6 +412,8 @@ class _Detector:
         if enclosing is not None and enclosing.split(".")[-1] == name:
             return  # the helper calling itself is the engine, not a use of it
         reads, interval = self._engine_arguments(args)
+        if reads is None and _SELF_FETCHING_ENGINE.match(name) and not any(_is_callback(a) for a in args):
+            reads = Reads(fetches=True)
         if reads is not None:
             where = "defined in this file" if name in self.engines else "imported"
             self._add(SiteKind.ENGINE_CALL, f"{name}() polling helper", call, interval, reads, detail=where)
@@ -404,7 +458,12 @@ class _Detector:
             if key not in _OPTION_MECHANISMS or node.parent is None or node.parent.type != "object":
                 continue
             option = self._option(value)
-            if option is None or self._configures_file_watching(node) or self._settings_constant(node.parent):
+            if (
+                option is None
+                or self._configures_file_watching(node)
+                or self._settings_constant(node.parent)
+                or _stored_setting(node.parent)
+            ):
                 continue
             query = self._query_facts(node.parent)
             query.reads.fetches = True  # the query library fetches on each tick, whatever the query function is
@@ -740,6 +799,49 @@ def _returned(function: Node) -> list[Node]:
             found.append(node.named_children[0])
         stack.extend(node.children)
     return found
+
+
+def _stored_setting(options: Node) -> bool:
+    """`{ pollingInterval: 5, setSettings }` in a store, a context value or a settings form: an object
+    holding a polling option's key that is state, not a query's options. The preference is reported
+    where it reaches a query hook's options, not where it is stored."""
+    for entry in options.named_children:
+        key = pair_key(entry) if entry.type in ("pair", "method_definition") else text(entry)
+        if entry.type == "method_definition":
+            key = text(entry.child_by_field_name("name"))
+        if _STATE_SETTER.match(key) and key != "set" and key not in _QUERY_SETTERS:
+            return True  # the object also hands out its setter: a store or a context value
+    holder: Node | None = options
+    while holder is not None and holder.parent is not None and holder.parent.type in (*_CASTS, "arrow_function"):
+        holder = holder.parent  # `(set) => ({ ... })`: an arrow returning the object
+    call = _call_of_argument(holder) if holder is not None else None
+    if call is None:
+        return False
+    name = property_name(call)
+    return name in _STORE_WRAPPERS or (bool(_STATE_SETTER.match(name)) and name not in _QUERY_SETTERS)
+
+
+def _reloads_the_page_on_load(timer: Node, callback: Node) -> bool:
+    """`setTimeout(() => location.reload(), 5000)` run as the script loads: every load arms the next one."""
+    callback = unwrap(callback)
+    if (
+        callback is None
+        or callback.type not in FUNCTION_TYPES
+        or any(a.type in FUNCTION_TYPES for a in ancestors(timer))
+    ):
+        return False
+    return any(
+        n.type == "call_expression" and callee_name(n) in ("location.reload", "window.location.reload")
+        for n in descendants(callback)
+    )
+
+
+def _is_callback(node: Node) -> bool:
+    """A function handed to a helper, directly or as an option (`{ onTick: () => ... }`)."""
+    value = unwrap(node)
+    if value is not None and value.type == "object":
+        return any(p.type == "pair" and pair_key(p) in _CALLBACK_OPTION_KEYS for p in value.named_children)
+    return value is not None and (value.type in FUNCTION_TYPES or value.type in ("identifier", "member_expression"))
 
 
 def _call_of_argument(node: Node) -> Node | None:
