@@ -720,7 +720,7 @@ $(function () {
   function refresh() {
     fetch(statusUrl).then((r) => r.json()).then(render);
   }
-  setInterval(refresh, 5000);
+  setInterval(refresh, 5000);  // expect: PD203
 </script>
 {% endblock %}
 """,
