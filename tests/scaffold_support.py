@@ -116,6 +116,8 @@ def free_port() -> int:
 async def serving(app: object, **options: object) -> AsyncIterator[int]:
     """Run an ASGI app under a real uvicorn server on 127.0.0.1; yields the port. options: uvicorn.Config's."""
     port = free_port()
+    # Bounded shutdown: a connection a test's clients aborted must not keep the server, and the test, open.
+    options.setdefault("timeout_graceful_shutdown", 10)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options)  # type: ignore[arg-type]
     server = uvicorn.Server(config)
     task = asyncio.create_task(server.serve())
