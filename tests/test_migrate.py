@@ -6,13 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from ci_fixtures.scans import DEMO, REPO_ROOT, git, init_repo
-from scaffold_support import pytest_outcomes
+from scaffold_support import postgres_server, pytest_outcomes
 from typer.testing import CliRunner, Result
 
 from polldetox.cli import app
@@ -224,15 +223,8 @@ def test_demo_client_passes_tsc_strict_before_and_after(tmp_path: Path, migrated
 
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
-    import pgserver
-
-    data = tempfile.mkdtemp(prefix="polldetox-pg-")  # outside pytest's folders: the server's user must reach it
-    server = pgserver.get_server(data, cleanup_mode="stop")
-    try:
+    with postgres_server() as server:
         yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 def _demo_tests(root: Path, database_url: str) -> subprocess.CompletedProcess[str]:

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,7 +22,7 @@ import httpx
 import pytest
 from ci_fixtures.scans import DEMO, REPO_ROOT, init_repo, polldetox
 from playwright.sync_api import Request, sync_playwright
-from scaffold_support import free_port
+from scaffold_support import free_port, postgres_server
 
 pytestmark = pytest.mark.slow
 
@@ -65,15 +64,8 @@ app.mount("/", StaticFiles(directory="app/client/dist", html=True), name="page")
 
 @pytest.fixture(scope="module")
 def database_url() -> Iterator[str]:
-    import pgserver
-
-    data = tempfile.mkdtemp(prefix="polldetox-pg-")  # outside pytest's folders: the server's user must reach it
-    server = pgserver.get_server(data, cleanup_mode="stop")
-    try:
+    with postgres_server() as server:
         yield server.get_uri()
-    finally:
-        server.cleanup()
-        shutil.rmtree(data, ignore_errors=True)
 
 
 async def _prepare_database(dsn: str, migrations: Path) -> None:
