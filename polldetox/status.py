@@ -10,7 +10,8 @@ person), never because a file has the expected name:
 - endpoint: a WebSocket route serves `/ws/<kebab-name>` (or the snake or camel name);
 - hook: a frontend `use...` hook opens a WebSocket for the data (its URL, apiConfig entry or message type);
 - component: another frontend file calls that hook;
-- polling_removed: the scan finds no violation polling this data any more;
+- polling_removed: no polling site of this data remains, neither one the scan groups under its name nor
+  one tied to its table by the links `data_sites` follows (and `migrate` rewrites);
 - tests: a test writes to the table while listening on the channel (or reads the trigger's
   migration), and a test connects to the endpoint or renders the hook.
 
@@ -27,9 +28,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from polldetox.config import Config
+from polldetox.data_sites import DataSites, data_sites
 from polldetox.naming import Names, names_for
 from polldetox.report.inventory import METHODS, DataType, inventory
-from polldetox.scan import engine
+from polldetox.scan import engine, policy
 from polldetox.scan.files import discover, relative_to_root
 from polldetox.status_frontend import Frontend
 from polldetox.status_sql import defines_sql, read_sql
@@ -97,35 +99,39 @@ class _ProjectFacts:
 def migration_status(root: Path, config: Config, names: Sequence[str] = ()) -> list[DataTypeStatus]:
     """The checklist for each named data type, or each one the project polls or already serves."""
     requested = [names_for(name) for name in names]  # InvalidName before any work
-    result = engine.scan([root], config)
-    polled = {d.name: d for d in inventory(result.findings) if d.pattern}
+    scanned = engine.read_facts([root], config)
+    polled = {d.name: d for d in inventory(policy.judge(scanned, config).findings) if d.pattern}
     facts = _project_facts(root, config)
-    if requested:
-        for wanted in requested:
-            if not _known(wanted, polled, facts):
-                raise UnknownDataType(
-                    f"{wanted.snake}: nothing in {root} polls it, creates it, triggers on it or listens for it"
-                )
-        chosen = requested
-    else:
+    tied = {wanted.snake: data_sites(scanned, wanted, config) for wanted in requested}
+    for wanted in requested:
+        if not _known(wanted, polled, facts, tied[wanted.snake]):
+            raise UnknownDataType(
+                f"{wanted.snake}: nothing in {root} polls it, creates it, serves it, triggers on it or listens for it"
+            )
+    chosen = requested
+    if not requested:
         served = {table for table, _ in facts.triggers} | {
             channel.removesuffix("_changed") for channel, _, _ in facts.python.listens if channel.endswith("_changed")
         }
         chosen = [names_for(name) for name in sorted(set(polled) | served)]
-    return [_status(wanted, polled.get(wanted.snake), facts) for wanted in chosen]
+    return [
+        _status(wanted, polled.get(wanted.snake), facts, tied.get(wanted.snake) or data_sites(scanned, wanted, config))
+        for wanted in chosen
+    ]
 
 
-def _known(names: Names, polled: dict[str, DataType], facts: _ProjectFacts) -> bool:
+def _known(names: Names, polled: dict[str, DataType], facts: _ProjectFacts, tied: DataSites) -> bool:
     table = names.table.name
     return (
         names.snake in polled
+        or bool(tied.backend or tied.frontend or tied.routes)
         or table in facts.created_tables
         or any(t == table for t, _ in facts.triggers)
         or any(channel == names.channel for channel, _, _ in facts.python.listens)
     )
 
 
-def _status(names: Names, polled: DataType | None, facts: _ProjectFacts) -> DataTypeStatus:
+def _status(names: Names, polled: DataType | None, facts: _ProjectFacts, tied: DataSites) -> DataTypeStatus:
     pattern = polled.pattern if polled and polled.pattern else "db"
     evidence: dict[str, str | None] = {}
     if pattern == "db":
@@ -143,12 +149,12 @@ def _status(names: Names, polled: DataType | None, facts: _ProjectFacts) -> Data
     hook = facts.frontend.hook(names)
     evidence["hook"] = hook.path if hook else None
     evidence["component"] = ", ".join(facts.frontend.callers(hook)) or None if hook else None
-    remaining = [*polled.backend, *polled.frontend] if polled else []
+    remaining = _remaining(polled, tied)
     tests = _tests(names, hook.name if hook else None, facts.tests, needs_trigger=pattern == "db")
     steps = []
     for step_id, title in STEPS:
         if step_id == "polling_removed":
-            where = ", ".join(f"{f.location.path}:{f.location.line}" for f in remaining[:3])
+            where = ", ".join(remaining[:3])
             more = f" and {len(remaining) - 3} more" if len(remaining) > 3 else ""
             steps.append(Step(step_id, title, not remaining, f"still polls: {where}{more}" if remaining else None))
         elif step_id == "tests":
@@ -157,6 +163,17 @@ def _status(names: Names, polled: DataType | None, facts: _ProjectFacts) -> Data
             title = title.replace("<table>", names.table.name)
             steps.append(Step(step_id, title, evidence[step_id] is not None, evidence[step_id]))
     return DataTypeStatus(names.snake, METHODS[pattern], tuple(steps))
+
+
+def _remaining(polled: DataType | None, tied: DataSites) -> list[str]:
+    """Where the data is still polled: the scan's violations grouped under its name, and every polling
+    site tied to its table by a link (tables read, URL to route, message type, the same request)."""
+    backend = [*(polled.backend if polled else ()), *tied.backend]
+    frontend = [*(polled.frontend if polled else ()), *tied.frontend]
+    places = []
+    for sites in (backend, frontend):
+        places += sorted({(site.location.path, site.location.line) for site in sites})
+    return [f"{path}:{line}" for path, line in dict.fromkeys(places)]
 
 
 def _project_facts(root: Path, config: Config) -> _ProjectFacts:

@@ -428,7 +428,10 @@ def test_the_real_migrate_command_checks_off_trigger_listener_and_callback(demo:
     assert done(before) == set()
     assert "app/client/src/components/QueuePanel.tsx:21" in before["polling_removed"]["evidence"]
     migrated = runner.invoke(app, ["migrate", "queue_items", "--root", str(demo), "--allow-dirty"])
-    assert migrated.exit_code == 0, migrated.output
+    # The class component's setInterval is left alone (exit 1): it fetches queueClient.getAll, the API
+    # method the queue's hook falls back on, so it polls queue_items too.
+    assert migrated.exit_code == 1, migrated.output
+    assert "app/client/src/components/LegacyQueueTable.tsx:18" in migrated.output
     after = steps(demo, "queue_items")
     evidence = {step_id: step["evidence"] for step_id, step in after.items() if step["done"]}
     assert {step_id: evidence[step_id] for step_id in ("trigger", "listener", "callback")} == {
@@ -437,3 +440,117 @@ def test_the_real_migrate_command_checks_off_trigger_listener_and_callback(demo:
         "callback": "app/server/services/background_tasks.py",
     }
     assert not after["tests"]["done"]  # migrate writes no tests: the checklist still asks for them
+    assert after["polling_removed"] == {
+        "id": "polling_removed",
+        "title": "No polling site for it remains",
+        "done": False,
+        "evidence": "still polls: app/client/src/components/LegacyQueueTable.tsx:18",
+    }
+
+
+LINKED_POLLERS = {
+    "pyproject.toml": '[project]\nname = "backlog"\n',
+    "backend/routes.py": """
+        from fastapi import APIRouter
+
+        router = APIRouter()
+
+
+        @router.get("/api/backlog")
+        async def list_backlog(request):
+            return await request.app.state.pool.fetch("SELECT id, title FROM tickets ORDER BY id")
+
+
+        @router.post("/api/backlog/{ticket_id}/close")
+        async def close_ticket(ticket_id: int, request):
+            pool = request.app.state.pool
+            await pool.execute("UPDATE tickets SET closed = true WHERE id = $1", ticket_id)
+            rows = await pool.fetch("SELECT id, title FROM tickets ORDER BY id")
+            await request.app.state.hub.broadcast({"type": "backlog_refresh", "data": [dict(r) for r in rows]})
+
+
+        @router.get("/api/users")
+        async def list_users(request):
+            return await request.app.state.pool.fetch("SELECT id, name FROM users")
+    """,
+    "web/src/BacklogBoard.tsx": """
+        import { useQuery } from '@tanstack/react-query';
+
+        export function BacklogBoard() {
+          const { data = [] } = useQuery({
+            queryKey: ['board'],
+            queryFn: () => fetch('/api/backlog').then((response) => response.json()),
+            refetchInterval: 5000,
+          });
+          return <ul>{data.map((t: { id: number; title: string }) => <li key={t.id}>{t.title}</li>)}</ul>;
+        }
+    """,
+    "web/src/backlogApi.ts": """
+        export const backlogApi = {
+          list: () => fetch('/api/backlog').then((response) => response.json()),
+        };
+    """,
+    "web/src/useBacklogFeed.ts": """
+        import { useEffect, useState } from 'react';
+        import { backlogApi } from './backlogApi';
+
+        export function useBacklogFeed() {
+          const [tickets, setTickets] = useState([]);
+          useEffect(() => {
+            const socket = new WebSocket('/ws/feed');
+            socket.onmessage = (event) => {
+              const message = JSON.parse(event.data);
+              if (message.type === 'backlog_refresh') setTickets(message.data);
+            };
+            const timer = setInterval(async () => setTickets(await backlogApi.list()), 10000);
+            return () => {
+              clearInterval(timer);
+              socket.close();
+            };
+          }, []);
+          return tickets;
+        }
+    """,
+    "web/src/Sidebar.tsx": """
+        import { useEffect, useState } from 'react';
+        import { backlogApi } from './backlogApi';
+
+        export function Sidebar() {
+          const [count, setCount] = useState(0);
+          useEffect(() => {
+            const timer = setInterval(async () => setCount((await backlogApi.list()).length), 30000);
+            return () => clearInterval(timer);
+          }, []);
+          return <span>{count}</span>;
+        }
+    """,
+    "web/src/People.tsx": """
+        import { useEffect, useState } from 'react';
+
+        export function People() {
+          const [people, setPeople] = useState([]);
+          useEffect(() => {
+            const timer = setInterval(async () => setPeople(await (await fetch('/api/users')).json()), 20000);
+            return () => clearInterval(timer);
+          }, []);
+          return <span>{people.length}</span>;
+        }
+    """,
+}
+
+
+def test_polling_sites_tied_to_the_table_by_any_link_still_count(write_tree) -> None:
+    """No frontend poller names `tickets`: the board fetches a URL served by a route reading it, the
+    feed's file handles the message type a route reading it sends, and the sidebar calls the same API
+    method as the feed. The users poller reads another table."""
+    root = write_tree(LINKED_POLLERS)
+    tickets = steps(root, "tickets")
+    assert tickets["polling_removed"]["evidence"] == (
+        "still polls: web/src/BacklogBoard.tsx:7, web/src/Sidebar.tsx:7, web/src/useBacklogFeed.ts:12"
+    )
+    selected = runner.invoke(app, ["migrate", "tickets", "--root", str(root), "--dry-run", "--format", "json"])
+    assert {(s["path"], s["line"]) for s in json.loads(selected.stdout)["skipped"]} == {
+        ("web/src/BacklogBoard.tsx", 7),
+        ("web/src/Sidebar.tsx", 7),
+        ("web/src/useBacklogFeed.ts", 12),
+    }

@@ -1,10 +1,5 @@
-"""Which polling sites a migration of one table touches, from the scan's facts.
-
-A backend site is tied to the table by the tables its loop reads, or by broadcasting
-`<table>_update`, the message type the scaffolded stack uses for it. A frontend site is tied by the
-URL it fetches (through the route that serves it, when that route reads the table or sends the
-backend's message type) or by its query key naming the table. Sites the standard allows (its
-exception cases) are never selected: they are not polling to remove.
+"""Which polling sites a migration of one table touches: those `data_sites` ties to the table, the
+same selection `status` counts as polling still to remove, and the data's existing WebSocket hook.
 """
 
 from __future__ import annotations
@@ -14,10 +9,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polldetox.config import Config
-from polldetox.findings import FileFacts, PollingSite, SiteKind
+from polldetox.data_sites import data_sites
+from polldetox.findings import FileFacts, PollingSite
 from polldetox.naming import Names
 from polldetox.scan import engine
-from polldetox.scan.policy import exception_for, is_backend, url_matches_route
 
 
 @dataclass(frozen=True)
@@ -32,7 +27,7 @@ class Hook:
 class Selection:
     backend: tuple[PollingSite, ...]
     frontend: tuple[PollingSite, ...]
-    message_types: tuple[str, ...]  # what the backend sites broadcast
+    message_types: tuple[str, ...]  # what carries the data to clients
     hook: Hook | None
     facts: tuple[FileFacts, ...]
 
@@ -43,50 +38,14 @@ class SiteNotFound(ValueError):
 
 def select(root: Path, config: Config, names: Names, site: tuple[str, int] | None = None) -> Selection:
     facts = engine.read_facts([root], config)
-    table = names.table.name.lower()
-    polling = [(item, file) for file in facts for item in file.sites if not _allowed(item, file, config)]
-    # A loop whose reads go through a service still names its data in the message it broadcasts.
-    message = f"{names.snake}_update"
-    backend = [
-        item
-        for item, _ in polling
-        if is_backend(item) and (table in _unqualified(item.tables) or message in item.message_types)
-    ]
-    types = tuple(sorted({kind for item in backend for kind in item.message_types}))
-    routes = [
-        route
-        for file in facts
-        for route in file.routes
-        if table in _unqualified(route.tables) or set(types) & set(route.message_types)
-    ]
-    frontend = [
-        item
-        for item, _ in polling
-        if not is_backend(item)
-        and item.kind != SiteKind.POLLING_ENGINE
-        and (
-            any(url_matches_route(url, route.path) for url in item.urls for route in routes)
-            or names.snake in _key_names(item.query_key)
-        )
-    ]
+    tied = data_sites(facts, names, config)
+    backend, frontend = list(tied.backend), list(tied.frontend)
     if site is not None:
         backend, frontend = _at(backend, site), _at(frontend, site)
         if not backend and not frontend:
             raise SiteNotFound(f"{site[0]}:{site[1]} is not a polling site of {names.table.name}")
+    types = tied.message_types
     return Selection(tuple(backend), tuple(frontend), types, _hook(facts, types), tuple(facts))
-
-
-def _allowed(site: PollingSite, file: FileFacts, config: Config) -> bool:
-    exception, missing = exception_for(site, file, config)
-    return exception is not None and not missing
-
-
-def _unqualified(tables: tuple[str, ...]) -> set[str]:
-    return {name.rsplit(".", 1)[-1].strip('"').lower() for name in tables}
-
-
-def _key_names(query_key: str | None) -> set[str]:
-    return {word.replace("-", "_").lower() for word in re.findall(r"[A-Za-z][\w-]*", query_key or "")}
 
 
 def _at(sites: list[PollingSite], place: tuple[str, int]) -> list[PollingSite]:

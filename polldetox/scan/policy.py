@@ -397,7 +397,7 @@ class _RouteNode:
     routes: list[int] = field(default_factory=list)  # indexes of the routes whose path ends here
 
 
-class _RouteIndex:
+class RouteIndex:
     """The routes in a trie of path segments, a parameter segment matching any one: what serves a URL."""
 
     def __init__(self, routes: Sequence[Route]) -> None:
@@ -447,14 +447,14 @@ class _BackendIndex:
             self.types.append(set(back.site.message_types))
 
 
-def _names_in(site: PollingSite) -> set[str]:
+def names_in(site: PollingSite) -> set[str]:
     """Table-like names a frontend site mentions in its query key and URLs."""
     words = re.findall(r"[A-Za-z][\w-]*", " ".join((site.query_key or "", *site.urls)))
     return {_snake(word) for word in words}
 
 
 def _double_polling(ruled: Sequence[_Ruled], facts: Sequence[FileFacts], config: Config) -> list[_Ruled]:
-    routes = _RouteIndex([route for file in facts for route in file.routes])
+    routes = RouteIndex([route for file in facts for route in file.routes])
     backend = [
         r for r in ruled if r.site and r.finding.rule in _BACKEND_RULES and r.finding.status == Status.VIOLATION
         and r.site.broadcasts
@@ -469,7 +469,7 @@ def _double_polling(ruled: Sequence[_Ruled], facts: Sequence[FileFacts], config:
     ]
 
 
-def _links(front: _Ruled, backend: _BackendIndex, routes: _RouteIndex) -> list[tuple[int, tuple[str, Route | None]]]:
+def _links(front: _Ruled, backend: _BackendIndex, routes: RouteIndex) -> list[tuple[int, tuple[str, Route | None]]]:
     """The backend sites a frontend site is seen to poll the same data as, in their order, with how."""
     fsite = front.site
     assert fsite is not None
@@ -489,7 +489,7 @@ def _links(front: _Ruled, backend: _BackendIndex, routes: _RouteIndex) -> list[t
             if back not in links:
                 types = ", ".join(sorted(backend.types[back] & handled))
                 links[back] = (f"both sides handle the message type {types}", None)
-    for name in _names_in(fsite):
+    for name in names_in(fsite):
         for back in backend.by_primary.get(name, ()):
             links.setdefault(back, (f"both read {name}", None))
     return sorted(links.items())

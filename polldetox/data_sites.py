@@ -1,0 +1,101 @@
+"""The polling sites of one table's data, by every link the scan knows: what `migrate` rewrites and
+what `status` still counts as polling.
+
+- A backend site reads the table, or broadcasts `<table>_update` (a loop whose reads go through a
+  service still names its data in the message it broadcasts).
+- The data's message types are those its backend sites broadcast and those its HTTP routes send.
+- A route serves the data when it reads the table or sends one of its message types.
+- A frontend site is tied as the Anti-pattern 3 pairing ties it: by the URL it fetches, through the
+  route index, to a route serving the data; else by a file that handles one of its message types;
+  and by the table's name in its query key or URLs.
+- A frontend site that makes the same request as a tied one (the same query key, URL or API method
+  such as `queueClient.getAll`) polls the same data.
+
+Sites the standard allows (its exception cases) link like any other: a hook's fallback poller shows
+which API method reads the data. They are never returned, since they are not polling to remove.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from polldetox.config import Config
+from polldetox.findings import FileFacts, PollingSite, Route, SiteKind
+from polldetox.naming import Names
+from polldetox.scan.policy import RouteIndex, exception_for, is_backend, names_in
+
+
+@dataclass(frozen=True, slots=True)
+class DataSites:
+    backend: tuple[PollingSite, ...]  # polling sites still to remove, in file and line order
+    frontend: tuple[PollingSite, ...]
+    message_types: tuple[str, ...]  # the message types that carry the data to clients
+    routes: tuple[Route, ...]  # the routes that serve it
+
+
+def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> DataSites:
+    table = names.table.name.lower()
+    message = f"{names.snake}_update"
+    backend = [
+        (site, file)
+        for file in facts
+        for site in file.sites
+        if is_backend(site) and (table in unqualified(site.tables) or message in site.message_types)
+    ]
+    every_route = [route for file in facts for route in file.routes]
+    http_reading = [r for r in every_route if r.method != "WEBSOCKET" and table in unqualified(r.tables)]
+    types = {kind for site, _ in backend for kind in site.message_types}
+    types |= {kind for route in http_reading for kind in route.message_types}
+    routes = [r for r in every_route if table in unqualified(r.tables) or types & set(r.message_types)]
+    route_index = RouteIndex(every_route)
+    serving = {id(route) for route in routes}
+
+    def tied(site: PollingSite, file: FileFacts) -> bool:
+        if names.snake in names_in(site):
+            return True
+        served = [route for url in site.urls for route in route_index.serving(url)]
+        if served:  # the routes it fetches decide, as in the pairing: a socket handler is no link then
+            return any(id(route) in serving for route in served)
+        return bool(types & set(file.handled_message_types))
+
+    frontend_sites = [
+        (site, file)
+        for file in facts
+        for site in file.sites
+        if not is_backend(site) and site.kind != SiteKind.POLLING_ENGINE
+    ]
+    chosen = {index for index, (site, file) in enumerate(frontend_sites) if tied(site, file)}
+    requests = {request for index in chosen for request in _requests(frontend_sites[index][0])}
+    while added := {
+        index for index, (site, _) in enumerate(frontend_sites) if index not in chosen and requests & _requests(site)
+    }:
+        chosen |= added
+        requests |= {request for index in added for request in _requests(frontend_sites[index][0])}
+    frontend = [frontend_sites[index] for index in sorted(chosen)]
+    return DataSites(
+        backend=_polling(backend, config),
+        frontend=_polling(frontend, config),
+        message_types=tuple(sorted(types)),
+        routes=tuple(routes),
+    )
+
+
+def unqualified(tables: Sequence[str]) -> set[str]:
+    return {name.rsplit(".", 1)[-1].strip('"').lower() for name in tables}
+
+
+def _requests(site: PollingSite) -> set[str]:
+    """What a frontend site asks the server for: its URLs or API methods, and its query key."""
+    key = "".join((site.query_key or "").split())
+    return {*site.urls, *((f"key:{key}",) if key else ())}
+
+
+def _polling(sites: list[tuple[PollingSite, FileFacts]], config: Config) -> tuple[PollingSite, ...]:
+    """The sites that are not an allowed exception, in file and line order."""
+    kept = []
+    for site, file in sites:
+        exception, missing = exception_for(site, file, config)
+        if exception is None or missing:
+            kept.append(site)
+    return tuple(sorted(kept, key=lambda site: (site.location.path, site.location.line)))
