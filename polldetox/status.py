@@ -20,11 +20,10 @@ For the file and action patterns (Decision Tree 1) there is no table: trigger an
 
 from __future__ import annotations
 
-import ast
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from polldetox.config import Config
@@ -34,7 +33,8 @@ from polldetox.report.inventory import METHODS, DataType, inventory
 from polldetox.scan import engine, policy
 from polldetox.scan.files import discover, relative_to_root
 from polldetox.status_frontend import Frontend
-from polldetox.status_sql import defines_sql, read_sql
+from polldetox.status_python import PythonFacts, read_python
+from polldetox.status_sql import read_sql
 
 STEPS = (
     ("trigger", "Migration creates a NOTIFY trigger on the table"),
@@ -47,9 +47,6 @@ STEPS = (
     ("tests", "Tests for the trigger and the endpoint exist"),
 )
 
-_FETCH_CALLS = frozenset({"fetch", "fetchrow", "fetchval", "fetchall", "fetchone", "execute", "scalars", "scalar"})
-_FETCH_PREFIXES = ("fetch", "get_", "load", "read", "query", "select")
-_SEND_CALLS = frozenset({"send_json", "send_text", "send", "publish", "emit"})
 _TEST_FILE = re.compile(r"(^|/)(tests?/|test_[^/]*\.py$|[^/]*_test\.py$|[^/]*\.(test|spec)\.[jt]sx?$)")
 
 
@@ -77,19 +74,8 @@ class UnknownDataType(ValueError):
 
 
 @dataclass
-class _PythonFacts:
-    """What the Python files say about the event-driven stack, by fact rather than by name."""
-
-    listens: list[tuple[str, str, str]] = field(default_factory=list)  # (channel, callback name, path)
-    calls: dict[str, set[str]] = field(default_factory=dict)  # function name -> names it calls
-    defined_in: dict[str, str] = field(default_factory=dict)  # function name -> path
-    websocket_routes: list[tuple[str, str]] = field(default_factory=list)  # (route, path)
-    sql: list[tuple[str, str]] = field(default_factory=list)  # (SQL text, path)
-
-
-@dataclass
 class _ProjectFacts:
-    python: _PythonFacts
+    python: PythonFacts
     triggers: list[tuple[str, str]]  # (table, path) of triggers whose function notifies
     created_tables: set[str]
     frontend: Frontend
@@ -134,19 +120,20 @@ def _known(names: Names, polled: dict[str, DataType], facts: _ProjectFacts, tied
 def _status(names: Names, polled: DataType | None, facts: _ProjectFacts, tied: DataSites) -> DataTypeStatus:
     pattern = polled.pattern if polled and polled.pattern else "db"
     evidence: dict[str, str | None] = {}
+    types = {f"{names.snake}_update", *tied.message_types}
     if pattern == "db":
         evidence["trigger"] = next((path for table, path in facts.triggers if table == names.table.name), None)
         listen = next(((cb, path) for channel, cb, path in facts.python.listens if channel == names.channel), None)
         evidence["listener"] = listen[1] if listen else None
-        evidence["callback"] = _callback(listen[0], facts.python) if listen else None
+        evidence["callback"] = facts.python.callback(listen[0]) if listen else None
+        types |= facts.python.types_sent_by(listen[0]) if listen else set()
     else:
         not_needed = f"not needed: {METHODS[pattern]}"
         evidence["trigger"] = evidence["listener"] = not_needed
-        evidence["callback"] = _broadcasting_function(names, facts.python)
-    evidence["endpoint"] = next(
-        (path for route, path in facts.python.websocket_routes if _route_serves(route, names)), None
-    )
-    hook = facts.frontend.hook(names)
+        evidence["callback"] = facts.python.broadcasting_function(names.snake)
+    endpoints = _endpoints(names, facts.python, tied, types)
+    evidence["endpoint"] = endpoints[0][0][1] if endpoints else None
+    hook = facts.frontend.hook(names, [route for (route, _), dedicated in endpoints if dedicated], types)
     evidence["hook"] = hook.path if hook else None
     evidence["component"] = ", ".join(facts.frontend.callers(hook)) or None if hook else None
     remaining = _remaining(polled, tied)
@@ -165,6 +152,21 @@ def _status(names: Names, polled: DataType | None, facts: _ProjectFacts, tied: D
     return DataTypeStatus(names.snake, METHODS[pattern], tuple(steps))
 
 
+def _endpoints(
+    names: Names, python: PythonFacts, tied: DataSites, types: set[str]
+) -> list[tuple[tuple[str, str], bool]]:
+    """((route, file), dedicated) of the WebSocket endpoints serving the data, dedicated ones first: a
+    path naming it, or a handler the scan sees reading the table or sending its message types; then
+    shared feeds, whose handler hands its socket to the object the data's types are broadcast through."""
+    named = [(e.route, e.path) for e in python.endpoints if _route_serves(e.route, names)]
+    scanned = [(r.path, r.location.path) for r in tied.routes if r.method == "WEBSOCKET"]
+    fed = [(e.route, e.path) for e in python.endpoints if python.feeding(e) & types]
+    dedicated = list(dict.fromkeys([*named, *scanned]))
+    return [(endpoint, True) for endpoint in dedicated] + [
+        (endpoint, False) for endpoint in dict.fromkeys(fed) if endpoint not in dedicated
+    ]
+
+
 def _remaining(polled: DataType | None, tied: DataSites) -> list[str]:
     """Where the data is still polled: the scan's violations grouped under its name, and every polling
     site tied to its table by a link (tables read, URL to route, message type, the same request)."""
@@ -177,7 +179,7 @@ def _remaining(polled: DataType | None, tied: DataSites) -> list[str]:
 
 
 def _project_facts(root: Path, config: Config) -> _ProjectFacts:
-    python = _PythonFacts()
+    python = PythonFacts()
     frontend: list[tuple[str, bytes]] = []
     tests: list[tuple[str, str]] = []
     for source in discover([root], config).files:
@@ -189,7 +191,7 @@ def _project_facts(root: Path, config: Config) -> _ProjectFacts:
         if _TEST_FILE.search(source.relative):
             tests.append((source.relative, text))
         elif source.language == "python":
-            _read_python(text, source.relative, python)
+            read_python(text, source.relative, python)
         else:
             frontend.append((source.relative, data))  # parsed only if its bytes may hold a hook or a call
     sql = read_sql([*python.sql, *_sql_files(root, config)])
@@ -216,89 +218,6 @@ def _sql_files(root: Path, config: Config) -> Iterable[tuple[str, str]]:
                     yield data.decode("utf-8"), relative
             except (OSError, UnicodeDecodeError):
                 continue
-
-
-def _read_python(text: str, path: str, facts: _PythonFacts) -> None:
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError):
-        return
-    constants = {
-        target.id: node.value.value
-        for node in tree.body
-        if isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
-        for target in node.targets
-        if isinstance(target, ast.Name)
-    }
-
-    def string(node: ast.AST) -> str | None:
-        if isinstance(node, ast.Constant) and isinstance(node.value, str):
-            return node.value
-        return constants.get(node.id) if isinstance(node, ast.Name) else None
-
-    for node in ast.walk(tree):
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            called = {_called_name(call) for call in ast.walk(node) if isinstance(call, ast.Call)}
-            facts.calls.setdefault(node.name, set()).update(called - {None})
-            facts.defined_in.setdefault(node.name, path)
-            for decorator in node.decorator_list:
-                is_route = isinstance(decorator, ast.Call) and _called_name(decorator) == "websocket"
-                if is_route and decorator.args and (route := string(decorator.args[0])) is not None:
-                    facts.websocket_routes.append((route, path))
-        elif isinstance(node, ast.Call):
-            name = _called_name(node)
-            values = [string(argument) for argument in node.args]
-            if name in ("add_api_websocket_route", "add_websocket_route") and values and values[0]:
-                facts.websocket_routes.append((values[0], path))
-            channel = next((v for v in values if v and re.fullmatch(r"\w+_changed", v)), None)
-            callback = next(
-                (
-                    a
-                    for a, v in zip(node.args, values, strict=True)
-                    if v is None and isinstance(a, ast.Name | ast.Attribute)
-                ),
-                None,
-            )
-            if channel and callback is not None and name and name != "pg_notify":
-                facts.listens.append((channel, callback.id if isinstance(callback, ast.Name) else callback.attr, path))
-        elif (value := string(node)) and defines_sql(value):
-            facts.sql.append((value, path))
-
-
-def _called_name(call: ast.Call) -> str | None:
-    function = call.func
-    if isinstance(function, ast.Name):
-        return function.id
-    return function.attr if isinstance(function, ast.Attribute) else None
-
-
-def _reachable(name: str, facts: _PythonFacts, depth: int = 5) -> set[str]:
-    """Names `name` calls, directly or through the project's functions it calls."""
-    seen: set[str] = set()
-    frontier = {name}
-    for _ in range(depth):
-        frontier = {called for current in frontier for called in facts.calls.get(current, ())} - seen
-        seen |= frontier
-    return seen
-
-
-def _fetches_and_broadcasts(name: str, facts: _PythonFacts) -> bool:
-    called = _reachable(name, facts)
-    fetches = any(c in _FETCH_CALLS or c.startswith(_FETCH_PREFIXES) for c in called)
-    broadcasts = any("broadcast" in c or c in _SEND_CALLS for c in called)
-    return fetches and broadcasts
-
-
-def _callback(name: str, facts: _PythonFacts) -> str | None:
-    return facts.defined_in.get(name) if name in facts.defined_in and _fetches_and_broadcasts(name, facts) else None
-
-
-def _broadcasting_function(names: Names, facts: _PythonFacts) -> str | None:
-    """File and action patterns: a function named for the data type that fetches and broadcasts."""
-    for function, path in facts.defined_in.items():
-        if names.snake in function and _fetches_and_broadcasts(function, facts):
-            return path
-    return None
 
 
 def _route_serves(route: str, names: Names) -> bool:

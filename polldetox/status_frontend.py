@@ -12,13 +12,15 @@ callers among files that mention the hook's name (or an alias).
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from tree_sitter import Node
 
 from polldetox.naming import Names
 from polldetox.scan import ParseFailure
-from polldetox.scan.ts_parse import Tree, descendants, parse, property_name, string_value, text
+from polldetox.scan.policy import url_matches_route
+from polldetox.scan.ts_parse import Tree, descendants, pair_key, parse, property_name, string_value, text
 
 _SOCKET_BYTES = b"Socket"
 _FUNCTION_VALUES = frozenset({"arrow_function", "function_expression", "function"})
@@ -38,6 +40,7 @@ class _Module:
     hooks: tuple[Hook, ...]
     calls: frozenset[str]  # called names, import aliases resolved to the imported name
     reexports: tuple[tuple[str, str], ...]  # (name, exported as)
+    socket_entries: tuple[tuple[str, frozenset[str]], ...]  # (name, its strings) of `websocket: { name: ... }`
 
 
 class Frontend:
@@ -47,11 +50,14 @@ class Frontend:
         self._sources = sources
         self._modules: dict[str, _Module | None] = {}
         self._hooks: list[Hook] | None = None
+        self._entries: dict[str, set[str]] | None = None
         self.parsed = 0  # files parsed so far, for profiling
 
-    def hook(self, names: Names) -> Hook | None:
-        """A hook that opens a WebSocket for this data, preferring one named for a socket."""
-        serving = [hook for hook in self._socket_hooks() if _serves(hook, names)]
+    def hook(self, names: Names, endpoints: Sequence[str] = (), types: Iterable[str] = ()) -> Hook | None:
+        """A hook that opens a WebSocket for this data, preferring one named for a socket: to one of the
+        data's dedicated endpoints, or handling one of its message types (a shared feed carries others too)."""
+        entries = self._socket_entries()
+        serving = [hook for hook in self._socket_hooks() if _serves(hook, names, endpoints, set(types), entries)]
         return next((hook for hook in serving if "Socket" in hook.name), serving[0] if serving else None)
 
     def callers(self, hook: Hook) -> list[str]:
@@ -85,6 +91,16 @@ class Frontend:
             ]
         return self._hooks
 
+    def _socket_entries(self) -> dict[str, set[str]]:
+        """The strings of each `websocket: { name: ... }` entry of the project's API configuration."""
+        if self._entries is None:
+            self._entries = {}
+            for path, data in self._sources:
+                if b"websocket" in data and (module := self._module(path, data)) is not None:
+                    for name, strings in module.socket_entries:
+                        self._entries.setdefault(name, set()).update(strings)
+        return self._entries
+
     def _mentioning(self, name: str) -> list[_Module]:
         needle = name.encode()
         found = (self._module(path, data) for path, data in self._sources if needle in data)
@@ -97,12 +113,15 @@ class Frontend:
         return self._modules[path]
 
 
-def _serves(hook: Hook, names: Names) -> bool:
-    """The hook names this data's socket: its URL path, its apiConfig entry or its message type."""
+def _serves(hook: Hook, names: Names, endpoints: Sequence[str], types: set[str], entries: dict[str, set[str]]) -> bool:
+    """The hook names this data's socket: its URL path (written in the hook, or in the apiConfig entry
+    it reads), its apiConfig entry or one of its message types."""
+    urls = set(hook.strings).union(*(entries.get(entry, set()) for entry in hook.websocket_entries))
     return (
         names.camel in hook.websocket_entries
-        or f"{names.snake}_update" in hook.strings
-        or any(_names_path(value, f"/ws/{names.kebab}") for value in hook.strings)
+        or bool(types & hook.strings)
+        or any(_names_path(value, f"/ws/{names.kebab}") for value in urls)
+        or any(url_matches_route(value, endpoint) for value in urls for endpoint in endpoints if "/" in value)
     )
 
 
@@ -129,7 +148,7 @@ def _read_module(path: str, data: bytes) -> _Module | None:
         for name, function in _functions(tree.root)
         if name.startswith("use") and name[3:4].isupper() and name in exported
     )
-    return _Module(hooks, _calls(tree), _reexports(tree.root))
+    return _Module(hooks, _calls(tree), _reexports(tree.root), _socket_entries(tree))
 
 
 def _functions(root: Node) -> list[tuple[str, Node]]:
@@ -181,6 +200,25 @@ def _reexports(root: Node) -> tuple[tuple[str, str], ...]:
                     alias = specifier.child_by_field_name("alias")
                     pairs.append((name, text(alias) if alias is not None else name))
     return tuple(pairs)
+
+
+def _socket_entries(tree: Tree) -> tuple[tuple[str, frozenset[str]], ...]:
+    """`queue` and the strings of its value, from `websocket: { queue: () => `${WS}/ws/queue` }`."""
+    found = []
+    for pair in tree.of("pair"):
+        value = pair.child_by_field_name("value")
+        if pair_key(pair) != "websocket" or value is None or value.type != "object":
+            continue
+        for entry in value.named_children:
+            if entry.type == "pair":
+                name = pair_key(entry)
+            elif entry.type == "method_definition":
+                name = text(entry.child_by_field_name("name"))
+            else:
+                continue
+            literals = (node for node in descendants(entry) if node.type in ("string", "template_string"))
+            found.append((name, frozenset(string_value(node) or "" for node in literals)))
+    return tuple(found)
 
 
 def _module_constants(tree: Tree) -> dict[str, str]:

@@ -79,7 +79,10 @@ def migrate_workflow_history_by_hand(root: Path) -> None:
 
 def test_steps_flip_with_evidence_after_scaffold_and_after_the_migration(demo: Path) -> None:
     before = steps(demo, "workflow_history")
-    assert done(before) == set()
+    # The dashboard feed hands its sockets to the manager the watcher broadcasts workflow_history_update
+    # through, so it serves the data already; no hook handles that message type yet.
+    assert done(before) == {"endpoint"}
+    assert before["endpoint"]["evidence"] == "app/server/routes/websocket_routes.py"
     assert before["polling_removed"]["evidence"] == (
         "still polls: app/server/services/background_tasks.py:84, app/client/src/components/WorkflowHistoryPanel.tsx:12"
     )
@@ -111,7 +114,7 @@ def test_steps_flip_with_evidence_after_scaffold_and_after_the_migration(demo: P
     assert migrated["polling_removed"]["evidence"] is None
     assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 0
     # Another table of the same app is untouched by all this.
-    assert done(steps(demo, "queue_items")) == set()
+    assert done(steps(demo, "queue_items")) == {"endpoint", "hook"}
 
 
 def test_every_data_type_by_default_as_a_text_checklist(demo: Path) -> None:
@@ -423,29 +426,65 @@ def test_sql_under_excluded_folders_is_never_read(write_tree) -> None:
     assert steps(root, "shipments")["trigger"]["evidence"] == "db/notify.sql"
 
 
-def test_the_real_migrate_command_checks_off_trigger_listener_and_callback(demo: Path) -> None:
+QUEUE_BEFORE = {
+    "trigger": None,
+    "listener": None,
+    "callback": None,
+    # Hand-written before polldetox and named for no table: recognised by what they do. The feed hands its
+    # sockets to the manager the watcher broadcasts queue_update through; the hook opens /ws/queue (through
+    # apiConfig.websocket.queue) and handles queue_update.
+    "endpoint": "app/server/routes/websocket_routes.py",
+    "hook": "app/client/src/hooks/useQueueWebSocket.ts",
+    "component": None,
+    "polling_removed": "still polls: app/server/services/background_tasks.py:97, "
+    "app/client/src/components/LegacyQueueTable.tsx:18, app/client/src/components/QueuePanel.tsx:21",
+    "tests": "no test for the trigger and endpoint",
+}
+QUEUE_AFTER_MIGRATE = {
+    "trigger": "app/server/migrations/queue_items_notify.up.sql",
+    "listener": "app/server/server.py",
+    "callback": "app/server/services/background_tasks.py",
+    "endpoint": "app/server/routes/websocket_routes.py",
+    "hook": "app/client/src/hooks/useQueueWebSocket.ts",
+    "component": "app/client/src/components/QueuePanel.tsx",
+    # The class component polls queueClient.getAll, the API method the hook falls back on.
+    "polling_removed": "still polls: app/client/src/components/LegacyQueueTable.tsx:18",
+    "tests": "no test for the trigger and endpoint",
+}
+
+
+def evidence(checklist: dict[str, dict]) -> dict[str, str | None]:
+    return {step_id: step["evidence"] for step_id, step in checklist.items()}
+
+
+def test_the_real_migrate_command_on_the_demo_app(demo: Path) -> None:
     before = steps(demo, "queue_items")
-    assert done(before) == set()
-    assert "app/client/src/components/QueuePanel.tsx:21" in before["polling_removed"]["evidence"]
+    assert evidence(before) == QUEUE_BEFORE
+    assert done(before) == {"endpoint", "hook"}
     migrated = runner.invoke(app, ["migrate", "queue_items", "--root", str(demo), "--allow-dirty"])
     # The class component's setInterval is left alone (exit 1): it fetches queueClient.getAll, the API
     # method the queue's hook falls back on, so it polls queue_items too.
     assert migrated.exit_code == 1, migrated.output
     assert "app/client/src/components/LegacyQueueTable.tsx:18" in migrated.output
     after = steps(demo, "queue_items")
-    evidence = {step_id: step["evidence"] for step_id, step in after.items() if step["done"]}
-    assert {step_id: evidence[step_id] for step_id in ("trigger", "listener", "callback")} == {
-        "trigger": "app/server/migrations/queue_items_notify.up.sql",
-        "listener": "app/server/server.py",
-        "callback": "app/server/services/background_tasks.py",
-    }
-    assert not after["tests"]["done"]  # migrate writes no tests: the checklist still asks for them
-    assert after["polling_removed"] == {
-        "id": "polling_removed",
-        "title": "No polling site for it remains",
-        "done": False,
-        "evidence": "still polls: app/client/src/components/LegacyQueueTable.tsx:18",
-    }
+    assert evidence(after) == QUEUE_AFTER_MIGRATE
+    assert done(after) == set(QUEUE_AFTER_MIGRATE) - {"polling_removed", "tests"}
+    text = status(demo, "queue_items")
+    assert text.exit_code == 0
+    assert text.stdout.strip().splitlines() == [
+        "queue_items  PostgreSQL NOTIFY/LISTEN (Method 1)  6/8",
+        "  ✓ trigger          Migration creates a NOTIFY trigger on the table  "
+        "app/server/migrations/queue_items_notify.up.sql",
+        "  ✓ listener         Listener registered for queue_items_changed  app/server/server.py",
+        "  ✓ callback         Callback fetches fresh data and broadcasts it  app/server/services/background_tasks.py",
+        "  ✓ endpoint         WebSocket endpoint serves it  app/server/routes/websocket_routes.py",
+        "  ✓ hook             Frontend hook subscribes to it  app/client/src/hooks/useQueueWebSocket.ts",
+        "  ✓ component        Components use the hook  app/client/src/components/QueuePanel.tsx",
+        "  ✗ polling_removed  No polling site for it remains  "
+        "still polls: app/client/src/components/LegacyQueueTable.tsx:18",
+        "  ✗ tests            Tests for the trigger and the endpoint exist  no test for the trigger and endpoint",
+    ]
+    assert status(demo, "queue_items", "--fail-on-incomplete").exit_code == 1
 
 
 LINKED_POLLERS = {
@@ -554,3 +593,84 @@ def test_polling_sites_tied_to_the_table_by_any_link_still_count(write_tree) -> 
         ("web/src/Sidebar.tsx", 7),
         ("web/src/useBacklogFeed.ts", 12),
     }
+
+
+ENDPOINT_SHAPES = {
+    "pyproject.toml": '[project]\nname = "desk"\n',
+    "db/schema.sql": "CREATE TABLE tickets (id serial PRIMARY KEY, title text);",
+    "backend/live.py": """
+        from fastapi import APIRouter, WebSocket
+
+        router = APIRouter()
+
+
+        @router.websocket("/live")
+        async def live(websocket: WebSocket):
+            await websocket.accept()
+            rows = await websocket.app.state.pool.fetch("SELECT id, title FROM tickets")
+            await websocket.send_json({"type": "snapshot", "data": [dict(r) for r in rows]})
+    """,
+    "backend/chat.py": """
+        from fastapi import APIRouter, WebSocket
+
+        router = APIRouter()
+
+
+        class Room:
+            def __init__(self):
+                self.sockets = set()
+
+            async def join(self, websocket):
+                self.sockets.add(websocket)
+
+            async def say(self, text):
+                for socket in self.sockets:
+                    await socket.send_json({"type": "chat_message", "text": text})
+
+
+        chat_room = Room()
+
+
+        @router.websocket("/ws/chat")
+        async def chat(websocket: WebSocket):
+            await websocket.accept()
+            await chat_room.join(websocket)
+    """,
+    "web/src/useDesk.ts": """
+        import { useEffect, useState } from 'react';
+
+        const LIVE_URL = `${location.origin.replace(/^http/, 'ws')}/live`;
+
+        export function useDesk() {
+          const [tickets, setTickets] = useState([]);
+          useEffect(() => {
+            const socket = new WebSocket(LIVE_URL);
+            socket.onmessage = (event) => setTickets(JSON.parse(event.data).data);
+            return () => socket.close();
+          }, []);
+          return tickets;
+        }
+    """,
+    "web/src/useChat.ts": """
+        import { useEffect, useState } from 'react';
+
+        export function useChat() {
+          const [lines, setLines] = useState<string[]>([]);
+          useEffect(() => {
+            const socket = new WebSocket('/ws/chat');
+            socket.onmessage = (event) => setLines((old) => [...old, JSON.parse(event.data).text]);
+            return () => socket.close();
+          }, []);
+          return lines;
+        }
+    """,
+}
+
+
+def test_existing_endpoints_and_hooks_are_recognised_by_what_they_serve(write_tree) -> None:
+    """`/live` names no table but its handler reads tickets; the hook opening it checks no message type.
+    The chat room's endpoint and hook carry other data."""
+    root = write_tree(ENDPOINT_SHAPES)
+    tickets = steps(root, "tickets")
+    assert tickets["endpoint"]["evidence"] == "backend/live.py"
+    assert tickets["hook"]["evidence"] == "web/src/useDesk.ts"
