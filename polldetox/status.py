@@ -7,13 +7,15 @@ person), never because a file has the expected name:
   creates a trigger on the table whose function sends a NOTIFY;
 - listener: a call registers a callback for the channel `<table>_changed`;
 - callback: that callback, through what it calls, fetches data and broadcasts it;
-- endpoint: a WebSocket route serves `/ws/<kebab-name>` (or the snake or camel name);
-- hook: a frontend `use...` hook opens a WebSocket for the data (its URL, apiConfig entry or message type);
+- endpoint: a WebSocket route serves it: its path names the data, its handler reads the table or sends
+  the data's message types, or hands its socket to the object those types are broadcast through;
+- hook: a frontend `use...` hook opens a WebSocket for the data (a dedicated endpoint's path, written or
+  through an apiConfig entry) or handles its message types;
 - component: another frontend file calls that hook;
 - polling_removed: no polling site of this data remains, neither one the scan groups under its name nor
   one tied to its table by the links `data_sites` follows (and `migrate` rewrites);
-- tests: a test writes to the table while listening on the channel (or reads the trigger's
-  migration), and a test connects to the endpoint or renders the hook.
+- tests: a test runs SQL naming the channel or trigger function and SQL writing the table against a
+  database, and a test opens a WebSocket client to the endpoint or renders the hook (status_tests).
 
 For the file and action patterns (Decision Tree 1) there is no table: trigger and listener are not needed.
 """
@@ -35,6 +37,7 @@ from polldetox.scan.files import discover, relative_to_root
 from polldetox.status_frontend import Frontend
 from polldetox.status_python import PythonFacts, read_python
 from polldetox.status_sql import read_sql
+from polldetox.status_tests import Wanted, tested
 
 STEPS = (
     ("trigger", "Migration creates a NOTIFY trigger on the table"),
@@ -77,6 +80,7 @@ class UnknownDataType(ValueError):
 class _ProjectFacts:
     python: PythonFacts
     triggers: list[tuple[str, str]]  # (table, path) of triggers whose function notifies
+    trigger_functions: list[tuple[str, str]]  # (table, function) of those triggers
     created_tables: set[str]
     frontend: Frontend
     tests: list[tuple[str, str]]  # (path, text) of test files, Python and TypeScript
@@ -137,7 +141,14 @@ def _status(names: Names, polled: DataType | None, facts: _ProjectFacts, tied: D
     evidence["hook"] = hook.path if hook else None
     evidence["component"] = ", ".join(facts.frontend.callers(hook)) or None if hook else None
     remaining = _remaining(polled, tied)
-    tests = _tests(names, hook.name if hook else None, facts.tests, needs_trigger=pattern == "db")
+    wanted = Wanted(
+        table=names.table.name,
+        channel=names.channel,
+        trigger_functions=frozenset(f for table, f in facts.trigger_functions if table == names.table.name),
+        endpoints=tuple(route for (route, _), _ in endpoints),
+        hook=hook.name if hook else None,
+    )
+    tests = tested(wanted, facts.tests, needs_trigger=pattern == "db")
     steps = []
     for step_id, title in STEPS:
         if step_id == "polling_removed":
@@ -195,7 +206,9 @@ def _project_facts(root: Path, config: Config) -> _ProjectFacts:
         else:
             frontend.append((source.relative, data))  # parsed only if its bytes may hold a hook or a call
     sql = read_sql([*python.sql, *_sql_files(root, config)])
-    return _ProjectFacts(python, list(sql.triggers), set(sql.created_tables), Frontend(frontend), tests)
+    return _ProjectFacts(
+        python, list(sql.triggers), list(sql.trigger_functions), set(sql.created_tables), Frontend(frontend), tests
+    )
 
 
 def _sql_files(root: Path, config: Config) -> Iterable[tuple[str, str]]:
@@ -223,27 +236,3 @@ def _sql_files(root: Path, config: Config) -> Iterable[tuple[str, str]]:
 def _route_serves(route: str, names: Names) -> bool:
     segments = [segment for segment in route.strip("/").split("/") if segment]
     return any(segment in (names.kebab, names.snake, names.camel) for segment in segments)
-
-
-def _socket_path(names: Names) -> re.Pattern[str]:
-    return re.compile(rf"/ws/{re.escape(names.kebab)}(?![\w-])")
-
-
-def _tests(
-    names: Names, hook: str | None, tests: list[tuple[str, str]], *, needs_trigger: bool
-) -> tuple[bool, str | None]:
-    table = re.escape(names.table.name)
-    writes = re.compile(rf"\b(INSERT\s+INTO|UPDATE|DELETE\s+FROM)\s+(?:\w+\.)?\"?{table}\b", re.I)
-    trigger_test = next(
-        (p for p, text in tests if writes.search(text) and (names.channel in text or "notify" in text.lower())),
-        None if needs_trigger else "",
-    )
-    endpoint_test = next(
-        (p for p, text in tests if _socket_path(names).search(text) or (hook and re.search(rf"\b{hook}\b", text))),
-        None,
-    )
-    found = [path for path in (trigger_test, endpoint_test) if path]
-    missing = [what for what, path in (("trigger", trigger_test), ("endpoint", endpoint_test)) if path is None]
-    if missing:
-        return False, f"no test for the {' and '.join(missing)}" + (f" (found: {', '.join(found)})" if found else "")
-    return True, ", ".join(dict.fromkeys(found))

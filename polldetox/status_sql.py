@@ -28,6 +28,7 @@ _BEFORE_DEFINED = frozenset({TokenType.OR, TokenType.REPLACE, TokenType.CONSTRAI
 class SqlFacts:
     triggers: tuple[tuple[str, str], ...]  # (table, path) of triggers whose function notifies
     created_tables: frozenset[str]
+    trigger_functions: tuple[tuple[str, str], ...] = ()  # (table, function) of those triggers
 
 
 def read_sql(sources: Iterable[tuple[str, str]]) -> SqlFacts:
@@ -50,8 +51,9 @@ def read_sql(sources: Iterable[tuple[str, str]]) -> SqlFacts:
                     on_table.append((*trigger, path))
             elif _creates_function(statement) and (function := _notifying_function(statement)) is not None:
                 notifying.add(function)
-    triggers = tuple((table, path) for table, function, path in on_table if function in notifying)
-    return SqlFacts(triggers, frozenset(created))
+    notifies = [(table, function, path) for table, function, path in on_table if function in notifying]
+    triggers = tuple((table, path) for table, _, path in notifies)
+    return SqlFacts(triggers, frozenset(created), tuple((table, function) for table, function, _ in notifies))
 
 
 def defines_sql(text: str) -> bool:

@@ -438,7 +438,8 @@ QUEUE_BEFORE = {
     "component": None,
     "polling_removed": "still polls: app/server/services/background_tasks.py:97, "
     "app/client/src/components/LegacyQueueTable.tsx:18, app/client/src/components/QueuePanel.tsx:21",
-    "tests": "no test for the trigger and endpoint",
+    # test_feed_pushes_a_changed_queue_item opens /ws/queue; no test listens on queue_items_changed.
+    "tests": "no test for the trigger (found: app/server/tests/test_dashboard.py)",
 }
 QUEUE_AFTER_MIGRATE = {
     "trigger": "app/server/migrations/queue_items_notify.up.sql",
@@ -449,7 +450,7 @@ QUEUE_AFTER_MIGRATE = {
     "component": "app/client/src/components/QueuePanel.tsx",
     # The class component polls queueClient.getAll, the API method the hook falls back on.
     "polling_removed": "still polls: app/client/src/components/LegacyQueueTable.tsx:18",
-    "tests": "no test for the trigger and endpoint",
+    "tests": "no test for the trigger (found: app/server/tests/test_dashboard.py)",
 }
 
 
@@ -482,7 +483,8 @@ def test_the_real_migrate_command_on_the_demo_app(demo: Path) -> None:
         "  ✓ component        Components use the hook  app/client/src/components/QueuePanel.tsx",
         "  ✗ polling_removed  No polling site for it remains  "
         "still polls: app/client/src/components/LegacyQueueTable.tsx:18",
-        "  ✗ tests            Tests for the trigger and the endpoint exist  no test for the trigger and endpoint",
+        "  ✗ tests            Tests for the trigger and the endpoint exist  "
+        "no test for the trigger (found: app/server/tests/test_dashboard.py)",
     ]
     assert status(demo, "queue_items", "--fail-on-incomplete").exit_code == 1
 
@@ -674,3 +676,76 @@ def test_existing_endpoints_and_hooks_are_recognised_by_what_they_serve(write_tr
     tickets = steps(root, "tickets")
     assert tickets["endpoint"]["evidence"] == "backend/live.py"
     assert tickets["hook"]["evidence"] == "web/src/useDesk.ts"
+
+
+TEST_SHAPES = {
+    **{path: source for path, source in HAND_WRITTEN.items() if "tests/" not in path},
+    "backend/tests/test_mentions.py": '''
+        """Covers INSERT INTO orders and the orders_changed channel, and /ws/orders, some day."""
+
+        # await connection.add_listener("orders_changed", handler)
+        # await connection.execute("INSERT INTO orders (total) VALUES (1)")
+        # client.websocket_connect("/ws/orders")
+
+
+        async def test_insert_without_listening(connection):
+            await connection.execute("INSERT INTO orders (total) VALUES (1)")
+
+
+        async def test_listening_without_writing(connection):
+            await connection.add_listener("orders_changed", print)
+            await connection.fetch("SELECT * FROM orders")
+
+
+        def test_wrong_socket(client):
+            with client.websocket_connect("/ws/orders-archive") as websocket:
+                websocket.receive_json()
+    ''',
+    "web/src/live.test.ts": """
+        // const socket = new WebSocket('ws://localhost:8000/ws/orders');
+        test('says hello', () => {
+          expect('new WebSocket("/ws/orders")').toContain('WebSocket');
+        });
+    """,
+}
+
+
+def test_tests_are_read_from_their_syntax_trees(write_tree) -> None:
+    """Comments, docstrings and strings that are not run prove nothing; neither does a test that writes
+    without listening, listens without writing, or opens another path."""
+    root = write_tree(TEST_SHAPES)
+    assert steps(root, "orders")["tests"] == {
+        "id": "tests",
+        "title": "Tests for the trigger and the endpoint exist",
+        "done": False,
+        "evidence": "no test for the trigger and endpoint",
+    }
+    write_tree(
+        {
+            "backend/tests/test_orders_live.py": """
+                import asyncpg
+                import websockets
+
+                CHANNEL = "orders_changed"
+                INSERT = "INSERT INTO public.orders (total) VALUES ($1) RETURNING id"
+
+
+                async def _write(connection, total):
+                    return await connection.fetchval(INSERT, total)
+
+
+                async def test_insert_notifies(database_url):
+                    listening = await asyncpg.connect(database_url)
+                    writing = await asyncpg.connect(database_url)
+                    await listening.add_listener(CHANNEL, lambda *args: None)
+                    await _write(writing, 3)
+            """,
+            "web/src/live.e2e.test.ts": """
+                test('the feed answers', async () => {
+                  const socket = new WebSocket(`ws://${process.env.HOST}/ws/orders`);
+                  await new Promise((resolve) => socket.addEventListener('message', resolve));
+                });
+            """,
+        }
+    )
+    assert steps(root, "orders")["tests"]["evidence"] == ("backend/tests/test_orders_live.py, web/src/live.e2e.test.ts")
