@@ -35,6 +35,10 @@ def done(checklist: dict[str, dict]) -> set[str]:
     return {step_id for step_id, step in checklist.items() if step["done"]}
 
 
+def evidence(checklist: dict[str, dict]) -> dict[str, str | None]:
+    return {step_id: step["evidence"] for step_id, step in checklist.items()}
+
+
 @pytest.fixture
 def demo(tmp_path: Path) -> Path:
     """A copy of the demo app, whose migrations create workflow_history."""
@@ -43,24 +47,9 @@ def demo(tmp_path: Path) -> Path:
     return root
 
 
-def migrate_workflow_history_by_hand(root: Path) -> None:
-    """What a migration of workflow_history does: the watcher loop becomes the change callback and its
-    start-up task goes; the panel subscribes with the generated hook instead of polling."""
-    tasks = root / "app/server/services/background_tasks.py"
-    source = tasks.read_text(encoding="utf-8")
-    loop = source[source.index("    async def watch_workflow_history") : source.index("    async def watch_queue")]
-    callback = '''    async def _on_workflow_history_change(self, event: dict[str, Any]) -> None:
-        """Push the workflow history to dashboards when a workflow_history_changed notification arrives."""
-        history, did_sync = await self._get_workflow_history_with_cache()
-        if did_sync:
-            await self.websocket_manager.broadcast({"type": "workflow_history_update", "data": history})
-
-'''
-    source = source.replace(loop, callback).replace(
-        "            asyncio.create_task(self.watch_workflow_history()),\n", ""
-    )
-    tasks.write_text(source, encoding="utf-8")
-
+def subscribe_panel_by_hand(root: Path) -> None:
+    """What `migrate` leaves to a person for workflow_history: its panel keeps pages in an infinite
+    query, so the panel drops its polling and subscribes with the generated hook by hand."""
     panel = root / "app/client/src/components/WorkflowHistoryPanel.tsx"
     source = panel.read_text(encoding="utf-8")
     source = source.replace("import { WORKFLOW_POLL_MS } from '../config/polling';\n", "")
@@ -77,41 +66,71 @@ def migrate_workflow_history_by_hand(root: Path) -> None:
     panel.write_text(source, encoding="utf-8")
 
 
-def test_steps_flip_with_evidence_after_scaffold_and_after_the_migration(demo: Path) -> None:
+SCAFFOLDED = {
+    "trigger": "app/server/migrations/workflow_history_notify.up.sql",
+    "listener": "app/server/services/workflow_history_listener.py",
+    "callback": "app/server/services/workflow_history_events.py",
+    "endpoint": "app/server/routes/workflow_history_websocket.py",
+    "hook": "app/client/src/hooks/useWorkflowHistoryWebSocket.ts",
+    "tests": "app/server/tests/test_workflow_history_realtime.py, "
+    "app/client/src/hooks/useWorkflowHistoryWebSocket.test.tsx",
+}
+
+
+def test_steps_flip_with_evidence_after_scaffold_and_after_migrate(demo: Path) -> None:
     before = steps(demo, "workflow_history")
-    # The dashboard feed hands its sockets to the manager the watcher broadcasts workflow_history_update
-    # through, so it serves the data already; no hook handles that message type yet.
+    assert evidence(before) == {
+        "trigger": None,
+        "listener": None,
+        "callback": None,
+        # The dashboard feed hands its sockets to the manager the watcher broadcasts workflow_history_update
+        # through, so it serves the data already; no hook handles that message type yet.
+        "endpoint": "app/server/routes/websocket_routes.py",
+        "hook": None,
+        "component": None,
+        "polling_removed": "still polls: app/server/services/background_tasks.py:84, "
+        "app/client/src/components/WorkflowHistoryPanel.tsx:12",
+        # The dashboard test opens that feed (at /ws/queue); nothing tests a trigger.
+        "tests": "no test for the trigger (found: app/server/tests/test_dashboard.py)",
+    }
     assert done(before) == {"endpoint"}
-    assert before["endpoint"]["evidence"] == "app/server/routes/websocket_routes.py"
-    assert before["polling_removed"]["evidence"] == (
-        "still polls: app/server/services/background_tasks.py:84, app/client/src/components/WorkflowHistoryPanel.tsx:12"
-    )
     assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 1
 
     scaffolded = runner.invoke(app, ["scaffold", "workflow_history", "--out", str(demo)])
     assert scaffolded.exit_code == 0, scaffolded.output
     after_scaffold = steps(demo, "workflow_history")
-    assert done(after_scaffold) == {"trigger", "listener", "callback", "endpoint", "hook", "tests"}
-    evidence = {step_id: step["evidence"] for step_id, step in after_scaffold.items() if step["done"]}
-    assert evidence == {
-        "trigger": "app/server/migrations/workflow_history_notify.up.sql",
-        "listener": "app/server/services/workflow_history_listener.py",
-        "callback": "app/server/services/workflow_history_events.py",
-        "endpoint": "app/server/routes/workflow_history_websocket.py",
-        "hook": "app/client/src/hooks/useWorkflowHistoryWebSocket.ts",
-        "tests": "app/server/tests/test_workflow_history_realtime.py, "
-        "app/client/src/hooks/useWorkflowHistoryWebSocket.test.tsx",
-    }
     # The panel existed, so scaffold left it alone: it still polls and does not use the hook yet.
-    assert after_scaffold["component"]["evidence"] is None
-    assert "WorkflowHistoryPanel.tsx:12" in after_scaffold["polling_removed"]["evidence"]
+    assert evidence(after_scaffold) == {
+        **SCAFFOLDED,
+        "component": None,
+        "polling_removed": before["polling_removed"]["evidence"],
+    }
+    assert done(after_scaffold) == set(SCAFFOLDED)
     assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 1
 
-    migrate_workflow_history_by_hand(demo)
-    migrated = steps(demo, "workflow_history")
-    assert done(migrated) == {step_id for step_id in migrated}
-    assert migrated["component"]["evidence"] == "app/client/src/components/WorkflowHistoryPanel.tsx"
-    assert migrated["polling_removed"]["evidence"] is None
+    migrated = runner.invoke(app, ["migrate", "workflow_history", "--root", str(demo), "--allow-dirty"])
+    assert migrated.exit_code == 1, migrated.output
+    assert "Skipped app/client/src/components/WorkflowHistoryPanel.tsx:12: useInfiniteQuery" in migrated.output
+    after_migrate = steps(demo, "workflow_history")
+    assert evidence(after_migrate) == {
+        **SCAFFOLDED,
+        "listener": "app/server/server.py",  # the rewritten watcher is registered in the lifespan
+        "callback": "app/server/services/background_tasks.py",
+        "component": None,
+        "polling_removed": "still polls: app/client/src/components/WorkflowHistoryPanel.tsx:12",
+    }
+    assert done(after_migrate) == set(SCAFFOLDED) | {"listener", "callback"}
+    text = status(demo, "workflow_history")
+    assert text.exit_code == 0
+    assert "workflow_history  PostgreSQL NOTIFY/LISTEN (Method 1)  6/8" in text.stdout
+    assert "  ✗ component        Components use the hook\n" in text.stdout
+    assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 1
+
+    subscribe_panel_by_hand(demo)
+    complete = steps(demo, "workflow_history")
+    assert done(complete) == set(complete)
+    assert complete["component"]["evidence"] == "app/client/src/components/WorkflowHistoryPanel.tsx"
+    assert complete["polling_removed"]["evidence"] is None
     assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 0
     # Another table of the same app is untouched by all this.
     assert done(steps(demo, "queue_items")) == {"endpoint", "hook"}
@@ -147,6 +166,36 @@ def test_bad_input_exits_2(demo: Path, arguments: tuple[str, ...], message: str)
     result = status(demo, *arguments)
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_unknown_table_is_a_clear_error(demo: Path) -> None:
+    result = status(demo, "queue_items", "no_such_table", "--format", "json")
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert result.stderr.strip() == (
+        f"error: no_such_table: nothing in {demo.resolve()} polls it, creates it, serves it, triggers on it "
+        "or listens for it"
+    )
+
+
+def test_named_tables_in_the_order_asked_with_the_documented_shape(demo: Path) -> None:
+    result = status(demo, "workflow_history", "queue_items", "--format", "json")
+    assert result.exit_code == 0, result.output
+    data_types = json.loads(result.stdout)["data_types"]
+    assert [d["name"] for d in data_types] == ["workflow_history", "queue_items"]
+    for data_type in data_types:
+        assert set(data_type) == {"name", "method", "steps"}
+        assert data_type["method"] == "PostgreSQL NOTIFY/LISTEN (Method 1)"
+        assert [step["id"] for step in data_type["steps"]] == [
+            "trigger", "listener", "callback", "endpoint", "hook", "component", "polling_removed", "tests"
+        ]  # fmt: skip
+        assert all(set(step) == {"id", "title", "done", "evidence"} for step in data_type["steps"])
+    text = status(demo, "workflow_history", "queue_items").stdout
+    headings = [line for line in text.splitlines() if line and not line.startswith(" ")]
+    assert headings == [
+        "workflow_history  PostgreSQL NOTIFY/LISTEN (Method 1)  1/8",
+        "queue_items  PostgreSQL NOTIFY/LISTEN (Method 1)  2/8",
+    ]
 
 
 def test_missing_root_exits_2(tmp_path: Path) -> None:
@@ -268,7 +317,11 @@ def test_hand_written_equivalents_are_recognised_by_what_they_do(write_tree) -> 
     # A trigger that does not notify, a commented-out one, and a callback that fetches nothing prove nothing.
     invoices = steps(root, "invoices")
     assert done(invoices) == {"listener", "polling_removed"}
+    # --fail-on-incomplete judges the data types asked for: all of them by default.
+    assert status(root, "orders", "--fail-on-incomplete").exit_code == 0
+    assert status(root, "orders", "invoices", "--fail-on-incomplete").exit_code == 1
     assert status(root, "--fail-on-incomplete").exit_code == 1
+    assert status(root).exit_code == 0
 
 
 TRICKY_MIGRATIONS = {
@@ -452,10 +505,6 @@ QUEUE_AFTER_MIGRATE = {
     "polling_removed": "still polls: app/client/src/components/LegacyQueueTable.tsx:18",
     "tests": "no test for the trigger (found: app/server/tests/test_dashboard.py)",
 }
-
-
-def evidence(checklist: dict[str, dict]) -> dict[str, str | None]:
-    return {step_id: step["evidence"] for step_id, step in checklist.items()}
 
 
 def test_the_real_migrate_command_on_the_demo_app(demo: Path) -> None:

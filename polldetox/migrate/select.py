@@ -4,7 +4,6 @@ same selection `status` counts as polling still to remove, and the data's existi
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,11 +12,12 @@ from polldetox.data_sites import data_sites
 from polldetox.findings import FileFacts, PollingSite
 from polldetox.naming import Names
 from polldetox.scan import engine
+from polldetox.status_frontend import Frontend
 
 
 @dataclass(frozen=True)
 class Hook:
-    """An existing `use<Type>WebSocket` hook that handles one of the backend's message types."""
+    """An existing WebSocket hook of the data."""
 
     path: str  # relative to the project root
     name: str  # the exported hook function
@@ -45,7 +45,7 @@ def select(root: Path, config: Config, names: Names, site: tuple[str, int] | Non
         if not backend and not frontend:
             raise SiteNotFound(f"{site[0]}:{site[1]} is not a polling site of {names.table.name}")
     types = tied.message_types
-    return Selection(tuple(backend), tuple(frontend), types, _hook(facts, types), tuple(facts))
+    return Selection(tuple(backend), tuple(frontend), types, _hook(root, facts, names, types), tuple(facts))
 
 
 def _at(sites: list[PollingSite], place: tuple[str, int]) -> list[PollingSite]:
@@ -53,12 +53,15 @@ def _at(sites: list[PollingSite], place: tuple[str, int]) -> list[PollingSite]:
     return [s for s in sites if s.location.path == path and s.location.line <= line <= s.location.end_line]
 
 
-_HOOK_NAME = re.compile(r"use[A-Z]\w*WebSocket")
-
-
-def _hook(facts: list[FileFacts], types: tuple[str, ...]) -> Hook | None:
-    for file in sorted(facts, key=lambda file: file.path):
-        name = Path(file.path).stem
-        if _HOOK_NAME.fullmatch(name) and set(types) & set(file.handled_message_types):
-            return Hook(file.path, name)
-    return None
+def _hook(root: Path, facts: list[FileFacts], names: Names, types: tuple[str, ...]) -> Hook | None:
+    """The data's WebSocket hook, found as `status` finds it: it opens the data's socket or handles its
+    message types (`<table>_update` or what the data's backend sites and routes send)."""
+    sources = []
+    for file in facts:
+        if file.language != "python":
+            try:
+                sources.append((file.path, (root / file.path).read_bytes()))
+            except OSError:
+                continue  # the scan reports unreadable files
+    found = Frontend(sources).hook(names, (), {f"{names.snake}_update", *types})
+    return Hook(found.path, found.name) if found else None
