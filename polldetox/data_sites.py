@@ -3,7 +3,8 @@ what `status` still counts as polling.
 
 - A backend site reads the table, or broadcasts `<table>_update` (a loop whose reads go through a
   service still names its data in the message it broadcasts).
-- The data's message types are those its backend sites broadcast and those its HTTP routes send.
+- The data's message types are those broadcast by its backend sites that are about it (their primary
+  table) and those sent by its HTTP routes.
 - A route serves the data when it reads the table or sends one of its message types.
 - A frontend site is tied as the Anti-pattern 3 pairing ties it: by the URL it fetches, through the
   route index, to a route serving the data; else by a file that handles one of its message types;
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from polldetox.config import Config
 from polldetox.findings import FileFacts, PollingSite, Route, SiteKind
 from polldetox.naming import Names
-from polldetox.scan.policy import RouteIndex, exception_for, is_backend, names_in
+from polldetox.scan.policy import RouteIndex, exception_for, is_backend, names_in, primary_table
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +46,8 @@ def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> Data
     ]
     every_route = [route for file in facts for route in file.routes]
     http_reading = [r for r in every_route if r.method != "WEBSOCKET" and table in unqualified(r.tables)]
-    types = {kind for site, _ in backend for kind in site.message_types}
+    # A loop joining the table to its own data (its primary table) broadcasts that data, not this one.
+    types = {kind for site, _ in backend if _about(site, table, message) for kind in site.message_types}
     types |= {kind for route in http_reading for kind in route.message_types}
     routes = [r for r in every_route if table in unqualified(r.tables) or types & set(r.message_types)]
     route_index = RouteIndex(every_route)
@@ -79,6 +81,11 @@ def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> Data
         message_types=tuple(sorted(types)),
         routes=tuple(routes),
     )
+
+
+def _about(site: PollingSite, table: str, message: str) -> bool:
+    primary = primary_table(site)
+    return message in site.message_types or (primary is not None and primary.strip('"').lower() == table)
 
 
 def unqualified(tables: Sequence[str]) -> set[str]:

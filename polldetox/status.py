@@ -104,10 +104,22 @@ def migration_status(root: Path, config: Config, names: Sequence[str] = ()) -> l
             channel.removesuffix("_changed") for channel, _, _ in facts.python.listens if channel.endswith("_changed")
         }
         chosen = [names_for(name) for name in sorted(set(polled) | served)]
-    return [
-        _status(wanted, polled.get(wanted.snake), facts, tied.get(wanted.snake) or data_sites(scanned, wanted, config))
-        for wanted in chosen
-    ]
+        tied = {wanted.snake: data_sites(scanned, wanted, config) for wanted in chosen}
+        chosen = [wanted for wanted in chosen if not _folded(polled.get(wanted.snake), served, polled, tied)]
+    return [_status(wanted, polled.get(wanted.snake), facts, tied[wanted.snake]) for wanted in chosen]
+
+
+def _folded(polled: DataType | None, served: set[str], every: dict[str, DataType], tied: dict[str, DataSites]) -> bool:
+    """A data type the scan named after a URL or API method (`queue` for `queueClient.getAll`) whose
+    polling sites are all tied to a table's data type: they are listed under that table instead."""
+    if polled is None or polled.source == "table" or polled.name in served:
+        return False
+    places = {(f.location.path, f.location.line) for f in (*polled.backend, *polled.frontend)}
+    return any(
+        places <= {(s.location.path, s.location.line) for s in (*sites.backend, *sites.frontend)}
+        for name, sites in tied.items()
+        if name != polled.name and (name in served or (name in every and every[name].source == "table"))
+    )
 
 
 def _known(names: Names, polled: dict[str, DataType], facts: _ProjectFacts, tied: DataSites) -> bool:

@@ -536,6 +536,12 @@ def test_the_real_migrate_command_on_the_demo_app(demo: Path) -> None:
         "no test for the trigger (found: app/server/tests/test_dashboard.py)",
     ]
     assert status(demo, "queue_items", "--fail-on-incomplete").exit_code == 1
+    # The class component is listed once, under queue_items, not again as a `queue` data type named
+    # after its API client; agents, which the queue's watcher only joins, gets no queue endpoint or hook.
+    every = {d["name"]: d for d in json.loads(status(demo, "--format", "json").stdout)["data_types"]}
+    assert "queue" not in every
+    assert [d["name"] for d in every.values() if "LegacyQueueTable" in json.dumps(d)] == ["queue_items"]
+    assert done({step["id"]: step for step in every["agents"]["steps"]}) == set()
 
 
 LINKED_POLLERS = {
