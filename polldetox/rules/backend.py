@@ -21,7 +21,8 @@ Finds loops in backend code that wait on a clock and repeat: `while True:` (or `
 `setTimeout` that queries a data source. Names are resolved through imports and aliases, so
 `from time import sleep as pause` is found too. A loop that compares the new state with the
 previous one before broadcasting (the standard's "better" variant) is reported one severity
-level lower.
+level lower. A loop that waits a day or longer per turn (a daily version check, `sleep(2**32)`
+keeping a main thread alive) is a batch cadence or no interval at all, not polling.
 """,
     why="""
 The standard prohibits polling in backend periodic watchers. A watcher that re-reads its data
@@ -160,8 +161,108 @@ def wait_for_glue_run(client, job_name: str, run_id: str) -> None:
         time.sleep(60)
 """,
         ),
+        Valid(
+            path=SERVICE,
+            code="""
+import time
+
+import requests
+
+
+def check_for_new_version(current: str) -> None:
+    while True:
+        latest = requests.get("https://releases.example.com/latest", timeout=10).json()["version"]
+        if latest != current:
+            print(f"version {latest} is available")
+        time.sleep(60 * 60 * 24)
+""",
+        ),
+        Valid(
+            path="app/server/smtpd.py",
+            code="""
+import time
+
+
+class SmtpCommand:
+    def handle(self, controller) -> None:
+        controller.start()
+        while True:
+            try:
+                time.sleep(2**32)
+            except KeyboardInterrupt:
+                print("interrupted")
+                break
+        controller.stop()
+""",
+        ),
+        Valid(
+            path="app/server/workers.py",
+            code="""
+import asyncio
+
+
+async def update_worker(jobs, stop, executor) -> None:
+    while not stop.is_set():
+        try:
+            job = await jobs.async_get(executor=executor, timeout=1.0)
+        except asyncio.TimeoutError:
+            continue
+        await job.run()
+        await asyncio.sleep(0.5)
+""",
+        ),
+        Valid(
+            path="app/server/browser_loop.py",
+            code="""
+import threading
+import time
+
+browser_loop = None
+
+
+def ensure_browser_loop() -> None:
+    threading.Thread(target=start_browser_loop, daemon=True).start()
+    started = time.time()
+    while browser_loop is None:
+        if time.time() - started > 5:
+            raise RuntimeError("the browser loop did not start")
+        time.sleep(0.01)
+""",
+        ),
+        Valid(
+            path="app/server/batch.py",
+            code="""
+import time
+
+
+def run_batches(pool, store, runs: int) -> None:
+    run = 1
+    while run <= runs:
+        pool.wait_for_all_checks(timeout=300)
+        run += 1
+        store.queue_watches_for_recheck()
+        time.sleep(2)
+""",
+        ),
     ),
     invalid=(
+        Invalid(
+            path="app/server/notifications.py",
+            interval_seconds=1,
+            code="""
+import queue
+
+
+def notification_runner(outbox: queue.Queue, stop, store) -> None:
+    while not stop.is_set():  # expect: PD101
+        try:
+            message = outbox.get(block=False)
+        except queue.Empty:
+            stop.wait(1)
+        else:
+            store.save_notification(message)
+""",
+        ),
         Invalid(
             path=SERVICE,
             interval_seconds=10,
@@ -469,7 +570,8 @@ agenda `every`, Bull/BullMQ repeatable jobs (`add(name, data, { repeat: { every 
 schedule polls when it repeats within the day (`*/5 * * * *`, `0 * * * *`); one that runs at a
 time of day (`0 3 * * *`, `CronExpression.EVERY_DAY_AT_1AM`) does not. A job that reads nothing
 visible is judged by its name: syncing and checking poll; cleanup, expiry, backups, digests and
-reminders are housekeeping.
+reminders are housekeeping. A job repeating once a day or less often (`every 24 h`) is a batch
+job, as one at a fixed time of day is.
 """,
     why="""
 A scheduler is a polling loop with extra machinery: the job still re-reads its source every N
@@ -525,6 +627,22 @@ app.conf.beat_schedule = {
 import schedule
 
 schedule.every().day.at("03:00").do(rotate_logs)
+""",
+        ),
+        Valid(
+            path="app/server/main.py",
+            code="""
+from fastapi import FastAPI
+from fastapi_utils.tasks import repeat_every
+
+app = FastAPI()
+
+
+@app.on_event("startup")
+@repeat_every(seconds=60 * 60 * 24)
+async def post_daily_totals() -> None:
+    rows = await app.state.pool.fetch("SELECT day, total FROM order_totals")
+    await app.state.mailer.send_totals(rows)
 """,
         ),
         Valid(

@@ -35,6 +35,11 @@ from polldetox.rules import RULES, get_rule
 
 # The standard's Exception 3: "Must have max fallback duration (5 minutes)".
 MAX_FALLBACK_SECONDS = 5 * 60
+# A backend job or loop that runs once a day or less often is a batch cadence, not polling: the
+# standard measures polling by the latency it adds to live data (seconds to minutes), and a cron job
+# at a fixed time of day is already not polling; `every 24 h` is the same schedule written as a period.
+# A wait of a day or longer (`sleep(2**32)` keeping a main thread alive) is no interval at all.
+BATCH_CADENCE_SECONDS = 24 * 60 * 60
 
 _BACKEND_KINDS = {SiteKind.LOOP, SiteKind.SCHEDULER}
 _TIMER_KINDS = {SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP}
@@ -61,7 +66,8 @@ class _Ruled:
 def judge(facts: Sequence[FileFacts], config: Config) -> Judgement:
     facts = [file for file in facts if not config.skips_tests_at(file.path)]  # test code: not the app's data path
     routes = tuple(route for file in facts for route in file.routes)
-    ruled = [_rule_site(site, file, config, routes) for file in facts for site in file.sites]
+    sites = [(site, file) for file in facts for site in file.sites if not runs_daily_or_rarer(site)]
+    ruled = [_rule_site(site, file, config, routes) for site, file in sites]
     ruled += _double_polling(ruled, facts, config)
     kept, suppressed, used = _apply_suppressions(ruled, facts)
     kept += _unused_suppressions(facts, used, config)
@@ -76,6 +82,11 @@ def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 
 def is_backend(site: PollingSite) -> bool:
     return site.kind in _BACKEND_KINDS or (site.kind in _TIMER_KINDS and site.context == Context.BACKEND)
+
+
+def runs_daily_or_rarer(site: PollingSite) -> bool:
+    """A backend site repeating at most once a day: a batch job (version checks, daily digests), not polling."""
+    return is_backend(site) and site.interval_seconds is not None and site.interval_seconds >= BATCH_CADENCE_SECONDS
 
 
 def rule_for(site: PollingSite) -> str:
