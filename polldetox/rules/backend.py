@@ -764,6 +764,47 @@ app.conf.beat_schedule = {
 """,
         ),
         Invalid(
+            path="app/server/settings/schedule.py",
+            interval_seconds=600,
+            code="""
+import os
+
+from celery.schedules import crontab
+
+
+def parse_beat_schedule() -> dict:
+    schedule = {}
+    tasks = [
+        {  # expect: PD103
+            "name": "Check mailboxes",
+            "env_key": "MAIL_TASK_CRON",
+            "env_default": "*/10 * * * *",
+            "task": "mail.tasks.process_mail_accounts",
+        },
+        {
+            "name": "Optimize the index",
+            "env_key": "INDEX_TASK_CRON",
+            "env_default": "0 0 * * *",
+            "task": "documents.tasks.index_optimize",
+        },
+        {
+            "name": "Empty trash",
+            "env_key": "TRASH_TASK_CRON",
+            "env_default": "*/30 * * * *",
+            "task": "documents.tasks.empty_trash",
+        },
+    ]
+    for task in tasks:
+        value = os.getenv(task["env_key"], task["env_default"])
+        minute, hour, day_month, month, day_week = value.split(" ")
+        schedule[task["name"]] = {  # expect: PD103
+            "task": task["task"],
+            "schedule": crontab(minute, hour, day_week, day_month, month),
+        }
+    return schedule
+""",
+        ),
+        Invalid(
             path="server/src/jobs/orders.ts",
             interval_seconds=300,
             tables=("orders",),

@@ -48,7 +48,7 @@ def may_hold_sites(source: str, path: str) -> bool:
         return True  # let the detector parse it and report the error with its position
     codes = _code_objects(module)
     names = set().union(*(code.co_names for code in codes))
-    if not names.isdisjoint(_SCHEDULERS):
+    if not names.isdisjoint(_SCHEDULERS) or any(_builds_beat_entry(code) for code in codes):
         return True
     if not names.isdisjoint(_WAITS):
         waits = _WAITS | _aliases(codes)
@@ -62,6 +62,17 @@ def may_hold_sites(source: str, path: str) -> bool:
     ):
         return True
     return not names.isdisjoint(_DJANGO_NAMES) and any(name.startswith("django") for name in names)
+
+
+def _builds_beat_entry(code: CodeType) -> bool:
+    """`{"task": ..., "schedule": ...}`: a Celery beat entry, wherever the schedule it joins is named."""
+    strings: set[str] = set()
+    for constant in code.co_consts:
+        if isinstance(constant, str):
+            strings.add(constant)
+        elif isinstance(constant, tuple):  # the keys of a dict literal: BUILD_CONST_KEY_MAP
+            strings.update(item for item in constant if isinstance(item, str))
+    return {"task", "schedule"} <= strings
 
 
 def _code_objects(module: CodeType) -> list[CodeType]:

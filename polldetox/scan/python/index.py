@@ -39,6 +39,14 @@ _SCHEDULER_CALLS = frozenset({"Timer", "call_later", "add_job", "do", "add_perio
 _BEAT_NAMES = frozenset({"beat_schedule", "celery_beat_schedule", "celerybeat_schedule"})
 
 
+def _is_beat_entry(value: ast.expr) -> bool:
+    """`{"task": "tasks.sync", "schedule": crontab(...)}`: a Celery beat entry by its shape."""
+    if not isinstance(value, ast.Dict):
+        return False
+    keys = {key.value for key in value.keys if isinstance(key, ast.Constant)}
+    return {"task", "schedule"} <= keys
+
+
 @dataclass(eq=False)
 class FunctionInfo:
     node: Function
@@ -254,8 +262,11 @@ class Index(Walker):
             if owner_name is not None:
                 self.item_assignments.setdefault(owner_name, []).append((target.slice, value, self.where()))
                 known = {owner for _, _, owner in self.beat_schedules}
-                if owner_name.rsplit(".", 1)[-1].lower() in _BEAT_NAMES and owner_name not in known:
-                    self.beat_schedules.append((None, self.where(), owner_name))  # conf.beat_schedule["x"] = {}
+                named = owner_name.rsplit(".", 1)[-1].lower() in _BEAT_NAMES
+                if (named or _is_beat_entry(value)) and owner_name not in known:
+                    # conf.beat_schedule["x"] = {...}; schedule[name] = {"task": ..., "schedule": ...} in a
+                    # helper whose result becomes the beat schedule in another module
+                    self.beat_schedules.append((None, self.where(), owner_name))
             return
         if isinstance(target, ast.Attribute):
             owner = target.value.id if isinstance(target.value, ast.Name) else None

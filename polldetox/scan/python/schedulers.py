@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator, Sequence
 
 from polldetox.findings import PollingSite, SiteKind
+from polldetox.scan import cron
 from polldetox.scan.python.index import DJANGO_PATHS, FunctionInfo, Where
 from polldetox.scan.python.sites import Analysis
 from polldetox.scan.python.syntax import collect, final_name, keyword, positional, text_of
@@ -33,9 +34,10 @@ _PERIOD_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "
 _CRON_FIELDS = (("second", 1), ("minute", 60), ("hour", 3600))
 # Upkeep of stored data rather than a refresh of what users see.
 _HOUSEKEEPING = re.compile(
-    r"clean|vacuum|purge|expire|prune|delete|remove_old|rotate|archive|backup|digest|compact|garbage",
+    r"clean|vacuum|purge|expire|prune|delete|remove_old|rotate|archive|backup|digest|compact|garbage|trash",
     re.IGNORECASE,
 )
+_CRON_FIELD = re.compile(r"^[\d*/,\-?]+$|^[a-z]{3}(-[a-z]{3})?$", re.IGNORECASE)  # "*/10", "0-5", "sun"
 _CRON_STEP = re.compile(r"^\*(?:/(\d+))?$|^\d+-\d+/(\d+)$")  # "*", "*/5", "0-59/10"
 
 
@@ -45,6 +47,8 @@ class Schedulers:
         self.index = analysis.index
         self.values = analysis.values
         self.source = analysis.source
+        # entries reached both from the schedule they join and by their shape are reported once
+        self._entries_seen: set[int] = set()
 
     def call_site(self, call: ast.Call, where: Where) -> PollingSite | None:
         name = final_name(call.func)
@@ -263,7 +267,12 @@ class Schedulers:
     def beat_sites(self, schedule: ast.expr | None, where: Where, owner: str | None) -> Iterator[PollingSite]:
         for key, value, entry_where in self._beat_entries(schedule, where, owner):
             entry = self._beat_entry(value, entry_where)
-            if entry is None:
+            if entry is None or id(value) in self._entries_seen:
+                continue
+            self._entries_seen.add(id(value))
+            records = self._task_records(value, entry_where)
+            if records is not None:
+                yield from self._record_sites(key, value, entry, entry_where, records)
                 continue
             interval = self._beat_interval(entry.get("schedule"), entry_where.function)
             if interval is None:
@@ -271,17 +280,84 @@ class Schedulers:
             task = self.values.string(entry.get("task"), entry_where.function) or ""
             if _HOUSEKEEPING.search(task.rsplit(".", 1)[-1]) or _HOUSEKEEPING.search(self.source.code(key)):
                 continue  # cleanup, expiry, vacuum, digests: upkeep of stored data, not polling for users
-            job = self.index.functions.get(task.rsplit(".", 1)[-1]) if task else None
-            yield self.analysis.site(
-                kind=SiteKind.SCHEDULER,
-                mechanism="Celery beat schedule",
-                node=key,
-                last=value,
-                snippet=f"{self.source.code(key)}: schedule={self.source.code(entry['schedule'])}",
-                where=entry_where,
-                function=job,
-                body=job.node if job else None,
-                interval=interval,
+            snippet = f"{self.source.code(key)}: schedule={self.source.code(entry['schedule'])}"
+            yield self._beat_site(key, value, entry_where, "Celery beat schedule", snippet, interval, task)
+
+    def _beat_site(
+        self, node: ast.AST, last: ast.AST, where: Where, mechanism: str, snippet: str, interval: Number, task: str
+    ) -> PollingSite:
+        job = self.index.functions.get(task.rsplit(".", 1)[-1]) if task else None
+        return self.analysis.site(
+            kind=SiteKind.SCHEDULER,
+            mechanism=mechanism,
+            node=node,
+            last=last,
+            snippet=snippet,
+            where=where,
+            function=job,
+            body=job.node if job else None,
+            interval=interval,
+        )
+
+    def _task_records(self, entry: ast.expr, where: Where) -> tuple[str, list[ast.Dict]] | None:
+        """`for task in tasks: schedule[task["name"]] = {"task": task["task"], ...}` over a list of dict
+        literals: the loop variable and the records, one beat entry each."""
+        scope: ast.AST = where.function.node if where.function is not None else self.analysis.module
+        for loop in collect(scope, ast.For):
+            assert isinstance(loop, ast.For)
+            if not isinstance(loop.target, ast.Name) or not isinstance(loop.iter, ast.Name):
+                continue
+            if not any(found is entry for found in ast.walk(loop)):
+                continue
+            listed = self.values.lookup(loop.iter.id, where.function)[0]
+            if isinstance(listed, ast.List | ast.Tuple) and all(isinstance(item, ast.Dict) for item in listed.elts):
+                return loop.target.id, [item for item in listed.elts if isinstance(item, ast.Dict)]
+        return None
+
+    def _record_sites(
+        self,
+        key: ast.expr,
+        value: ast.expr,
+        entry: dict[str, ast.expr],
+        where: Where,
+        records: tuple[str, list[ast.Dict]],
+    ) -> Iterator[PollingSite]:
+        """Each record whose schedule repeats within the day and whose task is not housekeeping is an
+        entry; the loop that registers them is reported once, at its shortest period."""
+        variable, items = records
+        function = where.function
+
+        def field(record: dict[str, ast.expr], read: ast.expr | None) -> ast.expr | None:
+            if isinstance(read, ast.Subscript) and isinstance(read.value, ast.Name) and read.value.id == variable:
+                return record.get(text_of(read.slice) or "")
+            return None
+
+        shortest: float | None = None
+        for item in items:
+            record = {text: node for name, node in zip(item.keys, item.values, strict=True) if name is not None
+                      and (text := text_of(name)) is not None}  # fmt: skip
+            task = self.values.string(field(record, entry.get("task")), function) or ""
+            title = self.values.string(field(record, key), function) or ""
+            if _HOUSEKEEPING.search(task.rsplit(".", 1)[-1]) or _HOUSEKEEPING.search(title):
+                continue  # upkeep of stored data, not polling for users
+            written = field(record, entry.get("schedule"))
+            if written is not None:
+                interval = self._beat_interval(written, function)
+                shown = self.source.code(written)
+            else:  # `crontab(*value.split())` of the record's cron default
+                shown = next((text for node in record.values() if (text := _cron_text(node)) is not None), "")
+                period = cron.expression_period(shown) if shown else None
+                interval = Number(period) if period is not None else None
+            if interval is None or interval.value is None:
+                continue
+            shortest = interval.value if shortest is None else min(shortest, interval.value)
+            yield self._beat_site(
+                item, item, where, "Celery beat schedule", f"{title or task}: schedule={shown}", interval, task
+            )
+        if shortest is not None:
+            snippet = f"{self.source.code(key)}: schedule={self.source.code(entry['schedule'])}"
+            yield self._beat_site(
+                key, value, where, "Celery beat schedule built from a task list", snippet, Number(shortest), ""
             )
 
     def _beat_entries(
@@ -318,6 +394,14 @@ class Schedulers:
         if isinstance(value, ast.Call) and final_name(value.func) == "dict":
             return {item.arg: item.value for item in value.keywords if item.arg is not None}
         return None
+
+
+def _cron_text(node: ast.expr) -> str | None:
+    """A string literal written as a cron expression: five or six fields of digits, `*`, `/`, `,` and `-`."""
+    if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+        return None
+    fields = node.value.split()
+    return node.value if len(fields) in (5, 6) and all(_CRON_FIELD.match(field) for field in fields) else None
 
 
 def _period_of_fields(fields: Sequence[tuple[str | None, int]]) -> Number | None:
