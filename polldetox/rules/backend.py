@@ -805,6 +805,35 @@ def parse_beat_schedule() -> dict:
 """,
         ),
         Invalid(
+            path="app/server/tasks/schedule.py",
+            interval_seconds=30,
+            tables=("queries",),
+            code="""
+from datetime import datetime, timedelta
+
+from rq_scheduler import Scheduler
+
+scheduler = Scheduler(queue_name="periodic")
+
+
+def refresh_queries():
+    return db.execute("SELECT id FROM queries WHERE next_run_at < now()").fetchall()
+
+
+def periodic_job_definitions():
+    return [
+        {"func": refresh_queries, "timeout": 600, "interval": 30},  # expect: PD103
+        {"func": remove_ghost_locks, "interval": timedelta(minutes=1)},
+        {"func": empty_schedules, "interval": timedelta(minutes=60)},
+    ]
+
+
+def schedule_periodic_jobs(jobs):
+    for job in jobs:
+        scheduler.schedule(scheduled_time=datetime.utcnow(), **job)
+""",
+        ),
+        Invalid(
             path="server/src/jobs/orders.ts",
             interval_seconds=300,
             tables=("orders",),

@@ -65,14 +65,15 @@ def may_hold_sites(source: str, path: str) -> bool:
 
 
 def _builds_beat_entry(code: CodeType) -> bool:
-    """`{"task": ..., "schedule": ...}`: a Celery beat entry, wherever the schedule it joins is named."""
+    """`{"task": ..., "schedule": ...}`: a Celery beat entry, wherever the schedule it joins is named;
+    `{"func": ..., "interval": ...}`: an rq-scheduler job definition."""
     strings: set[str] = set()
     for constant in code.co_consts:
         if isinstance(constant, str):
             strings.add(constant)
         elif isinstance(constant, tuple):  # the keys of a dict literal: BUILD_CONST_KEY_MAP
             strings.update(item for item in constant if isinstance(item, str))
-    return {"task", "schedule"} <= strings
+    return {"task", "schedule"} <= strings or {"func", "interval"} <= strings
 
 
 def _code_objects(module: CodeType) -> list[CodeType]:

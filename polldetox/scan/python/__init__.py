@@ -62,6 +62,7 @@ def detect(source: str, path: str) -> FileFacts:
     sites = [loop_site(analysis, loop, where) for loop, where in index.loops]
     sites += [schedulers.call_site(call, where) for call, where in index.calls]
     sites += [schedulers.decorator_site(decorator, function) for decorator, function in index.decorated]
+    sites += schedulers.job_definition_sites()
     for schedule, where, owner in index.beat_schedules:
         sites.extend(schedulers.beat_sites(schedule, where, owner))
     found = sorted((site for site in sites if site is not None), key=lambda s: (s.location.line, s.location.column))

@@ -34,7 +34,7 @@ _PERIOD_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "
 _CRON_FIELDS = (("second", 1), ("minute", 60), ("hour", 3600))
 # Upkeep of stored data rather than a refresh of what users see.
 _HOUSEKEEPING = re.compile(
-    r"clean|vacuum|purge|expire|prune|delete|remove_old|rotate|archive|backup|digest|compact|garbage|trash",
+    r"clean|vacuum|purge|expire|prune|delete|rotate|archive|backup|digest|compact|garbage|trash|empty|remove|aggregat",
     re.IGNORECASE,
 )
 _CRON_FIELD = re.compile(r"^[\d*/,\-?]+$|^[a-z]{3}(-[a-z]{3})?$", re.IGNORECASE)  # "*/10", "0-5", "sun"
@@ -95,6 +95,39 @@ class Schedulers:
         if _HOUSEKEEPING.search(task):
             return None
         return self._job_site(call, where, mechanism, interval, job)
+
+    def job_definition_sites(self) -> Iterator[PollingSite]:
+        """rq-scheduler job lists: `{"func": refresh_queries, "interval": timedelta(minutes=1)}`, the keyword
+        arguments each handed to `scheduler.schedule(**job)`, wherever the list is built."""
+        scopes: list[tuple[ast.AST, FunctionInfo | None]] = [(self.analysis.module, None)]
+        scopes += [(function.node, function) for function in self.index.functions.values()]
+        for scope, function in scopes:
+            for found in collect(scope, ast.Dict):
+                assert isinstance(found, ast.Dict)
+                fields = {text: node for name, node in zip(found.keys, found.values, strict=True) if name is not None
+                          and (text := text_of(name)) is not None}  # fmt: skip
+                if "func" not in fields or "interval" not in fields:
+                    continue
+                if _HOUSEKEEPING.search(final_name(fields["func"]) or ""):
+                    continue
+                where = Where(function, (), False)
+                interval = self.values.number(fields["interval"], function)
+                yield self._job_site_at(found, where, "rq-scheduler job definition", interval, fields["func"])
+
+    def _job_site_at(
+        self, node: ast.Dict, where: Where, mechanism: str, interval: Number, reference: ast.expr
+    ) -> PollingSite:
+        job = self._job(reference, where)
+        return self.analysis.site(
+            kind=SiteKind.SCHEDULER,
+            mechanism=mechanism,
+            node=node,
+            snippet=self.source.code(node),
+            where=where,
+            function=job,
+            body=job.node if job else None,
+            interval=interval,
+        )
 
     def _rescheduling_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
         if name == "Timer" and self.index.qualify(call.func) != "threading.Timer":
