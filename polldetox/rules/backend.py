@@ -834,6 +834,29 @@ def schedule_periodic_jobs(jobs):
 """,
         ),
         Invalid(
+            path="app/server/views/moderation.py",
+            interval_seconds=300,
+            code="""
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+
+def schedule_moderation_tasks(request):
+    with transaction.atomic():
+        every_five, _ = IntervalSchedule.objects.get_or_create(every=5, period=IntervalSchedule.MINUTES)
+        PeriodicTask.objects.get_or_create(  # expect: PD103
+            interval=every_five,
+            name="automod-task",
+            task="app.moderation.tasks.scan_new_statuses",
+        )
+        PeriodicTask.objects.get_or_create(
+            interval=every_five,
+            name="delete-exports-task",
+            task="app.housekeeping.start_export_deletions",
+        )
+""",
+        ),
+        Invalid(
             path="server/src/jobs/orders.ts",
             interval_seconds=300,
             tables=("orders",),

@@ -24,6 +24,7 @@ _SCHEDULERS = frozenset(
         "Timer", "call_later", "add_job", "scheduled_job", "every", "repeat_every", "IntervalTrigger",
         "add_periodic_task", "beat_schedule", "celery_beat_schedule", "CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE",
         "cron", "schedule",  # rq-scheduler: scheduler.cron(...), scheduler.schedule(..., interval=60)
+        "PeriodicTask",  # django-celery-beat
     }
 )  # fmt: skip
 # A route is a decorator like `@router.get("/queue")`, or Django's `path("queue/", view)`.

@@ -38,6 +38,8 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"beat_schedule",
     b"BEAT_SCHEDULE",
     b"add_periodic_task",
+    b"PeriodicTask",  # django-celery-beat: PeriodicTask.objects.create(interval=..., task=...)
+    b"crontab",  # beat entries built by a helper whose result another module names
     b".cron(",  # rq-scheduler
     b".schedule(",  # rq-scheduler: scheduler.schedule(..., interval=60)
     b"@app.",

@@ -34,7 +34,12 @@ HTTP_CONSTRUCTORS = frozenset(
 )
 ROUTE_OWNERS = frozenset({"fastapi.FastAPI", "fastapi.APIRouter", "flask.Flask", "flask.Blueprint", "sanic.Sanic"})
 DJANGO_PATHS = frozenset({"django.urls.path", "django.urls.re_path", "django.conf.urls.url"})
-_SCHEDULER_CALLS = frozenset({"Timer", "call_later", "add_job", "do", "add_periodic_task", "schedule", "cron"})
+_SCHEDULER_CALLS = frozenset(
+    {
+        "Timer", "call_later", "add_job", "do", "add_periodic_task", "schedule", "cron",
+        "PeriodicTask", "create", "get_or_create", "update_or_create",  # django-celery-beat rows made in code
+    }
+)  # fmt: skip
 # Celery's setting, under its current and its old names: `app.conf.beat_schedule`, `CELERYBEAT_SCHEDULE`.
 _BEAT_NAMES = frozenset({"beat_schedule", "celery_beat_schedule", "celerybeat_schedule"})
 

@@ -14,7 +14,7 @@ from polldetox.findings import PollingSite, SiteKind
 from polldetox.scan import cron
 from polldetox.scan.python.index import DJANGO_PATHS, FunctionInfo, Where
 from polldetox.scan.python.sites import Analysis
-from polldetox.scan.python.syntax import collect, final_name, keyword, positional, text_of
+from polldetox.scan.python.syntax import collect, dotted, final_name, keyword, positional, text_of
 from polldetox.scan.python.values import Number
 
 _SCHEDULE_UNITS = {
@@ -34,9 +34,11 @@ _PERIOD_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "
 _CRON_FIELDS = (("second", 1), ("minute", 60), ("hour", 3600))
 # Upkeep of stored data rather than a refresh of what users see.
 _HOUSEKEEPING = re.compile(
-    r"clean|vacuum|purge|expire|prune|delete|rotate|archive|backup|digest|compact|garbage|trash|empty|remove|aggregat",
+    r"clean|vacuum|purge|expire|prune|delete|rotate|archive|backup|digest|compact|garbage|trash|empty|remove|aggregat"
+    r"|housekeep|version_check|check_for_update|check-for-update",
     re.IGNORECASE,
 )
+_PERIODIC_TASK_CALLS = frozenset({"PeriodicTask", "create", "get_or_create", "update_or_create"})
 _CRON_FIELD = re.compile(r"^[\d*/,\-?]+$|^[a-z]{3}(-[a-z]{3})?$", re.IGNORECASE)  # "*/10", "0-5", "sun"
 _CRON_STEP = re.compile(r"^\*(?:/(\d+))?$|^\d+-\d+/(\d+)$")  # "*", "*/5", "0-59/10"
 
@@ -63,6 +65,10 @@ class Schedulers:
             return self._schedule_site(call, where)
         if name in {"schedule", "cron"}:
             return self._rq_scheduler_site(call, where, name)
+        if name in _PERIODIC_TASK_CALLS and (
+            name == "PeriodicTask" or (dotted(call.func) or "").endswith("PeriodicTask.objects." + name)
+        ):
+            return self._periodic_task_site(call, where)
         if name == "add_periodic_task":
             interval = self._beat_interval(positional(call, 0, "schedule"), where.function)
             if interval is None:
@@ -71,6 +77,34 @@ class Schedulers:
             job = self._job(signature.func if isinstance(signature, ast.Call) else signature, where)
             return self._job_site(call, where, "Celery add_periodic_task", interval, job)
         return None
+
+    def _periodic_task_site(self, call: ast.Call, where: Where) -> PollingSite | None:
+        """django-celery-beat: a `PeriodicTask` row made in code, on an `IntervalSchedule` (every N periods).
+        A crontab or one-off row runs at a time; a housekeeping task or version check is not polling."""
+        schedule = keyword(call, "interval")
+        if schedule is None:
+            return None
+        task = self.values.string(keyword(call, "task"), where.function) or ""
+        title = self.values.string(keyword(call, "name"), where.function) or ""
+        if _HOUSEKEEPING.search(task) or _HOUSEKEEPING.search(title):
+            return None
+        interval = self._interval_schedule(schedule, where.function)
+        job = self.index.functions.get(task.rsplit(".", 1)[-1]) if task else None
+        return self._job_site(call, where, "django-celery-beat PeriodicTask", interval, job)
+
+    def _interval_schedule(self, schedule: ast.expr, function: FunctionInfo | None) -> Number:
+        """`IntervalSchedule.objects.get_or_create(every=10, period=IntervalSchedule.SECONDS)`: seconds;
+        unknown when the row comes from a form."""
+        if isinstance(schedule, ast.Name):
+            schedule = self.values.lookup(schedule.id, function)[0] or schedule
+        if not isinstance(schedule, ast.Call):
+            return Number()
+        every = self.values.number(keyword(schedule, "every"), function)
+        period = keyword(schedule, "period")
+        unit = (final_name(period) or self.values.string(period, function) or "").lower() if period else ""
+        if every.value is None or unit not in _PERIOD_UNITS:
+            return Number(env_var=every.env_var)
+        return Number(every.value * _PERIOD_UNITS[unit], every.env_var)
 
     def _rq_scheduler_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
         """rq-scheduler: `scheduler.schedule(scheduled_time=..., func=sync, interval=60, repeat=None)`,
