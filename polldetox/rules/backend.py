@@ -264,6 +264,23 @@ def notification_runner(outbox: queue.Queue, stop, store) -> None:
 """,
         ),
         Invalid(
+            path="app/server/feeds.py",
+            interval_seconds=60,
+            tables=("feeds",),
+            code="""
+import asyncio
+
+
+async def refresh_feeds(pool, max_runs=None) -> None:
+    runs = 0
+    while max_runs is None or runs < max_runs:  # expect: PD101
+        rows = await pool.fetch("SELECT id, url FROM feeds")
+        await pool.cache_feeds(rows)
+        runs += 1
+        await asyncio.sleep(60)
+""",
+        ),
+        Invalid(
             path=SERVICE,
             interval_seconds=10,
             tables=("workflow_history",),
@@ -854,6 +871,20 @@ def schedule_moderation_tasks(request):
             name="delete-exports-task",
             task="app.housekeeping.start_export_deletions",
         )
+""",
+        ),
+        Invalid(
+            path="app/server/app.py",
+            interval_seconds=60,
+            code="""
+from app.server import tasks
+from app.server.scheduler import SchedulerRegistry
+
+
+async def start_scheduler() -> None:
+    SchedulerRegistry.register_daily(tasks.purge_password_reset_tokens, tasks.create_timeline_events)
+    SchedulerRegistry.register_minutely(tasks.post_group_webhooks)  # expect: PD103
+    SchedulerRegistry.register_hourly(tasks.locked_user_reset)
 """,
         ),
         Invalid(

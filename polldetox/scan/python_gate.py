@@ -16,6 +16,8 @@ import dis
 import warnings
 from types import CodeType
 
+from polldetox.scan.python.index import CADENCE_REGISTRATION
+
 # Calls that make a loop wait on a clock (sleep, event.wait(t), asyncio.wait_for, schedule.run_pending).
 _WAITS = frozenset({"sleep", "wait", "wait_for", "run_pending"})
 # Names that re-run work on an interval without a loop of their own.
@@ -50,6 +52,8 @@ def may_hold_sites(source: str, path: str) -> bool:
     codes = _code_objects(module)
     names = set().union(*(code.co_names for code in codes))
     if not names.isdisjoint(_SCHEDULERS) or any(_builds_beat_entry(code) for code in codes):
+        return True
+    if any(CADENCE_REGISTRATION.match(name) for name in names):
         return True
     if not names.isdisjoint(_WAITS):
         waits = _WAITS | _aliases(codes)

@@ -39,7 +39,9 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"BEAT_SCHEDULE",
     b"add_periodic_task",
     b"PeriodicTask",  # django-celery-beat: PeriodicTask.objects.create(interval=..., task=...)
-    b"crontab",  # beat entries built by a helper whose result another module names
+    b"crontab",
+    b"minutely",  # registry.register_minutely(job), registry.add_hourly(job)
+    b"hourly",  # beat entries built by a helper whose result another module names
     b".cron(",  # rq-scheduler
     b".schedule(",  # rq-scheduler: scheduler.schedule(..., interval=60)
     b"@app.",

@@ -8,6 +8,7 @@ Import aliases are resolved here (`from time import sleep as pause`), so every l
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from polldetox.scan.python.syntax import (
@@ -40,6 +41,8 @@ _SCHEDULER_CALLS = frozenset(
         "PeriodicTask", "create", "get_or_create", "update_or_create",  # django-celery-beat rows made in code
     }
 )  # fmt: skip
+# `registry.register_minutely(sync_feeds)`: a callback handed to a runner named by its cadence.
+CADENCE_REGISTRATION = re.compile(r"^(register|add|schedule)_(every_)?(secondly|minutely|hourly|daily|weekly)$")
 # Celery's setting, under its current and its old names: `app.conf.beat_schedule`, `CELERYBEAT_SCHEDULE`.
 _BEAT_NAMES = frozenset({"beat_schedule", "celery_beat_schedule", "celerybeat_schedule"})
 
@@ -325,7 +328,11 @@ class Index(Walker):
     def enter_Call(self, node: ast.Call) -> None:
         where = self.where()
         name = final_name(node.func)
-        if name in _SCHEDULER_CALLS or self.qualify(node.func) in DJANGO_PATHS:
+        if (
+            name in _SCHEDULER_CALLS
+            or CADENCE_REGISTRATION.match(name or "")
+            or self.qualify(node.func) in DJANGO_PATHS
+        ):
             self.calls.append((node, where))
         elif name == "run_pending":
             self.has_run_pending = True

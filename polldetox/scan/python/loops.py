@@ -279,8 +279,10 @@ def _waits_for_one_operation(test: ast.expr) -> bool:
                 return True
             if isinstance(subject, ast.Attribute) and subject.attr in _EXIT_STATUSES:
                 return True
-            if isinstance(node.ops[0], ast.Is) and isinstance(subject, ast.Name | ast.Attribute):
-                return True  # `while server_loop is None:`: waits for one value to be set, as a thread starts
+            if node is test and isinstance(node.ops[0], ast.Is) and isinstance(subject, ast.Name | ast.Attribute):
+                # `while server_loop is None:` waits for one value to be set, as a thread starts; in
+                # `while max_runs is None or runs < max_runs:` None is a setting that means "forever"
+                return True
     return False
 
 

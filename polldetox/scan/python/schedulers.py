@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 
 from polldetox.findings import PollingSite, SiteKind
 from polldetox.scan import cron
-from polldetox.scan.python.index import DJANGO_PATHS, FunctionInfo, Where
+from polldetox.scan.python.index import CADENCE_REGISTRATION, DJANGO_PATHS, FunctionInfo, Where
 from polldetox.scan.python.sites import Analysis
 from polldetox.scan.python.syntax import collect, dotted, final_name, keyword, positional, text_of
 from polldetox.scan.python.values import Number
@@ -34,10 +34,11 @@ _PERIOD_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "
 _CRON_FIELDS = (("second", 1), ("minute", 60), ("hour", 3600))
 # Upkeep of stored data rather than a refresh of what users see.
 _HOUSEKEEPING = re.compile(
-    r"clean|vacuum|purge|expire|prune|delete|rotate|archive|backup|digest|compact|garbage|trash|empty|remove|aggregat"
+    r"clean|vacuum|purge|expir|prune|delete|rotate|archive|backup|digest|compact|garbage|trash|empty|remove|aggregat|reset"
     r"|housekeep|version_check|check_for_update|check-for-update",
     re.IGNORECASE,
 )
+_CADENCES = {"secondly": 1, "minutely": 60, "hourly": 3600, "daily": 86400, "weekly": 604800}
 _PERIODIC_TASK_CALLS = frozenset({"PeriodicTask", "create", "get_or_create", "update_or_create"})
 _CRON_FIELD = re.compile(r"^[\d*/,\-?]+$|^[a-z]{3}(-[a-z]{3})?$", re.IGNORECASE)  # "*/10", "0-5", "sun"
 _CRON_STEP = re.compile(r"^\*(?:/(\d+))?$|^\d+-\d+/(\d+)$")  # "*", "*/5", "0-59/10"
@@ -69,6 +70,8 @@ class Schedulers:
             name == "PeriodicTask" or (dotted(call.func) or "").endswith("PeriodicTask.objects." + name)
         ):
             return self._periodic_task_site(call, where)
+        if CADENCE_REGISTRATION.match(name or ""):
+            return self._cadence_registration_site(call, where, name or "")
         if name == "add_periodic_task":
             interval = self._beat_interval(positional(call, 0, "schedule"), where.function)
             if interval is None:
@@ -77,6 +80,16 @@ class Schedulers:
             job = self._job(signature.func if isinstance(signature, ast.Call) else signature, where)
             return self._job_site(call, where, "Celery add_periodic_task", interval, job)
         return None
+
+    def _cadence_registration_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
+        """`SchedulerRegistry.register_minutely(post_webhooks)`: each callback runs at the named cadence;
+        the registration is a site unless every callback is housekeeping."""
+        cadence = name.rsplit("_", 1)[-1]
+        callbacks = [arg for arg in call.args if not _HOUSEKEEPING.search(final_name(arg) or dotted(arg) or "")]
+        if not callbacks:
+            return None
+        interval = Number(float(_CADENCES[cadence]))
+        return self._job_site(call, where, f"{name} callback registry", interval, self._job(callbacks[0], where))
 
     def _periodic_task_site(self, call: ast.Call, where: Where) -> PollingSite | None:
         """django-celery-beat: a `PeriodicTask` row made in code, on an `IntervalSchedule` (every N periods).
