@@ -886,6 +886,27 @@ async def start_scheduler() -> None:
     SchedulerRegistry.register_minutely(tasks.post_group_webhooks)  # expect: PD103
     SchedulerRegistry.register_hourly(tasks.locked_user_reset)
 """,
+            extra_files=(
+                (
+                    "app/server/scheduler_service.py",
+                    """from fastapi_utils.tasks import repeat_every
+
+from app.server.scheduler import SchedulerRegistry
+
+
+@repeat_every(seconds=60 * 60)
+def run_hourly():
+    for func in SchedulerRegistry.hourly:
+        func()
+
+
+@repeat_every(seconds=5 * 60)  # expect: PD103
+def run_minutely():
+    for func in SchedulerRegistry.minutely:
+        func()
+""",
+                ),
+            ),
         ),
         Invalid(
             path="server/src/jobs/orders.ts",

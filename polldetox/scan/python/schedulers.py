@@ -38,7 +38,6 @@ _HOUSEKEEPING = re.compile(
     r"|housekeep|version_check|check_for_update|check-for-update",
     re.IGNORECASE,
 )
-_CADENCES = {"secondly": 1, "minutely": 60, "hourly": 3600, "daily": 86400, "weekly": 604800}
 _PERIODIC_TASK_CALLS = frozenset({"PeriodicTask", "create", "get_or_create", "update_or_create"})
 _CRON_FIELD = re.compile(r"^[\d*/,\-?]+$|^[a-z]{3}(-[a-z]{3})?$", re.IGNORECASE)  # "*/10", "0-5", "sun"
 _CRON_STEP = re.compile(r"^\*(?:/(\d+))?$|^\d+-\d+/(\d+)$")  # "*", "*/5", "0-59/10"
@@ -84,12 +83,13 @@ class Schedulers:
     def _cadence_registration_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
         """`SchedulerRegistry.register_minutely(post_webhooks)`: each callback runs at the named cadence;
         the registration is a site unless every callback is housekeeping."""
-        cadence = name.rsplit("_", 1)[-1]
+        cadence = cron.cadence_in(name) or ""
         callbacks = [arg for arg in call.args if not _HOUSEKEEPING.search(final_name(arg) or dotted(arg) or "")]
         if not callbacks:
             return None
-        interval = Number(float(_CADENCES[cadence]))
-        return self._job_site(call, where, f"{name} callback registry", interval, self._job(callbacks[0], where))
+        interval = Number(cron.CADENCES[cadence])
+        mechanism = f"{name} {cron.REGISTRATION}"
+        return self._job_site(call, where, mechanism, interval, self._job(callbacks[0], where))
 
     def _periodic_task_site(self, call: ast.Call, where: Where) -> PollingSite | None:
         """django-celery-beat: a `PeriodicTask` row made in code, on an `IntervalSchedule` (every N periods).
@@ -319,6 +319,8 @@ class Schedulers:
             mechanism = f"APScheduler @scheduled_job {kind}"
         else:
             return None
+        if _runs_registered_callbacks(function.node):
+            mechanism = f"{mechanism} {cron.REGISTRY_RUNNER}"
         return self.analysis.site(
             kind=SiteKind.SCHEDULER,
             mechanism=mechanism,
@@ -474,6 +476,22 @@ class Schedulers:
         if isinstance(value, ast.Call) and final_name(value.func) == "dict":
             return {item.arg: item.value for item in value.keywords if item.arg is not None}
         return None
+
+
+def _runs_registered_callbacks(function: ast.AST) -> bool:
+    """`for func in SchedulerRegistry._hourly: wrapper(func)`: the job only calls what was registered
+    with it, so it reads what those callbacks read."""
+    for loop in collect(function, ast.For):
+        assert isinstance(loop, ast.For)
+        if not isinstance(loop.target, ast.Name) or not isinstance(loop.iter, ast.Attribute):
+            continue
+        callback = loop.target.id
+        for call in collect(loop.body, ast.Call):
+            assert isinstance(call, ast.Call)
+            handed = [call.func, *call.args]
+            if any(isinstance(arg, ast.Name) and arg.id == callback for arg in handed):
+                return True
+    return False
 
 
 def _cron_text(node: ast.expr) -> str | None:
