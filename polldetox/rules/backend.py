@@ -781,6 +781,34 @@ app.conf.beat_schedule = {
 """,
         ),
         Invalid(
+            path="shop/celery_app.py",
+            interval_seconds=30,
+            tables=("orders",),
+            polls="database",
+            code="""
+from datetime import timedelta
+
+from celery import Celery
+
+app = Celery("shop")
+app.conf.beat_schedule = {
+    "sync-orders": {"task": "shop.tasks.sync_orders", "schedule": timedelta(seconds=30)},  # expect: PD103
+}
+""",
+            extra_files=(
+                (
+                    "shop/tasks.py",
+                    """from shop.db import pool
+
+
+def sync_orders():
+    with pool.connection() as conn:
+        return conn.execute("SELECT id FROM orders WHERE synced = false").fetchall()
+""",
+                ),
+            ),
+        ),
+        Invalid(
             path="app/server/settings/schedule.py",
             interval_seconds=600,
             code="""

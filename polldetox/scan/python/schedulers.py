@@ -76,8 +76,10 @@ class Schedulers:
             if interval is None:
                 return None
             signature = positional(call, 1, "sig")
-            job = self._job(signature.func if isinstance(signature, ast.Call) else signature, where)
-            return self._job_site(call, where, "Celery add_periodic_task", interval, job)
+            reference = signature.func if isinstance(signature, ast.Call) else signature
+            job = self._job(reference, where)
+            through = self._through(reference, "", where)
+            return self._job_site(call, where, "Celery add_periodic_task", interval, job, through=through)
         return None
 
     def _cadence_registration_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
@@ -89,7 +91,8 @@ class Schedulers:
             return None
         interval = Number(cron.CADENCES[cadence])
         mechanism = f"{name} {cron.REGISTRATION}"
-        return self._job_site(call, where, mechanism, interval, self._job(callbacks[0], where))
+        job, through = self._job(callbacks[0], where), self._through(callbacks[0], "", where)
+        return self._job_site(call, where, mechanism, interval, job, through=through)
 
     def _periodic_task_site(self, call: ast.Call, where: Where) -> PollingSite | None:
         """django-celery-beat: a `PeriodicTask` row made in code, on an `IntervalSchedule` (every N periods).
@@ -103,7 +106,8 @@ class Schedulers:
             return None
         interval = self._interval_schedule(schedule, where.function)
         job = self.index.functions.get(task.rsplit(".", 1)[-1]) if task else None
-        return self._job_site(call, where, "django-celery-beat PeriodicTask", interval, job)
+        through = self._through(None, task, where)
+        return self._job_site(call, where, "django-celery-beat PeriodicTask", interval, job, through=through)
 
     def _interval_schedule(self, schedule: ast.expr, function: FunctionInfo | None) -> Number:
         """`IntervalSchedule.objects.get_or_create(every=10, period=IntervalSchedule.SECONDS)`: seconds;
@@ -141,7 +145,7 @@ class Schedulers:
         task = final_name(reference) or ""
         if _HOUSEKEEPING.search(task):
             return None
-        return self._job_site(call, where, mechanism, interval, job)
+        return self._job_site(call, where, mechanism, interval, job, through=self._through(reference, "", where))
 
     def job_definition_sites(self) -> Iterator[PollingSite]:
         """rq-scheduler job lists: `{"func": refresh_queries, "interval": timedelta(minutes=1)}`, the keyword
@@ -159,22 +163,9 @@ class Schedulers:
                     continue
                 where = Where(function, (), False)
                 interval = self.values.number(fields["interval"], function)
-                yield self._job_site_at(found, where, "rq-scheduler job definition", interval, fields["func"])
-
-    def _job_site_at(
-        self, node: ast.Dict, where: Where, mechanism: str, interval: Number, reference: ast.expr
-    ) -> PollingSite:
-        job = self._job(reference, where)
-        return self.analysis.site(
-            kind=SiteKind.SCHEDULER,
-            mechanism=mechanism,
-            node=node,
-            snippet=self.source.code(node),
-            where=where,
-            function=job,
-            body=job.node if job else None,
-            interval=interval,
-        )
+                reference = fields["func"]
+                job, through = self._job(reference, where), self._through(reference, "", where)
+                yield self._job_site(found, where, "rq-scheduler job definition", interval, job, through=through)
 
     def _rescheduling_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
         if name == "Timer" and self.index.qualify(call.func) != "threading.Timer":
@@ -278,14 +269,27 @@ class Schedulers:
             reference = reference.value  # celery signature: sync_queue.s()
         return self.index.resolve(reference, where.function) if reference is not None else None
 
+    def _through(self, reference: ast.expr | None, task: str, where: Where) -> tuple[tuple[str, str], ...]:
+        """Where a job defined in another module of the project lives: an imported function
+        (`refresh_queries`, `tasks.sync_feeds.s()`) or a dotted task path (`documents.tasks.train`)."""
+        if isinstance(reference, ast.Attribute) and final_name(reference) in {"s", "si", "delay"}:
+            reference = reference.value
+        if reference is not None:
+            return tuple(self.analysis.reads.imported_callee(reference, where.function))
+        if "." not in task:
+            return ()
+        module, name = task.rsplit(".", 1)
+        return ((module.replace(".", "/"), name),)
+
     def _job_site(
         self,
-        call: ast.Call,
+        call: ast.AST,
         where: Where,
         mechanism: str,
         interval: Number,
         job: FunctionInfo | None,
         detail: str | None = None,
+        through: tuple[tuple[str, str], ...] = (),
     ) -> PollingSite:
         return self.analysis.site(
             kind=SiteKind.SCHEDULER,
@@ -297,6 +301,7 @@ class Schedulers:
             body=job.node if job else None,
             interval=interval,
             detail=detail,
+            through=through,
         )
 
     def decorator_site(self, decorator: ast.expr, function: FunctionInfo) -> PollingSite | None:
@@ -379,6 +384,7 @@ class Schedulers:
             function=job,
             body=job.node if job else None,
             interval=interval,
+            through=self._through(None, task, where),
         )
 
     def _task_records(self, entry: ast.expr, where: Where) -> tuple[str, list[ast.Dict]] | None:
