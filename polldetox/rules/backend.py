@@ -244,6 +244,22 @@ def run_batches(pool, store, runs: int) -> None:
         time.sleep(2)
 """,
         ),
+        Valid(
+            path="app/server/workers.py",
+            code="""
+import time
+
+
+def drain(jobs, stats) -> None:
+    last_report = time.monotonic()
+    while True:
+        job = jobs.get(timeout=1)
+        job.run()
+        if time.monotonic() - last_report >= 60:
+            stats.log_summary()
+            last_report = time.monotonic()
+""",
+        ),
     ),
     invalid=(
         Invalid(
@@ -261,6 +277,30 @@ def notification_runner(outbox: queue.Queue, stop, store) -> None:
             stop.wait(1)
         else:
             store.save_notification(message)
+""",
+        ),
+        Invalid(
+            path="app/server/consumer.py",
+            interval_seconds=300,
+            polls="file",
+            code="""
+from pathlib import Path
+from time import monotonic
+
+from watchfiles import watch
+
+
+def consume_folder(directory: Path, stop, queue) -> None:
+    last_rescan = monotonic()
+    while not stop.is_set():  # expect: PD101
+        for changes in watch(directory, stop_event=stop, rust_timeout=60_000, yield_on_timeout=True):
+            for _, path in changes:
+                queue.put(path)
+            break
+        if monotonic() - last_rescan >= 300:
+            for path in directory.glob("**/*.pdf"):
+                queue.put(path)
+            last_rescan = monotonic()
 """,
         ),
         Invalid(

@@ -19,7 +19,8 @@ from types import CodeType
 from polldetox.scan.python.index import CADENCE_REGISTRATION
 
 # Calls that make a loop wait on a clock (sleep, event.wait(t), asyncio.wait_for, schedule.run_pending).
-_WAITS = frozenset({"sleep", "wait", "wait_for", "run_pending"})
+# A loop reading the clock may gate work on the time elapsed (`if monotonic() - last >= n`).
+_WAITS = frozenset({"sleep", "wait", "wait_for", "run_pending", "monotonic", "perf_counter"})
 # Names that re-run work on an interval without a loop of their own.
 _SCHEDULERS = frozenset(
     {

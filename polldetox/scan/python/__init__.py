@@ -30,6 +30,8 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"wait(",  # event.wait(timeout), asyncio.wait_for(event.wait(), n)
     b"wait_for(",  # asyncio.wait_for(stop_future, n)
     b"Timer",
+    b"monotonic(",  # `if monotonic() - last_rescan >= n:` gating a re-read inside an event loop
+    b"perf_counter(",
     b"call_later",
     b"add_job",
     b"scheduled_job",

@@ -444,7 +444,9 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
     if test is not None:
         body.walk(test)
     body.walk(loop.body)
-    if not body.waits or body.event_source or body.drives_schedule:
+    if (not body.waits or body.event_source) and not body.drives_schedule:
+        return _clock_gated_site(analysis, loop, where, head, mechanism_head, test)
+    if body.drives_schedule:
         return None
     if all(w.on_failure for w in body.waits):
         return None  # sleeps only after an error before trying again: a retry, not a period
@@ -493,6 +495,48 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         interval=interval,
         loop_test=test,
     )
+
+
+def _clock_gated_site(
+    analysis: Analysis, loop: ast.While | ast.For, where: Where, head: str, mechanism_head: str, test: ast.expr | None
+) -> PollingSite | None:
+    """`if monotonic() - last_rescan >= rescan_every: rescan(); last_rescan = monotonic()` in a loop that
+    otherwise waits on events: the gated work re-reads its source on an interval the clock measures
+    (a periodic rescan behind a file watcher). Work that reads nothing shared is upkeep, not polling."""
+    clock = analysis.surroundings.is_clock
+    for gate in collect(loop.body, ast.If):
+        assert isinstance(gate, ast.If)
+        for comparison in collect(gate.test, ast.Compare):
+            assert isinstance(comparison, ast.Compare)
+            elapsed = comparison.left
+            if not (
+                len(comparison.ops) == 1
+                and isinstance(comparison.ops[0], ast.Gt | ast.GtE)
+                and isinstance(elapsed, ast.BinOp)
+                and isinstance(elapsed.op, ast.Sub)
+                and clock(elapsed.left)
+            ):
+                continue
+            stamp = dotted(elapsed.right)
+            restamped = any(
+                isinstance(found, ast.Assign) and clock(found.value) and any(dotted(t) == stamp for t in found.targets)
+                for found in collect(gate.body, ast.Assign)
+            )
+            facts = analysis.reads.facts(gate, where.function)
+            if not restamped or facts.polls not in (Polls.DATABASE, Polls.FILE, Polls.HTTP):
+                continue
+            return analysis.site(
+                kind=SiteKind.LOOP,
+                mechanism=f"{mechanism_head} + clock-gated re-read",
+                node=loop,
+                snippet=f"{head} ... if {analysis.source.code(comparison)}:",
+                where=where,
+                function=where.function,
+                body=gate,
+                interval=analysis.values.number(comparison.comparators[0], where.function),
+                loop_test=test,
+            )
+    return None
 
 
 def _backs_off(wait: _Wait, loop: ast.AST) -> bool:
