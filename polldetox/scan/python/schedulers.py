@@ -157,8 +157,9 @@ class Schedulers:
                 assert isinstance(found, ast.Dict)
                 fields = {text: node for name, node in zip(found.keys, found.values, strict=True) if name is not None
                           and (text := text_of(name)) is not None}  # fmt: skip
-                if "func" not in fields or "interval" not in fields:
-                    continue
+                if "func" not in fields or "interval" not in fields or id(found) in self._entries_seen:
+                    continue  # not a job definition, or one in a function indexed under two names
+                self._entries_seen.add(id(found))
                 if _HOUSEKEEPING.search(final_name(fields["func"]) or ""):
                     continue
                 where = Where(function, (), False)
