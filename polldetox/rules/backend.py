@@ -21,7 +21,8 @@ Finds loops in backend code that wait on a clock and repeat: `while True:` (or `
 `setTimeout` that queries a data source. Names are resolved through imports and aliases, so
 `from time import sleep as pause` is found too. A loop that compares the new state with the
 previous one before broadcasting (the standard's "better" variant) is reported one severity
-level lower.
+level lower. A loop that waits a day or longer per turn (a daily version check, `sleep(2**32)`
+keeping a main thread alive) is a batch cadence or no interval at all, not polling.
 """,
     why="""
 The standard prohibits polling in backend periodic watchers. A watcher that re-reads its data
@@ -160,8 +161,165 @@ def wait_for_glue_run(client, job_name: str, run_id: str) -> None:
         time.sleep(60)
 """,
         ),
+        Valid(
+            path=SERVICE,
+            code="""
+import time
+
+import requests
+
+
+def check_for_new_version(current: str) -> None:
+    while True:
+        latest = requests.get("https://releases.example.com/latest", timeout=10).json()["version"]
+        if latest != current:
+            print(f"version {latest} is available")
+        time.sleep(60 * 60 * 24)
+""",
+        ),
+        Valid(
+            path="app/server/smtpd.py",
+            code="""
+import time
+
+
+class SmtpCommand:
+    def handle(self, controller) -> None:
+        controller.start()
+        while True:
+            try:
+                time.sleep(2**32)
+            except KeyboardInterrupt:
+                print("interrupted")
+                break
+        controller.stop()
+""",
+        ),
+        Valid(
+            path="app/server/workers.py",
+            code="""
+import asyncio
+
+
+async def update_worker(jobs, stop, executor) -> None:
+    while not stop.is_set():
+        try:
+            job = await jobs.async_get(executor=executor, timeout=1.0)
+        except asyncio.TimeoutError:
+            continue
+        await job.run()
+        await asyncio.sleep(0.5)
+""",
+        ),
+        Valid(
+            path="app/server/browser_loop.py",
+            code="""
+import threading
+import time
+
+browser_loop = None
+
+
+def ensure_browser_loop() -> None:
+    threading.Thread(target=start_browser_loop, daemon=True).start()
+    started = time.time()
+    while browser_loop is None:
+        if time.time() - started > 5:
+            raise RuntimeError("the browser loop did not start")
+        time.sleep(0.01)
+""",
+        ),
+        Valid(
+            path="app/server/batch.py",
+            code="""
+import time
+
+
+def run_batches(pool, store, runs: int) -> None:
+    run = 1
+    while run <= runs:
+        pool.wait_for_all_checks(timeout=300)
+        run += 1
+        store.queue_watches_for_recheck()
+        time.sleep(2)
+""",
+        ),
+        Valid(
+            path="app/server/workers.py",
+            code="""
+import time
+
+
+def drain(jobs, stats) -> None:
+    last_report = time.monotonic()
+    while True:
+        job = jobs.get(timeout=1)
+        job.run()
+        if time.monotonic() - last_report >= 60:
+            stats.log_summary()
+            last_report = time.monotonic()
+""",
+        ),
     ),
     invalid=(
+        Invalid(
+            path="app/server/notifications.py",
+            interval_seconds=1,
+            code="""
+import queue
+
+
+def notification_runner(outbox: queue.Queue, stop, store) -> None:
+    while not stop.is_set():  # expect: PD101
+        try:
+            message = outbox.get(block=False)
+        except queue.Empty:
+            stop.wait(1)
+        else:
+            store.save_notification(message)
+""",
+        ),
+        Invalid(
+            path="app/server/consumer.py",
+            interval_seconds=300,
+            polls="file",
+            code="""
+from pathlib import Path
+from time import monotonic
+
+from watchfiles import watch
+
+
+def consume_folder(directory: Path, stop, queue) -> None:
+    last_rescan = monotonic()
+    while not stop.is_set():  # expect: PD101
+        for changes in watch(directory, stop_event=stop, rust_timeout=60_000, yield_on_timeout=True):
+            for _, path in changes:
+                queue.put(path)
+            break
+        if monotonic() - last_rescan >= 300:
+            for path in directory.glob("**/*.pdf"):
+                queue.put(path)
+            last_rescan = monotonic()
+""",
+        ),
+        Invalid(
+            path="app/server/feeds.py",
+            interval_seconds=60,
+            tables=("feeds",),
+            code="""
+import asyncio
+
+
+async def refresh_feeds(pool, max_runs=None) -> None:
+    runs = 0
+    while max_runs is None or runs < max_runs:  # expect: PD101
+        rows = await pool.fetch("SELECT id, url FROM feeds")
+        await pool.cache_feeds(rows)
+        runs += 1
+        await asyncio.sleep(60)
+""",
+        ),
         Invalid(
             path=SERVICE,
             interval_seconds=10,
@@ -469,7 +627,8 @@ agenda `every`, Bull/BullMQ repeatable jobs (`add(name, data, { repeat: { every 
 schedule polls when it repeats within the day (`*/5 * * * *`, `0 * * * *`); one that runs at a
 time of day (`0 3 * * *`, `CronExpression.EVERY_DAY_AT_1AM`) does not. A job that reads nothing
 visible is judged by its name: syncing and checking poll; cleanup, expiry, backups, digests and
-reminders are housekeeping.
+reminders are housekeeping. A job repeating once a day or less often (`every 24 h`) is a batch
+job, as one at a fixed time of day is.
 """,
     why="""
 A scheduler is a polling loop with extra machinery: the job still re-reads its source every N
@@ -525,6 +684,22 @@ app.conf.beat_schedule = {
 import schedule
 
 schedule.every().day.at("03:00").do(rotate_logs)
+""",
+        ),
+        Valid(
+            path="app/server/main.py",
+            code="""
+from fastapi import FastAPI
+from fastapi_utils.tasks import repeat_every
+
+app = FastAPI()
+
+
+@app.on_event("startup")
+@repeat_every(seconds=60 * 60 * 24)
+async def post_daily_totals() -> None:
+    rows = await app.state.pool.fetch("SELECT day, total FROM order_totals")
+    await app.state.mailer.send_totals(rows)
 """,
         ),
         Valid(
@@ -644,6 +819,162 @@ app.conf.beat_schedule = {
     "sync-queue": {"task": "tasks.sync_queue", "schedule": timedelta(seconds=30)},  # expect: PD103
 }
 """,
+        ),
+        Invalid(
+            path="shop/celery_app.py",
+            interval_seconds=30,
+            tables=("orders",),
+            polls="database",
+            code="""
+from datetime import timedelta
+
+from celery import Celery
+
+app = Celery("shop")
+app.conf.beat_schedule = {
+    "sync-orders": {"task": "shop.tasks.sync_orders", "schedule": timedelta(seconds=30)},  # expect: PD103
+}
+""",
+            extra_files=(
+                (
+                    "shop/tasks.py",
+                    """from shop.db import pool
+
+
+def sync_orders():
+    with pool.connection() as conn:
+        return conn.execute("SELECT id FROM orders WHERE synced = false").fetchall()
+""",
+                ),
+            ),
+        ),
+        Invalid(
+            path="app/server/settings/schedule.py",
+            interval_seconds=600,
+            code="""
+import os
+
+from celery.schedules import crontab
+
+
+def parse_beat_schedule() -> dict:
+    schedule = {}
+    tasks = [
+        {  # expect: PD103
+            "name": "Check mailboxes",
+            "env_key": "MAIL_TASK_CRON",
+            "env_default": "*/10 * * * *",
+            "task": "mail.tasks.process_mail_accounts",
+        },
+        {
+            "name": "Optimize the index",
+            "env_key": "INDEX_TASK_CRON",
+            "env_default": "0 0 * * *",
+            "task": "documents.tasks.index_optimize",
+        },
+        {
+            "name": "Empty trash",
+            "env_key": "TRASH_TASK_CRON",
+            "env_default": "*/30 * * * *",
+            "task": "documents.tasks.empty_trash",
+        },
+    ]
+    for task in tasks:
+        value = os.getenv(task["env_key"], task["env_default"])
+        minute, hour, day_month, month, day_week = value.split(" ")
+        schedule[task["name"]] = {  # expect: PD103
+            "task": task["task"],
+            "schedule": crontab(minute, hour, day_week, day_month, month),
+        }
+    return schedule
+""",
+        ),
+        Invalid(
+            path="app/server/tasks/schedule.py",
+            interval_seconds=30,
+            tables=("queries",),
+            code="""
+from datetime import datetime, timedelta
+
+from rq_scheduler import Scheduler
+
+scheduler = Scheduler(queue_name="periodic")
+
+
+def refresh_queries():
+    return db.execute("SELECT id FROM queries WHERE next_run_at < now()").fetchall()
+
+
+def periodic_job_definitions():
+    return [
+        {"func": refresh_queries, "timeout": 600, "interval": 30},  # expect: PD103
+        {"func": remove_ghost_locks, "interval": timedelta(minutes=1)},
+        {"func": empty_schedules, "interval": timedelta(minutes=60)},
+    ]
+
+
+def schedule_periodic_jobs(jobs):
+    for job in jobs:
+        scheduler.schedule(scheduled_time=datetime.utcnow(), **job)
+""",
+        ),
+        Invalid(
+            path="app/server/views/moderation.py",
+            interval_seconds=300,
+            code="""
+from django.db import transaction
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+
+def schedule_moderation_tasks(request):
+    with transaction.atomic():
+        every_five, _ = IntervalSchedule.objects.get_or_create(every=5, period=IntervalSchedule.MINUTES)
+        PeriodicTask.objects.get_or_create(  # expect: PD103
+            interval=every_five,
+            name="automod-task",
+            task="app.moderation.tasks.scan_new_statuses",
+        )
+        PeriodicTask.objects.get_or_create(
+            interval=every_five,
+            name="delete-exports-task",
+            task="app.housekeeping.start_export_deletions",
+        )
+""",
+        ),
+        Invalid(
+            path="app/server/app.py",
+            interval_seconds=60,
+            code="""
+from app.server import tasks
+from app.server.scheduler import SchedulerRegistry
+
+
+async def start_scheduler() -> None:
+    SchedulerRegistry.register_daily(tasks.purge_password_reset_tokens, tasks.create_timeline_events)
+    SchedulerRegistry.register_minutely(tasks.post_group_webhooks)  # expect: PD103
+    SchedulerRegistry.register_hourly(tasks.locked_user_reset)
+""",
+            extra_files=(
+                (
+                    "app/server/scheduler_service.py",
+                    """from fastapi_utils.tasks import repeat_every
+
+from app.server.scheduler import SchedulerRegistry
+
+
+@repeat_every(seconds=60 * 60)
+def run_hourly():
+    for func in SchedulerRegistry.hourly:
+        func()
+
+
+@repeat_every(seconds=5 * 60)  # expect: PD103
+def run_minutely():
+    for func in SchedulerRegistry.minutely:
+        func()
+""",
+                ),
+            ),
         ),
         Invalid(
             path="server/src/jobs/orders.ts",

@@ -19,6 +19,21 @@ _MACROS = {"@yearly": None, "@annually": None, "@monthly": None, "@weekly": None
            "@midnight": None, "@hourly": 3600.0}  # fmt: skip
 
 
+# Runners named by how often they run (`run_hourly`, `register_minutely`), and the words that mark
+# a callback registry between a detector and the policy: a registration names its cadence in its
+# mechanism, and a runner that only calls what is registered for its cadence says so in its own.
+CADENCES: dict[str, float] = {"secondly": 1, "minutely": 60, "hourly": 3600, "daily": 86400, "weekly": 604800}
+_CADENCE_WORD = re.compile(r"secondly|minutely|hourly|daily|weekly")
+REGISTRATION = "callback registry"
+REGISTRY_RUNNER = "running registered callbacks"
+
+
+def cadence_in(name: str) -> str | None:
+    """The cadence word in a name: `run_hourly` -> "hourly"."""
+    found = _CADENCE_WORD.search(name.lower())
+    return found.group(0) if found else None
+
+
 def field_spacing(field: str) -> int | None:
     """Units between runs a cron field allows (`*`: 1, `*/5`: 5, `0,30`: 30), or None when fixed or unknown."""
     field = field.strip()

@@ -68,6 +68,8 @@ class _Modules:
         base = self.root / module
         if language == "python":
             candidates = [base.with_name(base.name + ".py"), base / "__init__.py"]
+            source = self.root / "src" / module  # the src layout: src/<package>/...
+            candidates += [source.with_name(source.name + ".py"), source / "__init__.py"]
         else:
             candidates = [base.with_name(base.name + suffix) for suffix in _TS_SUFFIXES]
             candidates += [base / f"index{suffix}" for suffix in _TS_SUFFIXES]

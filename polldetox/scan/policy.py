@@ -32,9 +32,15 @@ from polldetox.findings import (
 )
 from polldetox.naming import names_for
 from polldetox.rules import RULES, get_rule
+from polldetox.scan import cron
 
 # The standard's Exception 3: "Must have max fallback duration (5 minutes)".
 MAX_FALLBACK_SECONDS = 5 * 60
+# A backend job or loop that runs once a day or less often is a batch cadence, not polling: the
+# standard measures polling by the latency it adds to live data (seconds to minutes), and a cron job
+# at a fixed time of day is already not polling; `every 24 h` is the same schedule written as a period.
+# A wait of a day or longer (`sleep(2**32)` keeping a main thread alive) is no interval at all.
+BATCH_CADENCE_SECONDS = 24 * 60 * 60
 
 _BACKEND_KINDS = {SiteKind.LOOP, SiteKind.SCHEDULER}
 _TIMER_KINDS = {SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP}
@@ -61,7 +67,9 @@ class _Ruled:
 def judge(facts: Sequence[FileFacts], config: Config) -> Judgement:
     facts = [file for file in facts if not config.skips_tests_at(file.path)]  # test code: not the app's data path
     routes = tuple(route for file in facts for route in file.routes)
-    ruled = [_rule_site(site, file, config, routes) for file in facts for site in file.sites]
+    sites = [(site, file) for file in facts for site in file.sites if not runs_daily_or_rarer(site)]
+    sites = _without_idle_runners(sites)
+    ruled = [_rule_site(site, file, config, routes) for site, file in sites]
     ruled += _double_polling(ruled, facts, config)
     kept, suppressed, used = _apply_suppressions(ruled, facts)
     kept += _unused_suppressions(facts, used, config)
@@ -76,6 +84,25 @@ def _sorted(findings: Iterable[Finding]) -> tuple[Finding, ...]:
 
 def is_backend(site: PollingSite) -> bool:
     return site.kind in _BACKEND_KINDS or (site.kind in _TIMER_KINDS and site.context == Context.BACKEND)
+
+
+def _without_idle_runners(sites: list[tuple[PollingSite, FileFacts]]) -> list[tuple[PollingSite, FileFacts]]:
+    """A runner of registered callbacks (`run_hourly` calling what `register_hourly` added) polls through
+    them alone: when the project registers callbacks but none that re-read data at its cadence (only
+    housekeeping there), the runner is not polling."""
+    live = {cron.cadence_in(site.mechanism) for site, _ in sites if cron.REGISTRATION in site.mechanism}
+    registered = any(cron.REGISTRATION in site.mechanism for site, _ in sites)
+
+    def idle(site: PollingSite) -> bool:
+        cadence = cron.cadence_in(site.function or "")
+        return registered and cron.REGISTRY_RUNNER in site.mechanism and cadence is not None and cadence not in live
+
+    return [(site, file) for site, file in sites if not idle(site)]
+
+
+def runs_daily_or_rarer(site: PollingSite) -> bool:
+    """A backend site repeating at most once a day: a batch job (version checks, daily digests), not polling."""
+    return is_backend(site) and site.interval_seconds is not None and site.interval_seconds >= BATCH_CADENCE_SECONDS
 
 
 def rule_for(site: PollingSite) -> str:

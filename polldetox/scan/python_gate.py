@@ -16,14 +16,18 @@ import dis
 import warnings
 from types import CodeType
 
+from polldetox.scan.python.index import CADENCE_REGISTRATION
+
 # Calls that make a loop wait on a clock (sleep, event.wait(t), asyncio.wait_for, schedule.run_pending).
-_WAITS = frozenset({"sleep", "wait", "wait_for", "run_pending"})
+# A loop reading the clock may gate work on the time elapsed (`if monotonic() - last >= n`).
+_WAITS = frozenset({"sleep", "wait", "wait_for", "run_pending", "monotonic", "perf_counter"})
 # Names that re-run work on an interval without a loop of their own.
 _SCHEDULERS = frozenset(
     {
         "Timer", "call_later", "add_job", "scheduled_job", "every", "repeat_every", "IntervalTrigger",
         "add_periodic_task", "beat_schedule", "celery_beat_schedule", "CELERY_BEAT_SCHEDULE", "CELERYBEAT_SCHEDULE",
         "cron", "schedule",  # rq-scheduler: scheduler.cron(...), scheduler.schedule(..., interval=60)
+        "PeriodicTask",  # django-celery-beat
     }
 )  # fmt: skip
 # A route is a decorator like `@router.get("/queue")`, or Django's `path("queue/", view)`.
@@ -48,7 +52,9 @@ def may_hold_sites(source: str, path: str) -> bool:
         return True  # let the detector parse it and report the error with its position
     codes = _code_objects(module)
     names = set().union(*(code.co_names for code in codes))
-    if not names.isdisjoint(_SCHEDULERS):
+    if not names.isdisjoint(_SCHEDULERS) or any(_builds_beat_entry(code) for code in codes):
+        return True
+    if any(CADENCE_REGISTRATION.match(name) for name in names):
         return True
     if not names.isdisjoint(_WAITS):
         waits = _WAITS | _aliases(codes)
@@ -62,6 +68,18 @@ def may_hold_sites(source: str, path: str) -> bool:
     ):
         return True
     return not names.isdisjoint(_DJANGO_NAMES) and any(name.startswith("django") for name in names)
+
+
+def _builds_beat_entry(code: CodeType) -> bool:
+    """`{"task": ..., "schedule": ...}`: a Celery beat entry, wherever the schedule it joins is named;
+    `{"func": ..., "interval": ...}`: an rq-scheduler job definition."""
+    strings: set[str] = set()
+    for constant in code.co_consts:
+        if isinstance(constant, str):
+            strings.add(constant)
+        elif isinstance(constant, tuple):  # the keys of a dict literal: BUILD_CONST_KEY_MAP
+            strings.update(item for item in constant if isinstance(item, str))
+    return {"task", "schedule"} <= strings or {"func", "interval"} <= strings
 
 
 def _code_objects(module: CodeType) -> list[CodeType]:

@@ -30,6 +30,8 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"wait(",  # event.wait(timeout), asyncio.wait_for(event.wait(), n)
     b"wait_for(",  # asyncio.wait_for(stop_future, n)
     b"Timer",
+    b"monotonic(",  # `if monotonic() - last_rescan >= n:` gating a re-read inside an event loop
+    b"perf_counter(",
     b"call_later",
     b"add_job",
     b"scheduled_job",
@@ -38,6 +40,10 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"beat_schedule",
     b"BEAT_SCHEDULE",
     b"add_periodic_task",
+    b"PeriodicTask",  # django-celery-beat: PeriodicTask.objects.create(interval=..., task=...)
+    b"crontab",
+    b"minutely",  # registry.register_minutely(job), registry.add_hourly(job)
+    b"hourly",  # beat entries built by a helper whose result another module names
     b".cron(",  # rq-scheduler
     b".schedule(",  # rq-scheduler: scheduler.schedule(..., interval=60)
     b"@app.",
@@ -62,6 +68,7 @@ def detect(source: str, path: str) -> FileFacts:
     sites = [loop_site(analysis, loop, where) for loop, where in index.loops]
     sites += [schedulers.call_site(call, where) for call, where in index.calls]
     sites += [schedulers.decorator_site(decorator, function) for decorator, function in index.decorated]
+    sites += schedulers.job_definition_sites()
     for schedule, where, owner in index.beat_schedules:
         sites.extend(schedulers.beat_sites(schedule, where, owner))
     found = sorted((site for site in sites if site is not None), key=lambda s: (s.location.line, s.location.column))

@@ -8,6 +8,7 @@ Import aliases are resolved here (`from time import sleep as pause`), so every l
 from __future__ import annotations
 
 import ast
+import re
 from dataclasses import dataclass, field
 
 from polldetox.scan.python.syntax import (
@@ -34,9 +35,24 @@ HTTP_CONSTRUCTORS = frozenset(
 )
 ROUTE_OWNERS = frozenset({"fastapi.FastAPI", "fastapi.APIRouter", "flask.Flask", "flask.Blueprint", "sanic.Sanic"})
 DJANGO_PATHS = frozenset({"django.urls.path", "django.urls.re_path", "django.conf.urls.url"})
-_SCHEDULER_CALLS = frozenset({"Timer", "call_later", "add_job", "do", "add_periodic_task", "schedule", "cron"})
+_SCHEDULER_CALLS = frozenset(
+    {
+        "Timer", "call_later", "add_job", "do", "add_periodic_task", "schedule", "cron",
+        "PeriodicTask", "create", "get_or_create", "update_or_create",  # django-celery-beat rows made in code
+    }
+)  # fmt: skip
+# `registry.register_minutely(sync_feeds)`: a callback handed to a runner named by its cadence.
+CADENCE_REGISTRATION = re.compile(r"^(register|add|schedule)_(every_)?(secondly|minutely|hourly|daily|weekly)$")
 # Celery's setting, under its current and its old names: `app.conf.beat_schedule`, `CELERYBEAT_SCHEDULE`.
 _BEAT_NAMES = frozenset({"beat_schedule", "celery_beat_schedule", "celerybeat_schedule"})
+
+
+def _is_beat_entry(value: ast.expr) -> bool:
+    """`{"task": "tasks.sync", "schedule": crontab(...)}`: a Celery beat entry by its shape."""
+    if not isinstance(value, ast.Dict):
+        return False
+    keys = {key.value for key in value.keys if isinstance(key, ast.Constant)}
+    return {"task", "schedule"} <= keys
 
 
 @dataclass(eq=False)
@@ -254,8 +270,11 @@ class Index(Walker):
             if owner_name is not None:
                 self.item_assignments.setdefault(owner_name, []).append((target.slice, value, self.where()))
                 known = {owner for _, _, owner in self.beat_schedules}
-                if owner_name.rsplit(".", 1)[-1].lower() in _BEAT_NAMES and owner_name not in known:
-                    self.beat_schedules.append((None, self.where(), owner_name))  # conf.beat_schedule["x"] = {}
+                named = owner_name.rsplit(".", 1)[-1].lower() in _BEAT_NAMES
+                if (named or _is_beat_entry(value)) and owner_name not in known:
+                    # conf.beat_schedule["x"] = {...}; schedule[name] = {"task": ..., "schedule": ...} in a
+                    # helper whose result becomes the beat schedule in another module
+                    self.beat_schedules.append((None, self.where(), owner_name))
             return
         if isinstance(target, ast.Attribute):
             owner = target.value.id if isinstance(target.value, ast.Name) else None
@@ -309,7 +328,11 @@ class Index(Walker):
     def enter_Call(self, node: ast.Call) -> None:
         where = self.where()
         name = final_name(node.func)
-        if name in _SCHEDULER_CALLS or self.qualify(node.func) in DJANGO_PATHS:
+        if (
+            name in _SCHEDULER_CALLS
+            or CADENCE_REGISTRATION.match(name or "")
+            or self.qualify(node.func) in DJANGO_PATHS
+        ):
             self.calls.append((node, where))
         elif name == "run_pending":
             self.has_run_pending = True

@@ -59,6 +59,8 @@ _STATE_FIELD = re.compile(r"^_?(status|state|phase)$")
 # A cursor through results: `offset += len(rows)`, `page += 1`, `cursor = response["next"]`.
 _CURSOR_NAME = re.compile(r"^_?(cursor|offset|page|page_number|next_page|start|skip|after|marker|next_token)$")
 _EXIT_STATUSES = frozenset({"returncode", "exitcode"})
+_QUEUE_GET = re.compile(r"^(async_|a)?get(_async)?$")
+_NOTHING_QUEUED = re.compile(r"\bempty\b|queueempty", re.IGNORECASE)  # identifiers() lower-cases
 # Periodic work on the process's own state: samplers, buffer flushers, telemetry, cache sweeps.
 _LOCAL_WORK = re.compile(
     r"flush|sample|metric|telemetry|gauge|stats|evict|expire|sweep|purge|prune|cleanup|clean_up|collect_garbage"
@@ -145,9 +147,11 @@ class _LoopBody(Walker):
         self.walk(node.body)
         self._try_bodies -= 1
         self._ifs_in_try = outer_ifs
-        self._except_depth += 1
-        self.walk(node.handlers)
-        self._except_depth -= 1
+        for handler in node.handlers:
+            idle = handler.type is not None and _NOTHING_QUEUED.search(" ".join(identifiers(handler.type)))
+            self._except_depth += 0 if idle else 1  # `except queue.Empty:` is the idle turn of a poll, not a failure
+            self.walk(handler)
+            self._except_depth -= 0 if idle else 1
         self.walk(node.orelse)
         self.walk(node.finalbody)
         return False
@@ -214,8 +218,11 @@ class _LoopBody(Walker):
             return True
         if not isinstance(call.func, ast.Attribute):
             return False
-        if name == "get" and not call.args:
-            return True  # queue.get() / await queue.get() / q.get(timeout=1)
+        if _QUEUE_GET.match(name or "") and not call.args:
+            # queue.get() / await queue.get() / q.get(timeout=1) / q.async_get(timeout=1) block until an item
+            # arrives; q.get(block=False) returns at once, so the loop's own wait paces it
+            block = keyword(call, "block")
+            return not (isinstance(block, ast.Constant) and block.value is False)
         receiver = dotted(call.func.value) or ""
         if name == "select" and "sel" in receiver.lower():
             return True
@@ -271,6 +278,10 @@ def _waits_for_one_operation(test: ast.expr) -> bool:
             if isinstance(subject, ast.Call) and final_name(subject.func) == "poll" and not subject.args:
                 return True
             if isinstance(subject, ast.Attribute) and subject.attr in _EXIT_STATUSES:
+                return True
+            if node is test and isinstance(node.ops[0], ast.Is) and isinstance(subject, ast.Name | ast.Attribute):
+                # `while server_loop is None:` waits for one value to be set, as a thread starts; in
+                # `while max_runs is None or runs < max_runs:` None is a setting that means "forever"
                 return True
     return False
 
@@ -329,6 +340,23 @@ def _counts_attempts(test: ast.expr) -> bool:
     """`tries < 3`, `attempt >= MAX_ATTEMPTS`: the comparison counts tries of one operation."""
     return any(
         any(_RETRY_NAME.search(word) for word in identifiers(comparison)) for comparison in collect(test, ast.Compare)
+    )
+
+
+def _counts_iterations(loop: ast.While | ast.For) -> bool:
+    """`while run <= total_runs: ... run += 1`: a fixed number of turns, then the loop ends; a batch,
+    not a watcher that stands for the life of the process."""
+    if not isinstance(loop, ast.While) or not isinstance(loop.test, ast.Compare):
+        return False
+    counter = loop.test.left
+    if not isinstance(counter, ast.Name) or not isinstance(loop.test.ops[0], ast.Lt | ast.LtE):
+        return False
+    return any(
+        isinstance(found, ast.AugAssign)
+        and isinstance(found.op, ast.Add)
+        and dotted(found.target) == counter.id
+        and number_of(found.value) is not None
+        for found in collect(loop.body, ast.AugAssign)
     )
 
 
@@ -404,6 +432,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
     exit_tests = _exit_tests(loop)
     if any(_counts_attempts(exit_test) for exit_test in exit_tests):
         return None  # `while attempt < MAX_ATTEMPTS:`, `if attempt >= 2: raise`: a bounded retry
+    if _counts_iterations(loop):
+        return None
     if any(_reaches_final_state(exit_test) for exit_test in exit_tests):
         return None  # waits for one job, run or query to reach a final state, then moves on
     if any(_asks_exit_status(exit_test) for exit_test in exit_tests) or _leaves_when_process_gone(loop):
@@ -414,7 +444,9 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
     if test is not None:
         body.walk(test)
     body.walk(loop.body)
-    if not body.waits or body.event_source or body.drives_schedule:
+    if (not body.waits or body.event_source) and not body.drives_schedule:
+        return _clock_gated_site(analysis, loop, where, head, mechanism_head, test)
+    if body.drives_schedule:
         return None
     if all(w.on_failure for w in body.waits):
         return None  # sleeps only after an error before trying again: a retry, not a period
@@ -463,6 +495,48 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         interval=interval,
         loop_test=test,
     )
+
+
+def _clock_gated_site(
+    analysis: Analysis, loop: ast.While | ast.For, where: Where, head: str, mechanism_head: str, test: ast.expr | None
+) -> PollingSite | None:
+    """`if monotonic() - last_rescan >= rescan_every: rescan(); last_rescan = monotonic()` in a loop that
+    otherwise waits on events: the gated work re-reads its source on an interval the clock measures
+    (a periodic rescan behind a file watcher). Work that reads nothing shared is upkeep, not polling."""
+    clock = analysis.surroundings.is_clock
+    for gate in collect(loop.body, ast.If):
+        assert isinstance(gate, ast.If)
+        for comparison in collect(gate.test, ast.Compare):
+            assert isinstance(comparison, ast.Compare)
+            elapsed = comparison.left
+            if not (
+                len(comparison.ops) == 1
+                and isinstance(comparison.ops[0], ast.Gt | ast.GtE)
+                and isinstance(elapsed, ast.BinOp)
+                and isinstance(elapsed.op, ast.Sub)
+                and clock(elapsed.left)
+            ):
+                continue
+            stamp = dotted(elapsed.right)
+            restamped = any(
+                isinstance(found, ast.Assign) and clock(found.value) and any(dotted(t) == stamp for t in found.targets)
+                for found in collect(gate.body, ast.Assign)
+            )
+            facts = analysis.reads.facts(gate, where.function)
+            if not restamped or facts.polls not in (Polls.DATABASE, Polls.FILE, Polls.HTTP):
+                continue
+            return analysis.site(
+                kind=SiteKind.LOOP,
+                mechanism=f"{mechanism_head} + clock-gated re-read",
+                node=loop,
+                snippet=f"{head} ... if {analysis.source.code(comparison)}:",
+                where=where,
+                function=where.function,
+                body=gate,
+                interval=analysis.values.number(comparison.comparators[0], where.function),
+                loop_test=test,
+            )
+    return None
 
 
 def _backs_off(wait: _Wait, loop: ast.AST) -> bool:

@@ -11,9 +11,10 @@ import re
 from collections.abc import Iterator, Sequence
 
 from polldetox.findings import PollingSite, SiteKind
-from polldetox.scan.python.index import DJANGO_PATHS, FunctionInfo, Where
+from polldetox.scan import cron
+from polldetox.scan.python.index import CADENCE_REGISTRATION, DJANGO_PATHS, FunctionInfo, Where
 from polldetox.scan.python.sites import Analysis
-from polldetox.scan.python.syntax import collect, final_name, keyword, positional, text_of
+from polldetox.scan.python.syntax import collect, dotted, final_name, keyword, positional, text_of
 from polldetox.scan.python.values import Number
 
 _SCHEDULE_UNITS = {
@@ -33,9 +34,12 @@ _PERIOD_UNITS = {"weeks": 604800, "days": 86400, "hours": 3600, "minutes": 60, "
 _CRON_FIELDS = (("second", 1), ("minute", 60), ("hour", 3600))
 # Upkeep of stored data rather than a refresh of what users see.
 _HOUSEKEEPING = re.compile(
-    r"clean|vacuum|purge|expire|prune|delete|remove_old|rotate|archive|backup|digest|compact|garbage",
+    r"clean|vacuum|purge|expir|prune|delete|rotate|archive|backup|digest|compact|garbage|trash|empty|remove|aggregat|reset"
+    r"|housekeep|version_check|check_for_update|check-for-update",
     re.IGNORECASE,
 )
+_PERIODIC_TASK_CALLS = frozenset({"PeriodicTask", "create", "get_or_create", "update_or_create"})
+_CRON_FIELD = re.compile(r"^[\d*/,\-?]+$|^[a-z]{3}(-[a-z]{3})?$", re.IGNORECASE)  # "*/10", "0-5", "sun"
 _CRON_STEP = re.compile(r"^\*(?:/(\d+))?$|^\d+-\d+/(\d+)$")  # "*", "*/5", "0-59/10"
 
 
@@ -45,6 +49,8 @@ class Schedulers:
         self.index = analysis.index
         self.values = analysis.values
         self.source = analysis.source
+        # entries reached both from the schedule they join and by their shape are reported once
+        self._entries_seen: set[int] = set()
 
     def call_site(self, call: ast.Call, where: Where) -> PollingSite | None:
         name = final_name(call.func)
@@ -59,14 +65,63 @@ class Schedulers:
             return self._schedule_site(call, where)
         if name in {"schedule", "cron"}:
             return self._rq_scheduler_site(call, where, name)
+        if name in _PERIODIC_TASK_CALLS and (
+            name == "PeriodicTask" or (dotted(call.func) or "").endswith("PeriodicTask.objects." + name)
+        ):
+            return self._periodic_task_site(call, where)
+        if CADENCE_REGISTRATION.match(name or ""):
+            return self._cadence_registration_site(call, where, name or "")
         if name == "add_periodic_task":
             interval = self._beat_interval(positional(call, 0, "schedule"), where.function)
             if interval is None:
                 return None
             signature = positional(call, 1, "sig")
-            job = self._job(signature.func if isinstance(signature, ast.Call) else signature, where)
-            return self._job_site(call, where, "Celery add_periodic_task", interval, job)
+            reference = signature.func if isinstance(signature, ast.Call) else signature
+            job = self._job(reference, where)
+            through = self._through(reference, "", where)
+            return self._job_site(call, where, "Celery add_periodic_task", interval, job, through=through)
         return None
+
+    def _cadence_registration_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
+        """`SchedulerRegistry.register_minutely(post_webhooks)`: each callback runs at the named cadence;
+        the registration is a site unless every callback is housekeeping."""
+        cadence = cron.cadence_in(name) or ""
+        callbacks = [arg for arg in call.args if not _HOUSEKEEPING.search(final_name(arg) or dotted(arg) or "")]
+        if not callbacks:
+            return None
+        interval = Number(cron.CADENCES[cadence])
+        mechanism = f"{name} {cron.REGISTRATION}"
+        job, through = self._job(callbacks[0], where), self._through(callbacks[0], "", where)
+        return self._job_site(call, where, mechanism, interval, job, through=through)
+
+    def _periodic_task_site(self, call: ast.Call, where: Where) -> PollingSite | None:
+        """django-celery-beat: a `PeriodicTask` row made in code, on an `IntervalSchedule` (every N periods).
+        A crontab or one-off row runs at a time; a housekeeping task or version check is not polling."""
+        schedule = keyword(call, "interval")
+        if schedule is None:
+            return None
+        task = self.values.string(keyword(call, "task"), where.function) or ""
+        title = self.values.string(keyword(call, "name"), where.function) or ""
+        if _HOUSEKEEPING.search(task) or _HOUSEKEEPING.search(title):
+            return None
+        interval = self._interval_schedule(schedule, where.function)
+        job = self.index.functions.get(task.rsplit(".", 1)[-1]) if task else None
+        through = self._through(None, task, where)
+        return self._job_site(call, where, "django-celery-beat PeriodicTask", interval, job, through=through)
+
+    def _interval_schedule(self, schedule: ast.expr, function: FunctionInfo | None) -> Number:
+        """`IntervalSchedule.objects.get_or_create(every=10, period=IntervalSchedule.SECONDS)`: seconds;
+        unknown when the row comes from a form."""
+        if isinstance(schedule, ast.Name):
+            schedule = self.values.lookup(schedule.id, function)[0] or schedule
+        if not isinstance(schedule, ast.Call):
+            return Number()
+        every = self.values.number(keyword(schedule, "every"), function)
+        period = keyword(schedule, "period")
+        unit = (final_name(period) or self.values.string(period, function) or "").lower() if period else ""
+        if every.value is None or unit not in _PERIOD_UNITS:
+            return Number(env_var=every.env_var)
+        return Number(every.value * _PERIOD_UNITS[unit], every.env_var)
 
     def _rq_scheduler_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
         """rq-scheduler: `scheduler.schedule(scheduled_time=..., func=sync, interval=60, repeat=None)`,
@@ -90,7 +145,28 @@ class Schedulers:
         task = final_name(reference) or ""
         if _HOUSEKEEPING.search(task):
             return None
-        return self._job_site(call, where, mechanism, interval, job)
+        return self._job_site(call, where, mechanism, interval, job, through=self._through(reference, "", where))
+
+    def job_definition_sites(self) -> Iterator[PollingSite]:
+        """rq-scheduler job lists: `{"func": refresh_queries, "interval": timedelta(minutes=1)}`, the keyword
+        arguments each handed to `scheduler.schedule(**job)`, wherever the list is built."""
+        scopes: list[tuple[ast.AST, FunctionInfo | None]] = [(self.analysis.module, None)]
+        scopes += [(function.node, function) for function in self.index.functions.values()]
+        for scope, function in scopes:
+            for found in collect(scope, ast.Dict):
+                assert isinstance(found, ast.Dict)
+                fields = {text: node for name, node in zip(found.keys, found.values, strict=True) if name is not None
+                          and (text := text_of(name)) is not None}  # fmt: skip
+                if "func" not in fields or "interval" not in fields or id(found) in self._entries_seen:
+                    continue  # not a job definition, or one in a function indexed under two names
+                self._entries_seen.add(id(found))
+                if _HOUSEKEEPING.search(final_name(fields["func"]) or ""):
+                    continue
+                where = Where(function, (), False)
+                interval = self.values.number(fields["interval"], function)
+                reference = fields["func"]
+                job, through = self._job(reference, where), self._through(reference, "", where)
+                yield self._job_site(found, where, "rq-scheduler job definition", interval, job, through=through)
 
     def _rescheduling_site(self, call: ast.Call, where: Where, name: str) -> PollingSite | None:
         if name == "Timer" and self.index.qualify(call.func) != "threading.Timer":
@@ -194,14 +270,27 @@ class Schedulers:
             reference = reference.value  # celery signature: sync_queue.s()
         return self.index.resolve(reference, where.function) if reference is not None else None
 
+    def _through(self, reference: ast.expr | None, task: str, where: Where) -> tuple[tuple[str, str], ...]:
+        """Where a job defined in another module of the project lives: an imported function
+        (`refresh_queries`, `tasks.sync_feeds.s()`) or a dotted task path (`documents.tasks.train`)."""
+        if isinstance(reference, ast.Attribute) and final_name(reference) in {"s", "si", "delay"}:
+            reference = reference.value
+        if reference is not None:
+            return tuple(self.analysis.reads.imported_callee(reference, where.function))
+        if "." not in task:
+            return ()
+        module, name = task.rsplit(".", 1)
+        return ((module.replace(".", "/"), name),)
+
     def _job_site(
         self,
-        call: ast.Call,
+        call: ast.AST,
         where: Where,
         mechanism: str,
         interval: Number,
         job: FunctionInfo | None,
         detail: str | None = None,
+        through: tuple[tuple[str, str], ...] = (),
     ) -> PollingSite:
         return self.analysis.site(
             kind=SiteKind.SCHEDULER,
@@ -213,6 +302,7 @@ class Schedulers:
             body=job.node if job else None,
             interval=interval,
             detail=detail,
+            through=through,
         )
 
     def decorator_site(self, decorator: ast.expr, function: FunctionInfo) -> PollingSite | None:
@@ -235,6 +325,8 @@ class Schedulers:
             mechanism = f"APScheduler @scheduled_job {kind}"
         else:
             return None
+        if _runs_registered_callbacks(function.node):
+            mechanism = f"{mechanism} {cron.REGISTRY_RUNNER}"
         return self.analysis.site(
             kind=SiteKind.SCHEDULER,
             mechanism=mechanism,
@@ -263,7 +355,12 @@ class Schedulers:
     def beat_sites(self, schedule: ast.expr | None, where: Where, owner: str | None) -> Iterator[PollingSite]:
         for key, value, entry_where in self._beat_entries(schedule, where, owner):
             entry = self._beat_entry(value, entry_where)
-            if entry is None:
+            if entry is None or id(value) in self._entries_seen:
+                continue
+            self._entries_seen.add(id(value))
+            records = self._task_records(value, entry_where)
+            if records is not None:
+                yield from self._record_sites(key, value, entry, entry_where, records)
                 continue
             interval = self._beat_interval(entry.get("schedule"), entry_where.function)
             if interval is None:
@@ -271,17 +368,85 @@ class Schedulers:
             task = self.values.string(entry.get("task"), entry_where.function) or ""
             if _HOUSEKEEPING.search(task.rsplit(".", 1)[-1]) or _HOUSEKEEPING.search(self.source.code(key)):
                 continue  # cleanup, expiry, vacuum, digests: upkeep of stored data, not polling for users
-            job = self.index.functions.get(task.rsplit(".", 1)[-1]) if task else None
-            yield self.analysis.site(
-                kind=SiteKind.SCHEDULER,
-                mechanism="Celery beat schedule",
-                node=key,
-                last=value,
-                snippet=f"{self.source.code(key)}: schedule={self.source.code(entry['schedule'])}",
-                where=entry_where,
-                function=job,
-                body=job.node if job else None,
-                interval=interval,
+            snippet = f"{self.source.code(key)}: schedule={self.source.code(entry['schedule'])}"
+            yield self._beat_site(key, value, entry_where, "Celery beat schedule", snippet, interval, task)
+
+    def _beat_site(
+        self, node: ast.AST, last: ast.AST, where: Where, mechanism: str, snippet: str, interval: Number, task: str
+    ) -> PollingSite:
+        job = self.index.functions.get(task.rsplit(".", 1)[-1]) if task else None
+        return self.analysis.site(
+            kind=SiteKind.SCHEDULER,
+            mechanism=mechanism,
+            node=node,
+            last=last,
+            snippet=snippet,
+            where=where,
+            function=job,
+            body=job.node if job else None,
+            interval=interval,
+            through=self._through(None, task, where),
+        )
+
+    def _task_records(self, entry: ast.expr, where: Where) -> tuple[str, list[ast.Dict]] | None:
+        """`for task in tasks: schedule[task["name"]] = {"task": task["task"], ...}` over a list of dict
+        literals: the loop variable and the records, one beat entry each."""
+        scope: ast.AST = where.function.node if where.function is not None else self.analysis.module
+        for loop in collect(scope, ast.For):
+            assert isinstance(loop, ast.For)
+            if not isinstance(loop.target, ast.Name) or not isinstance(loop.iter, ast.Name):
+                continue
+            if not any(found is entry for found in ast.walk(loop)):
+                continue
+            listed = self.values.lookup(loop.iter.id, where.function)[0]
+            if isinstance(listed, ast.List | ast.Tuple) and all(isinstance(item, ast.Dict) for item in listed.elts):
+                return loop.target.id, [item for item in listed.elts if isinstance(item, ast.Dict)]
+        return None
+
+    def _record_sites(
+        self,
+        key: ast.expr,
+        value: ast.expr,
+        entry: dict[str, ast.expr],
+        where: Where,
+        records: tuple[str, list[ast.Dict]],
+    ) -> Iterator[PollingSite]:
+        """Each record whose schedule repeats within the day and whose task is not housekeeping is an
+        entry; the loop that registers them is reported once, at its shortest period."""
+        variable, items = records
+        function = where.function
+
+        def field(record: dict[str, ast.expr], read: ast.expr | None) -> ast.expr | None:
+            if isinstance(read, ast.Subscript) and isinstance(read.value, ast.Name) and read.value.id == variable:
+                return record.get(text_of(read.slice) or "")
+            return None
+
+        shortest: float | None = None
+        for item in items:
+            record = {text: node for name, node in zip(item.keys, item.values, strict=True) if name is not None
+                      and (text := text_of(name)) is not None}  # fmt: skip
+            task = self.values.string(field(record, entry.get("task")), function) or ""
+            title = self.values.string(field(record, key), function) or ""
+            if _HOUSEKEEPING.search(task.rsplit(".", 1)[-1]) or _HOUSEKEEPING.search(title):
+                continue  # upkeep of stored data, not polling for users
+            written = field(record, entry.get("schedule"))
+            if written is not None:
+                interval = self._beat_interval(written, function)
+                shown = self.source.code(written)
+            else:  # `crontab(*value.split())` of the record's cron default
+                shown = next((text for node in record.values() if (text := _cron_text(node)) is not None), "")
+                period = cron.expression_period(shown) if shown else None
+                interval = Number(period) if period is not None else None
+            if interval is None or interval.value is None:
+                continue
+            shortest = interval.value if shortest is None else min(shortest, interval.value)
+            yield self._beat_site(
+                item, item, where, "Celery beat schedule", f"{title or task}: schedule={shown}", interval, task
+            )
+        if shortest is not None:
+            snippet = f"{self.source.code(key)}: schedule={self.source.code(entry['schedule'])}"
+            yield self._beat_site(
+                key, value, where, "Celery beat schedule built from a task list", snippet, Number(shortest), ""
             )
 
     def _beat_entries(
@@ -318,6 +483,30 @@ class Schedulers:
         if isinstance(value, ast.Call) and final_name(value.func) == "dict":
             return {item.arg: item.value for item in value.keywords if item.arg is not None}
         return None
+
+
+def _runs_registered_callbacks(function: ast.AST) -> bool:
+    """`for func in SchedulerRegistry._hourly: wrapper(func)`: the job only calls what was registered
+    with it, so it reads what those callbacks read."""
+    for loop in collect(function, ast.For):
+        assert isinstance(loop, ast.For)
+        if not isinstance(loop.target, ast.Name) or not isinstance(loop.iter, ast.Attribute):
+            continue
+        callback = loop.target.id
+        for call in collect(loop.body, ast.Call):
+            assert isinstance(call, ast.Call)
+            handed = [call.func, *call.args]
+            if any(isinstance(arg, ast.Name) and arg.id == callback for arg in handed):
+                return True
+    return False
+
+
+def _cron_text(node: ast.expr) -> str | None:
+    """A string literal written as a cron expression: five or six fields of digits, `*`, `/`, `,` and `-`."""
+    if not isinstance(node, ast.Constant) or not isinstance(node.value, str):
+        return None
+    fields = node.value.split()
+    return node.value if len(fields) in (5, 6) and all(_CRON_FIELD.match(field) for field in fields) else None
 
 
 def _period_of_fields(fields: Sequence[tuple[str | None, int]]) -> Number | None:

@@ -49,10 +49,14 @@ class Analysis:
         detail: str | None = None,
         loop_test: ast.expr | None = None,
         last: ast.AST | None = None,
+        through: tuple[tuple[str, str], ...] = (),
     ) -> PollingSite:
-        """`node` (to `last`, when the site spans several nodes) is where the site is written."""
-        # A job defined in another file: what it reads cannot be seen from here.
+        """`node` (to `last`, when the site spans several nodes) is where the site is written; `through`
+        names the job in another module of the project when it is not defined here."""
+        # A job defined in another file: what it reads is resolved across files, through `through`.
         facts = self.reads.facts(body, function) if body is not None else Facts(opaque_calls=True)
+        if body is None:
+            facts.project_calls.extend(through)
         surroundings = self.surroundings
         owner = function or where.function  # a scheduled job is named after itself, not its registration
         return PollingSite(
