@@ -2157,6 +2157,25 @@ def test_node_schedules_at_a_time_of_day_or_for_housekeeping_do_not_poll() -> No
     )
 
 
+def test_bullmq_job_scheduler_is_judged_by_the_queue_workers_processor() -> None:
+    code = """
+    import { Queue, Worker } from 'bullmq';
+    import { listActiveMonitors, syncMonitorSchedules } from '../monitors';
+
+    const queue = new Queue('app');
+    new Worker('app', async () => {
+      const active = await listActiveMonitors();
+      await syncMonitorSchedules(active);
+    });
+
+    export const start = () => queue.upsertJobScheduler(prefix + '_main', { every: 10_000 }, {});
+    """
+    site = only(code, NODE_JOBS)
+    assert (site.kind, site.mechanism, site.interval_seconds) == (SiteKind.SCHEDULER, "BullMQ job scheduler", 10)
+    housekeeping = code.replace("listActiveMonitors", "purgeOldEvents").replace("syncMonitorSchedules", "logCount")
+    assert sites(housekeeping, NODE_JOBS) == ()
+
+
 # --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------
 
 

@@ -469,7 +469,8 @@ agenda `every`, Bull/BullMQ repeatable jobs (`add(name, data, { repeat: { every 
 schedule polls when it repeats within the day (`*/5 * * * *`, `0 * * * *`); one that runs at a
 time of day (`0 3 * * *`, `CronExpression.EVERY_DAY_AT_1AM`) does not. A job that reads nothing
 visible is judged by its name: syncing and checking poll; cleanup, expiry, backups, digests and
-reminders are housekeeping.
+reminders are housekeeping. A Bull/BullMQ repeatable job does what the queue's worker
+(`new Worker(queue, fn)`) runs on each job.
 """,
     why="""
 A scheduler is a polling loop with extra machinery: the job still re-reads its source every N
@@ -678,6 +679,23 @@ export class InventorySyncService implements OnModuleInit {
     await this.queue.add('sync-inventory', {}, { repeat: { every: settings.inventory.syncEveryMs } });  // expect: PD103
   }
 }
+""",
+        ),
+        Invalid(
+            path="server/src/schedulers/monitors.ts",
+            interval_seconds=10,
+            code="""
+import { Queue, Worker } from 'bullmq';
+import { listActiveMonitors, syncMonitorSchedules } from '../monitors';
+
+const queue = new Queue('monitor-sync');
+
+new Worker('monitor-sync', async () => {
+  await syncMonitorSchedules(await listActiveMonitors());
+});
+
+export const start = () =>
+  queue.upsertJobScheduler(`${prefix}_main`, { every: 10_000 }, {});  // expect: PD103
 """,
         ),
     ),
