@@ -2176,6 +2176,63 @@ def test_bullmq_job_scheduler_is_judged_by_the_queue_workers_processor() -> None
     assert sites(housekeeping, NODE_JOBS) == ()
 
 
+def test_functions_picked_from_a_lookup_table_are_followed() -> None:
+    code = """
+    import api from '../api';
+
+    const loaders = {
+      team: [(id) => api.get_team_solves({ id }), (id) => api.get_team_fails({ id })],
+      user: [(id) => formatUser(id)],
+    };
+    const views = { board: { data: () => api.get_scoreboard() }, clock: { data: () => new Date() } };
+    const handlers = { tick() { return api.get_status(); } };
+
+    export function start(type) {
+      setInterval(() => {
+        let [solves, fails] = loaders[type];
+        Promise.all([solves(1), fails(1)]).then(render);
+      }, 300000);
+      setInterval(() => { const view = views[name]; view.data().then(draw); }, 60000);
+      setInterval(() => handlers.tick(), 5000);
+    }
+    """
+    found = sites(code, "assets/js/pages/team.js")
+    assert [(s.interval_seconds, s.polls, s.urls) for s in found] == [
+        (300, Polls.HTTP, ("api.get_team_solves", "api.get_team_fails")),
+        (60, Polls.HTTP, ("api.get_scoreboard",)),
+        (5, Polls.HTTP, ("api.get_status",)),
+    ]
+    local = code.replace("api.get_team_solves({ id })", "id").replace("api.get_team_fails({ id })", "id")
+    local = local.replace("api.get_scoreboard()", "[]").replace("return api.get_status();", "return 1;")
+    assert sites(local, "assets/js/pages/team.js") == ()
+
+
+def test_an_awaited_getter_of_a_project_module_fetches_and_this_is_the_own_object() -> None:
+    code = """
+    import Alpine from 'alpinejs';
+    import App from './index';
+    import { format } from 'date-fns';
+
+    Alpine.data('Detail', () => ({
+      async update() { this.data = await App.pages.scoreboard.getDetail(10); },
+      init() { setInterval(() => { this.update(); }, 300000); },
+    }));
+    Alpine.data('List', () => ({
+      async update() { this.rows = await App.pages.scoreboard.getStandings(); },
+      init() { setInterval(() => { this.update(); }, 300000); },
+    }));
+    Alpine.data('Clock', () => ({
+      async update() { this.now = format(App.getNow(), 'HH:mm'); },
+      init() { setInterval(() => { this.update(); }, 1000); },
+    }));
+    """
+    found = sites(code, "assets/js/scoreboard.js")
+    assert [s.urls for s in found] == [
+        ("App.pages.scoreboard.getDetail",),
+        ("App.pages.scoreboard.getStandings",),
+    ]
+
+
 # --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------
 
 

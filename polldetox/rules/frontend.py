@@ -725,6 +725,54 @@ $(function () {
 {% endblock %}
 """,
         ),
+        Invalid(
+            path="assets/js/pages/statistics.js",
+            interval_seconds=300,
+            polls="http",
+            code="""
+import $ from 'jquery';
+import api from '../api';
+
+const graphs = {
+  '#solves-graph': { data: () => api.get_solve_statistics(), draw: drawBars },
+  '#users-graph': { data: () => api.get_user_statistics(), draw: drawPie },
+};
+
+function updateGraphs() {
+  for (const key in graphs) {
+    const cfg = graphs[key];
+    cfg.data().then((response) => cfg.draw(key, response));
+  }
+}
+
+$(() => {
+  updateGraphs();
+  setInterval(updateGraphs, 300000);  // expect: PD203
+});
+""",
+        ),
+        Invalid(
+            path="assets/js/scoreboard.js",
+            interval_seconds=300,
+            polls="http",
+            code="""
+import Alpine from 'alpinejs';
+import App from './index';
+
+Alpine.data('ScoreboardList', () => ({
+  standings: [],
+
+  async update() {
+    this.standings = await App.pages.scoreboard.getStandings();
+  },
+
+  init() {
+    this.update();
+    setInterval(() => this.update(), 300000);  // expect: PD203
+  },
+}));
+""",
+        ),
     ),
 )
 

@@ -17,6 +17,7 @@ from polldetox.scan.ts_parse import (
     FUNCTION_TYPES,
     FUNCTION_WRAPPERS,
     Tree,
+    ancestors,
     arguments,
     callee_name,
     member_property,
@@ -56,6 +57,8 @@ _MONGOOSE_READS = frozenset(
 _JQUERY = frozenset({"$", "jQuery"})
 _VUE_GLOBALS = frozenset({"$root", "$store", "$parent", "store"})
 _GETTER = re.compile(r"^get[A-Z]\w*(Data|List|s)$")
+# `await CTFd.pages.scoreboard.getScoreboard()`: a getter of an imported module that has to be awaited.
+_ASYNC_GETTER = re.compile(r"^get[A-Z]")
 _JQUERY_READS = frozenset({"ajax", "get", "getJSON", "post"})
 _PROP_REFRESH = re.compile(r"^(on)?(refresh|reload|update|poll|fetch|load|sync)", re.IGNORECASE)
 _CONTROLLER = re.compile(r"(?<!abort)controller$", re.IGNORECASE)
@@ -120,6 +123,7 @@ class CallbackReader:
         self.fields: dict[str, Node] = {}  # class field -> its string value (`endpoint = '/api/v1/me'`)
         self.mongoose = "mongoose" in values.modules
         self.knex = self._knex_instances()
+        self.picked: dict[str, Node] = {}  # local name -> the constant table it is picked from
         self._collect_functions()
 
     def _knex_instances(self) -> set[str]:
@@ -154,6 +158,23 @@ class CallbackReader:
                 self.methods.setdefault(name, value)
             elif string_value(field_definition.child_by_field_name("value")) is not None:
                 self.fields.setdefault(name, field_definition.child_by_field_name("value"))
+        for declarator in self.tree.of("variable_declarator"):
+            table = self._table(declarator.child_by_field_name("value"))
+            pattern = declarator.child_by_field_name("name")
+            if table is None or pattern is None:
+                continue
+            names = [pattern] if pattern.type == "identifier" else pattern.named_children
+            for name in names:  # `const cfg = configs[key]`, `let [solves, fails] = apiFuncs[type]`
+                if name.type in ("identifier", "shorthand_property_identifier_pattern"):
+                    self.picked.setdefault(text(name), table)
+
+    def _table(self, value: Node | None) -> Node | None:
+        """The constant object literal that `table[key]` picks an entry from."""
+        value = unwrap(value)
+        if value is None or value.type != "subscript_expression":
+            return None
+        table = unwrap(self.values.constants.get(text(value.child_by_field_name("object"))))
+        return table if table is not None and table.type == "object" else None
 
     def callback(self, callback: Node | None) -> Reads:
         callback = unwrap(callback)
@@ -214,6 +235,10 @@ class CallbackReader:
             for arg in args:  # `nodes.forEach(updatePanel)`: runs a same-file function on each element
                 if arg.type == "identifier" and (target := self.functions.get(text(arg))) is not None:
                     self._follow(target, reads, depth, seen)
+        if owner in self.picked or (owner in self.values.constants and prop not in _ITERATIONS):
+            table = self.picked.get(owner)  # `cfg.data()` for `const cfg = configs[key]`: any entry's `data`
+            for entry in _table_functions(table, prop) if table is not None else _object_functions(owner, prop, self):
+                self._follow(entry, reads, depth, seen)
         if owner.startswith("this.") and owner != "this.props":
             owner = owner.removeprefix("this.")  # `this.http.get(...)`: a service's injected client
         root = owner.split(".")[0].split("(")[0].strip("_")  # `this._http`, `this.http_`: injected clients
@@ -252,11 +277,14 @@ class CallbackReader:
         elif _broadcasts(prop, owner, root):
             reads.broadcasts = True
         elif root == "this" or owner in ("props", "this.props"):
-            target = self.methods.get(prop) if owner == "this" else None
+            target = self._method(call, prop) if owner == "this" else None
             if target is not None:
                 self._follow(target, reads, depth, seen)
             elif _fetchish(prop) or (owner in ("props", "this.props") and _refreshes(prop)):
                 reads.fetches = True  # `this.props.onRefresh()`: the parent hands in what re-fetches
+        elif _ASYNC_GETTER.match(prop) and self._awaited_import(call, root):
+            reads.fetches = True
+            reads.add_url(f"{owner}.{prop}")
         elif owner in _VUE_GLOBALS and (_fetchish(prop) or _GETTER.match(prop)):
             reads.fetches = True  # Vue `this.$root.getMonitorChartData(...)`, `this.$store.loadJobs()`
         elif owner.split(".")[-1] == "actions" and (_fetchish(prop) or _GETTER.match(prop)):
@@ -303,6 +331,9 @@ class CallbackReader:
             reads.tables.extend(t for t in tables_read(string_value(args[0]) or "") if t not in reads.tables)
         elif name in self.functions:
             self._follow(self.functions[name], reads, depth, seen)
+        elif name in self.picked:
+            for entry in _table_functions(self.picked[name], None):  # one of the table's functions
+                self._follow(entry, reads, depth, seen)
         elif name.startswith("broadcast"):
             reads.broadcasts = True
         elif _fetchish(name):
@@ -312,6 +343,21 @@ class CallbackReader:
         if depth > 0 and function.id not in seen:
             seen.add(function.id)
             self._read_into(function, reads, depth - 1, seen)
+
+    def _method(self, call: Node, name: str) -> Node | None:
+        """`this.name`: the method of the object or class the call is in, else any method so named."""
+        for holder in ancestors(call):
+            if holder.type in ("object", "class_body"):
+                own = _table_functions(holder, name, entries=False)
+                if own:
+                    return own[0]
+        return self.methods.get(name)
+
+    def _awaited_import(self, call: Node, root: str) -> bool:
+        """Whether an awaited call goes through a module imported from the project (`./index`)."""
+        module = self.values.imports.get(root, ("", ""))[0]
+        awaited = call.parent is not None and call.parent.type == "await_expression"
+        return awaited and module.startswith(".") and not _LOCAL_SERVICE.search(root)
 
     def _is_thunk(self, action: Node) -> bool:
         """`dispatch(loadQueue())` where `loadQueue = createAsyncThunk(...)` in this file."""
@@ -371,6 +417,45 @@ def _function_value(value: Node | None) -> Node | None:
         inner = unwrap(args[0]) if args else None
         return inner if inner is not None and inner.type in FUNCTION_TYPES else None
     return None
+
+
+def _object_functions(owner: str, prop: str, reader: CallbackReader) -> list[Node]:
+    """`handlers.refresh` of `const handlers = { refresh: () => ..., refresh() {} }`."""
+    table = unwrap(reader.values.constants.get(owner))
+    return _table_functions(table, prop, entries=False) if table is not None and table.type == "object" else []
+
+
+def _table_functions(table: Node, prop: str | None, entries: bool = True) -> list[Node]:
+    """The functions a table's entries hold: the entry itself (a function or a list of them) when `prop`
+    is None, else the entries' (or with `entries=False` the table's own) functions named `prop`."""
+    holders = [table]
+    if entries:
+        holders = [unwrap(p.child_by_field_name("value")) for p in table.named_children if p.type == "pair"]
+    found = []
+    for holder in holders:
+        if holder is None:
+            continue
+        if prop is None:
+            values = holder.named_children if holder.type == "array" else [holder]
+        elif holder.type in ("object", "class_body"):
+            values = [_member_value(member) for member in holder.named_children if _member_name(member) == prop]
+        else:
+            values = []
+        found += [f for v in values if (f := _function_value(v)) is not None]
+    return found
+
+
+def _member_name(member: Node) -> str | None:
+    """The key of an object's pair or method, or a class's method or field."""
+    if member.type == "pair":
+        return pair_key(member)
+    if member.type in ("method_definition", "public_field_definition"):
+        return text(member.child_by_field_name("name"))
+    return None
+
+
+def _member_value(member: Node) -> Node | None:
+    return member if member.type == "method_definition" else member.child_by_field_name("value")
 
 
 def _refetched_key(args: list[Node]) -> str | None:
