@@ -2231,6 +2231,7 @@ def test_an_awaited_getter_of_a_project_module_fetches_and_this_is_the_own_objec
         ("App.pages.scoreboard.getDetail",),
         ("App.pages.scoreboard.getStandings",),
     ]
+    assert sites(code, "server/src/scoreboard.ts") == ()  # a backend's `await db.getRows()` is left to its reads
 
 
 # --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------

@@ -115,9 +115,10 @@ class Reads:
 class CallbackReader:
     """Reads callbacks against the functions of one file."""
 
-    def __init__(self, tree: Tree, values: Values) -> None:
+    def __init__(self, tree: Tree, values: Values, *, browser: bool = True) -> None:
         self.tree = tree
         self.values = values
+        self.browser = browser  # UI code, whose project modules' getters call the app's API
         self.functions: dict[str, Node] = {}  # same-file function name -> function node
         self.methods: dict[str, Node] = {}  # class method or arrow field -> function node
         self.fields: dict[str, Node] = {}  # class field -> its string value (`endpoint = '/api/v1/me'`)
@@ -354,7 +355,9 @@ class CallbackReader:
         return self.methods.get(name)
 
     def _awaited_import(self, call: Node, root: str) -> bool:
-        """Whether an awaited call goes through a module imported from the project (`./index`)."""
+        """Whether UI code awaits a call through a module imported from the project (`./index`)."""
+        if not self.browser:
+            return False
         module = self.values.imports.get(root, ("", ""))[0]
         awaited = call.parent is not None and call.parent.type == "await_expression"
         return awaited and module.startswith(".") and not _LOCAL_SERVICE.search(root)

@@ -133,12 +133,12 @@ class _Detector:
         self.tree = tree
         self.values = Values(tree)
         self.language = language
-        self.reader = CallbackReader(tree, self.values)
         self.react = any(
             m == "react" or m.startswith(("react-", "react/", "@tanstack/react")) for m in self.values.modules
         )
         self.react = self.react or bool(tree.jsx_elements(tree.root))
         self.backend = self._is_backend()
+        self.reader = CallbackReader(tree, self.values, browser=not self.backend)
         self.place = Surroundings(tree, self.values, self.backend)
         self.sites: list[PollingSite] = []
         self.classic = not self.backend and not self.react and is_classic_script(tree, self.values)
