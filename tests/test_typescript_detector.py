@@ -2234,6 +2234,23 @@ def test_an_awaited_getter_of_a_project_module_fetches_and_this_is_the_own_objec
     assert sites(code, "server/src/scoreboard.ts") == ()  # a backend's `await db.getRows()` is left to its reads
 
 
+def test_a_timer_asking_the_parent_to_refresh_polls_through_the_parent() -> None:
+    code = """
+    <script>
+    export default {
+      emits: ['refresh', 'update:modelValue'],
+      mounted() {
+        this.timer = setInterval(() => this.$emit('refresh'), 30000);
+        this.clock = setInterval(() => this.$emit('update:modelValue', new Date()), 1000);
+        this.ping = setInterval(() => this.$emit('tick'), 1000);
+      },
+    };
+    </script>
+    """
+    site = only(code, "src/components/AutoRefresh.vue")
+    assert (site.location.line, site.interval_seconds, site.polls) == (5, 30, Polls.HTTP)
+
+
 # --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------
 
 

@@ -773,6 +773,30 @@ Alpine.data('ScoreboardList', () => ({
 }));
 """,
         ),
+        Invalid(
+            path="app/client/src/components/RefreshSettings.vue",
+            polls="http",
+            code="""
+<template>
+  <select v-model="seconds" @change="restart"><option value="30">30 s</option></select>
+</template>
+
+<script setup>
+import { ref } from 'vue';
+
+const emit = defineEmits(['refreshData', 'update:modelValue']);
+const seconds = ref(localStorage.getItem('refresh') || '300');
+let timer = null;
+
+const refreshData = () => emit('refreshData');
+
+function restart() {
+  clearInterval(timer);
+  timer = setInterval(() => refreshData(), seconds.value * 1000);  // expect: PD203
+}
+</script>
+""",
+        ),
     ),
 )
 

@@ -61,6 +61,8 @@ _GETTER = re.compile(r"^get[A-Z]\w*(Data|List|s)$")
 _ASYNC_GETTER = re.compile(r"^get[A-Z]")
 _JQUERY_READS = frozenset({"ajax", "get", "getJSON", "post"})
 _PROP_REFRESH = re.compile(r"^(on)?(refresh|reload|update|poll|fetch|load|sync)", re.IGNORECASE)
+# A child component's events to its parent; one named for refreshing is handled by a fetch up there.
+_EMITTERS = frozenset({"emit", "$emit", "dispatch"})
 _CONTROLLER = re.compile(r"(?<!abort)controller$", re.IGNORECASE)
 _REPOSITORY = re.compile(r"^_?([a-z]\w*?)_?(?:Repository|Repo|Model)_?$")
 _REPOSITORY_READS = _MONGOOSE_READS | {"findBy", "findOneBy", "findAndCount", "count", "countBy", "createQueryBuilder"}
@@ -277,6 +279,8 @@ class CallbackReader:
             reads.query_key = reads.query_key or _refetched_key(args)
         elif _broadcasts(prop, owner, root):
             reads.broadcasts = True
+        elif prop == "$emit" and _asks_parent_to_refresh(args):
+            reads.fetches = True  # `this.$emit('refresh')`
         elif root == "this" or owner in ("props", "this.props"):
             target = self._method(call, prop) if owner == "this" else None
             if target is not None:
@@ -319,6 +323,8 @@ class CallbackReader:
             return  # a heartbeat or telemetry push
         elif name in _LOADER_INVALIDATIONS and self.values.imports.get(name, ("", ""))[0] == "$app/navigation":
             reads.fetches = True  # SvelteKit `invalidate(key)` / `invalidateAll()` re-run the page's data loaders
+        elif name in _EMITTERS and _asks_parent_to_refresh(args):
+            reads.fetches = True  # Vue `emit('refreshData')`, Svelte `dispatch('refresh')`: the parent re-fetches
         elif name == "dispatch":
             action = unwrap(args[0]) if args else None
             if action is not None and action.type == "call_expression":
@@ -495,6 +501,12 @@ def _fetchish(name: str) -> bool:
 def _refreshes(name: str) -> bool:
     """A callback named for refreshing what is shown (`onRefresh`, `update`), not local work (`refreshClock`)."""
     return bool(_PROP_REFRESH.match(name)) and not _LOCAL_NOUN.search(name)
+
+
+def _asks_parent_to_refresh(args: list[Node]) -> bool:
+    """`emit('refreshData')`, `dispatch('reload')`: an event named for refreshing what is shown."""
+    event = string_value(args[0]) if args else None
+    return event is not None and ":" not in event and _refreshes(event)  # not v-model's `update:modelValue`
 
 
 def _mongoose_collection(model: str) -> str:
