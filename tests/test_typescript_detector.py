@@ -1593,6 +1593,41 @@ def test_exported_constants() -> None:
     }
 
 
+def test_polling_helpers_export_their_default_interval() -> None:
+    constants = exported_constants(
+        """
+        export function useAutoRefresh(options = {}) {
+          const { intervalMs = 60_000, key } = options;
+          setInterval(() => invalidate(key), intervalMs);
+        }
+        export const usePoll = (fn, { delay = 5000, label = 'x' } = {}) => setInterval(fn, delay);
+        export default function poller(fn, pollMs = 2000) { setInterval(fn, pollMs); }
+        export function format(value, { digits = 2 } = {}) { return value.toFixed(digits); }
+        """,
+        "src/lib/utils/polling.ts",
+    )
+    assert constants == {"useAutoRefresh()": 60000, "usePoll()": 5000, "default()": 2000}
+
+
+def test_a_timer_runs_on_the_default_its_function_destructures() -> None:
+    found = sites(
+        """
+        export function watchQueue(options = {}) {
+          const { everyMs = 15_000 } = options;
+          setInterval(() => fetch('/api/v1/queue'), everyMs);
+        }
+        function usePoll(load, { delay = 4000 } = {}) { setInterval(load, delay); }
+        export function Jobs() { usePoll(() => fetch('/api/v1/jobs')); }
+        """,
+        HOOK,
+    )
+    assert [(s.kind, s.location.line, s.interval_seconds) for s in found] == [
+        (SiteKind.INTERVAL_TIMER, 3, 15),
+        (SiteKind.POLLING_ENGINE, 5, 4),
+        (SiteKind.ENGINE_CALL, 6, 4),
+    ]
+
+
 # --- the prefilter and the demo application ----------------------------------------------------------
 
 

@@ -26,7 +26,7 @@ from polldetox.scan.ts_parse import (
 )
 from polldetox.scan.ts_reads import CallbackReader, Reads
 from polldetox.scan.ts_site import Found, SiteCollector
-from polldetox.scan.ts_values import Value, Values
+from polldetox.scan.ts_values import Value, Values, local_default
 
 _CASTS = ("as_expression", "satisfies_expression", "parenthesized_expression")
 _OPTION_MECHANISMS = {
@@ -182,7 +182,7 @@ class QueryOptionPolling(SiteCollector):
         if node.type in ("identifier", "shorthand_property_identifier") and text(node) in self.values.constants:
             return self._option(self.values.constants[text(node)], depth + 1)
         if node.type in ("identifier", "shorthand_property_identifier") and (
-            default := _parameter_default(node, text(node))
+            default := local_default(node, text(node))
         ):
             return self._option(default, depth + 1)  # `function useX({ refetchInterval = 30_000 } = {})`
         shorthand = node.type == "shorthand_property_identifier"  # `{ refetchInterval }`
@@ -291,21 +291,6 @@ class QueryOptionPolling(SiteCollector):
             if any(n.type == "identifier" and text(n) in (refetch, *handlers) for n in descendants(attribute)):
                 return True
         return False
-
-
-def _parameter_default(node: Node, name: str) -> Node | None:
-    """The default of the enclosing functions' parameter `name` (`name = 5000` or `{ name = 5000 }`)."""
-    for function in ancestors(node):
-        parameters = function.child_by_field_name("parameters") if function.type in FUNCTION_TYPES else None
-        for parameter in descendants(parameters) if parameters is not None else ():
-            if parameter.type == "object_assignment_pattern" and text(parameter.child_by_field_name("left")) == name:
-                return parameter.child_by_field_name("right")
-            if (
-                parameter.type in ("required_parameter", "optional_parameter")
-                and text(parameter.child_by_field_name("pattern")) == name
-            ):
-                return parameter.child_by_field_name("value")
-    return None
 
 
 def _returned(function: Node) -> list[Node]:

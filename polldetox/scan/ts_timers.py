@@ -25,7 +25,7 @@ from polldetox.scan.ts_parse import (
 )
 from polldetox.scan.ts_reads import CallbackReader, Reads
 from polldetox.scan.ts_site import Found, SiteCollector
-from polldetox.scan.ts_values import Value, Values
+from polldetox.scan.ts_values import Value, Values, helper_interval
 
 _INTERVAL_TIMERS = frozenset({"setInterval", "window.setInterval", "globalThis.setInterval"})
 # A helper named after a timer is a shim that forwards to it (`setInterval: (cb, ms) => setInterval(cb, ms)`).
@@ -215,6 +215,8 @@ class TimerPolling(SiteCollector):
         if enclosing is not None and enclosing.split(".")[-1] == name:
             return  # the helper calling itself is the engine, not a use of it
         reads, interval = self._engine_arguments(args)
+        if interval is None:
+            interval = self._helper_default(name)
         if reads is None and _SELF_FETCHING_ENGINE.match(name) and not any(_is_callback(a) for a in args):
             reads = Reads(fetches=True)
         if reads is not None:
@@ -222,6 +224,14 @@ class TimerPolling(SiteCollector):
             self._add(SiteKind.ENGINE_CALL, f"{name}() polling helper", call, interval, reads, detail=where)
         elif name == "startPolling" and len(args) == 1:
             self._add(SiteKind.START_POLLING, "Apollo startPolling", call, self.values.evaluate(args[0]), None)
+
+    def _helper_default(self, name: str) -> Value | None:
+        """The interval a polling helper runs on when its call site passes none: its own default."""
+        helper = self.reader.functions.get(name)
+        if helper is None:
+            return self.values.helper_default(name)
+        default = helper_interval(helper, self.values)
+        return Value(ms=default) if default is not None else None
 
     def _engine_arguments(self, args: list[Node]) -> tuple[Reads | None, Value | None]:
         """The fetching callback handed to a polling helper, and the interval it is given."""
