@@ -2286,6 +2286,26 @@ def test_a_timer_asking_the_parent_to_refresh_polls_through_the_parent() -> None
     assert (site.location.line, site.interval_seconds, site.polls) == (5, 30, Polls.HTTP)
 
 
+def test_timers_renewing_credentials_do_not_poll_data() -> None:
+    code = """
+    import { queryClient } from './query-client';
+    import { authService } from './auth';
+
+    const refreshStaleExchangeTokens = () =>
+      queryClient.refetchQueries({ queryKey: [EXCHANGE_TOKEN_QUERY_KEY_PREFIX], stale: true });
+    function renewSession() { return fetch('/api/session/renew', { method: 'POST' }); }
+
+    export function start() {
+      setInterval(() => refreshStaleExchangeTokens(), 30_000);
+      setInterval(renewSession, 300_000);
+      setInterval(() => authService.refreshAccessToken(), 60_000);
+      setInterval(() => queryClient.refetchQueries({ queryKey: ['jobs'] }), 5_000);
+    }
+    """
+    site = only(code, "src/lib/session.ts")
+    assert (site.location.line, site.interval_seconds, site.query_key) == (12, 5, "['jobs']")
+
+
 # --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------
 
 

@@ -490,6 +490,24 @@ export class SearchComponent {
 """,
         ),
         Valid(
+            path="app/client/src/lib/queryClient.ts",
+            code="""
+import { QueryClient } from '@tanstack/react-query';
+
+export const queryClient = new QueryClient();
+
+async function refreshAccessToken() {
+  const response = await fetch('/api/v1/auth/refresh', { method: 'POST', credentials: 'include' });
+  sessionStorage.setItem('token', (await response.json()).token);
+}
+
+setInterval(() => {
+  if (document.visibilityState === 'visible') void refreshAccessToken();
+}, 30_000);
+setInterval(() => queryClient.refetchQueries({ queryKey: ['exchange-token'] }), 60_000);
+""",
+        ),
+        Valid(
             path="public/js/admin/status.js",
             code="""
 $(function () {

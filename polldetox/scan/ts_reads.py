@@ -38,6 +38,11 @@ _LOCAL_NOUN = re.compile(
     r"(Time|Clock|Date|Timer|Countdown|Image|Img|Font|Script|Style|Css|Icon|Page|Window|Frame|Iframe|Animation|Layout"
     r"|Canvas|View|Scroll|Position|Size|Theme)s?$"
 )
+# Renewing credentials before they expire (`refreshAccessToken`, `renewSession`) reads no changing data.
+_CREDENTIAL_RENEWAL = re.compile(
+    r"^(refresh|renew|rotate|extend)\w*(Tokens?|Credentials?|Session|Auth|Jwt|Csrf|Login)$", re.IGNORECASE
+)
+_CREDENTIAL_KEY = re.compile(r"token|credential", re.IGNORECASE)
 _CACHE_REFETCHES = frozenset({"invalidateQueries", "refetchQueries", "refetch", "fetchQuery", "revalidate"})
 _HTTP_OBJECTS = frozenset({"axios", "ky", "api", "http", "client", "apiClient", "httpClient", "$http", "superagent"})
 _CLIENT_OBJECT = re.compile(r"(client|api|service)$", re.IGNORECASE)
@@ -187,6 +192,8 @@ class CallbackReader:
         if callback.type in FUNCTION_TYPES:
             return self.function(callback)
         name = text(callback)
+        if _CREDENTIAL_RENEWAL.match(name.split(".")[-1]):
+            return reads
         target = self.functions.get(name) if callback.type == "identifier" else None
         if callback.type == "member_expression" and name.startswith("this."):
             target = self.methods.get(name.removeprefix("this."))
@@ -228,6 +235,10 @@ class CallbackReader:
         if function is None:
             return
         name, prop, args = text(function), property_name(call), arguments(call)
+        if _CREDENTIAL_RENEWAL.match(prop) or (
+            prop in _CACHE_REFETCHES and _CREDENTIAL_KEY.search(_refetched_key(args) or "")
+        ):
+            return  # renews a token or session before it expires: credentials, not data
         if function.type == "identifier":
             self._read_plain_call(name, call, args, reads, depth, seen)
             return
