@@ -2022,6 +2022,20 @@ def test_script_with_server_template_syntax_parses_with_it_blanked() -> None:
     assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 4, 2.5)
 
 
+def test_a_one_line_template_conditional_keeps_one_branch() -> None:
+    (site,) = sites(
+        """
+        <script>
+          const is_authenticated = {% if current_user.is_authenticated %}true{% else %}false{% endif %};
+          const mode = {%- if dark -%}'dark'{%- elif light -%}'light'{%- else -%}'auto'{%- endif -%};
+          setInterval(function () { $.getJSON('/api/queue', render); }, 8000);
+        </script>
+        """,
+        "app/templates/base.html",
+    )
+    assert (site.location.line, site.interval_seconds) == (4, 8)
+
+
 def test_a_timer_running_a_fetching_function_on_each_element_polls() -> None:
     (site,) = sites(
         """
