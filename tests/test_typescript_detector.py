@@ -2320,6 +2320,43 @@ def test_timers_renewing_credentials_do_not_poll_data() -> None:
     assert (site.location.line, site.interval_seconds, site.query_key) == (12, 5, "['jobs']")
 
 
+def test_a_fetch_deeper_than_followed_is_taken_by_its_name() -> None:
+    code = """
+    export function useShoppingList(actions) {
+      async function fetchShoppingList() { return await actions.getList(); }
+      async function refresh() { list.value = await fetchShoppingList(); }
+      async function pollForChanges() { if (!idle.value) await refresh(); }
+      const timer = setInterval(() => { pollForChanges(); }, 5000);
+    }
+    """
+    site = only(code, "frontend/composables/use-shopping-list.ts")
+    assert (site.location.line, site.interval_seconds, site.polls) == (5, 5, Polls.HTTP)
+    local = code.replace("fetchShoppingList", "sortShoppingList")
+    assert sites(local, "frontend/composables/use-shopping-list.ts") == ()
+
+
+def test_a_timeout_re_armed_in_then_is_not_in_the_chained_catch() -> None:
+    code = """
+    export class QueryResult {
+      refreshStatus(query, tryNumber = 1) {
+        axios
+          .get(`api/jobs/${this.job.id}`)
+          .then((job) => {
+            this.update(job);
+            if (this.getStatus() !== 'failed') {
+              setTimeout(() => { this.refreshStatus(query, tryNumber + 1); }, 1000);
+            }
+          })
+          .catch((error) => {
+            setTimeout(() => { this.refreshStatus(query, tryNumber + 1); }, 5000);
+          });
+      }
+    }
+    """
+    site = only(code, "client/app/services/query-result.js")
+    assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 8, 1)
+
+
 # --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------
 
 

@@ -347,8 +347,10 @@ class CallbackReader:
         elif name == "sql" and args and unwrap(args[0]) is not None and unwrap(args[0]).type == "template_string":
             reads.database = True
             reads.tables.extend(t for t in tables_read(string_value(args[0]) or "") if t not in reads.tables)
-        elif name in self.functions:
+        elif name in self.functions and depth > 0:
             self._follow(self.functions[name], reads, depth, seen)
+        elif name in self.functions:
+            reads.fetches |= _fetchish(name)  # deeper than followed: `fetchShoppingList()` is taken by its name
         elif name in self.picked:
             for entry in _table_functions(self.picked[name], None):  # one of the table's functions
                 self._follow(entry, reads, depth, seen)
