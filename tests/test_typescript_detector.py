@@ -2357,6 +2357,27 @@ def test_a_timeout_re_armed_in_then_is_not_in_the_chained_catch() -> None:
     assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 8, 1)
 
 
+def test_a_timer_re_keying_an_embedded_page_reloads_it() -> None:
+    code = """
+    export function Widget({ widget }) {
+      const [tick, setTick] = useState(0);
+      const [now, setNow] = useState(new Date());
+      useEffect(() => { setInterval(() => setTick(tick + 1), widget.refreshInterval); }, [tick]);
+      useEffect(() => { setInterval(() => setNow(new Date()), 1000); }, []);
+      return (
+        <div title={now.toISOString()}>
+          <iframe key={`${widget.name}-${tick}`} src={widget.src} />
+          <img src={`/api/chart.png?t=${now.getTime()}`} />
+        </div>
+      );
+    }
+    """
+    found = sites(code)
+    assert [(s.location.line, s.polls) for s in found] == [(4, Polls.HTTP), (5, Polls.HTTP)]
+    still = code.replace("<img src={`/api/chart.png?t=${now.getTime()}`} />", "<span>{now.getTime()}</span>")
+    assert [s.location.line for s in sites(still)] == [4]
+
+
 # --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------
 
 

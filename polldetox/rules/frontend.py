@@ -792,6 +792,23 @@ Alpine.data('ScoreboardList', () => ({
 """,
         ),
         Invalid(
+            path="app/client/src/widgets/EmbeddedStatus.jsx",
+            interval_seconds=60,
+            polls="http",
+            code="""
+import { useEffect, useState } from 'react';
+
+export function EmbeddedStatus({ src }) {
+  const [reloads, setReloads] = useState(0);
+  useEffect(() => {
+    const id = setInterval(() => setReloads((n) => n + 1), 60_000);  // expect: PD203
+    return () => clearInterval(id);
+  }, []);
+  return <iframe key={`status-${reloads}`} src={src} title="status" />;
+}
+""",
+        ),
+        Invalid(
             path="app/client/src/components/RefreshSettings.vue",
             polls="http",
             code="""

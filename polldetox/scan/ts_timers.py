@@ -30,6 +30,8 @@ from polldetox.scan.ts_values import Value, Values, helper_interval
 _INTERVAL_TIMERS = frozenset({"setInterval", "window.setInterval", "globalThis.setInterval"})
 # A helper named after a timer is a shim that forwards to it (`setInterval: (cb, ms) => setInterval(cb, ms)`).
 _TIMER_NAMES = frozenset({"setInterval", "setTimeout"})
+# Elements that load their content from a URL when they mount or their `src` changes.
+_EMBEDS = frozenset({"iframe", "img", "embed", "object", "video", "audio"})
 # Polling helpers recognised by name when they are imported: usePolling, usePolledData, useInterval, createPoller.
 # So are timer wrappers named after the timer (`adaptiveSetInterval(refreshStatus)`), and auto-refresh hooks.
 _KNOWN_ENGINE = re.compile(
@@ -77,6 +79,9 @@ class TimerPolling(SiteCollector):
             self._engine(call, delay, "wraps setInterval")
         elif self.classic and (names := undefined_calls(args[0], self.reader, self.values)):
             self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, reads, pending=names)
+        elif (embedded := self._reloaded_embed(args[0])) is not None:
+            detail = f"re-keys the <{embedded}>, which loads its source again"
+            self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, Reads(fetches=True), detail=detail)
 
     def _timeout_loop(self, call: Node) -> None:
         """A setTimeout that re-arms the function it is in: a polling loop if that function fetches."""
@@ -102,6 +107,33 @@ class TimerPolling(SiteCollector):
         elif self.classic and (names := undefined_calls(target, self.reader, self.values)):
             detail = "reschedules itself"
             self._add(SiteKind.TIMEOUT_LOOP, "recursive setTimeout", call, delay, reads, detail=detail, pending=names)
+
+    def _reloaded_embed(self, callback: Node) -> str | None:
+        """`setInterval(() => setTick(tick + 1), ms)` where `tick` is the `key` or part of the `src` of an
+        `<iframe>`/`<img>`: each change remounts or re-points the element, which fetches its source again."""
+        callback = unwrap(callback)
+        if callback is None or callback.type not in FUNCTION_TYPES:
+            return None
+        setters = {callee_name(n) for n in descendants(callback) if n.type == "call_expression"}
+        states = set()
+        for declarator in self.tree.of("variable_declarator"):
+            pattern, value = declarator.child_by_field_name("name"), unwrap(declarator.child_by_field_name("value"))
+            if pattern is None or pattern.type != "array_pattern" or value is None or value.type != "call_expression":
+                continue
+            names = [text(n) for n in pattern.named_children]
+            if callee_name(value).endswith("useState") and len(names) == 2 and names[1] in setters:
+                states.add(names[0])
+        for element in self.tree.jsx_elements(self.tree.root):
+            tag = text(element.child_by_field_name("name"))
+            if tag not in _EMBEDS:
+                continue
+            for attribute in element.named_children:
+                name = attribute.named_children[0] if attribute.type == "jsx_attribute" else None
+                if name is None or text(name) not in ("key", "src"):
+                    continue
+                if any(_reloads_with(n, states, attribute) for n in descendants(attribute)):
+                    return tag
+        return None
 
     def _engine(self, timer: Node, delay: Value | None, how: str) -> None:
         """A helper that runs the callback it is handed on a timer; its call sites are found next."""
@@ -323,3 +355,16 @@ def _is_callback(node: Node) -> bool:
     if value is not None and value.type == "object":
         return any(p.type == "pair" and pair_key(p) in _CALLBACK_OPTION_KEYS for p in value.named_children)
     return value is not None and (value.type in FUNCTION_TYPES or value.type in ("identifier", "member_expression"))
+
+
+def _reloads_with(node: Node, states: set[str], attribute: Node) -> bool:
+    """A state in a key, or in a src other than as an index (`slides[index]` moves through a list of
+    sources; `?t=${tick}` loads the same one again)."""
+    if node.type != "identifier" or text(node) not in states:
+        return False
+    between = []
+    for ancestor in ancestors(node):
+        if ancestor == attribute:
+            break
+        between.append(ancestor.type)
+    return "subscript_expression" not in between
