@@ -1609,6 +1609,21 @@ def test_polling_helpers_export_their_default_interval() -> None:
     assert constants == {"useAutoRefresh()": 60000, "usePoll()": 5000, "default()": 2000}
 
 
+def test_a_floor_around_a_destructured_setting_is_its_default_or_the_floor() -> None:
+    found = sites(
+        """
+        const defaultInterval = 1000;
+        export function Widget({ service }) {
+          const { refreshInterval = 10_000, fast = 200 } = service.widget;
+          useSWR(`/api/widget/${service.id}`, fetcher, { refreshInterval: Math.max(defaultInterval, refreshInterval) });
+          useSWR('/api/cpu', fetcher, { refreshInterval: Math.max(defaultInterval, fast) });
+          useSWR('/api/mem', fetcher, { refreshInterval: Math.min(60_000, service.widget.every) });
+        }
+        """
+    )
+    assert [s.interval_seconds for s in found] == [10, 1, None]
+
+
 def test_a_timer_runs_on_the_default_its_function_destructures() -> None:
     found = sites(
         """

@@ -154,6 +154,14 @@ class Values:
         if kind == "call_expression" and self.imports.get(callee_name(node), ("",))[0] == "ms":
             args = arguments(node)  # the `ms` package: ms('30 seconds'), ms('5m')
             return _human_duration(string_value(args[0]) or "") if args else None
+        if kind == "call_expression" and callee_name(node) in ("Math.max", "Math.min"):
+            # `Math.max(1000, refreshInterval)`: a floor or cap around a setting, known when its default is
+            args = arguments(node)
+            known = [v for a in args if (v := self.evaluate(a, depth + 1)) is not None and v.ms is not None]
+            if not args or len(known) != len(args):
+                return None
+            pick = max if callee_name(node) == "Math.max" else min
+            return pick(known, key=lambda v: v.ms or 0.0)
         if kind == "call_expression" and callee_name(node) in _NUMBER_CASTS:
             args = arguments(node)
             return self.evaluate(args[0], depth + 1) if args else None
