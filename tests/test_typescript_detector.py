@@ -1624,6 +1624,26 @@ def test_a_floor_around_a_destructured_setting_is_its_default_or_the_floor() -> 
     assert [s.interval_seconds for s in found] == [10, 1, None]
 
 
+def test_a_delay_assigned_in_branches_is_its_shortest() -> None:
+    (site,) = sites(
+        """
+        export function refreshStatus(jobId, tryNumber = 1) {
+          return axios.get(`api/jobs/${jobId}`).then(() => {
+            let waitTime;
+            if (tryNumber <= 10) {
+              waitTime = 500;
+            } else {
+              waitTime = 3000;
+            }
+            setTimeout(() => refreshStatus(jobId, tryNumber + 1), waitTime);
+          });
+        }
+        """,
+        "client/app/services/jobs.js",
+    )
+    assert (site.kind, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 0.5)
+
+
 def test_a_timer_runs_on_the_default_its_function_destructures() -> None:
     found = sites(
         """

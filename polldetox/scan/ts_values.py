@@ -148,7 +148,9 @@ class Values:
         if kind == "identifier":
             found = self.lookup(text(node), depth)
             default = local_default(node, text(node)) if found is None else None
-            return found if default is None else self.evaluate(default, depth + 1)
+            if default is not None:
+                return self.evaluate(default, depth + 1)
+            return found if found is not None else self._assigned(node, depth)
         if kind == "member_expression":
             return self._environment(node) or self._setting(node, depth)
         if kind == "call_expression" and self.imports.get(callee_name(node), ("",))[0] == "ms":
@@ -166,6 +168,22 @@ class Values:
             args = arguments(node)
             return self.evaluate(args[0], depth + 1) if args else None
         return None
+
+    def _assigned(self, node: Node, depth: int) -> Value | None:
+        """`let wait; if (tries < 10) wait = 500; else wait = 3000;`: the shortest delay a local variable
+        of the enclosing function is given, as for a ternary, is how often it can run."""
+        function = next((a for a in ancestors(node) if a.type in FUNCTION_TYPES), None)
+        if function is None:
+            return None
+        known = [
+            value
+            for assignment in descendants(function)
+            if assignment.type == "assignment_expression"
+            and text(assignment.child_by_field_name("left")) == text(node)
+            and (value := self.evaluate(assignment.child_by_field_name("right"), depth + 1)) is not None
+            and value.ms is not None
+        ]
+        return min(known, key=lambda v: v.ms or 0.0) if known else None
 
     def _binary(self, node: Node, depth: int) -> Value | None:
         op = text(node.child_by_field_name("operator"))
