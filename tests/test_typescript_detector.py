@@ -2413,6 +2413,30 @@ def test_a_timer_re_keying_an_embedded_page_reloads_it() -> None:
     assert [s.location.line for s in sites(still)] == [4]
 
 
+def test_a_timeout_re_armed_by_a_promise_continuation_reading_through_a_store_client() -> None:
+    code = """
+    import { Redis } from 'ioredis';
+    import { discoverQueues, flushStats } from './discovery';
+
+    export async function run(config) {
+      const client = new Redis(config.redisUrl);
+      const scan = async () => registry.sync(await discoverQueues(client, config.prefixes));
+      const scheduleRescan = () => {
+        rescanTimer = setTimeout(() => {
+          scan().catch((error) => log.warn(error.message)).finally(scheduleRescan);
+        }, config.scanInterval * 1000);
+      };
+      const scheduleFlush = () => {
+        setTimeout(() => { flushStats(client).finally(scheduleFlush); }, 10_000);
+      };
+      scheduleRescan();
+      scheduleFlush();
+    }
+    """
+    site = only(code, "packages/cli/src/index.ts")
+    assert (site.kind, site.location.line, site.polls) == (SiteKind.TIMEOUT_LOOP, 8, Polls.DATABASE)
+
+
 # --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------
 
 

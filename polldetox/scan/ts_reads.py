@@ -68,6 +68,13 @@ _JQUERY_READS = frozenset({"ajax", "get", "getJSON", "post"})
 _PROP_REFRESH = re.compile(r"^(on)?(refresh|reload|update|poll|fetch|load|sync)", re.IGNORECASE)
 # A child component's events to its parent; one named for refreshing is handled by a fetch up there.
 _EMITTERS = frozenset({"emit", "$emit", "dispatch"})
+# Clients of a data store (`const client = new Redis(url)`): a function handed one reads through it.
+_STORE_MODULES = frozenset({"ioredis", "redis", "@redis/client", "pg", "mysql", "mysql2", "mysql2/promise", "mongodb"})
+_WRITES = re.compile(
+    r"^(set|save|write|publish|push|flush|send|record|store|delete|remove|clear|close|quit|disconnect|clean|purge"
+    r"|expire|trim|track|log|emit|enqueue|add|insert|update|upsert|incr|decr)",
+    re.IGNORECASE,
+)
 _CONTROLLER = re.compile(r"(?<!abort)controller$", re.IGNORECASE)
 _REPOSITORY = re.compile(r"^_?([a-z]\w*?)_?(?:Repository|Repo|Model)_?$")
 _REPOSITORY_READS = _MONGOOSE_READS | {"findBy", "findOneBy", "findAndCount", "count", "countBy", "createQueryBuilder"}
@@ -358,11 +365,22 @@ class CallbackReader:
             reads.broadcasts = True
         elif _fetchish(name):
             reads.fetches = True
+        elif not _WRITES.match(name) and any(self._store_client(a) for a in args):
+            reads.database = True  # `discoverQueues(client, prefixes)` with `client = new Redis(url)`
 
     def _follow(self, function: Node, reads: Reads, depth: int, seen: set[int]) -> None:
         if depth > 0 and function.id not in seen:
             seen.add(function.id)
             self._read_into(function, reads, depth - 1, seen)
+
+    def _store_client(self, arg: Node) -> bool:
+        """An argument bound to a data store's client made here (`new Redis(url)`, `new Pool()`, `createClient()`)."""
+        value = unwrap(self.values.constants.get(text(arg))) if arg.type == "identifier" else None
+        if value is None or value.type not in ("new_expression", "call_expression"):
+            return False
+        made = value.child_by_field_name("constructor") or value.child_by_field_name("function")
+        root = text(made).split(".")[0] if made is not None else ""
+        return self.values.imports.get(root, ("",))[0] in _STORE_MODULES
 
     def _method(self, call: Node, name: str) -> Node | None:
         """`this.name`: the method of the object or class the call is in, else any method so named."""

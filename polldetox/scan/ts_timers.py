@@ -164,10 +164,14 @@ class TimerPolling(SiteCollector):
             return next((enclosing[c] for c in called if c in enclosing), None)
         if callback.type in FUNCTION_TYPES:
             for node in descendants(callback):
-                if node.type == "call_expression" and (
-                    target := enclosing.get(callee_name(node).removeprefix("this."))
-                ):
+                if node.type != "call_expression":
+                    continue
+                if target := enclosing.get(callee_name(node).removeprefix("this.")):
                     return target
+                if property_name(node) in ("then", "finally"):  # `scan().finally(scheduleRescan)`
+                    handed = (text(a).removeprefix("this.") for a in arguments(node))
+                    if target := next((enclosing[h] for h in handed if h in enclosing), None):
+                        return target
         return None
 
     def _calls_parameter(self, call: Node, callback: Node) -> bool:
