@@ -189,6 +189,25 @@ def test_a_polling_helper_called_without_an_interval_runs_on_its_modules_default
     ]
 
 
+def test_intervals_imported_through_the_src_alias_are_resolved(write_tree) -> None:
+    root = write_tree(
+        {
+            "web/src/lib/constants.ts": "export const REALTIME_INTERVAL = 10000;\n",
+            "web/src/components/hooks/useRealtime.ts": """
+            import { useQuery } from '@tanstack/react-query';
+            import { REALTIME_INTERVAL } from '@/lib/constants';
+
+            export function useRealtime(id) {
+              return useQuery({ queryKey: ['realtime', id], queryFn: () => get(`/realtime/${id}`),
+                                refetchInterval: REALTIME_INTERVAL });
+            }
+            """,
+        }
+    )
+    (finding,) = scan(root).findings
+    assert (finding.rule, finding.interval_seconds) == ("PD201", 10.0)
+
+
 def test_python_intervals_imported_from_a_settings_module_are_seconds(write_tree) -> None:
     root = write_tree(
         {

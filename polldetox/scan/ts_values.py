@@ -108,10 +108,15 @@ class Values:
                     self.modules.add(module)
 
     def module_path(self, specifier: str) -> str | None:
-        """A relative import (or SvelteKit's `$lib/...`) as a root-relative module path without suffix;
-        None for packages."""
-        if specifier.startswith("$lib/") and "src" in (folders := self.tree.path.split("/")[:-1]):
-            joined = posixpath.join(*folders[: folders.index("src") + 1], "lib", specifier.removeprefix("$lib/"))
+        """A relative import, or one through the conventional source aliases (SvelteKit's `$lib/...`, the
+        `@/...` that Vite, Next.js and Vue templates map to `src/`), as a root-relative module path without
+        suffix; None for packages."""
+        folders = self.tree.path.split("/")[:-1]
+        source = folders[: folders.index("src") + 1] if "src" in folders else None
+        if specifier.startswith("$lib/") and source is not None:
+            joined = posixpath.join(*source, "lib", specifier.removeprefix("$lib/"))
+        elif specifier.startswith("@/") and source is not None:
+            joined = posixpath.join(*source, specifier.removeprefix("@/"))
         elif specifier.startswith("."):
             joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.tree.path), specifier))
         else:
