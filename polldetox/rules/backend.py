@@ -465,12 +465,12 @@ reschedules its own function, APScheduler `add_job(..., "interval", ...)` /
 self-rescheduling `loop.call_later`, fastapi-utils `@repeat_every`, and Celery beat entries.
 In Node: node-schedule `scheduleJob`, node-cron `cron.schedule`, cron `new CronJob`/`CronJob.from`,
 agenda `every`, Bull/BullMQ repeatable jobs (`add(name, data, { repeat: { every | pattern } })`,
-`upsertJobScheduler`), toad-scheduler `SimpleIntervalJob`, and NestJS `@Cron`/`@Interval`. A cron
+`upsertJobScheduler`; each job is what the queue's worker, `new Worker(queue, fn)`, runs),
+toad-scheduler `SimpleIntervalJob`, and NestJS `@Cron`/`@Interval`. A cron
 schedule polls when it repeats within the day (`*/5 * * * *`, `0 * * * *`); one that runs at a
 time of day (`0 3 * * *`, `CronExpression.EVERY_DAY_AT_1AM`) does not. A job that reads nothing
 visible is judged by its name: syncing and checking poll; cleanup, expiry, backups, digests and
-reminders are housekeeping. A Bull/BullMQ repeatable job does what the queue's worker
-(`new Worker(queue, fn)`) runs on each job.
+reminders are housekeeping.
 """,
     why="""
 A scheduler is a polling loop with extra machinery: the job still re-reads its source every N
