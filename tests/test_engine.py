@@ -153,6 +153,61 @@ def test_intervals_imported_from_another_module_are_resolved(write_tree) -> None
     assert (finding.rule, finding.interval_seconds) == ("PD201", 3.0)
 
 
+def test_a_polling_helper_called_without_an_interval_runs_on_its_modules_default(write_tree) -> None:
+    root = write_tree(
+        {
+            "web/src/lib/utils/useAutoRefresh.svelte.ts": """
+            import { invalidate, invalidateAll } from '$app/navigation';
+
+            export function useAutoRefresh(options: { intervalMs?: number; key?: string } = {}) {
+              const { intervalMs = 60000, key } = options;
+              $effect(() => {
+                const id = setInterval(() => (key ? invalidate(key) : invalidateAll()), intervalMs);
+                return () => clearInterval(id);
+              });
+            }
+            """,
+            "web/src/routes/gpu/+page.svelte": """
+            <script lang="ts">
+              import { useAutoRefresh } from '$lib/utils/useAutoRefresh.svelte';
+              useAutoRefresh({ key: 'data:gpu' });
+            </script>
+            """,
+            "web/src/routes/tokens/+page.svelte": """
+            <script lang="ts">
+              import { useAutoRefresh } from '../../lib/utils/useAutoRefresh.svelte';
+              useAutoRefresh({ key: 'data:tokens', intervalMs: 15_000 });
+            </script>
+            """,
+        }
+    )
+    found = sorted((f.location.path, f.rule, f.interval_seconds) for f in scan(root).findings)
+    assert found == [
+        ("web/src/lib/utils/useAutoRefresh.svelte.ts", "PD203", 60.0),
+        ("web/src/routes/gpu/+page.svelte", "PD204", 60.0),
+        ("web/src/routes/tokens/+page.svelte", "PD204", 15.0),
+    ]
+
+
+def test_intervals_imported_through_the_src_alias_are_resolved(write_tree) -> None:
+    root = write_tree(
+        {
+            "web/src/lib/constants.ts": "export const REALTIME_INTERVAL = 10000;\n",
+            "web/src/components/hooks/useRealtime.ts": """
+            import { useQuery } from '@tanstack/react-query';
+            import { REALTIME_INTERVAL } from '@/lib/constants';
+
+            export function useRealtime(id) {
+              return useQuery({ queryKey: ['realtime', id], queryFn: () => get(`/realtime/${id}`),
+                                refetchInterval: REALTIME_INTERVAL });
+            }
+            """,
+        }
+    )
+    (finding,) = scan(root).findings
+    assert (finding.rule, finding.interval_seconds) == ("PD201", 10.0)
+
+
 def test_python_intervals_imported_from_a_settings_module_are_seconds(write_tree) -> None:
     root = write_tree(
         {

@@ -1593,6 +1593,76 @@ def test_exported_constants() -> None:
     }
 
 
+def test_polling_helpers_export_their_default_interval() -> None:
+    constants = exported_constants(
+        """
+        export function useAutoRefresh(options = {}) {
+          const { intervalMs = 60_000, key } = options;
+          setInterval(() => invalidate(key), intervalMs);
+        }
+        export const usePoll = (fn, { delay = 5000, label = 'x' } = {}) => setInterval(fn, delay);
+        export default function poller(fn, pollMs = 2000) { setInterval(fn, pollMs); }
+        export function format(value, { digits = 2 } = {}) { return value.toFixed(digits); }
+        """,
+        "src/lib/utils/polling.ts",
+    )
+    assert constants == {"useAutoRefresh()": 60000, "usePoll()": 5000, "default()": 2000}
+
+
+def test_a_floor_around_a_destructured_setting_is_its_default_or_the_floor() -> None:
+    found = sites(
+        """
+        const defaultInterval = 1000;
+        export function Widget({ service }) {
+          const { refreshInterval = 10_000, fast = 200 } = service.widget;
+          useSWR(`/api/widget/${service.id}`, fetcher, { refreshInterval: Math.max(defaultInterval, refreshInterval) });
+          useSWR('/api/cpu', fetcher, { refreshInterval: Math.max(defaultInterval, fast) });
+          useSWR('/api/mem', fetcher, { refreshInterval: Math.min(60_000, service.widget.every) });
+        }
+        """
+    )
+    assert [s.interval_seconds for s in found] == [10, 1, None]
+
+
+def test_a_delay_assigned_in_branches_is_its_shortest() -> None:
+    (site,) = sites(
+        """
+        export function refreshStatus(jobId, tryNumber = 1) {
+          return axios.get(`api/jobs/${jobId}`).then(() => {
+            let waitTime;
+            if (tryNumber <= 10) {
+              waitTime = 500;
+            } else {
+              waitTime = 3000;
+            }
+            setTimeout(() => refreshStatus(jobId, tryNumber + 1), waitTime);
+          });
+        }
+        """,
+        "client/app/services/jobs.js",
+    )
+    assert (site.kind, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 0.5)
+
+
+def test_a_timer_runs_on_the_default_its_function_destructures() -> None:
+    found = sites(
+        """
+        export function watchQueue(options = {}) {
+          const { everyMs = 15_000 } = options;
+          setInterval(() => fetch('/api/v1/queue'), everyMs);
+        }
+        function usePoll(load, { delay = 4000 } = {}) { setInterval(load, delay); }
+        export function Jobs() { usePoll(() => fetch('/api/v1/jobs')); }
+        """,
+        HOOK,
+    )
+    assert [(s.kind, s.location.line, s.interval_seconds) for s in found] == [
+        (SiteKind.INTERVAL_TIMER, 3, 15),
+        (SiteKind.POLLING_ENGINE, 5, 4),
+        (SiteKind.ENGINE_CALL, 6, 4),
+    ]
+
+
 # --- the prefilter and the demo application ----------------------------------------------------------
 
 
@@ -1987,6 +2057,20 @@ def test_script_with_server_template_syntax_parses_with_it_blanked() -> None:
     assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 4, 2.5)
 
 
+def test_a_one_line_template_conditional_keeps_one_branch() -> None:
+    (site,) = sites(
+        """
+        <script>
+          const is_authenticated = {% if current_user.is_authenticated %}true{% else %}false{% endif %};
+          const mode = {%- if dark -%}'dark'{%- elif light -%}'light'{%- else -%}'auto'{%- endif -%};
+          setInterval(function () { $.getJSON('/api/queue', render); }, 8000);
+        </script>
+        """,
+        "app/templates/base.html",
+    )
+    assert (site.location.line, site.interval_seconds) == (4, 8)
+
+
 def test_a_timer_running_a_fetching_function_on_each_element_polls() -> None:
     (site,) = sites(
         """
@@ -2155,6 +2239,202 @@ def test_node_schedules_at_a_time_of_day_or_for_housekeeping_do_not_poll() -> No
         )
         == ()
     )
+
+
+def test_bullmq_job_scheduler_is_judged_by_the_queue_workers_processor() -> None:
+    code = """
+    import { Queue, Worker } from 'bullmq';
+    import { listActiveMonitors, syncMonitorSchedules } from '../monitors';
+
+    const queue = new Queue('app');
+    new Worker('app', async () => {
+      const active = await listActiveMonitors();
+      await syncMonitorSchedules(active);
+    });
+
+    export const start = () => queue.upsertJobScheduler(prefix + '_main', { every: 10_000 }, {});
+    """
+    site = only(code, NODE_JOBS)
+    assert (site.kind, site.mechanism, site.interval_seconds) == (SiteKind.SCHEDULER, "BullMQ job scheduler", 10)
+    housekeeping = code.replace("listActiveMonitors", "purgeOldEvents").replace("syncMonitorSchedules", "logCount")
+    assert sites(housekeeping, NODE_JOBS) == ()
+
+
+def test_functions_picked_from_a_lookup_table_are_followed() -> None:
+    code = """
+    import api from '../api';
+
+    const loaders = {
+      team: [(id) => api.get_team_solves({ id }), (id) => api.get_team_fails({ id })],
+      user: [(id) => formatUser(id)],
+    };
+    const views = { board: { data: () => api.get_scoreboard() }, clock: { data: () => new Date() } };
+    const handlers = { tick() { return api.get_status(); } };
+
+    export function start(type) {
+      setInterval(() => {
+        let [solves, fails] = loaders[type];
+        Promise.all([solves(1), fails(1)]).then(render);
+      }, 300000);
+      setInterval(() => { const view = views[name]; view.data().then(draw); }, 60000);
+      setInterval(() => handlers.tick(), 5000);
+    }
+    """
+    found = sites(code, "assets/js/pages/team.js")
+    assert [(s.interval_seconds, s.polls, s.urls) for s in found] == [
+        (300, Polls.HTTP, ("api.get_team_solves", "api.get_team_fails")),
+        (60, Polls.HTTP, ("api.get_scoreboard",)),
+        (5, Polls.HTTP, ("api.get_status",)),
+    ]
+    local = code.replace("api.get_team_solves({ id })", "id").replace("api.get_team_fails({ id })", "id")
+    local = local.replace("api.get_scoreboard()", "[]").replace("return api.get_status();", "return 1;")
+    assert sites(local, "assets/js/pages/team.js") == ()
+
+
+def test_an_awaited_getter_of_a_project_module_fetches_and_this_is_the_own_object() -> None:
+    code = """
+    import Alpine from 'alpinejs';
+    import App from './index';
+    import { format } from 'date-fns';
+
+    Alpine.data('Detail', () => ({
+      async update() { this.data = await App.pages.scoreboard.getDetail(10); },
+      init() { setInterval(() => { this.update(); }, 300000); },
+    }));
+    Alpine.data('List', () => ({
+      async update() { this.rows = await App.pages.scoreboard.getStandings(); },
+      init() { setInterval(() => { this.update(); }, 300000); },
+    }));
+    Alpine.data('Clock', () => ({
+      async update() { this.now = format(App.getNow(), 'HH:mm'); },
+      init() { setInterval(() => { this.update(); }, 1000); },
+    }));
+    """
+    found = sites(code, "assets/js/scoreboard.js")
+    assert [s.urls for s in found] == [
+        ("App.pages.scoreboard.getDetail",),
+        ("App.pages.scoreboard.getStandings",),
+    ]
+    assert sites(code, "server/src/scoreboard.ts") == ()  # a backend's `await db.getRows()` is left to its reads
+
+
+def test_a_timer_asking_the_parent_to_refresh_polls_through_the_parent() -> None:
+    code = """
+    <script>
+    export default {
+      emits: ['refresh', 'update:modelValue'],
+      mounted() {
+        this.timer = setInterval(() => this.$emit('refresh'), 30000);
+        this.clock = setInterval(() => this.$emit('update:modelValue', new Date()), 1000);
+        this.ping = setInterval(() => this.$emit('tick'), 1000);
+      },
+    };
+    </script>
+    """
+    site = only(code, "src/components/AutoRefresh.vue")
+    assert (site.location.line, site.interval_seconds, site.polls) == (5, 30, Polls.HTTP)
+
+
+def test_timers_renewing_credentials_do_not_poll_data() -> None:
+    code = """
+    import { queryClient } from './query-client';
+    import { authService } from './auth';
+
+    const refreshStaleExchangeTokens = () =>
+      queryClient.refetchQueries({ queryKey: [EXCHANGE_TOKEN_QUERY_KEY_PREFIX], stale: true });
+    function renewSession() { return fetch('/api/session/renew', { method: 'POST' }); }
+
+    export function start() {
+      setInterval(() => refreshStaleExchangeTokens(), 30_000);
+      setInterval(renewSession, 300_000);
+      setInterval(() => authService.refreshAccessToken(), 60_000);
+      setInterval(() => queryClient.refetchQueries({ queryKey: ['jobs'] }), 5_000);
+    }
+    """
+    site = only(code, "src/lib/session.ts")
+    assert (site.location.line, site.interval_seconds, site.query_key) == (12, 5, "['jobs']")
+
+
+def test_a_fetch_deeper_than_followed_is_taken_by_its_name() -> None:
+    code = """
+    export function useShoppingList(actions) {
+      async function fetchShoppingList() { return await actions.getList(); }
+      async function refresh() { list.value = await fetchShoppingList(); }
+      async function pollForChanges() { if (!idle.value) await refresh(); }
+      const timer = setInterval(() => { pollForChanges(); }, 5000);
+    }
+    """
+    site = only(code, "frontend/composables/use-shopping-list.ts")
+    assert (site.location.line, site.interval_seconds, site.polls) == (5, 5, Polls.HTTP)
+    local = code.replace("fetchShoppingList", "sortShoppingList")
+    assert sites(local, "frontend/composables/use-shopping-list.ts") == ()
+
+
+def test_a_timeout_re_armed_in_then_is_not_in_the_chained_catch() -> None:
+    code = """
+    export class QueryResult {
+      refreshStatus(query, tryNumber = 1) {
+        axios
+          .get(`api/jobs/${this.job.id}`)
+          .then((job) => {
+            this.update(job);
+            if (this.getStatus() !== 'failed') {
+              setTimeout(() => { this.refreshStatus(query, tryNumber + 1); }, 1000);
+            }
+          })
+          .catch((error) => {
+            setTimeout(() => { this.refreshStatus(query, tryNumber + 1); }, 5000);
+          });
+      }
+    }
+    """
+    site = only(code, "client/app/services/query-result.js")
+    assert (site.kind, site.location.line, site.interval_seconds) == (SiteKind.TIMEOUT_LOOP, 8, 1)
+
+
+def test_a_timer_re_keying_an_embedded_page_reloads_it() -> None:
+    code = """
+    export function Widget({ widget }) {
+      const [tick, setTick] = useState(0);
+      const [now, setNow] = useState(new Date());
+      useEffect(() => { setInterval(() => setTick(tick + 1), widget.refreshInterval); }, [tick]);
+      useEffect(() => { setInterval(() => setNow(new Date()), 1000); }, []);
+      return (
+        <div title={now.toISOString()}>
+          <iframe key={`${widget.name}-${tick}`} src={widget.src} />
+          <img src={`/api/chart.png?t=${now.getTime()}`} />
+        </div>
+      );
+    }
+    """
+    found = sites(code)
+    assert [(s.location.line, s.polls) for s in found] == [(4, Polls.HTTP), (5, Polls.HTTP)]
+    still = code.replace("<img src={`/api/chart.png?t=${now.getTime()}`} />", "<span>{now.getTime()}</span>")
+    assert [s.location.line for s in sites(still)] == [4]
+
+
+def test_a_timeout_re_armed_by_a_promise_continuation_reading_through_a_store_client() -> None:
+    code = """
+    import { Redis } from 'ioredis';
+    import { discoverQueues, flushStats } from './discovery';
+
+    export async function run(config) {
+      const client = new Redis(config.redisUrl);
+      const scan = async () => registry.sync(await discoverQueues(client, config.prefixes));
+      const scheduleRescan = () => {
+        rescanTimer = setTimeout(() => {
+          scan().catch((error) => log.warn(error.message)).finally(scheduleRescan);
+        }, config.scanInterval * 1000);
+      };
+      const scheduleFlush = () => {
+        setTimeout(() => { flushStats(client).finally(scheduleFlush); }, 10_000);
+      };
+      scheduleRescan();
+      scheduleFlush();
+    }
+    """
+    site = only(code, "packages/cli/src/index.ts")
+    assert (site.kind, site.location.line, site.polls) == (SiteKind.TIMEOUT_LOOP, 8, Polls.DATABASE)
 
 
 # --- jQuery pages, class components re-arming through a name, reconnect handlers, bundles -------------------

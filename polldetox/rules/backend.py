@@ -623,7 +623,8 @@ reschedules its own function, APScheduler `add_job(..., "interval", ...)` /
 self-rescheduling `loop.call_later`, fastapi-utils `@repeat_every`, and Celery beat entries.
 In Node: node-schedule `scheduleJob`, node-cron `cron.schedule`, cron `new CronJob`/`CronJob.from`,
 agenda `every`, Bull/BullMQ repeatable jobs (`add(name, data, { repeat: { every | pattern } })`,
-`upsertJobScheduler`), toad-scheduler `SimpleIntervalJob`, and NestJS `@Cron`/`@Interval`. A cron
+`upsertJobScheduler`; each job is what the queue's worker, `new Worker(queue, fn)`, runs),
+toad-scheduler `SimpleIntervalJob`, and NestJS `@Cron`/`@Interval`. A cron
 schedule polls when it repeats within the day (`*/5 * * * *`, `0 * * * *`); one that runs at a
 time of day (`0 3 * * *`, `CronExpression.EVERY_DAY_AT_1AM`) does not. A job that reads nothing
 visible is judged by its name: syncing and checking poll; cleanup, expiry, backups, digests and
@@ -1009,6 +1010,23 @@ export class InventorySyncService implements OnModuleInit {
     await this.queue.add('sync-inventory', {}, { repeat: { every: settings.inventory.syncEveryMs } });  // expect: PD103
   }
 }
+""",
+        ),
+        Invalid(
+            path="server/src/schedulers/monitors.ts",
+            interval_seconds=10,
+            code="""
+import { Queue, Worker } from 'bullmq';
+import { listActiveMonitors, syncMonitorSchedules } from '../monitors';
+
+const queue = new Queue('monitor-sync');
+
+new Worker('monitor-sync', async () => {
+  await syncMonitorSchedules(await listActiveMonitors());
+});
+
+export const start = () =>
+  queue.upsertJobScheduler(`${prefix}_main`, { every: 10_000 }, {});  // expect: PD103
 """,
         ),
     ),

@@ -490,6 +490,24 @@ export class SearchComponent {
 """,
         ),
         Valid(
+            path="app/client/src/lib/queryClient.ts",
+            code="""
+import { QueryClient } from '@tanstack/react-query';
+
+export const queryClient = new QueryClient();
+
+async function refreshAccessToken() {
+  const response = await fetch('/api/v1/auth/refresh', { method: 'POST', credentials: 'include' });
+  sessionStorage.setItem('token', (await response.json()).token);
+}
+
+setInterval(() => {
+  if (document.visibilityState === 'visible') void refreshAccessToken();
+}, 30_000);
+setInterval(() => queryClient.refetchQueries({ queryKey: ['exchange-token'] }), 60_000);
+""",
+        ),
+        Valid(
             path="public/js/admin/status.js",
             code="""
 $(function () {
@@ -723,6 +741,95 @@ $(function () {
   setInterval(refresh, 5000);  // expect: PD203
 </script>
 {% endblock %}
+""",
+        ),
+        Invalid(
+            path="assets/js/pages/statistics.js",
+            interval_seconds=300,
+            polls="http",
+            code="""
+import $ from 'jquery';
+import api from '../api';
+
+const graphs = {
+  '#solves-graph': { data: () => api.get_solve_statistics(), draw: drawBars },
+  '#users-graph': { data: () => api.get_user_statistics(), draw: drawPie },
+};
+
+function updateGraphs() {
+  for (const key in graphs) {
+    const cfg = graphs[key];
+    cfg.data().then((response) => cfg.draw(key, response));
+  }
+}
+
+$(() => {
+  updateGraphs();
+  setInterval(updateGraphs, 300000);  // expect: PD203
+});
+""",
+        ),
+        Invalid(
+            path="assets/js/scoreboard.js",
+            interval_seconds=300,
+            polls="http",
+            code="""
+import Alpine from 'alpinejs';
+import App from './index';
+
+Alpine.data('ScoreboardList', () => ({
+  standings: [],
+
+  async update() {
+    this.standings = await App.pages.scoreboard.getStandings();
+  },
+
+  init() {
+    this.update();
+    setInterval(() => this.update(), 300000);  // expect: PD203
+  },
+}));
+""",
+        ),
+        Invalid(
+            path="app/client/src/widgets/EmbeddedStatus.jsx",
+            interval_seconds=60,
+            polls="http",
+            code="""
+import { useEffect, useState } from 'react';
+
+export function EmbeddedStatus({ src }) {
+  const [reloads, setReloads] = useState(0);
+  useEffect(() => {
+    const id = setInterval(() => setReloads((n) => n + 1), 60_000);  // expect: PD203
+    return () => clearInterval(id);
+  }, []);
+  return <iframe key={`status-${reloads}`} src={src} title="status" />;
+}
+""",
+        ),
+        Invalid(
+            path="app/client/src/components/RefreshSettings.vue",
+            polls="http",
+            code="""
+<template>
+  <select v-model="seconds" @change="restart"><option value="30">30 s</option></select>
+</template>
+
+<script setup>
+import { ref } from 'vue';
+
+const emit = defineEmits(['refreshData', 'update:modelValue']);
+const seconds = ref(localStorage.getItem('refresh') || '300');
+let timer = null;
+
+const refreshData = () => emit('refreshData');
+
+function restart() {
+  clearInterval(timer);
+  timer = setInterval(() => refreshData(), seconds.value * 1000);  // expect: PD203
+}
+</script>
 """,
         ),
     ),

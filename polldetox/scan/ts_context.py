@@ -271,11 +271,17 @@ def is_backoff(delay: Node) -> bool:
 def in_failure_handler(node: Node) -> bool:
     """Inside a `catch` block or a promise's `.catch()`/jQuery `.fail()` callback: what runs there again
     retries the operation that failed (a readiness wait), it does not poll."""
+    below = node
     for ancestor in ancestors(node):
         if ancestor.type == "catch_clause":
             return True
-        if ancestor.type == "call_expression" and property_name(ancestor) in ("catch", "fail"):
+        if (
+            ancestor.type == "call_expression"
+            and property_name(ancestor) in ("catch", "fail")
+            and below == ancestor.child_by_field_name("arguments")  # not `.then(cb)` that `.catch` is chained to
+        ):
             return True
+        below = ancestor
         if ancestor.type in FUNCTION_TYPES and ancestor.parent is not None and ancestor.parent.type != "arguments":
             return False  # a named function boundary: its own callers decide
     return False

@@ -17,6 +17,7 @@ from polldetox.scan.ts_parse import (
     FUNCTION_TYPES,
     FUNCTION_WRAPPERS,
     Tree,
+    ancestors,
     arguments,
     callee_name,
     member_property,
@@ -37,6 +38,11 @@ _LOCAL_NOUN = re.compile(
     r"(Time|Clock|Date|Timer|Countdown|Image|Img|Font|Script|Style|Css|Icon|Page|Window|Frame|Iframe|Animation|Layout"
     r"|Canvas|View|Scroll|Position|Size|Theme)s?$"
 )
+# Renewing credentials before they expire (`refreshAccessToken`, `renewSession`) reads no changing data.
+_CREDENTIAL_RENEWAL = re.compile(
+    r"^(refresh|renew|rotate|extend)\w*(Tokens?|Credentials?|Session|Auth|Jwt|Csrf|Login)$", re.IGNORECASE
+)
+_CREDENTIAL_KEY = re.compile(r"token|credential", re.IGNORECASE)
 _CACHE_REFETCHES = frozenset({"invalidateQueries", "refetchQueries", "refetch", "fetchQuery", "revalidate"})
 _HTTP_OBJECTS = frozenset({"axios", "ky", "api", "http", "client", "apiClient", "httpClient", "$http", "superagent"})
 _CLIENT_OBJECT = re.compile(r"(client|api|service)$", re.IGNORECASE)
@@ -56,8 +62,19 @@ _MONGOOSE_READS = frozenset(
 _JQUERY = frozenset({"$", "jQuery"})
 _VUE_GLOBALS = frozenset({"$root", "$store", "$parent", "store"})
 _GETTER = re.compile(r"^get[A-Z]\w*(Data|List|s)$")
+# `await CTFd.pages.scoreboard.getScoreboard()`: a getter of an imported module that has to be awaited.
+_ASYNC_GETTER = re.compile(r"^get[A-Z]")
 _JQUERY_READS = frozenset({"ajax", "get", "getJSON", "post"})
 _PROP_REFRESH = re.compile(r"^(on)?(refresh|reload|update|poll|fetch|load|sync)", re.IGNORECASE)
+# A child component's events to its parent; one named for refreshing is handled by a fetch up there.
+_EMITTERS = frozenset({"emit", "$emit", "dispatch"})
+# Clients of a data store (`const client = new Redis(url)`): a function handed one reads through it.
+_STORE_MODULES = frozenset({"ioredis", "redis", "@redis/client", "pg", "mysql", "mysql2", "mysql2/promise", "mongodb"})
+_WRITES = re.compile(
+    r"^(set|save|write|publish|push|flush|send|record|store|delete|remove|clear|close|quit|disconnect|clean|purge"
+    r"|expire|trim|track|log|emit|enqueue|add|insert|update|upsert|incr|decr)",
+    re.IGNORECASE,
+)
 _CONTROLLER = re.compile(r"(?<!abort)controller$", re.IGNORECASE)
 _REPOSITORY = re.compile(r"^_?([a-z]\w*?)_?(?:Repository|Repo|Model)_?$")
 _REPOSITORY_READS = _MONGOOSE_READS | {"findBy", "findOneBy", "findAndCount", "count", "countBy", "createQueryBuilder"}
@@ -112,14 +129,16 @@ class Reads:
 class CallbackReader:
     """Reads callbacks against the functions of one file."""
 
-    def __init__(self, tree: Tree, values: Values) -> None:
+    def __init__(self, tree: Tree, values: Values, *, browser: bool = True) -> None:
         self.tree = tree
         self.values = values
+        self.browser = browser  # UI code, whose project modules' getters call the app's API
         self.functions: dict[str, Node] = {}  # same-file function name -> function node
         self.methods: dict[str, Node] = {}  # class method or arrow field -> function node
         self.fields: dict[str, Node] = {}  # class field -> its string value (`endpoint = '/api/v1/me'`)
         self.mongoose = "mongoose" in values.modules
         self.knex = self._knex_instances()
+        self.picked: dict[str, Node] = {}  # local name -> the constant table it is picked from
         self._collect_functions()
 
     def _knex_instances(self) -> set[str]:
@@ -154,6 +173,23 @@ class CallbackReader:
                 self.methods.setdefault(name, value)
             elif string_value(field_definition.child_by_field_name("value")) is not None:
                 self.fields.setdefault(name, field_definition.child_by_field_name("value"))
+        for declarator in self.tree.of("variable_declarator"):
+            table = self._table(declarator.child_by_field_name("value"))
+            pattern = declarator.child_by_field_name("name")
+            if table is None or pattern is None:
+                continue
+            names = [pattern] if pattern.type == "identifier" else pattern.named_children
+            for name in names:  # `const cfg = configs[key]`, `let [solves, fails] = apiFuncs[type]`
+                if name.type in ("identifier", "shorthand_property_identifier_pattern"):
+                    self.picked.setdefault(text(name), table)
+
+    def _table(self, value: Node | None) -> Node | None:
+        """The constant object literal that `table[key]` picks an entry from."""
+        value = unwrap(value)
+        if value is None or value.type != "subscript_expression":
+            return None
+        table = unwrap(self.values.constants.get(text(value.child_by_field_name("object"))))
+        return table if table is not None and table.type == "object" else None
 
     def callback(self, callback: Node | None) -> Reads:
         callback = unwrap(callback)
@@ -163,6 +199,8 @@ class CallbackReader:
         if callback.type in FUNCTION_TYPES:
             return self.function(callback)
         name = text(callback)
+        if _CREDENTIAL_RENEWAL.match(name.split(".")[-1]):
+            return reads
         target = self.functions.get(name) if callback.type == "identifier" else None
         if callback.type == "member_expression" and name.startswith("this."):
             target = self.methods.get(name.removeprefix("this."))
@@ -204,6 +242,10 @@ class CallbackReader:
         if function is None:
             return
         name, prop, args = text(function), property_name(call), arguments(call)
+        if _CREDENTIAL_RENEWAL.match(prop) or (
+            prop in _CACHE_REFETCHES and _CREDENTIAL_KEY.search(_refetched_key(args) or "")
+        ):
+            return  # renews a token or session before it expires: credentials, not data
         if function.type == "identifier":
             self._read_plain_call(name, call, args, reads, depth, seen)
             return
@@ -214,6 +256,10 @@ class CallbackReader:
             for arg in args:  # `nodes.forEach(updatePanel)`: runs a same-file function on each element
                 if arg.type == "identifier" and (target := self.functions.get(text(arg))) is not None:
                     self._follow(target, reads, depth, seen)
+        if owner in self.picked or (owner in self.values.constants and prop not in _ITERATIONS):
+            table = self.picked.get(owner)  # `cfg.data()` for `const cfg = configs[key]`: any entry's `data`
+            for entry in _table_functions(table, prop) if table is not None else _object_functions(owner, prop, self):
+                self._follow(entry, reads, depth, seen)
         if owner.startswith("this.") and owner != "this.props":
             owner = owner.removeprefix("this.")  # `this.http.get(...)`: a service's injected client
         root = owner.split(".")[0].split("(")[0].strip("_")  # `this._http`, `this.http_`: injected clients
@@ -251,12 +297,17 @@ class CallbackReader:
             reads.query_key = reads.query_key or _refetched_key(args)
         elif _broadcasts(prop, owner, root):
             reads.broadcasts = True
+        elif prop == "$emit" and _asks_parent_to_refresh(args):
+            reads.fetches = True  # `this.$emit('refresh')`
         elif root == "this" or owner in ("props", "this.props"):
-            target = self.methods.get(prop) if owner == "this" else None
+            target = self._method(call, prop) if owner == "this" else None
             if target is not None:
                 self._follow(target, reads, depth, seen)
             elif _fetchish(prop) or (owner in ("props", "this.props") and _refreshes(prop)):
                 reads.fetches = True  # `this.props.onRefresh()`: the parent hands in what re-fetches
+        elif _ASYNC_GETTER.match(prop) and self._awaited_import(call, root):
+            reads.fetches = True
+            reads.add_url(f"{owner}.{prop}")
         elif owner in _VUE_GLOBALS and (_fetchish(prop) or _GETTER.match(prop)):
             reads.fetches = True  # Vue `this.$root.getMonitorChartData(...)`, `this.$store.loadJobs()`
         elif owner.split(".")[-1] == "actions" and (_fetchish(prop) or _GETTER.match(prop)):
@@ -290,6 +341,8 @@ class CallbackReader:
             return  # a heartbeat or telemetry push
         elif name in _LOADER_INVALIDATIONS and self.values.imports.get(name, ("", ""))[0] == "$app/navigation":
             reads.fetches = True  # SvelteKit `invalidate(key)` / `invalidateAll()` re-run the page's data loaders
+        elif name in _EMITTERS and _asks_parent_to_refresh(args):
+            reads.fetches = True  # Vue `emit('refreshData')`, Svelte `dispatch('refresh')`: the parent re-fetches
         elif name == "dispatch":
             action = unwrap(args[0]) if args else None
             if action is not None and action.type == "call_expression":
@@ -301,17 +354,50 @@ class CallbackReader:
         elif name == "sql" and args and unwrap(args[0]) is not None and unwrap(args[0]).type == "template_string":
             reads.database = True
             reads.tables.extend(t for t in tables_read(string_value(args[0]) or "") if t not in reads.tables)
-        elif name in self.functions:
+        elif name in self.functions and depth > 0:
             self._follow(self.functions[name], reads, depth, seen)
+        elif name in self.functions:
+            reads.fetches |= _fetchish(name)  # deeper than followed: `fetchShoppingList()` is taken by its name
+        elif name in self.picked:
+            for entry in _table_functions(self.picked[name], None):  # one of the table's functions
+                self._follow(entry, reads, depth, seen)
         elif name.startswith("broadcast"):
             reads.broadcasts = True
         elif _fetchish(name):
             reads.fetches = True
+        elif not _WRITES.match(name) and any(self._store_client(a) for a in args):
+            reads.database = True  # `discoverQueues(client, prefixes)` with `client = new Redis(url)`
 
     def _follow(self, function: Node, reads: Reads, depth: int, seen: set[int]) -> None:
         if depth > 0 and function.id not in seen:
             seen.add(function.id)
             self._read_into(function, reads, depth - 1, seen)
+
+    def _store_client(self, arg: Node) -> bool:
+        """An argument bound to a data store's client made here (`new Redis(url)`, `new Pool()`, `createClient()`)."""
+        value = unwrap(self.values.constants.get(text(arg))) if arg.type == "identifier" else None
+        if value is None or value.type not in ("new_expression", "call_expression"):
+            return False
+        made = value.child_by_field_name("constructor") or value.child_by_field_name("function")
+        root = text(made).split(".")[0] if made is not None else ""
+        return self.values.imports.get(root, ("",))[0] in _STORE_MODULES
+
+    def _method(self, call: Node, name: str) -> Node | None:
+        """`this.name`: the method of the object or class the call is in, else any method so named."""
+        for holder in ancestors(call):
+            if holder.type in ("object", "class_body"):
+                own = _table_functions(holder, name, entries=False)
+                if own:
+                    return own[0]
+        return self.methods.get(name)
+
+    def _awaited_import(self, call: Node, root: str) -> bool:
+        """Whether UI code awaits a call through a module imported from the project (`./index`)."""
+        if not self.browser:
+            return False
+        module = self.values.imports.get(root, ("", ""))[0]
+        awaited = call.parent is not None and call.parent.type == "await_expression"
+        return awaited and module.startswith(".") and not _LOCAL_SERVICE.search(root)
 
     def _is_thunk(self, action: Node) -> bool:
         """`dispatch(loadQueue())` where `loadQueue = createAsyncThunk(...)` in this file."""
@@ -373,6 +459,45 @@ def _function_value(value: Node | None) -> Node | None:
     return None
 
 
+def _object_functions(owner: str, prop: str, reader: CallbackReader) -> list[Node]:
+    """`handlers.refresh` of `const handlers = { refresh: () => ..., refresh() {} }`."""
+    table = unwrap(reader.values.constants.get(owner))
+    return _table_functions(table, prop, entries=False) if table is not None and table.type == "object" else []
+
+
+def _table_functions(table: Node, prop: str | None, entries: bool = True) -> list[Node]:
+    """The functions a table's entries hold: the entry itself (a function or a list of them) when `prop`
+    is None, else the entries' (or with `entries=False` the table's own) functions named `prop`."""
+    holders = [table]
+    if entries:
+        holders = [unwrap(p.child_by_field_name("value")) for p in table.named_children if p.type == "pair"]
+    found = []
+    for holder in holders:
+        if holder is None:
+            continue
+        if prop is None:
+            values = holder.named_children if holder.type == "array" else [holder]
+        elif holder.type in ("object", "class_body"):
+            values = [_member_value(member) for member in holder.named_children if _member_name(member) == prop]
+        else:
+            values = []
+        found += [f for v in values if (f := _function_value(v)) is not None]
+    return found
+
+
+def _member_name(member: Node) -> str | None:
+    """The key of an object's pair or method, or a class's method or field."""
+    if member.type == "pair":
+        return pair_key(member)
+    if member.type in ("method_definition", "public_field_definition"):
+        return text(member.child_by_field_name("name"))
+    return None
+
+
+def _member_value(member: Node) -> Node | None:
+    return member if member.type == "method_definition" else member.child_by_field_name("value")
+
+
 def _refetched_key(args: list[Node]) -> str | None:
     """`['inbox']` of `invalidateQueries({ queryKey: ['inbox'] })` or `invalidateQueries(['inbox'])`."""
     first = unwrap(args[0]) if args else None
@@ -407,6 +532,12 @@ def _fetchish(name: str) -> bool:
 def _refreshes(name: str) -> bool:
     """A callback named for refreshing what is shown (`onRefresh`, `update`), not local work (`refreshClock`)."""
     return bool(_PROP_REFRESH.match(name)) and not _LOCAL_NOUN.search(name)
+
+
+def _asks_parent_to_refresh(args: list[Node]) -> bool:
+    """`emit('refreshData')`, `dispatch('reload')`: an event named for refreshing what is shown."""
+    event = string_value(args[0]) if args else None
+    return event is not None and ":" not in event and _refreshes(event)  # not v-model's `update:modelValue`
 
 
 def _mongoose_collection(model: str) -> str:

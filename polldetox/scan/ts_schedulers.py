@@ -169,12 +169,29 @@ class NodeSchedules:
         return ScheduledJob(call, "agenda every", period, reads, job)
 
     def _repeat(self, call: Node, mechanism: str, repeat: Node | None, job: str | None) -> ScheduledJob | None:
-        """`{ every: ms }` repeats every ms; `{ pattern | cron: '...' }` as the expression says."""
+        """`{ every: ms }` repeats every ms; `{ pattern | cron: '...' }` as the expression says. What the
+        job does is what the file's queue worker runs on each job."""
         every = _value(repeat, "every")
-        if every is not None:
-            return ScheduledJob(call, mechanism, self.values.evaluate(every), Reads(), job)
-        period = self._period(_value(repeat, "pattern") or _value(repeat, "cron"))
-        return None if period is None else ScheduledJob(call, mechanism, period, Reads(), job)
+        period = (
+            self.values.evaluate(every)
+            if every is not None
+            else self._period(_value(repeat, "pattern") or _value(repeat, "cron"))
+        )
+        if period is None:
+            return None
+        processor = self._processor()
+        return ScheduledJob(call, mechanism, period, self._reads(processor), job, _calls(processor))
+
+    def _processor(self) -> Node | None:
+        """The function the file's one queue worker runs on each job: `new Worker(queue, fn)`,
+        `createWorker(queue, fn)` or Bull's `queue.process(fn)`; None when there is none or several."""
+        found = []
+        for node in (*self.tree.of("new_expression"), *self.tree.of("call_expression")):
+            made = node.child_by_field_name("constructor") if node.type == "new_expression" else None
+            name = text(made) if made is not None else property_name(node)
+            if name == "Worker" or name.endswith("createWorker") or (name == "process" and "bull" in self.libraries):
+                found += [a for a in arguments(node) if unwrap(a) is not None and unwrap(a).type in FUNCTION_TYPES]
+        return found[0] if len(found) == 1 else None
 
     # --- constructors -----------------------------------------------------------------------------
 

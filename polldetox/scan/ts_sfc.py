@@ -33,6 +33,9 @@ _SCRIPT_TYPES = frozenset(
 # and `{# comment #}` become spaces. Spans stay on one line, as template engines write them in scripts.
 _TEMPLATE_EXPRESSION = re.compile(r"\{\{[^\n]*?\}\}")
 _TEMPLATE_TAG = re.compile(r"\{%[^\n]*?%\}|\{#[^\n]*?#\}")
+# `= {% if a %}true{% else %}false{% endif %};` on one line: only the first branch is kept, so the
+# blanked line holds one value, not two.
+_OTHER_BRANCHES = re.compile(r"\{%-?\s*(?:else|elif)\b[^\n]*?\{%-?\s*endif\s*-?%\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ def _blank(markup: str) -> str:
 
 def without_template_syntax(source: str) -> str:
     """The source with server template spans blanked, same length: `{{ x }}` -> `_______`."""
+    source = _OTHER_BRANCHES.sub(lambda m: " " * len(m.group()), source)
     source = _TEMPLATE_EXPRESSION.sub(lambda m: "_" * len(m.group()), source)
     return _TEMPLATE_TAG.sub(lambda m: " " * len(m.group()), source)
 

@@ -15,7 +15,19 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from polldetox.scan.ts_parse import Tree, arguments, callee_name, pair_key, parse, string_value, text, unwrap
+from polldetox.scan.ts_parse import (
+    FUNCTION_TYPES,
+    Tree,
+    ancestors,
+    arguments,
+    callee_name,
+    descendants,
+    pair_key,
+    parse,
+    string_value,
+    text,
+    unwrap,
+)
 
 _MAX_DEPTH = 8
 _SOURCE_SUFFIXES = (".ts", ".tsx", ".mts", ".cts", ".js", ".jsx", ".mjs", ".cjs")
@@ -29,6 +41,8 @@ _ARITHMETIC: dict[str, Callable[[float, float], float]] = {
 }
 _NUMBER_CASTS = ("Number", "parseInt", "parseFloat", "Number.parseInt", "Number.parseFloat")
 _ENV_OBJECTS = ("process.env", "import.meta.env")
+# The option or parameter of a polling helper that holds its interval (`intervalMs`, `delay`, `pollMs`).
+_INTERVAL_NAME = re.compile(r"interval|delay|period|every|poll|^ms$|Ms$|_ms$", re.IGNORECASE)
 _DURATION = re.compile(r"^(\d+(?:\.\d+)?)\s*([a-z]*)$")
 _DURATION_UNITS = (
     (("ms", "msec", "msecs", "millisecond", "milliseconds"), 1.0),
@@ -94,10 +108,19 @@ class Values:
                     self.modules.add(module)
 
     def module_path(self, specifier: str) -> str | None:
-        """A relative import as a root-relative module path without suffix; None for packages."""
-        if not specifier.startswith("."):
+        """A relative import, or one through the conventional source aliases (SvelteKit's `$lib/...`, the
+        `@/...` that Vite, Next.js and Vue templates map to `src/`), as a root-relative module path without
+        suffix; None for packages."""
+        folders = self.tree.path.split("/")[:-1]
+        source = folders[: folders.index("src") + 1] if "src" in folders else None
+        if specifier.startswith("$lib/") and source is not None:
+            joined = posixpath.join(*source, "lib", specifier.removeprefix("$lib/"))
+        elif specifier.startswith("@/") and source is not None:
+            joined = posixpath.join(*source, specifier.removeprefix("@/"))
+        elif specifier.startswith("."):
+            joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.tree.path), specifier))
+        else:
             return None
-        joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.tree.path), specifier))
         for suffix in _SOURCE_SUFFIXES:
             if joined.endswith(suffix):
                 return joined[: -len(suffix)]
@@ -128,16 +151,44 @@ class Values:
             known = [v for b in branches if (v := self.evaluate(b, depth + 1)) is not None and v.ms is not None]
             return min(known, key=lambda v: v.ms or 0.0) if known else None
         if kind == "identifier":
-            return self.lookup(text(node), depth)
+            found = self.lookup(text(node), depth)
+            default = local_default(node, text(node)) if found is None else None
+            if default is not None:
+                return self.evaluate(default, depth + 1)
+            return found if found is not None else self._assigned(node, depth)
         if kind == "member_expression":
             return self._environment(node) or self._setting(node, depth)
         if kind == "call_expression" and self.imports.get(callee_name(node), ("",))[0] == "ms":
             args = arguments(node)  # the `ms` package: ms('30 seconds'), ms('5m')
             return _human_duration(string_value(args[0]) or "") if args else None
+        if kind == "call_expression" and callee_name(node) in ("Math.max", "Math.min"):
+            # `Math.max(1000, refreshInterval)`: a floor or cap around a setting, known when its default is
+            args = arguments(node)
+            known = [v for a in args if (v := self.evaluate(a, depth + 1)) is not None and v.ms is not None]
+            if not args or len(known) != len(args):
+                return None
+            pick = max if callee_name(node) == "Math.max" else min
+            return pick(known, key=lambda v: v.ms or 0.0)
         if kind == "call_expression" and callee_name(node) in _NUMBER_CASTS:
             args = arguments(node)
             return self.evaluate(args[0], depth + 1) if args else None
         return None
+
+    def _assigned(self, node: Node, depth: int) -> Value | None:
+        """`let wait; if (tries < 10) wait = 500; else wait = 3000;`: the shortest delay a local variable
+        of the enclosing function is given, as for a ternary, is how often it can run."""
+        function = next((a for a in ancestors(node) if a.type in FUNCTION_TYPES), None)
+        if function is None:
+            return None
+        known = [
+            value
+            for assignment in descendants(function)
+            if assignment.type == "assignment_expression"
+            and text(assignment.child_by_field_name("left")) == text(node)
+            and (value := self.evaluate(assignment.child_by_field_name("right"), depth + 1)) is not None
+            and value.ms is not None
+        ]
+        return min(known, key=lambda v: v.ms or 0.0) if known else None
 
     def _binary(self, node: Node, depth: int) -> Value | None:
         op = text(node.child_by_field_name("operator"))
@@ -155,6 +206,13 @@ class Values:
         except (ZeroDivisionError, OverflowError):
             return None
         return Value(ms=float(result), env=left.env or right.env)
+
+    def helper_default(self, name: str) -> Value | None:
+        """The default interval of a polling helper imported from the project, resolved once every file is
+        known (`useAutoRefresh({ key })` runs on the `intervalMs = 60000` the helper's module defaults to)."""
+        specifier, imported = self.imports.get(name, ("", ""))
+        module = self.module_path(specifier) if specifier else None
+        return Value(ref=(module, f"{imported}()")) if module is not None else None
 
     def lookup(self, name: str, depth: int = 0) -> Value | None:
         if name in self.constants:
@@ -184,6 +242,57 @@ class Values:
         return None
 
 
+def local_default(node: Node, name: str) -> Node | None:
+    """The default `name` has in the functions around `node`: a parameter's (`name = 5000`,
+    `{ name = 5000 } = {}`) or a destructuring declaration's in the body (`const { name = 5000 } = options`)."""
+    for function in ancestors(node):
+        if function.type not in FUNCTION_TYPES:
+            continue
+        for holder in _default_holders(function):
+            for pattern in descendants(holder):
+                if pattern.type == "object_assignment_pattern" and text(pattern.child_by_field_name("left")) == name:
+                    return pattern.child_by_field_name("right")
+                if (
+                    pattern.type in ("required_parameter", "optional_parameter")
+                    and text(pattern.child_by_field_name("pattern")) == name
+                ):
+                    return pattern.child_by_field_name("value")
+    return None
+
+
+def _default_holders(function: Node) -> list[Node]:
+    """A function's parameters and the patterns its body's own declarations destructure."""
+    holders = [p for p in (function.child_by_field_name("parameters"),) if p is not None]
+    body = function.child_by_field_name("body")
+    for statement in body.named_children if body is not None and body.type == "statement_block" else ():
+        if statement.type in ("lexical_declaration", "variable_declaration"):
+            holders += [
+                pattern
+                for declarator in statement.named_children
+                if declarator.type == "variable_declarator"
+                and (pattern := declarator.child_by_field_name("name")) is not None
+                and pattern.type == "object_pattern"
+            ]
+    return holders
+
+
+def helper_interval(function: Node, values: Values) -> float | None:
+    """The default of a helper's interval option or parameter, in milliseconds."""
+    for holder in _default_holders(function):
+        for pattern in descendants(holder):
+            if pattern.type == "object_assignment_pattern":
+                name, default = pattern.child_by_field_name("left"), pattern.child_by_field_name("right")
+            elif pattern.type in ("required_parameter", "optional_parameter"):
+                name, default = pattern.child_by_field_name("pattern"), pattern.child_by_field_name("value")
+            else:
+                continue
+            if name is not None and default is not None and _INTERVAL_NAME.search(text(name)):
+                value = values.evaluate(default)
+                if value is not None and value.ms is not None:
+                    return value.ms
+    return None
+
+
 def _human_duration(literal: str) -> Value | None:
     """`30 seconds`, `5m`, `1.5h`, `500` (ms) as the `ms` package reads them."""
     match = _DURATION.match(literal.strip().lower())
@@ -210,13 +319,27 @@ def exported_constants(source: str, path: str) -> dict[str, float]:
     for statement in tree.root.named_children:
         if statement.type != "export_statement":
             continue
-        declaration = statement.child_by_field_name("declaration")
+        declaration = statement.child_by_field_name("declaration") or statement.child_by_field_name("value")
+        if declaration is not None and declaration.type in FUNCTION_TYPES:
+            # `export function useAutoRefresh({ intervalMs = 60000 } = {})`: the helper's default interval
+            default = helper_interval(declaration, values)
+            exported = "default" if statement.child(1) is not None and text(statement.child(1)) == "default" else None
+            name = exported or text(declaration.child_by_field_name("name"))
+            if default is not None and name:
+                constants[f"{name}()"] = default
+            continue
         if declaration is None or declaration.type != "lexical_declaration" or text(declaration.child(0)) != "const":
             continue
         for declarator in declaration.named_children:
             if declarator.type != "variable_declarator":
                 continue
             name = declarator.child_by_field_name("name")
+            function = unwrap(declarator.child_by_field_name("value"))
+            if function is not None and function.type in FUNCTION_TYPES and name is not None:
+                default = helper_interval(function, values)
+                if default is not None:
+                    constants[f"{text(name)}()"] = default
+                continue
             value = values.evaluate(declarator.child_by_field_name("value"))
             if name is not None and name.type == "identifier" and value is not None and value.ms is not None:
                 constants[text(name)] = value.ms
