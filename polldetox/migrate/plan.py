@@ -7,6 +7,7 @@ diff, prints as JSON, or writes. Nothing here touches the disk except to read.
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -15,7 +16,13 @@ from polldetox.config import Config
 from polldetox.findings import PollingSite, SiteKind
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
 from polldetox.migrate.select import Selection
-from polldetox.migrate.ts_edits import HookUse, drop_unused_export, hook_query_key, migrate_query_site
+from polldetox.migrate.ts_edits import (
+    HookUse,
+    drop_unused_export,
+    hook_query_key,
+    hook_takes_on_change,
+    migrate_query_site,
+)
 from polldetox.naming import Names
 from polldetox.scaffold.layout import Layout
 from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
@@ -185,17 +192,16 @@ def _migrate_frontend(site: PollingSite, files: _Files, selection: Selection, so
             "one for its own endpoint) and rerun"
         )  # fmt: skip
         return
-    key = hook_query_key(files.read(hook.path), hook.path)
-    if key is None:
-        _skip(files, site, f"{hook.path} writes no query cache entry (setQueryData) that the query could read")
-        return
+    hook_source = files.read(hook.path)
     module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
+    key, on_change = hook_query_key(hook_source, hook.path), hook_takes_on_change(hook_source, hook.path, hook.name)
+    use = HookUse(hook.name, module, key, on_change)
     try:
-        edit = migrate_query_site(files.read(path), path, site.location.line, HookUse(hook.name, module, key))
+        edit = migrate_query_site(files.read(path), path, site.location.line, use)
     except Unsafe as reason:
         _skip(files, site, str(reason))
         return
-    files.write(path, edit.source, f"{site.mechanism} in {site.function}: polling option removed, {hook.name}() pushes")
+    files.write(path, edit.source, f"{site.mechanism} in {site.function}: polling option removed, {edit.push}")
     for specifier, name in edit.removed_names:
         _drop_constant(files, path, specifier, name, sources)
 
@@ -204,7 +210,7 @@ def _drop_constant(files: _Files, importer: str, specifier: str, name: str, sour
     """The exported interval constant, when no file of the project mentions it any more."""
     if not specifier.startswith("."):
         return
-    base = (PurePosixPath(importer).parent / specifier).as_posix()
+    base = posixpath.normpath((PurePosixPath(importer).parent / specifier).as_posix())
     module = next((base + suffix for suffix in _TS_SUFFIXES if base + suffix in sources), None)
     if module is None:
         return

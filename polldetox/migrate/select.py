@@ -3,8 +3,9 @@
 A backend site is tied to the table by the tables its loop reads, or by broadcasting
 `<table>_update`, the message type the scaffolded stack uses for it. A frontend site is tied by the
 URL it fetches (through the route that serves it, when that route reads the table or sends the
-backend's message type) or by its query key naming the table. Sites the standard allows (its
-exception cases) are never selected: they are not polling to remove.
+backend's message type), by its query key naming the table (`['orders']`, an Apollo document
+`OPEN_ORDERS`), or, when it shows neither URL nor key (an RTK Query hook), by its component's name.
+Sites the standard allows (its exception cases) are never selected: they are not polling to remove.
 """
 
 from __future__ import annotations
@@ -66,7 +67,8 @@ def select(root: Path, config: Config, names: Names, site: tuple[str, int] | Non
         and item.kind != SiteKind.POLLING_ENGINE
         and (
             any(url_matches_route(url, route.path) for url in item.urls for route in routes)
-            or names.snake in _key_names(item.query_key)
+            or _names(names.snake, item.query_key)
+            or (not item.urls and not _words(item.query_key) and _names(names.snake, item.function))
         )
     ]
     if site is not None:
@@ -85,8 +87,15 @@ def _unqualified(tables: tuple[str, ...]) -> set[str]:
     return {name.rsplit(".", 1)[-1].strip('"').lower() for name in tables}
 
 
-def _key_names(query_key: str | None) -> set[str]:
-    return {word.replace("-", "_").lower() for word in re.findall(r"[A-Za-z][\w-]*", query_key or "")}
+def _words(code: str | None) -> list[str]:
+    """`['open-orders']`, `OPEN_ORDERS`, `OpenOrdersCount` -> open, orders(, count); `undefined` names nothing."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", re.sub(r"\bundefined\b|\bnull\b", " ", code or ""))
+    return [word.lower() for word in re.findall(r"[A-Z]{2,}(?![a-z])|[A-Za-z][a-z0-9]*", spaced.replace("_", " "))]
+
+
+def _names(snake: str, code: str | None) -> bool:
+    """Whether the words of `code` contain the table's words in a row."""
+    return f" {snake.replace('_', ' ')} " in f" {' '.join(_words(code))} "
 
 
 def _at(sites: list[PollingSite], place: tuple[str, int]) -> list[PollingSite]:
