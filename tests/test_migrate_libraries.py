@@ -1,7 +1,8 @@
-"""`polldetox migrate` on an app whose order views poll through SWR, Apollo, RTK Query and an infinite query.
+"""`polldetox migrate` on an app whose order views poll through SWR, Apollo, RTK Query, infinite queries, timers.
 
 The app is first given the scaffolded stack (`polldetox scaffold orders`), as a user would, then
-migrated: each view keeps its own cache and the generated hook's onChange refreshes it on push.
+migrated: each view keeps its own cache and the generated hook's onChange refreshes it on push; an
+effect's timer goes and the effect reruns its load when the hook's lastUpdated changes.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     before = tsc(root / "app/client")
     assert before.returncode == 0, before.stdout + before.stderr
     done = run("migrate", "orders", cwd=root)
-    assert done.exit_code == 0, done.output
+    assert done.exit_code == 1, done.output  # the shipping board's inline timer is left to a person
     return root
 
 
@@ -152,9 +153,75 @@ export function OrderFeed() {
 """
 
 
+INTERVAL = """\
+import { useEffect, useState } from 'react';
+
+import type { OrderRow } from '../types';
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+export function LatestOrders() {
+  const [orders, setOrders] = useState<OrderRow[]>([]);
+
+  const { lastUpdated } = useOrderWebSocket();
+  useEffect(() => {
+    const load = () => {
+      void fetch('/api/orders?latest=5')
+        .then((response) => response.json() as Promise<OrderRow[]>)
+        .then(setOrders);
+    };
+    load();
+  }, [lastUpdated]);
+
+  return (
+    <ol>
+      {orders.map((order) => (
+        <li key={order.id}>{order.customer}</li>
+      ))}
+    </ol>
+  );
+}
+"""
+
+TIMEOUT = """\
+import { useEffect, useState } from 'react';
+
+import type { OrderRow } from '../types';
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+export function PackingQueue() {
+  const [packing, setPacking] = useState<OrderRow[]>([]);
+
+  const { lastUpdated } = useOrderWebSocket();
+  useEffect(() => {
+    let cancelled = false;
+    const poll = async () => {
+      const response = await fetch('/api/orders?status=packed');
+      const rows = (await response.json()) as OrderRow[];
+      if (!cancelled) {
+        setPacking(rows);
+      }
+    };
+    void poll();
+    return () => {
+      cancelled = true;
+    };
+  }, [lastUpdated]);
+
+  return <p>{packing.length} orders waiting to ship</p>;
+}
+"""
+
+
 @pytest.mark.parametrize(
     ("component", "expected"),
-    [("OrdersTable", SWR), ("OpenOrdersCount", APOLLO), ("OrdersSummary", RTK), ("OrderFeed", INFINITE)],
+    [
+        ("OrdersTable", SWR),
+        ("OpenOrdersCount", APOLLO),
+        ("OrdersSummary", RTK),
+        ("OrderFeed", INFINITE),
+        ("LatestOrders", INTERVAL),
+        ("PackingQueue", TIMEOUT),
+    ],
 )
 def test_each_library_keeps_its_cache_and_refreshes_it_on_push(migrated: Path, component: str, expected: str) -> None:
     assert (migrated / COMPONENTS / f"{component}.tsx").read_text() == expected
@@ -174,15 +241,15 @@ def test_second_run_changes_nothing(migrated: Path) -> None:
     git("add", "-A", cwd=migrated)
     git("commit", "-q", "-m", "migrate orders", cwd=migrated)
     done = run("migrate", "orders", cwd=migrated)
-    assert done.exit_code == 0, done.output
-    assert "Nothing to migrate" in done.stdout
+    assert done.exit_code == 1, done.output
+    assert "Changed" not in done.stdout and f"Skipped {COMPONENTS}/ShippingBoard.tsx:10" in done.stdout
     assert git("status", "--porcelain", cwd=migrated) == ""
 
 
 def test_json_plan_names_each_library_edit(tmp_path: Path) -> None:
     root = scaffolded(tmp_path)
     done = run("migrate", "orders", "--dry-run", "--format", "json", cwd=root)
-    assert done.exit_code == 0, done.output
+    assert done.exit_code == 1, done.output
     plan = json.loads(done.stdout)
     edits = {edit["path"]: edit["reason"] for edit in plan["edits"]}
     assert edits[f"{COMPONENTS}/OrdersTable.tsx"] == (
@@ -193,14 +260,26 @@ def test_json_plan_names_each_library_edit(tmp_path: Path) -> None:
     assert "onChange revalidates RTK Query's cache" in edits[f"{COMPONENTS}/OrdersSummary.tsx"]
     assert "onChange revalidates TanStack Query's cache" in edits[f"{COMPONENTS}/OrderFeed.tsx"]
     assert edits["app/client/src/config/polling.ts"].startswith("the interval constant")
-    assert plan["skipped"] == []
+    assert edits[f"{COMPONENTS}/LatestOrders.tsx"] == (
+        "setInterval in LatestOrders: the timer and its clear removed, the effect reruns on useOrderWebSocket()'s "
+        "lastUpdated"
+    )
+    assert edits[f"{COMPONENTS}/PackingQueue.tsx"].startswith("recursive setTimeout in PackingQueue: the timer")
+    assert plan["skipped"] == [
+        {
+            "path": f"{COMPONENTS}/ShippingBoard.tsx",
+            "line": 10,
+            "reason": "the setInterval callback is written inline: name it, call it once in the effect, and rerun",
+        }
+    ]
     assert git("status", "--porcelain", cwd=root) == ""
 
 
-def test_a_hook_without_on_change_leaves_each_library_site_with_the_reason(tmp_path: Path) -> None:
+def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reason(tmp_path: Path) -> None:
     root = scaffolded(tmp_path)
     hook = root / "app/client/src/hooks/useOrderWebSocket.ts"
-    hook.write_text(hook.read_text().replace("      options.onChange?.(rows.current);\n", ""))
+    source = hook.read_text().replace("      options.onChange?.(rows.current);\n", "")
+    hook.write_text(source.replace("    lastUpdated,\n    isConnected", "    isConnected"))
     git("commit", "-q", "-am", "hook without callback", cwd=root)
     done = run("migrate", "orders", "--dry-run", "--format", "json", cwd=root)
     assert done.exit_code == 1
@@ -210,5 +289,16 @@ def test_a_hook_without_on_change_leaves_each_library_site_with_the_reason(tmp_p
         "and refresh this query on each push by hand"
     )
     assert reasons[f"{COMPONENTS}/OrderFeed.tsx"].startswith("useInfiniteQuery keeps pages in its cache")
-    views = ("OrdersTable", "OpenOrdersCount", "OrdersSummary", "OrderFeed")
+    assert reasons[f"{COMPONENTS}/PackingQueue.tsx"] == (
+        "useOrderWebSocket returns no lastUpdated to rerun the effect's load on each push: replace it by hand"
+    )
+    views = (
+        "OrdersTable",
+        "OpenOrdersCount",
+        "OrdersSummary",
+        "OrderFeed",
+        "LatestOrders",
+        "PackingQueue",
+        "ShippingBoard",
+    )
     assert set(reasons) == {f"{COMPONENTS}/{name}.tsx" for name in views}

@@ -15,14 +15,16 @@ from pathlib import Path, PurePosixPath
 from polldetox.config import Config
 from polldetox.findings import PollingSite, SiteKind
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
-from polldetox.migrate.select import Selection
+from polldetox.migrate.select import Hook, Selection
 from polldetox.migrate.ts_edits import (
     HookUse,
     drop_unused_export,
     hook_query_key,
+    hook_returns_last_updated,
     hook_takes_on_change,
     migrate_query_site,
 )
+from polldetox.migrate.ts_timers import migrate_timer_site
 from polldetox.naming import Names
 from polldetox.scaffold.layout import Layout
 from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
@@ -181,8 +183,11 @@ def _scaffold(root: Path, names: Names, layout: Layout, table: Table, result: Mi
 
 def _migrate_frontend(site: PollingSite, files: _Files, selection: Selection, sources: list[str]) -> None:
     path = site.location.path
-    if site.kind != SiteKind.QUERY_OPTION:
-        _skip(files, site, f"{site.mechanism}: only a query's polling option is rewritten; replace the loop by hand")
+    if site.kind not in (SiteKind.QUERY_OPTION, SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP):
+        _skip(
+            files, site, f"{site.mechanism}: only a query's polling option or an effect's timer loop is rewritten; "
+            "replace it by hand"
+        )  # fmt: skip
         return
     hook = selection.hook
     if hook is None:
@@ -192,18 +197,31 @@ def _migrate_frontend(site: PollingSite, files: _Files, selection: Selection, so
             "one for its own endpoint) and rerun"
         )  # fmt: skip
         return
-    hook_source = files.read(hook.path)
-    module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
-    key, on_change = hook_query_key(hook_source, hook.path), hook_takes_on_change(hook_source, hook.path, hook.name)
-    use = HookUse(hook.name, module, key, on_change)
     try:
-        edit = migrate_query_site(files.read(path), path, site.location.line, use)
+        source, removed, push = _frontend_edit(site, files, hook)
     except Unsafe as reason:
         _skip(files, site, str(reason))
         return
-    files.write(path, edit.source, f"{site.mechanism} in {site.function}: polling option removed, {edit.push}")
-    for specifier, name in edit.removed_names:
+    files.write(path, source, f"{site.mechanism} in {site.function}: {push}")
+    for specifier, name in removed:
         _drop_constant(files, path, specifier, name, sources)
+
+
+def _frontend_edit(site: PollingSite, files: _Files, hook: Hook) -> tuple[str, tuple[tuple[str, str], ...], str]:
+    """The site's file after its edit, the imports it left unused, and how pushed data now arrives."""
+    path, line = site.location.path, site.location.line
+    hook_source = files.read(hook.path)
+    module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
+    if site.kind == SiteKind.QUERY_OPTION:
+        key = hook_query_key(hook_source, hook.path)
+        use = HookUse(hook.name, module, key, hook_takes_on_change(hook_source, hook.path, hook.name))
+        edit = migrate_query_site(files.read(path), path, line, use)
+        return edit.source, edit.removed_names, f"polling option removed, {edit.push}"
+    if not hook_returns_last_updated(hook_source, hook.path, hook.name):
+        raise Unsafe(f"{hook.name} returns no lastUpdated to rerun the effect's load on each push: replace it by hand")
+    timed = migrate_timer_site(files.read(path), path, line, hook.name, module)
+    push = f"the timer and its clear removed, the effect reruns on {hook.name}()'s lastUpdated"
+    return timed.source, timed.removed_names, push
 
 
 def _drop_constant(files: _Files, importer: str, specifier: str, name: str, sources: list[str]) -> None:

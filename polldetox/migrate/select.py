@@ -75,7 +75,8 @@ def select(root: Path, config: Config, names: Names, site: tuple[str, int] | Non
         backend, frontend = _at(backend, site), _at(frontend, site)
         if not backend and not frontend:
             raise SiteNotFound(f"{site[0]}:{site[1]} is not a polling site of {names.table.name}")
-    return Selection(tuple(backend), tuple(frontend), types, _hook(facts, types), tuple(facts))
+    # Once the watchers are migrated, the hook is still found by the message type the stack sends.
+    return Selection(tuple(backend), tuple(frontend), types, _hook(facts, (*types, message)), tuple(facts))
 
 
 def _allowed(site: PollingSite, file: FileFacts, config: Config) -> bool:
