@@ -70,6 +70,7 @@ def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -
     assert "+        await listener.stop()" in diff
     assert "-    refetchInterval: QUEUE_POLL_MS," in diff
     assert "+  useQueueWebSocket();" in diff
+    assert "-export const QUEUE_POLL_MS = 3_000;" in diff  # config/polling.ts: nothing imports it any more
     assert "+++ b/app/server/migrations/queue_items_notify.up.sql" in diff
     (tmp_path / "change.diff").write_text(diff)
     git("apply", "--check", str(tmp_path / "change.diff"), cwd=root)
@@ -184,13 +185,18 @@ def test_no_project_root_exits_2(tmp_path: Path) -> None:
     assert "is no project root" in " ".join(done.stderr.split())
 
 
-def test_a_scheduled_job_is_skipped_with_the_reason(tmp_path: Path) -> None:
+def test_an_interval_job_loses_its_schedule_and_its_registration_is_printed(tmp_path: Path) -> None:
     root = demo_copy(tmp_path)
     done = migrate("agent_runs", cwd=root)
-    assert done.exit_code == 1
-    assert f"Skipped {SERVICES}/scheduler.py:37" in done.stdout
-    assert "register it with the listener for agent_runs_changed by hand" in " ".join(done.stdout.split())
-    assert status(root) == ""
+    assert done.exit_code == 0, done.output
+    scheduler = (root / SERVICES / "scheduler.py").read_text()
+    assert 'refresh_agent_status, "interval"' not in scheduler and "AGENT_STATUS_SECONDS" not in scheduler
+    assert '    scheduler.add_job(purge_old_logs, "cron", hour=3, args=(pool,))\n' in scheduler
+    assert "async def refresh_agent_status(pool: asyncpg.Pool, manager: ConnectionManager) -> None:" in scheduler
+    assert (
+        '    listener.register_callback("agent_runs_changed", lambda event: refresh_agent_status(pool, manager))'
+        in done.stdout
+    )
 
 
 def test_site_option_migrates_only_that_site(tmp_path: Path) -> None:

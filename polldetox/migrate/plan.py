@@ -15,6 +15,7 @@ from pathlib import Path, PurePosixPath
 from polldetox.config import Config
 from polldetox.findings import PollingSite, SiteKind
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
+from polldetox.migrate.python_schedules import remove_schedule
 from polldetox.migrate.select import Hook, Selection
 from polldetox.migrate.ts_edits import (
     HookUse,
@@ -26,7 +27,7 @@ from polldetox.migrate.ts_edits import (
 )
 from polldetox.migrate.ts_timers import migrate_timer_site
 from polldetox.naming import Names
-from polldetox.scaffold.layout import Layout
+from polldetox.scaffold.layout import Layout, LayoutError
 from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
 from polldetox.scaffold.schema import Table
 from polldetox.scan.files import discover
@@ -121,10 +122,12 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
     path = site.location.path
     if site.language != "python":
         return _skip(files, site, f"a {site.language} backend loop: only Python watchers are rewritten")
+    if site.kind == SiteKind.SCHEDULER and site.function:
+        return _migrate_schedule(site, site.function, files, names, layout)
     if site.kind != SiteKind.LOOP or not site.function:
         return _skip(
-            files, site, f"{site.mechanism}: a scheduled job; remove its schedule and register it with the "
-            f"listener for {names.channel} by hand"
+            files, site, f"{site.mechanism}: remove its schedule and register it with the listener for "
+            f"{names.channel} by hand"
         )  # fmt: skip
     callback = f"on_{names.snake}_change"
     try:
@@ -154,6 +157,37 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
             return True
     _manual(files, names, wiring, site, "no lifespan or startup hook creates it")
     return True
+
+
+def _migrate_schedule(site: PollingSite, job: str, files: _Files, names: Names, layout: Layout) -> bool:
+    """An interval job's schedule goes; the job runs on each change instead, registered as printed."""
+    path = site.location.path
+    try:
+        removed = remove_schedule(files.read(path), site.location.line, job)
+    except Unsafe as reason:
+        return _skip(files, site, str(reason))
+    files.write(path, removed.source, f"{site.mechanism} of {job} removed: it runs on {names.channel} instead")
+    listener_module = python_module(layout.path("pg_listener", names.placeholders), layout.python_root)
+    files.plan.manual.append(
+        f"{path}: {job} no longer runs on a schedule. Where the app starts (with what it passed the job at hand):\n"
+        + ("    import asyncio\n" if "asyncio." in removed.call else "")
+        + f"    from {_module_name(path, layout)} import {job}\n"
+        f"    from {listener_module} import PgListener\n"
+        f"    listener = PgListener(DATABASE_URL)\n"
+        f'    listener.register_callback("{names.channel}", lambda event: {removed.call})\n'
+        f"    listener.on_connect(lambda: {removed.call})\n"
+        f"    await listener.start()\n"
+        f"and to its shutdown:\n"
+        f"    await listener.stop()"
+    )
+    return True
+
+
+def _module_name(path: str, layout: Layout) -> str:
+    try:
+        return python_module(PurePosixPath(path), layout.python_root)
+    except LayoutError:  # outside the configured python-root: the module as its path names it
+        return ".".join(PurePosixPath(path).with_suffix("").parts)
 
 
 def _manual(files: _Files, names: Names, wiring: Wiring, site: PollingSite, why: str) -> None:
