@@ -66,6 +66,9 @@ def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -
     assert "-QUEUE_POLL_SECONDS = 2" in diff
     assert "-            asyncio.create_task(self.watch_queue())," in diff
     assert '+    listener.register_callback("queue_items_changed", background.on_queue_items_change)' in diff
+    # The queue's query joins agents: a change there reruns the callback too, through agents' own trigger.
+    assert '+    listener.register_callback("agents_changed", background.on_queue_items_change)' in diff
+    assert "+++ b/app/server/migrations/agents_notify.up.sql" in diff
     assert '+    listener.on_connect(lambda: background.on_queue_items_change({"operation": "RESYNC"}))' in diff
     assert "+        await listener.stop()" in diff
     assert "-    refetchInterval: QUEUE_POLL_MS," in diff

@@ -125,6 +125,17 @@ def test_listener_is_started_after_the_owner_and_stopped_after_yield() -> None:
     assert again.index("refunds_changed") < again.index("await listener.start()")
 
 
+def test_a_callback_whose_query_joins_other_tables_is_registered_for_their_channels_too() -> None:
+    joined = Wiring("Feed", "on_orders_change", "orders_changed", "app.pg_listener", ("customers_changed",))
+    out = wire_listener(LIFESPAN, joined)
+    assert out is not None
+    assert (
+        '    listener.register_callback("orders_changed", feed.on_orders_change)\n'
+        '    listener.register_callback("customers_changed", feed.on_orders_change)\n'
+        '    listener.on_connect(lambda: feed.on_orders_change({"operation": "RESYNC"}))\n'
+    ) in out
+
+
 def test_no_startup_hook_gives_none_and_a_hook_without_a_pool_is_refused() -> None:
     assert wire_listener("def main():\n    pass\n", WIRING) is None
     with pytest.raises(Unsafe, match="no database pool"):

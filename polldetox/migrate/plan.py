@@ -16,7 +16,7 @@ from polldetox.config import Config
 from polldetox.findings import PollingSite, SiteKind
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
 from polldetox.migrate.python_schedules import remove_schedule
-from polldetox.migrate.select import Hook, Selection
+from polldetox.migrate.select import Hook, Selection, read_tables
 from polldetox.migrate.ts_edits import (
     HookUse,
     drop_unused_export,
@@ -26,7 +26,7 @@ from polldetox.migrate.ts_edits import (
     migrate_query_site,
 )
 from polldetox.migrate.ts_timers import migrate_timer_site
-from polldetox.naming import Names
+from polldetox.naming import InvalidName, Names, names_for
 from polldetox.scaffold.layout import Layout, LayoutError
 from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
 from polldetox.scaffold.schema import Table
@@ -34,6 +34,7 @@ from polldetox.scan.files import discover
 
 # What the listener needs that the app may not have yet: the trigger and the LISTEN runtime.
 _SCAFFOLDED_KINDS = ("migration_up", "migration_down", "pg_listener")
+_TRIGGER_KINDS = ("migration_up", "migration_down")  # a joined table needs only its trigger
 _TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", "/index.ts", "/index.tsx", "/index.js")
 
 
@@ -95,22 +96,53 @@ class _Files:
 
 
 def build_plan(
-    root: Path, config: Config, names: Names, layout: Layout, table: Table | None, selection: Selection
+    root: Path,
+    config: Config,
+    names: Names,
+    layout: Layout,
+    table: Table | None,
+    selection: Selection,
+    joined: dict[str, Table | None],
 ) -> MigrationPlan:
+    """`joined`: the shape of each other table the backend sites read (None: no schema creates it)."""
     result = MigrationPlan()
     files = _Files(root, result)
     sources = [source.relative for source in discover([root], config).files]
     migrated = [site for site in selection.backend if _migrate_backend(site, files, names, layout, sources)]
     if migrated and table is not None:
-        _scaffold(root, names, layout, table, result)
+        _scaffold(root, names, layout, table, result, _SCAFFOLDED_KINDS)
     elif migrated:
         result.manual.append(
             f"No schema creates {names.table.sql()}, so no NOTIFY trigger was written: run "
             f"`polldetox scaffold {names.table.sql()} --schema FILE_OR_FOLDER` for its migration and listener runtime."
         )
+    for other in sorted({name for site in migrated for name in _joined(site, names)}):
+        other_names = names_for(other)
+        if joined.get(other) is not None:
+            _scaffold(root, other_names, layout, joined[other], result, _TRIGGER_KINDS)  # type: ignore[arg-type]
+        else:
+            result.manual.append(
+                f"No schema creates {other_names.table.sql()}, which the callback of {names.table.sql()} also "
+                f"reads: give it a NOTIFY trigger on {other_names.channel} (polldetox scaffold "
+                f"{other_names.table.sql()} --schema FILE_OR_FOLDER)."
+            )
     for site in selection.frontend:
         _migrate_frontend(site, files, selection, sources)
     return result
+
+
+def _joined(site: PollingSite, names: Names) -> list[str]:
+    """The other tables a backend site's query reads, whose changes must rerun its callback too."""
+    table = names.table.name.lower()
+    return sorted(name for name in read_tables(site) if name != table and _valid_name(name))
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        names_for(name)
+    except InvalidName:
+        return False
+    return True
 
 
 def _skip(files: _Files, site: PollingSite, reason: str) -> bool:
@@ -137,7 +169,8 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
     files.write(path, rewritten, f"{site.function}: the polling loop becomes {callback}, called on {names.channel}")
     owner, _, _ = site.function.rpartition(".")
     listener_module = python_module(layout.path("pg_listener", names.placeholders), layout.python_root)
-    wiring = Wiring(owner or None, callback, names.channel, listener_module)
+    joined = tuple(names_for(other).channel for other in _joined(site, names))
+    wiring = Wiring(owner or None, callback, names.channel, listener_module, joined)
     if not owner:
         _manual(files, names, wiring, site, "a module-level watcher has no owner object the start-up hook holds")
         return True
@@ -153,7 +186,9 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
             _manual(files, names, wiring, site, f"{candidate}: {reason}")
             return True
         if wired is not None:
-            files.write(candidate, wired, f"start {listener_module}.PgListener with {callback} for {names.channel}")
+            files.write(
+                candidate, wired, f"start {listener_module}.PgListener with {callback} for {', '.join(wiring.channels)}"
+            )
             return True
     _manual(files, names, wiring, site, "no lifespan or startup hook creates it")
     return True
@@ -196,19 +231,21 @@ def _manual(files: _Files, names: Names, wiring: Wiring, site: PollingSite, why:
         f"{site.location.path}: {site.function} is now {wiring.callback}, but {why}. Add to the app's start-up:\n"
         f"    from {wiring.listener_module} import PgListener\n"
         f"    listener = PgListener(DATABASE_URL)\n"
-        f'    listener.register_callback("{names.channel}", {target})\n'
-        f'    listener.on_connect(lambda: {target}({{"operation": "RESYNC"}}))\n'
+        + "".join(f'    listener.register_callback("{channel}", {target})\n' for channel in wiring.channels)
+        + f'    listener.on_connect(lambda: {target}({{"operation": "RESYNC"}}))\n'
         f"    await listener.start()\n"
         f"and to its shutdown:\n"
         f"    await listener.stop()"
     )
 
 
-def _scaffold(root: Path, names: Names, layout: Layout, table: Table, result: MigrationPlan) -> None:
-    """The trigger and listener runtime, through scaffold's own plan: created when missing, never overwritten."""
+def _scaffold(
+    root: Path, names: Names, layout: Layout, table: Table, result: MigrationPlan, kinds: tuple[str, ...]
+) -> None:
+    """Those of scaffold's files of `kinds`, through its own plan: created when missing, never overwritten."""
     planned = plan(Request(names, Pattern.db, table, layout), root, environment(None), force=False)
     for item in planned:
-        if item.kind in _SCAFFOLDED_KINDS and item.action == Action.create:
+        if item.kind in kinds and item.action == Action.create and item.path.as_posix() not in result.after:
             path = item.path.as_posix()
             result.before[path] = None
             result.after[path] = item.content

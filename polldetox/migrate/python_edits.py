@@ -382,6 +382,11 @@ class Wiring:
     callback: str
     channel: str
     listener_module: str  # the module that defines PgListener
+    joined_channels: tuple[str, ...] = ()  # of the other tables the callback's query joins: it reruns on those too
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return (self.channel, *self.joined_channels)
 
 
 def wire_listener(source: str, wiring: Wiring) -> str | None:
@@ -517,7 +522,7 @@ def _wire(function: cst.FunctionDef, wiring: Wiring, owner: str | None) -> cst.F
     name = listener or "listener"
     # Notifications sent while the listener was disconnected are lost: re-send the state on every connect.
     register = [
-        _line(f'{name}.register_callback("{wiring.channel}", {target})'),
+        *(_line(f'{name}.register_callback("{channel}", {target})') for channel in wiring.channels),
         _line(f'{name}.on_connect(lambda: {target}({{"operation": "RESYNC"}}))'),
     ]
     if listener is not None:

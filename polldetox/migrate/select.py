@@ -34,6 +34,7 @@ class Selection:
     backend: tuple[PollingSite, ...]
     frontend: tuple[PollingSite, ...]
     message_types: tuple[str, ...]  # what the backend sites broadcast
+    joined: tuple[str, ...]  # other tables the backend sites read (joins): their changes matter too
     hook: Hook | None
     facts: tuple[FileFacts, ...]
 
@@ -51,7 +52,7 @@ def select(root: Path, config: Config, names: Names, site: tuple[str, int] | Non
     backend = [
         item
         for item, _ in polling
-        if is_backend(item) and (table in _unqualified(item.tables) or message in item.message_types)
+        if is_backend(item) and (table in read_tables(item) or message in item.message_types)
     ]
     types = tuple(sorted({kind for item in backend for kind in item.message_types}))
     routes = [
@@ -75,13 +76,20 @@ def select(root: Path, config: Config, names: Names, site: tuple[str, int] | Non
         backend, frontend = _at(backend, site), _at(frontend, site)
         if not backend and not frontend:
             raise SiteNotFound(f"{site[0]}:{site[1]} is not a polling site of {names.table.name}")
+    joined = tuple(sorted({name for item in backend for name in read_tables(item)} - {table}))
     # Once the watchers are migrated, the hook is still found by the message type the stack sends.
-    return Selection(tuple(backend), tuple(frontend), types, _hook(facts, (*types, message)), tuple(facts))
+    hook = _hook(facts, (*types, message))
+    return Selection(tuple(backend), tuple(frontend), types, joined, hook, tuple(facts))
 
 
 def _allowed(site: PollingSite, file: FileFacts, config: Config) -> bool:
     exception, missing = exception_for(site, file, config)
     return exception is not None and not missing
+
+
+def read_tables(site: PollingSite) -> set[str]:
+    """The tables a site reads, without schema or quotes."""
+    return _unqualified(site.tables)
 
 
 def _unqualified(tables: tuple[str, ...]) -> set[str]:
