@@ -95,7 +95,10 @@ def test_json_plan_lists_edits_and_skipped_sites(tmp_path: Path) -> None:
     assert all(edit["reason"] for edit in plan["edits"])
     [skipped] = plan["skipped"]
     assert (skipped["path"], skipped["line"]) == ("app/client/src/components/WorkflowHistoryPanel.tsx", 12)
-    assert "no use<Type>WebSocket hook handles workflow_history_update" in skipped["reason"]
+    assert (
+        "the one polldetox scaffold writes (app/client/src/hooks/useWorkflowHistoryWebSocket.ts) needs "
+        "apiConfig.websocket.workflowHistory in app/client/src/config/api.ts, which polldetox leaves alone"
+    ) in skipped["reason"]
     assert status(root) == ""
 
 

@@ -302,3 +302,28 @@ def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reas
         "ShippingBoard",
     )
     assert set(reasons) == {f"{COMPONENTS}/{name}.tsx" for name in views}
+
+
+def test_an_app_without_a_hook_gets_the_scaffolded_one_and_its_views_use_it(tmp_path: Path) -> None:
+    root = Path(shutil.copytree(FIXTURE, tmp_path / "shop"))
+    init_repo(root)
+    done = run("migrate", "orders", cwd=root)
+    assert done.exit_code == 1, done.output  # the shipping board, as above
+    created = {line.split(": ")[0].removeprefix("Changed ") for line in done.stdout.splitlines() if "scaffold" in line}
+    assert {
+        "app/client/src/hooks/useOrderWebSocket.ts",
+        "app/client/src/hooks/useReconnectingWebSocket.ts",
+        "app/client/src/config/api.ts",
+        "app/server/routes/orders_websocket.py",
+        "app/server/services/orders_events.py",
+        "app/server/services/orders_listener.py",
+    } <= created
+    assert "app.include_router(orders_websocket_router(events))" in " ".join(done.stdout.split())
+    assert (root / COMPONENTS / "OrdersTable.tsx").read_text() == SWR
+    assert (root / COMPONENTS / "LatestOrders.tsx").read_text() == INTERVAL
+    after = tsc(root / "app/client")
+    assert after.returncode == 0, after.stdout + after.stderr
+    git("add", "-A", cwd=root)
+    git("commit", "-q", "-m", "migrate orders", cwd=root)
+    again = run("migrate", "orders", cwd=root)
+    assert "Changed" not in again.stdout and git("status", "--porcelain", cwd=root) == ""

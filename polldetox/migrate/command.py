@@ -66,9 +66,11 @@ def migrate_command(
 
     Each Python watcher loop that polls TABLE becomes the callback of a PostgreSQL NOTIFY listener
     (its fetch, comparison and broadcast kept; its sleep, loop and start-up task removed), and the
-    listener is started in the app's lifespan. Each React Query site of the same data loses its
-    polling option and calls the data's WebSocket hook. Shapes that are not safe to rewrite are
-    left alone and listed. Missing pieces (trigger migration, listener runtime) are scaffolded.
+    listener is started in the app's lifespan; an interval job (APScheduler, Celery beat) loses its
+    schedule. Each TanStack Query, SWR, Apollo or RTK Query site of the same data loses its polling
+    option and calls the data's WebSocket hook, which refreshes its cache on push; an effect's
+    timer loop reloads on the hook's updates instead. Shapes that are not safe to rewrite are left
+    alone and listed. Missing pieces (trigger migration, listener runtime, the hook) are scaffolded.
     """
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)

@@ -30,11 +30,17 @@ from polldetox.naming import InvalidName, Names, names_for
 from polldetox.scaffold.layout import Layout, LayoutError
 from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
 from polldetox.scaffold.schema import Table
+from polldetox.scaffold.steps import manual_steps
 from polldetox.scan.files import discover
 
 # What the listener needs that the app may not have yet: the trigger and the LISTEN runtime.
 _SCAFFOLDED_KINDS = ("migration_up", "migration_down", "pg_listener")
 _TRIGGER_KINDS = ("migration_up", "migration_down")  # a joined table needs only its trigger
+# A hook generated for a panel that has none, with the server side that feeds it.
+_GENERATED_KINDS = (
+    *_SCAFFOLDED_KINDS, "connection_manager", "callback", "listener", "endpoint", "test_python",
+    "reconnecting_socket", "api_config", "hook", "test_ts",
+)  # fmt: skip
 _TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", "/index.ts", "/index.tsx", "/index.js")
 
 
@@ -126,9 +132,41 @@ def build_plan(
                 f"reads: give it a NOTIFY trigger on {other_names.channel} (polldetox scaffold "
                 f"{other_names.table.sql()} --schema FILE_OR_FOLDER)."
             )
+    hook, missing = selection.hook, _no_hook(selection)
+    if hook is None and selection.frontend and table is not None:
+        hook, missing = _generated_hook(root, names, layout, table, result)
     for site in selection.frontend:
-        _migrate_frontend(site, files, selection, sources)
+        _migrate_frontend(site, files, hook, missing, sources)
     return result
+
+
+def _no_hook(selection: Selection) -> str:
+    types = ", ".join(selection.message_types) or "this data"
+    return (
+        f"no use<Type>WebSocket hook handles {types} and no schema creates the table to generate one: "
+        "give --schema, or write a hook, and rerun"
+    )
+
+
+def _generated_hook(
+    root: Path, names: Names, layout: Layout, table: Table, result: MigrationPlan
+) -> tuple[Hook | None, str]:
+    """scaffold's hook with the endpoint, callback and listener it needs, or why they cannot be written."""
+    planned = plan(Request(names, Pattern.db, table, layout), root, environment(None), force=False)
+    by_kind = {item.kind: item for item in planned}
+    api, hook = by_kind["api_config"], by_kind["hook"]
+    if api.action == Action.skip and f"{names.camel}:" not in (api.existing or ""):
+        return None, (
+            f"no use<Type>WebSocket hook handles this data, and the one polldetox scaffold writes "
+            f"({hook.path}) needs apiConfig.websocket.{names.camel} in {api.path}, which polldetox leaves alone: "
+            f"add `{names.camel}: () => websocketUrl('/ws/{names.kebab}')` to it and rerun"
+        )
+    if hook.action == Action.skip:
+        return None, f"{hook.path} exists but handles none of the backend's message types: fix it and rerun"
+    _scaffold(root, names, layout, table, result, _GENERATED_KINDS)
+    result.manual += [step for step in manual_steps(Request(names, Pattern.db, table, layout), planned, [])
+                      if not step.startswith(("Render ", "Run the migration"))]  # fmt: skip
+    return Hook(hook.path.as_posix(), f"use{names.pascal}WebSocket"), ""
 
 
 def _joined(site: PollingSite, names: Names) -> list[str]:
@@ -245,14 +283,15 @@ def _scaffold(
     """Those of scaffold's files of `kinds`, through its own plan: created when missing, never overwritten."""
     planned = plan(Request(names, Pattern.db, table, layout), root, environment(None), force=False)
     for item in planned:
-        if item.kind in kinds and item.action == Action.create and item.path.as_posix() not in result.after:
-            path = item.path.as_posix()
-            result.before[path] = None
+        path = item.path.as_posix()
+        if item.kind in kinds and item.action in (Action.create, Action.extend) and path not in result.after:
+            result.before[path] = item.existing
             result.after[path] = item.content
-            result.changes.append(Change(path, "create", f"scaffold {item.kind} for {names.channel}"))
+            action = "create" if item.existing is None else "edit"
+            result.changes.append(Change(path, action, f"scaffold {item.kind} for {names.channel}"))
 
 
-def _migrate_frontend(site: PollingSite, files: _Files, selection: Selection, sources: list[str]) -> None:
+def _migrate_frontend(site: PollingSite, files: _Files, hook: Hook | None, missing: str, sources: list[str]) -> None:
     path = site.location.path
     if site.kind not in (SiteKind.QUERY_OPTION, SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP):
         _skip(
@@ -260,13 +299,8 @@ def _migrate_frontend(site: PollingSite, files: _Files, selection: Selection, so
             "replace it by hand"
         )  # fmt: skip
         return
-    hook = selection.hook
     if hook is None:
-        types = ", ".join(selection.message_types) or "this data"
-        _skip(
-            files, site, f"no use<Type>WebSocket hook handles {types}: write one (polldetox scaffold gives "
-            "one for its own endpoint) and rerun"
-        )  # fmt: skip
+        _skip(files, site, missing)
         return
     try:
         source, removed, push = _frontend_edit(site, files, hook)
