@@ -8,7 +8,9 @@ what `status` still counts as polling.
 - A route serves the data when it reads the table or sends one of its message types.
 - A frontend site is tied as the Anti-pattern 3 pairing ties it: by the URL it fetches, through the
   route index, to a route serving the data; else by a file that handles one of its message types;
-  and by the table's name in its query key or URLs.
+  and by the table's name in its query key or URLs, among the words of its query key (an Apollo
+  document `OPEN_ORDERS`), or, when it shows neither URL nor key (an RTK Query hook), of its
+  component's name.
 - A frontend site that makes the same request as a tied one (the same query key, URL or API method
   such as `queueClient.getAll`) polls the same data.
 
@@ -18,6 +20,7 @@ which API method reads the data. They are never returned, since they are not pol
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -54,7 +57,9 @@ def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> Data
     serving = {id(route) for route in routes}
 
     def tied(site: PollingSite, file: FileFacts) -> bool:
-        if names.snake in names_in(site):
+        if names.snake in names_in(site) or _names(names.snake, site.query_key):
+            return True
+        if not site.urls and not _words(site.query_key) and _names(names.snake, site.function):
             return True
         served = [route for url in site.urls for route in route_index.serving(url)]
         if served:  # the routes it fetches decide, as in the pairing: a socket handler is no link then
@@ -90,6 +95,17 @@ def _about(site: PollingSite, table: str, message: str) -> bool:
 
 def unqualified(tables: Sequence[str]) -> set[str]:
     return {name.rsplit(".", 1)[-1].strip('"').lower() for name in tables}
+
+
+def _words(code: str | None) -> list[str]:
+    """`['open-orders']`, `OPEN_ORDERS`, `OpenOrdersCount` -> open, orders(, count); `undefined` names nothing."""
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", re.sub(r"\bundefined\b|\bnull\b", " ", code or ""))
+    return [word.lower() for word in re.findall(r"[A-Z]{2,}(?![a-z])|[A-Za-z][a-z0-9]*", spaced.replace("_", " "))]
+
+
+def _names(snake: str, code: str | None) -> bool:
+    """Whether the words of `code` contain the table's words in a row."""
+    return f" {snake.replace('_', ' ')} " in f" {' '.join(_words(code))} "
 
 
 def _requests(site: PollingSite) -> set[str]:

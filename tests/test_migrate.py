@@ -59,8 +59,7 @@ def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -
     # The class component polling the same API method as the queue's hook is listed, not rewritten.
     assert done.exit_code == 1, done.stderr
     assert (
-        "Skipped app/client/src/components/LegacyQueueTable.tsx:18: setInterval: only a query's polling option "
-        "is rewritten; replace the loop by hand" in done.stderr
+        "Skipped app/client/src/components/LegacyQueueTable.tsx:18: the timer is not inside a useEffect" in done.stderr
     )
     assert status(root) == ""
     diff = done.stdout
@@ -71,10 +70,14 @@ def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -
     assert "-QUEUE_POLL_SECONDS = 2" in diff
     assert "-            asyncio.create_task(self.watch_queue())," in diff
     assert '+    listener.register_callback("queue_items_changed", background.on_queue_items_change)' in diff
+    # The queue's query joins agents: a change there reruns the callback too, through agents' own trigger.
+    assert '+    listener.register_callback("agents_changed", background.on_queue_items_change)' in diff
+    assert "+++ b/app/server/migrations/agents_notify.up.sql" in diff
     assert '+    listener.on_connect(lambda: background.on_queue_items_change({"operation": "RESYNC"}))' in diff
     assert "+        await listener.stop()" in diff
     assert "-    refetchInterval: QUEUE_POLL_MS," in diff
     assert "+  useQueueWebSocket();" in diff
+    assert "-export const QUEUE_POLL_MS = 3_000;" in diff  # config/polling.ts: nothing imports it any more
     assert "+++ b/app/server/migrations/queue_items_notify.up.sql" in diff
     (tmp_path / "change.diff").write_text(diff)
     git("apply", "--check", str(tmp_path / "change.diff"), cwd=root)
@@ -96,7 +99,10 @@ def test_json_plan_lists_edits_and_skipped_sites(tmp_path: Path) -> None:
     assert all(edit["reason"] for edit in plan["edits"])
     [skipped] = plan["skipped"]
     assert (skipped["path"], skipped["line"]) == ("app/client/src/components/WorkflowHistoryPanel.tsx", 12)
-    assert "no use<Type>WebSocket hook handles workflow_history_update" in skipped["reason"]
+    assert (
+        "the one polldetox scaffold writes (app/client/src/hooks/useWorkflowHistoryWebSocket.ts) needs "
+        "apiConfig.websocket.workflowHistory in app/client/src/config/api.ts, which polldetox leaves alone"
+    ) in skipped["reason"]
     assert status(root) == ""
 
 
@@ -191,13 +197,18 @@ def test_no_project_root_exits_2(tmp_path: Path) -> None:
     assert "is no project root" in " ".join(done.stderr.split())
 
 
-def test_a_scheduled_job_is_skipped_with_the_reason(tmp_path: Path) -> None:
+def test_an_interval_job_loses_its_schedule_and_its_registration_is_printed(tmp_path: Path) -> None:
     root = demo_copy(tmp_path)
     done = migrate("agent_runs", cwd=root)
-    assert done.exit_code == 1
-    assert f"Skipped {SERVICES}/scheduler.py:37" in done.stdout
-    assert "register it with the listener for agent_runs_changed by hand" in " ".join(done.stdout.split())
-    assert status(root) == ""
+    assert done.exit_code == 0, done.output
+    scheduler = (root / SERVICES / "scheduler.py").read_text()
+    assert 'refresh_agent_status, "interval"' not in scheduler and "AGENT_STATUS_SECONDS" not in scheduler
+    assert '    scheduler.add_job(purge_old_logs, "cron", hour=3, args=(pool,))\n' in scheduler
+    assert "async def refresh_agent_status(pool: asyncpg.Pool, manager: ConnectionManager) -> None:" in scheduler
+    assert (
+        '    listener.register_callback("agent_runs_changed", lambda event: refresh_agent_status(pool, manager))'
+        in done.stdout
+    )
 
 
 def test_site_option_migrates_only_that_site(tmp_path: Path) -> None:

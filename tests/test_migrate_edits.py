@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import textwrap
 
 import pytest
@@ -124,6 +125,17 @@ def test_listener_is_started_after_the_owner_and_stopped_after_yield() -> None:
     assert again.index("refunds_changed") < again.index("await listener.start()")
 
 
+def test_a_callback_whose_query_joins_other_tables_is_registered_for_their_channels_too() -> None:
+    joined = Wiring("Feed", "on_orders_change", "orders_changed", "app.pg_listener", ("customers_changed",))
+    out = wire_listener(LIFESPAN, joined)
+    assert out is not None
+    assert (
+        '    listener.register_callback("orders_changed", feed.on_orders_change)\n'
+        '    listener.register_callback("customers_changed", feed.on_orders_change)\n'
+        '    listener.on_connect(lambda: feed.on_orders_change({"operation": "RESYNC"}))\n'
+    ) in out
+
+
 def test_no_startup_hook_gives_none_and_a_hook_without_a_pool_is_refused() -> None:
     assert wire_listener("def main():\n    pass\n", WIRING) is None
     with pytest.raises(Unsafe, match="no database pool"):
@@ -164,7 +176,7 @@ def test_query_loses_its_polling_and_calls_the_hook() -> None:
     ("change", "reason"),
     [
         (("useQuery({", "useInfiniteQuery({"), "useInfiniteQuery keeps pages"),
-        (("useQuery({", "useSWR('orders', fetchOrders, {"), "useSWR keeps its own cache"),
+        (("useQuery({", "useSWR('orders', fetchOrders, {"), "passed to useSWR, which is not one of the TanStack"),
         (("['orders']", "['orders', page]"), "is not the one useOrderWebSocket writes"),
     ],
 )
@@ -229,3 +241,68 @@ def test_an_owner_built_at_module_level_is_found_through_the_hook() -> None:
     out = wire_listener(source, WIRING)
     assert out is not None
     assert "    await feed.start()\n    listener = PgListener(settings.database_url)\n" in out
+
+
+ORDERS_VIEW = """\
+import useSWR from 'swr';
+
+export function OrdersView() {
+  const { data } = useSWR('/api/orders', fetchOrders, { refreshInterval: 5000 });
+  return <p>{data?.length}</p>;
+}
+"""
+PUSHING_HOOK = HookUse("useOrderWebSocket", "../hooks/useOrderWebSocket", "['orders'] as const", on_change=True)
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (("const { data } = useSWR", "useSWR"), "the result of useSWR is not kept in a variable"),
+        (("const { data }", "const [data]"), "destructured as an array"),
+        (("{ data }", "{ data, ...rest }"), "destructured with a rest element: add mutate to it by hand"),
+        (("<p>", "<p onClick={() => mutate}>"), "`mutate` already names something else in the component"),
+        (("  return", "  useOrderWebSocket();\n  return"), "the component already calls useOrderWebSocket"),
+        (("{ refreshInterval: 5000 }", "options"), "a plain `key: value` property"),
+        (
+            (
+                "const { data } = useSWR('/api/orders', fetchOrders, { refreshInterval: 5000 });",
+                "const { data } = useMemo(() => useSWR('/api/orders', fetchOrders, { refreshInterval: 5000 }), []);",
+            ),
+            "useSWR is called inside a nested function",
+        ),
+    ],
+)
+def test_unsafe_library_shapes_are_refused(change: tuple[str, str], reason: str) -> None:
+    source = ORDERS_VIEW.replace(*change)
+    with pytest.raises(Unsafe, match=re.escape(reason)):
+        line = source.count("\n", 0, source.find("refreshInterval")) + 1
+        migrate_query_site(source, "OrdersView.tsx", line, PUSHING_HOOK)
+
+
+def test_rtk_query_with_skip_is_refused_and_a_shared_object_is_left_alone() -> None:
+    source = (
+        "import { useGetOrdersQuery } from './api';\n\nexport function Orders({ id }: { id?: number }) {\n"
+        "  const { data } = useGetOrdersQuery(id, { skip: id === undefined, pollingInterval: 3000 });\n"
+        "  return <p>{data?.length}</p>;\n}\n"
+    )
+    with pytest.raises(Unsafe, match=re.escape("passes `skip`, and RTK Query's refetch() throws")):
+        migrate_query_site(source, "Orders.tsx", 4, PUSHING_HOOK)
+    shared = ORDERS_VIEW.replace("{ refreshInterval: 5000 }", "polling")
+    shared = "const polling = { refreshInterval: 5000 };\n" + shared
+    with pytest.raises(Unsafe, match="an object built apart from the query call"):
+        migrate_query_site(shared, "OrdersView.tsx", 1, PUSHING_HOOK)
+
+
+def test_a_tanstack_query_on_another_key_is_invalidated_with_the_client_it_has() -> None:
+    source = (
+        PANEL.replace("['orders']", "['orders', 'open']")
+        .replace("  const { data } = useQuery({", "  const client = useQueryClient();\n  const { data } = useQuery({")
+        .replace("import { useQuery }", "import { useQuery, useQueryClient }")
+    )
+    edit = migrate_query_site(source, "OrdersPanel.tsx", 10, PUSHING_HOOK)
+    assert (
+        "    queryFn: fetchOrders,\n  });\n"
+        "  useOrderWebSocket({ onChange: () => void client.invalidateQueries({ queryKey: ['orders', 'open'] }) });\n"
+    ) in edit.source
+    assert "useQueryClient();" in edit.source and edit.source.count("useQueryClient()") == 1
+    assert edit.push == "useOrderWebSocket's onChange revalidates TanStack Query's cache"

@@ -82,7 +82,7 @@ def test_file_and_action_patterns_pass_ruff_tsc_and_their_own_tests(pattern: str
     )  # fmt: skip
     assert vitest.returncode == 0, vitest.stdout + vitest.stderr
     outcomes = vitest_outcomes(vitest.stdout)
-    assert outcomes["tests passed"] == 8 and not any("failed" in kind for kind in outcomes), vitest.stdout
+    assert outcomes["tests passed"] == 9 and not any("failed" in kind for kind in outcomes), vitest.stdout
 
 
 def test_generated_typescript_passes_tsc_strict(project: Path) -> None:
@@ -104,7 +104,7 @@ def test_generated_hook_tests_pass_under_vitest(project: Path) -> None:
         env={**os.environ, "CI": "1", "NO_COLOR": "1"},
     )  # fmt: skip
     assert result.returncode == 0, result.stdout + result.stderr
-    assert vitest_outcomes(result.stdout) == {"files passed": 2, "tests passed": 16}, result.stdout
+    assert vitest_outcomes(result.stdout) == {"files passed": 2, "tests passed": 18}, result.stdout
 
 
 @pytest.mark.parametrize("pattern", ["db", "file", "action"])

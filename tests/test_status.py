@@ -47,25 +47,6 @@ def demo(tmp_path: Path) -> Path:
     return root
 
 
-def subscribe_panel_by_hand(root: Path) -> None:
-    """What `migrate` leaves to a person for workflow_history: its panel keeps pages in an infinite
-    query, so the panel drops its polling and subscribes with the generated hook by hand."""
-    panel = root / "app/client/src/components/WorkflowHistoryPanel.tsx"
-    source = panel.read_text(encoding="utf-8")
-    source = source.replace("import { WORKFLOW_POLL_MS } from '../config/polling';\n", "")
-    source = source.replace(
-        "import { workflowClient } from '../api/platformClient';\n",
-        "import { workflowClient } from '../api/platformClient';\n"
-        "import { useWorkflowHistoryWebSocket } from '../hooks/useWorkflowHistoryWebSocket';\n",
-    )
-    source = source.replace("    refetchInterval: WORKFLOW_POLL_MS,\n    refetchIntervalInBackground: true,\n", "")
-    source = source.replace(
-        "export function WorkflowHistoryPanel() {\n",
-        "export function WorkflowHistoryPanel() {\n  useWorkflowHistoryWebSocket();\n",
-    )
-    panel.write_text(source, encoding="utf-8")
-
-
 SCAFFOLDED = {
     "trigger": "app/server/migrations/workflow_history_notify.up.sql",
     "listener": "app/server/services/workflow_history_listener.py",
@@ -109,28 +90,22 @@ def test_steps_flip_with_evidence_after_scaffold_and_after_migrate(demo: Path) -
     assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 1
 
     migrated = runner.invoke(app, ["migrate", "workflow_history", "--root", str(demo), "--allow-dirty"])
-    assert migrated.exit_code == 1, migrated.output
-    assert "Skipped app/client/src/components/WorkflowHistoryPanel.tsx:12: useInfiniteQuery" in migrated.output
+    assert migrated.exit_code == 0, migrated.output
     after_migrate = steps(demo, "workflow_history")
     assert evidence(after_migrate) == {
         **SCAFFOLDED,
         "listener": "app/server/server.py",  # the rewritten watcher is registered in the lifespan
         "callback": "app/server/services/background_tasks.py",
-        "component": None,
-        "polling_removed": "still polls: app/client/src/components/WorkflowHistoryPanel.tsx:12",
+        "component": "app/client/src/components/WorkflowHistoryPanel.tsx",
+        "polling_removed": None,
     }
-    assert done(after_migrate) == set(SCAFFOLDED) | {"listener", "callback"}
+    assert done(after_migrate) == set(after_migrate)
     text = status(demo, "workflow_history")
     assert text.exit_code == 0
-    assert "workflow_history  PostgreSQL NOTIFY/LISTEN (Method 1)  6/8" in text.stdout
-    assert "  ✗ component        Components use the hook\n" in text.stdout
-    assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 1
-
-    subscribe_panel_by_hand(demo)
-    complete = steps(demo, "workflow_history")
-    assert done(complete) == set(complete)
-    assert complete["component"]["evidence"] == "app/client/src/components/WorkflowHistoryPanel.tsx"
-    assert complete["polling_removed"]["evidence"] is None
+    assert "workflow_history  PostgreSQL NOTIFY/LISTEN (Method 1)  8/8" in text.stdout
+    assert "  ✓ component        Components use the hook  app/client/src/components/WorkflowHistoryPanel.tsx\n" in (
+        text.stdout
+    )
     assert status(demo, "workflow_history", "--fail-on-incomplete").exit_code == 0
     # Another table of the same app is untouched by all this.
     assert done(steps(demo, "queue_items")) == {"endpoint", "hook"}
@@ -537,11 +512,20 @@ def test_the_real_migrate_command_on_the_demo_app(demo: Path) -> None:
     ]
     assert status(demo, "queue_items", "--fail-on-incomplete").exit_code == 1
     # The class component is listed once, under queue_items, not again as a `queue` data type named
-    # after its API client; agents, which the queue's watcher only joins, gets no queue endpoint or hook.
+    # after its API client.
     every = {d["name"]: d for d in json.loads(status(demo, "--format", "json").stdout)["data_types"]}
     assert "queue" not in every
     assert [d["name"] for d in every.values() if "LegacyQueueTable" in json.dumps(d)] == ["queue_items"]
-    assert done({step["id"]: step for step in every["agents"]["steps"]}) == set()
+    # The queue's watcher joins agents, so migrate gave agents a trigger and registered the queue's
+    # callback on agents_changed too: agents' changes reach the queue's clients. Its own pollers remain.
+    agents = {step["id"]: step for step in every["agents"]["steps"]}
+    assert agents["trigger"]["evidence"] == "app/server/migrations/agents_notify.up.sql"
+    assert agents["listener"]["evidence"] == "app/server/server.py"
+    assert agents["polling_removed"]["evidence"] == (
+        "still polls: app/client/src/components/AgentActivityPanel.tsx:14, app/client/src/hooks/useAgents.ts:6, "
+        "app/client/src/hooks/useAgents.ts:23"
+    )
+    assert done(agents) == {"trigger", "listener", "callback", "endpoint", "hook", "component"}
 
 
 LINKED_POLLERS = {

@@ -17,13 +17,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from polldetox.config import ConfigError, load_config
-from polldetox.migrate.select import SiteNotFound, select
+from polldetox.migrate.select import Selection, SiteNotFound, select
 from polldetox.naming import InvalidName, names_for
 from polldetox.scaffold.command import PlanFormat, ScaffoldProblem, project_layout, table_shape
-from polldetox.scaffold.layout import LayoutError
+from polldetox.scaffold.layout import Layout, LayoutError
 from polldetox.scaffold.render import Action as FileAction
 from polldetox.scaffold.render import Pattern, PlannedFile
-from polldetox.scaffold.schema import SchemaError
+from polldetox.scaffold.schema import SchemaError, Table
 from polldetox.scaffold.writer import write_plan
 
 if TYPE_CHECKING:
@@ -66,9 +66,11 @@ def migrate_command(
 
     Each Python watcher loop that polls TABLE becomes the callback of a PostgreSQL NOTIFY listener
     (its fetch, comparison and broadcast kept; its sleep, loop and start-up task removed), and the
-    listener is started in the app's lifespan. Each React Query site of the same data loses its
-    polling option and calls the data's WebSocket hook. Shapes that are not safe to rewrite are
-    left alone and listed. Missing pieces (trigger migration, listener runtime) are scaffolded.
+    listener is started in the app's lifespan; an interval job (APScheduler, Celery beat) loses its
+    schedule. Each TanStack Query, SWR, Apollo or RTK Query site of the same data loses its polling
+    option and calls the data's WebSocket hook, which refreshes its cache on push; an effect's
+    timer loop reloads on the hook's updates instead. Shapes that are not safe to rewrite are left
+    alone and listed. Missing pieces (trigger migration, listener runtime, the hook) are scaffolded.
     """
     console = Console(highlight=False, soft_wrap=True)
     errors = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -119,7 +121,18 @@ def _plan(table: str, site: str | None, schema: Path | None, root: Path) -> Migr
         shape = None
     from polldetox.migrate.plan import build_plan  # libcst loads only when a migration is planned
 
-    return build_plan(root, config, names, layout, shape, selection)
+    return build_plan(root, config, names, layout, shape, selection, _joined_shapes(selection, schema, root, layout))
+
+
+def _joined_shapes(selection: Selection, schema: Path | None, root: Path, layout: Layout) -> dict[str, Table | None]:
+    """Each joined table's shape for its NOTIFY trigger; None where no schema creates it."""
+    shapes: dict[str, Table | None] = {}
+    for name in selection.joined:
+        try:
+            shapes[name] = table_shape(names_for(name), Pattern.db, schema, root, layout)
+        except (InvalidName, ScaffoldProblem, SchemaError):
+            shapes[name] = None
+    return shapes
 
 
 def _site(site: str | None, root: Path) -> tuple[str, int] | None:

@@ -7,6 +7,7 @@ diff, prints as JSON, or writes. Nothing here touches the disk except to read.
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -14,16 +15,32 @@ from pathlib import Path, PurePosixPath
 from polldetox.config import Config
 from polldetox.findings import PollingSite, SiteKind
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
-from polldetox.migrate.select import Selection
-from polldetox.migrate.ts_edits import HookUse, drop_unused_export, hook_query_key, migrate_query_site
-from polldetox.naming import Names
-from polldetox.scaffold.layout import Layout
+from polldetox.migrate.python_schedules import remove_schedule
+from polldetox.migrate.select import Hook, Selection, read_tables
+from polldetox.migrate.ts_edits import (
+    HookUse,
+    drop_unused_export,
+    hook_query_key,
+    hook_returns_last_updated,
+    hook_takes_on_change,
+    migrate_query_site,
+)
+from polldetox.migrate.ts_timers import migrate_timer_site
+from polldetox.naming import InvalidName, Names, names_for
+from polldetox.scaffold.layout import Layout, LayoutError
 from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
 from polldetox.scaffold.schema import Table
+from polldetox.scaffold.steps import manual_steps
 from polldetox.scan.files import discover
 
 # What the listener needs that the app may not have yet: the trigger and the LISTEN runtime.
 _SCAFFOLDED_KINDS = ("migration_up", "migration_down", "pg_listener")
+_TRIGGER_KINDS = ("migration_up", "migration_down")  # a joined table needs only its trigger
+# A hook generated for a panel that has none, with the server side that feeds it.
+_GENERATED_KINDS = (
+    *_SCAFFOLDED_KINDS, "connection_manager", "callback", "listener", "endpoint", "test_python",
+    "reconnecting_socket", "api_config", "hook", "test_ts",
+)  # fmt: skip
 _TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", "/index.ts", "/index.tsx", "/index.js")
 
 
@@ -85,22 +102,85 @@ class _Files:
 
 
 def build_plan(
-    root: Path, config: Config, names: Names, layout: Layout, table: Table | None, selection: Selection
+    root: Path,
+    config: Config,
+    names: Names,
+    layout: Layout,
+    table: Table | None,
+    selection: Selection,
+    joined: dict[str, Table | None],
 ) -> MigrationPlan:
+    """`joined`: the shape of each other table the backend sites read (None: no schema creates it)."""
     result = MigrationPlan()
     files = _Files(root, result)
     sources = [source.relative for source in discover([root], config).files]
     migrated = [site for site in selection.backend if _migrate_backend(site, files, names, layout, sources)]
     if migrated and table is not None:
-        _scaffold(root, names, layout, table, result)
+        _scaffold(root, names, layout, table, result, _SCAFFOLDED_KINDS)
     elif migrated:
         result.manual.append(
             f"No schema creates {names.table.sql()}, so no NOTIFY trigger was written: run "
             f"`polldetox scaffold {names.table.sql()} --schema FILE_OR_FOLDER` for its migration and listener runtime."
         )
+    for other in sorted({name for site in migrated for name in _joined(site, names)}):
+        other_names = names_for(other)
+        if joined.get(other) is not None:
+            _scaffold(root, other_names, layout, joined[other], result, _TRIGGER_KINDS)  # type: ignore[arg-type]
+        else:
+            result.manual.append(
+                f"No schema creates {other_names.table.sql()}, which the callback of {names.table.sql()} also "
+                f"reads: give it a NOTIFY trigger on {other_names.channel} (polldetox scaffold "
+                f"{other_names.table.sql()} --schema FILE_OR_FOLDER)."
+            )
+    hook, missing = selection.hook, _no_hook(selection)
+    if hook is None and selection.frontend and table is not None:
+        hook, missing = _generated_hook(root, names, layout, table, result)
     for site in selection.frontend:
-        _migrate_frontend(site, files, selection, sources)
+        _migrate_frontend(site, files, hook, missing, sources)
     return result
+
+
+def _no_hook(selection: Selection) -> str:
+    types = ", ".join(selection.message_types) or "this data"
+    return (
+        f"no use<Type>WebSocket hook handles {types} and no schema creates the table to generate one: "
+        "give --schema, or write a hook, and rerun"
+    )
+
+
+def _generated_hook(
+    root: Path, names: Names, layout: Layout, table: Table, result: MigrationPlan
+) -> tuple[Hook | None, str]:
+    """scaffold's hook with the endpoint, callback and listener it needs, or why they cannot be written."""
+    planned = plan(Request(names, Pattern.db, table, layout), root, environment(None), force=False)
+    by_kind = {item.kind: item for item in planned}
+    api, hook = by_kind["api_config"], by_kind["hook"]
+    if api.action == Action.skip and f"{names.camel}:" not in (api.existing or ""):
+        return None, (
+            f"no use<Type>WebSocket hook handles this data, and the one polldetox scaffold writes "
+            f"({hook.path}) needs apiConfig.websocket.{names.camel} in {api.path}, which polldetox leaves alone: "
+            f"add `{names.camel}: () => websocketUrl('/ws/{names.kebab}')` to it and rerun"
+        )
+    if hook.action == Action.skip:
+        return None, f"{hook.path} exists but handles none of the backend's message types: fix it and rerun"
+    _scaffold(root, names, layout, table, result, _GENERATED_KINDS)
+    result.manual += [step for step in manual_steps(Request(names, Pattern.db, table, layout), planned, [])
+                      if not step.startswith(("Render ", "Run the migration"))]  # fmt: skip
+    return Hook(hook.path.as_posix(), f"use{names.pascal}WebSocket"), ""
+
+
+def _joined(site: PollingSite, names: Names) -> list[str]:
+    """The other tables a backend site's query reads, whose changes must rerun its callback too."""
+    table = names.table.name.lower()
+    return sorted(name for name in read_tables(site) if name != table and _valid_name(name))
+
+
+def _valid_name(name: str) -> bool:
+    try:
+        names_for(name)
+    except InvalidName:
+        return False
+    return True
 
 
 def _skip(files: _Files, site: PollingSite, reason: str) -> bool:
@@ -112,10 +192,12 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
     path = site.location.path
     if site.language != "python":
         return _skip(files, site, f"a {site.language} backend loop: only Python watchers are rewritten")
+    if site.kind == SiteKind.SCHEDULER and site.function:
+        return _migrate_schedule(site, site.function, files, names, layout)
     if site.kind != SiteKind.LOOP or not site.function:
         return _skip(
-            files, site, f"{site.mechanism}: a scheduled job; remove its schedule and register it with the "
-            f"listener for {names.channel} by hand"
+            files, site, f"{site.mechanism}: remove its schedule and register it with the listener for "
+            f"{names.channel} by hand"
         )  # fmt: skip
     callback = f"on_{names.snake}_change"
     try:
@@ -125,7 +207,8 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
     files.write(path, rewritten, f"{site.function}: the polling loop becomes {callback}, called on {names.channel}")
     owner, _, _ = site.function.rpartition(".")
     listener_module = python_module(layout.path("pg_listener", names.placeholders), layout.python_root)
-    wiring = Wiring(owner or None, callback, names.channel, listener_module)
+    joined = tuple(names_for(other).channel for other in _joined(site, names))
+    wiring = Wiring(owner or None, callback, names.channel, listener_module, joined)
     if not owner:
         _manual(files, names, wiring, site, "a module-level watcher has no owner object the start-up hook holds")
         return True
@@ -141,10 +224,43 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
             _manual(files, names, wiring, site, f"{candidate}: {reason}")
             return True
         if wired is not None:
-            files.write(candidate, wired, f"start {listener_module}.PgListener with {callback} for {names.channel}")
+            files.write(
+                candidate, wired, f"start {listener_module}.PgListener with {callback} for {', '.join(wiring.channels)}"
+            )
             return True
     _manual(files, names, wiring, site, "no lifespan or startup hook creates it")
     return True
+
+
+def _migrate_schedule(site: PollingSite, job: str, files: _Files, names: Names, layout: Layout) -> bool:
+    """An interval job's schedule goes; the job runs on each change instead, registered as printed."""
+    path = site.location.path
+    try:
+        removed = remove_schedule(files.read(path), site.location.line, job)
+    except Unsafe as reason:
+        return _skip(files, site, str(reason))
+    files.write(path, removed.source, f"{site.mechanism} of {job} removed: it runs on {names.channel} instead")
+    listener_module = python_module(layout.path("pg_listener", names.placeholders), layout.python_root)
+    files.plan.manual.append(
+        f"{path}: {job} no longer runs on a schedule. Where the app starts (with what it passed the job at hand):\n"
+        + ("    import asyncio\n" if "asyncio." in removed.call else "")
+        + f"    from {_module_name(path, layout)} import {job}\n"
+        f"    from {listener_module} import PgListener\n"
+        f"    listener = PgListener(DATABASE_URL)\n"
+        f'    listener.register_callback("{names.channel}", lambda event: {removed.call})\n'
+        f"    listener.on_connect(lambda: {removed.call})\n"
+        f"    await listener.start()\n"
+        f"and to its shutdown:\n"
+        f"    await listener.stop()"
+    )
+    return True
+
+
+def _module_name(path: str, layout: Layout) -> str:
+    try:
+        return python_module(PurePosixPath(path), layout.python_root)
+    except LayoutError:  # outside the configured python-root: the module as its path names it
+        return ".".join(PurePosixPath(path).with_suffix("").parts)
 
 
 def _manual(files: _Files, names: Names, wiring: Wiring, site: PollingSite, why: str) -> None:
@@ -153,58 +269,72 @@ def _manual(files: _Files, names: Names, wiring: Wiring, site: PollingSite, why:
         f"{site.location.path}: {site.function} is now {wiring.callback}, but {why}. Add to the app's start-up:\n"
         f"    from {wiring.listener_module} import PgListener\n"
         f"    listener = PgListener(DATABASE_URL)\n"
-        f'    listener.register_callback("{names.channel}", {target})\n'
-        f'    listener.on_connect(lambda: {target}({{"operation": "RESYNC"}}))\n'
+        + "".join(f'    listener.register_callback("{channel}", {target})\n' for channel in wiring.channels)
+        + f'    listener.on_connect(lambda: {target}({{"operation": "RESYNC"}}))\n'
         f"    await listener.start()\n"
         f"and to its shutdown:\n"
         f"    await listener.stop()"
     )
 
 
-def _scaffold(root: Path, names: Names, layout: Layout, table: Table, result: MigrationPlan) -> None:
-    """The trigger and listener runtime, through scaffold's own plan: created when missing, never overwritten."""
+def _scaffold(
+    root: Path, names: Names, layout: Layout, table: Table, result: MigrationPlan, kinds: tuple[str, ...]
+) -> None:
+    """Those of scaffold's files of `kinds`, through its own plan: created when missing, never overwritten."""
     planned = plan(Request(names, Pattern.db, table, layout), root, environment(None), force=False)
     for item in planned:
-        if item.kind in _SCAFFOLDED_KINDS and item.action == Action.create:
-            path = item.path.as_posix()
-            result.before[path] = None
+        path = item.path.as_posix()
+        if item.kind in kinds and item.action in (Action.create, Action.extend) and path not in result.after:
+            result.before[path] = item.existing
             result.after[path] = item.content
-            result.changes.append(Change(path, "create", f"scaffold {item.kind} for {names.channel}"))
+            action = "create" if item.existing is None else "edit"
+            result.changes.append(Change(path, action, f"scaffold {item.kind} for {names.channel}"))
 
 
-def _migrate_frontend(site: PollingSite, files: _Files, selection: Selection, sources: list[str]) -> None:
+def _migrate_frontend(site: PollingSite, files: _Files, hook: Hook | None, missing: str, sources: list[str]) -> None:
     path = site.location.path
-    if site.kind != SiteKind.QUERY_OPTION:
-        _skip(files, site, f"{site.mechanism}: only a query's polling option is rewritten; replace the loop by hand")
-        return
-    hook = selection.hook
-    if hook is None:
-        types = ", ".join(selection.message_types) or "this data"
+    if site.kind not in (SiteKind.QUERY_OPTION, SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP):
         _skip(
-            files, site, f"no use<Type>WebSocket hook handles {types}: write one (polldetox scaffold gives "
-            "one for its own endpoint) and rerun"
+            files, site, f"{site.mechanism}: only a query's polling option or an effect's timer loop is rewritten; "
+            "replace it by hand"
         )  # fmt: skip
         return
-    key = hook_query_key(files.read(hook.path), hook.path)
-    if key is None:
-        _skip(files, site, f"{hook.path} writes no query cache entry (setQueryData) that the query could read")
+    if hook is None:
+        _skip(files, site, missing)
         return
-    module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
     try:
-        edit = migrate_query_site(files.read(path), path, site.location.line, HookUse(hook.name, module, key))
+        source, removed, push = _frontend_edit(site, files, hook)
     except Unsafe as reason:
         _skip(files, site, str(reason))
         return
-    files.write(path, edit.source, f"{site.mechanism} in {site.function}: polling option removed, {hook.name}() pushes")
-    for specifier, name in edit.removed_names:
+    files.write(path, source, f"{site.mechanism} in {site.function}: {push}")
+    for specifier, name in removed:
         _drop_constant(files, path, specifier, name, sources)
+
+
+def _frontend_edit(site: PollingSite, files: _Files, hook: Hook) -> tuple[str, tuple[tuple[str, str], ...], str]:
+    """The site's file after its edit, the imports it left unused, and how pushed data now arrives."""
+    path, line = site.location.path, site.location.line
+    hook_source = files.read(hook.path)
+    module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
+    if site.kind == SiteKind.QUERY_OPTION:
+        key = hook_query_key(hook_source, hook.path)
+        use = HookUse(hook.name, module, key, hook_takes_on_change(hook_source, hook.path, hook.name))
+        edit = migrate_query_site(files.read(path), path, line, use)
+        return edit.source, edit.removed_names, f"polling option removed, {edit.push}"
+    # The shape first: a timer outside an effect is left alone whatever the hook returns.
+    timed = migrate_timer_site(files.read(path), path, line, hook.name, module)
+    if not hook_returns_last_updated(hook_source, hook.path, hook.name):
+        raise Unsafe(f"{hook.name} returns no lastUpdated to rerun the effect's load on each push: replace it by hand")
+    push = f"the timer and its clear removed, the effect reruns on {hook.name}()'s lastUpdated"
+    return timed.source, timed.removed_names, push
 
 
 def _drop_constant(files: _Files, importer: str, specifier: str, name: str, sources: list[str]) -> None:
     """The exported interval constant, when no file of the project mentions it any more."""
     if not specifier.startswith("."):
         return
-    base = (PurePosixPath(importer).parent / specifier).as_posix()
+    base = posixpath.normpath((PurePosixPath(importer).parent / specifier).as_posix())
     module = next((base + suffix for suffix in _TS_SUFFIXES if base + suffix in sources), None)
     if module is None:
         return

@@ -264,20 +264,42 @@ def migrate_watcher(source: str, watcher: Watcher) -> str:
             f"{rewrite.old} is still used after removing its start-up registration: "
             "it is started or called in a way the codemod does not recognise"
         )
-    module = _drop_unused_constants(module, rewrite.wait_names)
-    # The import passes resolve scopes over the whole module: run them only when they have work.
-    used = _names_in(module.with_changes(body=[s for s in module.body if not _is_import(s)]))
     if "Any" not in _imported_names(module):
         context = CodemodContext()
         AddImportsVisitor.add_needed_import(context, "typing", "Any")
         module = _names_in_isort_order(AddImportsVisitor(context).transform_module(module), "typing")
-    unused = [name for name in rewrite.wait_names if name in _imported_names(module) and name not in used]
+    return drop_unused(module, rewrite.wait_names).code
+
+
+def drop_unused(module: cst.Module, candidates: set[str]) -> cst.Module:
+    """Module-level settings and imports among `candidates` that nothing uses any more."""
+    module = _drop_unused_constants(module, candidates)
+    # The import pass resolves scopes over the whole module: run it only when it has work.
+    used = _names_in(module.with_changes(body=[s for s in module.body if not _is_import(s)]))
+    unused = [name for name in candidates if name in _imported_names(module) and name not in used]
     if unused:
         context = CodemodContext()
         for name in unused:
-            RemoveImportsVisitor.remove_unused_import(context, name)
+            source = _imported_from(module, name)
+            if source is None:
+                RemoveImportsVisitor.remove_unused_import(context, name)
+            else:
+                RemoveImportsVisitor.remove_unused_import(context, source, name)
         module = RemoveImportsVisitor(context).transform_module(module)
-    return module.code
+    return module
+
+
+def _imported_from(module: cst.Module, name: str) -> str | None:
+    """The module of `from module import name`, None when `name` is bound by a plain `import`."""
+    code = cst.Module(body=[]).code_for_node
+    for statement in module.body:
+        smalls = statement.body if isinstance(statement, cst.SimpleStatementLine) else []
+        for small in smalls:
+            if not isinstance(small, cst.ImportFrom) or small.module is None or isinstance(small.names, cst.ImportStar):
+                continue
+            if any(code(alias.name) == name for alias in small.names):
+                return code(small.module)
+    return None
 
 
 def _names_in_isort_order(module: cst.Module, source: str) -> cst.Module:
@@ -360,6 +382,11 @@ class Wiring:
     callback: str
     channel: str
     listener_module: str  # the module that defines PgListener
+    joined_channels: tuple[str, ...] = ()  # of the other tables the callback's query joins: it reruns on those too
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        return (self.channel, *self.joined_channels)
 
 
 def wire_listener(source: str, wiring: Wiring) -> str | None:
@@ -495,7 +522,7 @@ def _wire(function: cst.FunctionDef, wiring: Wiring, owner: str | None) -> cst.F
     name = listener or "listener"
     # Notifications sent while the listener was disconnected are lost: re-send the state on every connect.
     register = [
-        _line(f'{name}.register_callback("{wiring.channel}", {target})'),
+        *(_line(f'{name}.register_callback("{channel}", {target})') for channel in wiring.channels),
         _line(f'{name}.on_connect(lambda: {target}({{"operation": "RESYNC"}}))'),
     ]
     if listener is not None:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from polldetox.config import Config
-from polldetox.data_sites import data_sites
+from polldetox.data_sites import data_sites, unqualified
 from polldetox.findings import FileFacts, PollingSite
 from polldetox.naming import Names
 from polldetox.scan import engine
@@ -28,6 +28,7 @@ class Selection:
     backend: tuple[PollingSite, ...]
     frontend: tuple[PollingSite, ...]
     message_types: tuple[str, ...]  # what carries the data to clients
+    joined: tuple[str, ...]  # other tables the backend sites read (joins): their changes matter too
     hook: Hook | None
     facts: tuple[FileFacts, ...]
 
@@ -45,7 +46,14 @@ def select(root: Path, config: Config, names: Names, site: tuple[str, int] | Non
         if not backend and not frontend:
             raise SiteNotFound(f"{site[0]}:{site[1]} is not a polling site of {names.table.name}")
     types = tied.message_types
-    return Selection(tuple(backend), tuple(frontend), types, _hook(root, facts, names, types), tuple(facts))
+    table = names.table.name.lower()
+    joined = tuple(sorted({name for item in backend for name in read_tables(item)} - {table}))
+    return Selection(tuple(backend), tuple(frontend), types, joined, _hook(root, facts, names, types), tuple(facts))
+
+
+def read_tables(site: PollingSite) -> set[str]:
+    """The tables a site reads, without schema or quotes."""
+    return unqualified(site.tables)
 
 
 def _at(sites: list[PollingSite], place: tuple[str, int]) -> list[PollingSite]:

@@ -1,7 +1,8 @@
-"""TypeScript/JavaScript edits as byte ranges found on the tree-sitter tree; the rest of the file is kept byte for byte.
+"""A query site's polling option removed and the data's WebSocket hook called, as byte-range edits.
 
-A query site loses its polling option and calls the data's WebSocket hook, which writes every
-pushed list into the same query cache entry, so the component's own `data` stays its source.
+A TanStack query that reads the key the hook writes needs only the hook call: every pushed list
+lands in the same cache entry. Any other cache (SWR, Apollo, RTK Query, an infinite query, another
+key) is refreshed from the hook's `onChange` callback; how, per library, is `ts_caches`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,19 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from polldetox.migrate.python_edits import Unsafe
+from polldetox.migrate.ts_caches import Library, QuerySite, library_of, refresh_on_push
+from polldetox.migrate.ts_ranges import (
+    Range,
+    apply,
+    drop_unused_imports,
+    import_range,
+    imports,
+    indent,
+    line_span,
+    uses,
+)
 from polldetox.scan.ts_parse import (
+    FUNCTION_TYPES,
     Tree,
     ancestors,
     callee_name,
@@ -26,47 +39,21 @@ from polldetox.scan.ts_parse import (
 # The polling options of TanStack Query, SWR, Apollo and RTK Query, and their companions.
 POLLING_OPTIONS = frozenset({"refetchInterval", "refreshInterval", "pollInterval", "pollingInterval"})
 _COMPANIONS = frozenset({"refetchIntervalInBackground", "refreshWhenHidden", "skipPollingIfUnfocused"})
-_TANSTACK_QUERIES = frozenset({"useQuery", "useSuspenseQuery"})
 
 
 @dataclass(frozen=True)
 class HookUse:
     name: str  # useQueueWebSocket
     module: str  # the import specifier from the edited file: '../hooks/useQueueWebSocket'
-    query_key: str  # the key the hook writes pushed data to, as written: ['queue']
+    query_key: str | None  # the key the hook writes pushed data to, as written: ['queue']; None: it writes none
+    on_change: bool = False  # it takes `{ onChange }`, called after each change
 
 
 @dataclass(frozen=True)
 class QuerySiteEdit:
     source: str
     removed_names: tuple[tuple[str, str], ...]  # (import specifier, name) no longer used by the file
-
-
-@dataclass(frozen=True, order=True)
-class _Range:
-    start: int
-    end: int
-    replacement: bytes = b""
-
-
-def _apply(data: bytes, ranges: list[_Range]) -> bytes:
-    for edit in sorted(ranges, reverse=True):
-        data = data[: edit.start] + edit.replacement + data[edit.end :]
-    return data
-
-
-def _line_span(data: bytes, node: Node) -> tuple[int, int]:
-    """The node with its trailing comma, and its whole line(s) when nothing else is on them."""
-    start, end = node.start_byte, node.end_byte
-    if end < len(data) and data[end : end + 1] == b",":
-        end += 1
-    line_start = data.rfind(b"\n", 0, start) + 1
-    line_end = data.find(b"\n", end)
-    line_end = len(data) if line_end < 0 else line_end + 1
-    rest = data[end:line_end].strip()
-    if not data[line_start:start].strip() and (not rest or rest.startswith(b"//")):  # its own comment goes too
-        return line_start, line_end
-    return start, end
+    push: str  # how pushed data reaches the query, for the plan
 
 
 def _key_text(code: str) -> str:
@@ -84,6 +71,32 @@ def hook_query_key(source: str, path: str) -> str | None:
     return None
 
 
+def hook_takes_on_change(source: str, path: str, name: str) -> bool:
+    """Whether the hook function `name` has a parameter and calls an `onChange` from it."""
+    function = _hook_function(parse(source, path), name)
+    parameters = function.child_by_field_name("parameters") if function is not None else None
+    if function is None or parameters is None or not parameters.named_children:
+        return False
+    return bool(re.search(r"\bonChange\b", text(function.child_by_field_name("body"))))
+
+
+def _hook_function(tree: Tree, name: str) -> Node | None:
+    for function in (node for kind in FUNCTION_TYPES for node in tree.of(kind)):
+        named = function.child_by_field_name("name")
+        if named is None and function.parent is not None and function.parent.type == "variable_declarator":
+            named = function.parent.child_by_field_name("name")
+        if text(named) == name:
+            return function
+    return None
+
+
+def hook_returns_last_updated(source: str, path: str, name: str) -> bool:
+    """Whether the hook function `name` returns an object with `lastUpdated`."""
+    function = _hook_function(parse(source, path), name)
+    returned = [node for node in descendants(function) if node.type == "return_statement"] if function else []
+    return any(re.search(r"\blastUpdated\b", text(node)) for node in returned)
+
+
 def _constant_value(tree: Tree, node: Node) -> str:
     """A key passed by name (`ordersQueryKey`) is the value the module declares it with."""
     if node.type == "identifier":
@@ -95,8 +108,34 @@ def _constant_value(tree: Tree, node: Node) -> str:
 
 
 def migrate_query_site(source: str, path: str, line: int, hook: HookUse) -> QuerySiteEdit:
-    tree = parse(source, path)
-    data = tree.data
+    site = _query_site(parse(source, path), line)
+    data = site.tree.data
+    removed = [
+        pair
+        for pair in site.options.named_children
+        if pair.type == "pair" and pair_key(pair) in POLLING_OPTIONS | _COMPANIONS
+    ]
+    if site.library == Library.TANSTACK and _reads_hook_key(site, hook):
+        ranges = [_hook_call_at_top(site, hook)] if f"{hook.name}(" not in text(site.body) else []
+        push = f"{hook.name}() pushes"
+    else:
+        ranges = refresh_on_push(site, hook.name, _cannot_push(site, hook))
+        push = f"{hook.name}'s onChange revalidates {site.library}'s cache"
+    kept = [node for node in site.options.named_children if node.type != "comment" and node not in removed]
+    if not kept and site.library != Library.TANSTACK:
+        ranges.append(_argument_span(site))  # nothing but polling was passed: the argument goes
+    else:
+        ranges += [Range(*line_span(data, pair)) for pair in removed]
+    if not imports(site.tree, hook.name):
+        ranges.append(import_range(site.tree, f"import {{ {hook.name} }} from '{hook.module}';\n"))
+    edited = apply(data, ranges).decode("utf-8")
+    values = " ".join(text(pair.child_by_field_name("value")) for pair in removed)
+    used = set(re.findall(r"[A-Za-z_$][\w$]*", values))
+    source_after, gone = drop_unused_imports(edited, path, used)
+    return QuerySiteEdit(source_after, gone, push)
+
+
+def _query_site(tree: Tree, line: int) -> QuerySite:
     option = next(
         (pair for pair in tree.of("pair") if pair.start_point[0] + 1 == line and pair_key(pair) in POLLING_OPTIONS),
         None,
@@ -105,118 +144,79 @@ def migrate_query_site(source: str, path: str, line: int, hook: HookUse) -> Quer
         raise Unsafe("the polling option is not a plain `key: value` property here")
     options = option.parent
     call = next((node for node in ancestors(options) if node.type == "call_expression"), None)
-    hook_name = callee_name(call) if call is not None else ""
-    if hook_name not in _TANSTACK_QUERIES:
-        raise Unsafe(_why_not_query(hook_name))
-    key = next((pair for pair in options.named_children if pair.type == "pair" and pair_key(pair) == "queryKey"), None)
-    if key is None or _key_text(text(key.child_by_field_name("value"))) != _key_text(hook.query_key):
-        written = text(key.child_by_field_name("value")) if key is not None else "none"
-        raise Unsafe(
-            f"its query key {written} is not the one {hook.name} writes pushed data to ({hook.query_key}): "
-            "call the hook and invalidate this key on each push by hand"
-        )
-    component = outermost_function(call)  # type: ignore[arg-type]
+    if call is None or options.parent is None or options.parent.parent != call:
+        raise Unsafe("the polling option is in an object built apart from the query call: migrate it by hand")
+    library = library_of(tree, call, pair_key(option))
+    component = outermost_function(call)
     body = component.child_by_field_name("body") if component is not None else None
     if body is None or body.type != "statement_block":
         raise Unsafe("the query is not inside a component or hook body")
-    removed = [
-        pair
-        for pair in options.named_children
-        if pair.type == "pair" and pair_key(pair) in POLLING_OPTIONS | _COMPANIONS
-    ]
-    ranges = [_Range(*_line_span(data, pair)) for pair in removed]
-    if f"{hook.name}(" not in text(body):
-        first = body.named_children[0] if body.named_children else None
-        indent = _indent(data, first) if first is not None else b"  "
-        at = data.rfind(b"\n", 0, first.start_byte) + 1 if first is not None else body.start_byte + 1
-        ranges.append(_Range(at, at, indent + f"{hook.name}();\n".encode()))
-    if not _imports(tree, hook.name):
-        ranges.append(_import_range(tree, f"import {{ {hook.name} }} from '{hook.module}';\n"))
-    edited = _apply(data, ranges).decode("utf-8")
-    used = {
-        name for pair in removed for name in re.findall(r"[A-Za-z_$][\w$]*", text(pair.child_by_field_name("value")))
-    }
-    return _drop_unused_imports(edited, path, used)
+    statement = call
+    for ancestor in ancestors(call):
+        if ancestor == body:
+            break
+        if ancestor.type in FUNCTION_TYPES:
+            raise Unsafe(f"{callee_name(call)} is called inside a nested function, where no hook may be called")
+        statement = ancestor
+    if statement.type not in ("lexical_declaration", "variable_declaration", "expression_statement"):
+        raise Unsafe(f"{callee_name(call)} is called inside a {statement.type.replace('_', ' ')}, not as a statement")
+    return QuerySite(tree, options, call, library, body, statement)
 
 
-def _why_not_query(name: str) -> str:
+def _reads_hook_key(site: QuerySite, hook: HookUse) -> bool:
+    key = _query_key(site)
+    return (
+        callee_name(site.call) != "useInfiniteQuery"
+        and key is not None
+        and hook.query_key is not None
+        and _key_text(text(key)) == _key_text(hook.query_key)
+    )
+
+
+def _query_key(site: QuerySite) -> Node | None:
+    pair = next(
+        (pair for pair in site.options.named_children if pair.type == "pair" and pair_key(pair) == "queryKey"), None
+    )
+    return pair.child_by_field_name("value") if pair is not None else None
+
+
+def _cannot_push(site: QuerySite, hook: HookUse) -> str | None:
+    """Why the hook cannot refresh this query's cache, or None when its onChange can."""
+    if hook.on_change:
+        return None
+    name = callee_name(site.call)
+    if site.library == Library.TANSTACK and name != "useInfiniteQuery":
+        key = _query_key(site)
+        return (
+            f"its query key {text(key) if key is not None else 'none'} is not the one {hook.name} writes pushed data "
+            f"to ({hook.query_key or 'none'}), and {hook.name} takes no onChange callback: call the hook and "
+            "invalidate this key on each push by hand"
+        )
     if name == "useInfiniteQuery":
         return (
-            "useInfiniteQuery keeps pages in its cache: a pushed list cannot replace them; invalidate on push by hand"
+            f"useInfiniteQuery keeps pages in its cache, which a pushed list cannot replace, and {hook.name} takes "
+            "no onChange callback to invalidate them: call the hook and invalidate this key on each push by hand"
         )
-    if name:
-        return f"{name} keeps its own cache, which the WebSocket hook does not write: migrate it by hand"
-    return "the polling option is not passed to a query hook call"
+    return (
+        f"{name} keeps its own cache and {hook.name} takes no onChange callback to refresh it: call the hook "
+        "and refresh this query on each push by hand"
+    )
 
 
-def _indent(data: bytes, node: Node) -> bytes:
-    line_start = data.rfind(b"\n", 0, node.start_byte) + 1
-    return data[line_start : node.start_byte]
+def _hook_call_at_top(site: QuerySite, hook: HookUse) -> Range:
+    data = site.tree.data
+    first = site.body.named_children[0] if site.body.named_children else None
+    at = data.rfind(b"\n", 0, first.start_byte) + 1 if first is not None else site.body.start_byte + 1
+    return Range(at, at, (indent(data, first) if first is not None else b"  ") + f"{hook.name}();\n".encode())
 
 
-def _imports(tree: Tree, name: str) -> bool:
-    return any(re.search(rf"\b{re.escape(name)}\b", text(node)) for node in tree.of("import_statement"))
-
-
-def _import_range(tree: Tree, statement: str) -> _Range:
-    """After the last import of a relative module (the file's own imports), else after the last import."""
-    imports = tree.of("import_statement")
-    local = [node for node in imports if re.search(r"from\s+['\"]\.", text(node))]
-    last = (local or imports or [None])[-1]
-    if last is None:
-        return _Range(0, 0, statement.encode())
-    end = tree.data.find(b"\n", last.end_byte)
-    end = len(tree.data) if end < 0 else end + 1
-    return _Range(end, end, statement.encode())
-
-
-def _drop_unused_imports(source: str, path: str, candidates: set[str]) -> QuerySiteEdit:
-    """Remove import specifiers of `candidates` nothing else in the file uses; report what went."""
-    tree = parse(source, path)
-    ranges: list[_Range] = []
-    removed: list[tuple[str, str]] = []
-    for statement in tree.of("import_statement"):
-        source_node = statement.child_by_field_name("source")
-        module = text(source_node)[1:-1]
-        specifiers = [node for node in descendants(statement) if node.type == "import_specifier"]
-        unused = [
-            node
-            for node in specifiers
-            if _specifier_name(node) in candidates and _uses(tree, statement, _specifier_name(node)) == 0
-        ]
-        if not unused:
-            continue
-        removed += [(module, _specifier_name(node)) for node in unused]
-        if (
-            len(unused) == len(specifiers)
-            and statement.child(1) is not None
-            and statement.child(1).type == "import_clause"
-        ):
-            ranges.append(_Range(*_line_span(tree.data, statement)))
-        else:
-            ranges += [_Range(*_specifier_span(tree.data, node)) for node in unused]
-    return QuerySiteEdit(_apply(tree.data, ranges).decode("utf-8"), tuple(removed))
-
-
-def _specifier_name(specifier: Node) -> str:
-    alias = specifier.child_by_field_name("alias")
-    return text(alias or specifier.child_by_field_name("name"))
-
-
-def _specifier_span(data: bytes, specifier: Node) -> tuple[int, int]:
-    start, end = specifier.start_byte, specifier.end_byte
-    after = re.match(rb"\s*,\s*", data[end:])
-    if after:
-        return start, end + after.end()
-    before = re.search(rb",\s*$", data[:start])
-    return (before.start(), end) if before else (start, end)
-
-
-def _uses(tree: Tree, outside: Node, name: str) -> int:
-    """Identifier occurrences of `name` outside the node `outside`."""
-    pattern = re.compile(rb"(?<![\w$.])" + re.escape(name.encode()) + rb"(?![\w$])")
-    data = tree.data
-    return len(pattern.findall(data[: outside.start_byte] + data[outside.end_byte :]))
+def _argument_span(site: QuerySite) -> Range:
+    """The options argument with the comma before it: `useSWR(key, fetcher, {...})` -> `useSWR(key, fetcher)`."""
+    args = [node for node in site.call.child_by_field_name("arguments").named_children if node.type != "comment"]
+    position = next(i for i, node in enumerate(args) if node == site.options)
+    if position == 0:
+        raise Unsafe(f"{callee_name(site.call)} takes its options first: remove them by hand")
+    return Range(args[position - 1].end_byte, site.options.end_byte)
 
 
 def drop_unused_export(source: str, path: str, name: str) -> str | None:
@@ -230,8 +230,8 @@ def drop_unused_export(source: str, path: str, name: str) -> str | None:
             continue
         declarators = [node for node in declaration.named_children if node.type == "variable_declarator"]
         if len(declarators) == 1 and text(declarators[0].child_by_field_name("name")) == name:
-            if _uses(tree, statement, name):
+            if uses(tree, statement, name):
                 return None
-            start, end = _line_span(tree.data, statement)
-            return _apply(tree.data, [_Range(start, end)]).decode("utf-8")
+            start, end = line_span(tree.data, statement)
+            return apply(tree.data, [Range(start, end)]).decode("utf-8")
     return None

@@ -105,7 +105,8 @@ def handled_message_types(tree: Tree, place: Surroundings) -> tuple[str, ...]:
     """The message types a WebSocket message handler in this file reacts to."""
     handled: list[str] = []
     for binary in tree.of("binary_expression"):
-        if text(binary.child_by_field_name("operator")) not in ("===", "=="):
+        # `if (message.type !== 'x') return;` guards a handler of x as much as `=== 'x'` does.
+        if text(binary.child_by_field_name("operator")) not in ("===", "==", "!==", "!="):
             continue
         left, right = unwrap(binary.child_by_field_name("left")), unwrap(binary.child_by_field_name("right"))
         if not _in_message_handler(place, binary):

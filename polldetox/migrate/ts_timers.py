@@ -1,0 +1,253 @@
+"""A component's effect-with-timer fetch loop replaced by the WebSocket hook, as byte-range edits.
+
+The plain shapes: an effect whose `setInterval(load, ms)` repeats a named load function, or whose
+named function re-arms itself with `setTimeout(poll, ms)` as its last step. The timer, its handle
+and its clear go; the effect keeps (or gains) its first load and reruns it whenever the hook's
+`lastUpdated` changes, that is on every push. Anything else the timer does is left to a person.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from tree_sitter import Node
+
+from polldetox.migrate.python_edits import Unsafe
+from polldetox.migrate.ts_ranges import (
+    Range,
+    apply,
+    drop_unused_imports,
+    import_range,
+    imports,
+    indent,
+    line_span,
+    uses,
+)
+from polldetox.scan.ts_parse import (
+    FUNCTION_TYPES,
+    Tree,
+    ancestors,
+    arguments,
+    callee_name,
+    descendants,
+    outermost_function,
+    parse,
+    text,
+)
+
+_TIMERS = {"setInterval": "clearInterval", "setTimeout": "clearTimeout"}
+_EFFECTS = frozenset({"useEffect", "useLayoutEffect", "React.useEffect", "React.useLayoutEffect"})
+
+
+@dataclass(frozen=True)
+class TimerSiteEdit:
+    source: str
+    removed_names: tuple[tuple[str, str], ...]  # (import specifier, name) no longer used by the file
+
+
+@dataclass(frozen=True)
+class _Effect:
+    call: Node  # useEffect(...)
+    body: Node  # the effect function's statement block
+    deps: Node  # its dependency array
+    statement: Node  # the component-body statement that calls useEffect
+
+
+def migrate_timer_site(source: str, path: str, line: int, hook: str, hook_module: str) -> TimerSiteEdit:
+    tree = parse(source, path)
+    data = tree.data
+    timer = next(
+        (
+            call
+            for call in tree.of("call_expression")
+            if call.start_point[0] + 1 == line and _timer_name(call) in _TIMERS
+        ),
+        None,
+    )
+    if timer is None:
+        raise Unsafe("no setInterval or setTimeout call starts on this line")
+    kind = _timer_name(timer)
+    effect = _effect_of(timer)
+    args = arguments(timer)
+    if len(args) != 2 or args[0].type != "identifier":
+        raise Unsafe(f"the {kind} callback is written inline: name it, call it once in the effect, and rerun")
+    callback, interval = text(args[0]), args[1]
+    statement, handle = _timer_statement(timer, kind)
+    ranges = [Range(*line_span(data, statement))]
+    loader = _declared_function(effect.body, callback)
+    if kind == "setTimeout":
+        if loader is None or not _is_inside(statement, loader) or _last_statement(loader) != statement:
+            raise Unsafe(f"setTimeout does not re-arm {callback} as the last step of {callback} itself")
+    elif statement.parent != effect.body:
+        raise Unsafe("setInterval is not a statement of the effect itself")
+    first_load = _first_call(effect.body, callback, statement)
+    if first_load is None:
+        if kind == "setTimeout":
+            raise Unsafe(f"{callback} is never called before its first timer: the effect would load nothing")
+        ranges[0] = Range(*line_span(data, statement), indent(data, statement) + f"{callback}();\n".encode())
+    if handle is not None:
+        ranges += _handle_ranges(tree, effect, statement, handle, _TIMERS[kind])
+    component = outermost_function(effect.call)
+    body = component.child_by_field_name("body") if component is not None else None
+    if body is None or effect.statement.parent != body:
+        raise Unsafe("the effect is not a statement of a component or hook body")
+    if f"{hook}(" in text(body):
+        raise Unsafe(f"the component already calls {hook}: rerun the effect on its lastUpdated by hand")
+    if re.search(r"(?<![\w$.])lastUpdated(?![\w$])", text(body)):
+        raise Unsafe("`lastUpdated` already names something else in the component")
+    at = data.rfind(b"\n", 0, effect.statement.start_byte) + 1
+    margin = indent(data, effect.statement)
+    ranges.append(Range(at, at, margin + f"const {{ lastUpdated }} = {hook}();\n".encode()))
+    ranges.append(_with_dependency(effect.deps, "lastUpdated"))
+    if not imports(tree, hook):
+        ranges.append(import_range(tree, f"import {{ {hook} }} from '{hook_module}';\n"))
+    edited = apply(data, ranges).decode("utf-8")
+    names = set(re.findall(r"[A-Za-z_$][\w$]*", text(interval)))
+    edited = _drop_local_constants(edited, path, names)
+    edited, gone = drop_unused_imports(edited, path, names)
+    return TimerSiteEdit(edited, gone)
+
+
+def _timer_name(call: Node) -> str:
+    return callee_name(call).removeprefix("window.")
+
+
+def _effect_of(timer: Node) -> _Effect:
+    for node in ancestors(timer):
+        if node.type == "call_expression" and callee_name(node) in _EFFECTS:
+            args = arguments(node)
+            function = args[0] if args else None
+            body = function.child_by_field_name("body") if function is not None else None
+            if body is None or function.type not in FUNCTION_TYPES or body.type != "statement_block":
+                raise Unsafe("the effect's function has no block body")
+            if len(args) < 2 or args[1].type != "array":
+                raise Unsafe("the effect has no dependency array: it reruns after every render")
+            if node.parent is None or node.parent.type != "expression_statement":
+                raise Unsafe("the effect call is not a statement of its own")
+            return _Effect(node, body, args[1], node.parent)
+    raise Unsafe("the timer is not inside a useEffect")
+
+
+def _timer_statement(timer: Node, kind: str) -> tuple[Node, str | None]:
+    """The statement that arms the timer, and the variable holding its handle (None: not kept)."""
+    parent = timer.parent
+    if parent is not None and parent.type == "expression_statement":
+        return parent, None
+    if parent is not None and parent.type == "variable_declarator" and parent.parent is not None:
+        declaration = parent.parent
+        name = parent.child_by_field_name("name")
+        if len(declaration.named_children) == 1 and name is not None and name.type == "identifier":
+            return declaration, text(name)
+    if parent is not None and parent.type == "assignment_expression" and parent.parent is not None:
+        left = parent.child_by_field_name("left")
+        if parent.parent.type == "expression_statement" and left is not None and left.type == "identifier":
+            return parent.parent, text(left)
+        raise Unsafe(f"the {kind} handle is kept outside the effect ({text(left)}): remove the timer by hand")
+    raise Unsafe(f"{kind} is not a statement of its own")
+
+
+def _handle_ranges(tree: Tree, effect: _Effect, armed: Node, handle: str, clear: str) -> list[Range]:
+    """The handle's declaration and the clears of it go; any other use of it makes the shape unsafe."""
+    data = tree.data
+    ranges: list[Range] = []
+    identifiers = [
+        node
+        for node in descendants(effect.body)
+        if node.type == "identifier" and text(node) == handle and not _is_inside(node, armed)
+    ]
+    cleanups: list[Node] = []
+    for node in identifiers:
+        parent = node.parent
+        if parent is not None and parent.type == "variable_declarator" and parent.child_by_field_name("value") is None:
+            declaration = parent.parent
+            if declaration is not None and len(declaration.named_children) == 1:
+                ranges.append(Range(*line_span(data, declaration)))
+                continue
+        call = parent.parent if parent is not None and parent.type == "arguments" else None
+        if call is not None and _timer_name(call) == clear:
+            cleanups.append(call)
+            continue
+        raise Unsafe(f"the timer handle `{handle}` is used for more than clearing it")
+    if uses(tree, effect.body, handle):
+        raise Unsafe(f"the timer handle `{handle}` is used outside the effect")
+    for call in cleanups:
+        ranges.append(_cleanup_range(data, effect, call))
+    return ranges
+
+
+def _cleanup_range(data: bytes, effect: _Effect, clear: Node) -> Range:
+    """The clear call goes; so does the cleanup function returning it when nothing else is left in it."""
+    returned = next((node for node in ancestors(clear) if node.type == "return_statement"), None)
+    function = next((node for node in ancestors(clear) if node.type in FUNCTION_TYPES), None)
+    if returned is None or function is None or returned.parent != effect.body:
+        raise Unsafe(f"{callee_name(clear)} is not in the effect's cleanup")
+    body = function.child_by_field_name("body")
+    if body is not None and body.type == "statement_block":
+        statements = [node for node in body.named_children if node.type != "comment"]
+        if len(statements) > 1 and clear.parent is not None and clear.parent.type == "expression_statement":
+            return Range(*line_span(data, clear.parent))
+        if len(statements) > 1:
+            raise Unsafe(f"{callee_name(clear)} is not a statement of its own in the cleanup")
+    elif body != clear:
+        raise Unsafe("the effect's cleanup does more than clear the timer")
+    return Range(*line_span(data, returned))
+
+
+def _declared_function(block: Node, name: str) -> Node | None:
+    for node in descendants(block):
+        if node.type == "variable_declarator" and text(node.child_by_field_name("name")) == name:
+            value = node.child_by_field_name("value")
+            if value is not None and value.type in FUNCTION_TYPES:
+                return value
+        if node.type == "function_declaration" and text(node.child_by_field_name("name")) == name:
+            return node
+    return None
+
+
+def _last_statement(function: Node) -> Node | None:
+    body = function.child_by_field_name("body")
+    statements = [node for node in body.named_children if node.type != "comment"] if body is not None else []
+    return statements[-1] if statements else None
+
+
+def _is_inside(node: Node, container: Node) -> bool:
+    return container.start_byte <= node.start_byte and node.end_byte <= container.end_byte
+
+
+def _first_call(block: Node, name: str, besides: Node) -> Node | None:
+    """A statement of the effect that calls `name()` itself: `load();`, `void poll();`."""
+    for statement in block.named_children:
+        if statement.type == "expression_statement" and statement != besides:
+            expression = re.sub(r"^(void|await)\s+", "", text(statement).rstrip(";"))
+            if expression == f"{name}()":
+                return statement
+    return None
+
+
+def _with_dependency(deps: Node, name: str) -> Range:
+    items = [node for node in deps.named_children if node.type != "comment"]
+    if not items:
+        return Range(deps.start_byte, deps.end_byte, f"[{name}]".encode())
+    return Range(items[-1].end_byte, items[-1].end_byte, f", {name}".encode())
+
+
+def _drop_local_constants(source: str, path: str, names: set[str]) -> str:
+    """Module-level `const NAME = ...;` (not exported) that nothing uses any more."""
+    tree = parse(source, path)
+    ranges = []
+    for statement in tree.root.named_children:
+        if statement.type != "lexical_declaration":
+            continue
+        declarators = [node for node in statement.named_children if node.type == "variable_declarator"]
+        name = text(declarators[0].child_by_field_name("name")) if len(declarators) == 1 else ""
+        if name in names and not uses(tree, statement, name):
+            ranges.append(Range(*_blank_line_too(tree.data, *line_span(tree.data, statement))))
+    return apply(tree.data, ranges).decode("utf-8")
+
+
+def _blank_line_too(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """A declaration alone between blank lines takes one of them with it."""
+    if data[end : end + 1] == b"\n" and (start == 0 or data[start - 2 : start] == b"\n\n"):
+        return start, end + 1
+    return start, end
