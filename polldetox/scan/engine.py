@@ -19,9 +19,9 @@ from pathlib import Path
 from polldetox.config import Config
 from polldetox.findings import FileFacts, ScanError, ScanResult
 from polldetox.scan import ParseFailure, crossfile, policy
-from polldetox.scan.cache import Entry, FactsCache, StatKey, content_digest, stat_key
+from polldetox.scan.cache import Entry, FactsCache, content_digest
 from polldetox.scan.encoding import python_encoding
-from polldetox.scan.files import Discovery, SourceFile, discover
+from polldetox.scan.files import Discovery, SourceFile, StatKey, discover, selection, stat_key
 from polldetox.scan.python_gate import may_hold_sites
 
 # Below this much source, starting worker processes costs more than it saves.
@@ -40,8 +40,9 @@ class _Job:
 def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | None = None) -> ScanResult:
     """Scan files and folders and judge every polling site found. Never raises for a bad file."""
     started = time.perf_counter()
-    discovery = discover(paths, config)
-    reading, facts = _facts(discovery, config, progress)
+    cache = FactsCache.load(config.root) if config.cache else None
+    discovery = _discover(paths, config, cache)
+    reading, facts = _facts(discovery, config, cache, progress)
     errors = reading.errors
     judgement = policy.judge(facts, config)
     return ScanResult(
@@ -57,13 +58,19 @@ def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | Non
 
 def read_facts(paths: Sequence[Path], config: Config) -> list[FileFacts]:
     """Every file's facts, unjudged: for commands that act on the sites themselves."""
-    _, facts = _facts(discover(paths, config), config, None)
+    cache = FactsCache.load(config.root) if config.cache else None
+    _, facts = _facts(_discover(paths, config, cache), config, cache, None)
     return facts
 
 
-def _facts(discovery: Discovery, config: Config, progress: ProgressCallback | None) -> tuple[_Reading, list[FileFacts]]:
+def _discover(paths: Sequence[Path], config: Config, cache: FactsCache | None) -> Discovery:
+    return discover(paths, config, cache.folder_listings(selection(config)) if cache is not None else None)
+
+
+def _facts(
+    discovery: Discovery, config: Config, cache: FactsCache | None, progress: ProgressCallback | None
+) -> tuple[_Reading, list[FileFacts]]:
     """Read, parse (or take from the cache) and resolve across files; parse errors join reading.errors."""
-    cache = FactsCache.load(config.root) if config.cache else None
     reading = _read_all(discovery, cache)
     facts = reading.facts
     outcomes = _parse_all([job for job, _ in reading.jobs], config.jobs, progress)
@@ -115,7 +122,7 @@ def _read_all(discovery: Discovery, cache: FactsCache | None) -> _Reading:
     reading = _Reading(facts=[], errors=list(discovery.errors), jobs=[])
     for source in discovery.files:
         try:
-            stat = stat_key(os.stat(source.path))
+            stat = stat_key(os.stat(source.filename))
         except OSError as error:
             reading.errors.append(ScanError(path=source.relative, message=f"cannot read: {error.strerror or error}"))
             continue
