@@ -23,6 +23,7 @@ equivalent rules in semgrep-rules/, and ripgrep (`apt-get install ripgrep`) as t
 from __future__ import annotations
 
 import argparse
+import compileall
 import cProfile
 import io
 import json
@@ -515,6 +516,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     tokens = tuple(dict.fromkeys((*python.TRIGGER_TOKENS, *typescript.TRIGGER_TOKENS)))
     with tempfile.TemporaryDirectory(prefix="polldetox-bench-") as work:
         all_cases = cases(tree, Path(work), tokens, args.semgrep or shutil.which("semgrep"))
+        # polldetox runs from compiled bytecode, as an installed package does, even where
+        # PYTHONDONTWRITEBYTECODE is set (it would otherwise compile all of polldetox at every run).
+        compileall.compile_dir(Path(polldetox.__file__).parent, quiet=1)
         print("warming up: the disk cache (ast-grep reads every file) and the warm facts cache ...", file=sys.stderr)
         for case in all_cases:
             if case.variant.startswith("warm") or case.variant == "-j2":
