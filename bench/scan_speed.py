@@ -349,7 +349,7 @@ def engine_stages(tree: Tree) -> Stages:
     parsed = engine._parse_all([job for job, _ in reading.jobs], config.jobs, None)
     times["parse (detectors)"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    facts = reading.facts + [outcome for outcome in parsed if not isinstance(outcome, ScanError)]
+    facts = reading.facts + [outcome for outcome, _ in parsed if not isinstance(outcome, ScanError)]
     policy.judge(crossfile.resolve(facts, config.root, None), config)
     times["cross-file + policy"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started
@@ -382,7 +382,7 @@ def parse_cost_by_token(tree: Tree) -> tuple[str, str]:
         if not found:
             continue
         started = time.perf_counter()
-        engine._parse_one(engine._Job(source.relative, source.language, data.decode("utf-8-sig", errors="replace")))
+        engine._parse_one(engine._Job(source.relative, source.language, source.filename, len(data)))
         seconds = time.perf_counter() - started
         slowest.append((seconds, data.count(b"\n"), source.relative))
         if len(found) == 1:
