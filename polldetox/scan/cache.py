@@ -14,6 +14,7 @@ carries a fingerprint of the detector code, so facts from other code are never u
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
@@ -92,11 +93,16 @@ class FactsCache:
         )
         project = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
         path = base / project / f"facts-{code_fingerprint()}.pickle"
+        # Tens of thousands of objects are created and none is garbage: collecting while they are made
+        # would only walk them again and again.
+        gc.disable()
         try:
             with path.open("rb") as handle:
                 contents = pickle.load(handle)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
             contents = None
+        finally:
+            gc.enable()
         return cls(path, contents if isinstance(contents, _Contents) else _Contents(files={}, exports={}))
 
     def folder_listings(self, selection: tuple[object, ...]) -> FolderListings:
