@@ -145,3 +145,30 @@ def test_without_respecting_gitignore_ignored_files_come_back(write_tree) -> Non
     assert _scan(root).files_scanned == 3
     assert _scan(root, respect_gitignore=False).files_scanned == 4
     assert _scan(root).files_scanned == 3
+
+
+def test_a_constant_changed_in_place_reaches_the_files_importing_it(write_tree, listed) -> None:
+    root = write_tree(
+        {
+            "app/server/settings.py": "QUEUE_POLL_SECONDS = 2\n",
+            "app/server/services/queue.py": """
+            import asyncio
+
+            from app.server.settings import QUEUE_POLL_SECONDS
+
+
+            async def watch_queue(pool):
+                while True:
+                    await pool.fetch("SELECT id FROM queue_items")
+                    await asyncio.sleep(QUEUE_POLL_SECONDS)
+            """,
+        }
+    )
+    _age(root)
+    assert [finding.interval_seconds for finding in _scan(root).findings] == [2.0]
+    settings = root / "app/server/settings.py"
+    settings.write_text("QUEUE_POLL_SECONDS = 45\n", encoding="utf-8")  # its folder is unchanged
+    _age(settings)
+    listed.clear()
+    assert [finding.interval_seconds for finding in _scan(root).findings] == [45.0]
+    assert listed == []
