@@ -23,6 +23,7 @@ equivalent rules in semgrep-rules/, and ripgrep (`apt-get install ripgrep`) as t
 from __future__ import annotations
 
 import argparse
+import compileall
 import cProfile
 import io
 import json
@@ -348,7 +349,7 @@ def engine_stages(tree: Tree) -> Stages:
     parsed = engine._parse_all([job for job, _ in reading.jobs], config.jobs, None)
     times["parse (detectors)"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    facts = reading.facts + [outcome for outcome in parsed if not isinstance(outcome, ScanError)]
+    facts = reading.facts + [outcome for outcome, _ in parsed if not isinstance(outcome, ScanError)]
     policy.judge(crossfile.resolve(facts, config.root, None), config)
     times["cross-file + policy"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started
@@ -381,7 +382,7 @@ def parse_cost_by_token(tree: Tree) -> tuple[str, str]:
         if not found:
             continue
         started = time.perf_counter()
-        engine._parse_one(engine._Job(source.relative, source.language, data.decode("utf-8-sig", errors="replace")))
+        engine._parse_one(engine._Job(source.relative, source.language, source.filename, len(data)))
         seconds = time.perf_counter() - started
         slowest.append((seconds, data.count(b"\n"), source.relative))
         if len(found) == 1:
@@ -515,6 +516,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     tokens = tuple(dict.fromkeys((*python.TRIGGER_TOKENS, *typescript.TRIGGER_TOKENS)))
     with tempfile.TemporaryDirectory(prefix="polldetox-bench-") as work:
         all_cases = cases(tree, Path(work), tokens, args.semgrep or shutil.which("semgrep"))
+        # polldetox runs from compiled bytecode, as an installed package does, even where
+        # PYTHONDONTWRITEBYTECODE is set (it would otherwise compile all of polldetox at every run).
+        compileall.compile_dir(Path(polldetox.__file__).parent, quiet=1)
         print("warming up: the disk cache (ast-grep reads every file) and the warm facts cache ...", file=sys.stderr)
         for case in all_cases:
             if case.variant.startswith("warm") or case.variant == "-j2":

@@ -6,6 +6,7 @@ the tool itself failed. A file that cannot be parsed is reported and never chang
 
 from __future__ import annotations
 
+import importlib
 import io
 import os
 import sys
@@ -14,13 +15,14 @@ from dataclasses import asdict, replace
 from enum import StrEnum
 from functools import partial
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from rich.text import Text
+from typer.core import TyperGroup
+from typer.main import get_command_from_info
+from typer.models import CommandInfo
 
 from polldetox import __version__
 from polldetox.baseline import BaselineError, apply_baseline, covered_by, load_baseline, prune_baseline
@@ -28,17 +30,47 @@ from polldetox.baseline import write_baseline as record_baseline
 from polldetox.config import Config, ConfigError, load_config, parse_fail_on, with_overrides
 from polldetox.findings import ScanResult
 from polldetox.gitdiff import GitDiffError, changed_lines, filter_to_changed, from_repository_top, touches_changed
-from polldetox.migrate.command import migrate_command
 from polldetox.report import FORMATS, renderer
 from polldetox.report.summary import summarize
 from polldetox.report.text import print_status, print_summary, print_text
 from polldetox.rules import RULES, get_rule
-from polldetox.scaffold.command import scaffold_command
 from polldetox.scan import engine
 from polldetox.scan.files import BadPath, relative_to_root
 
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+# Commands whose modules load the template engine, the SQL parser and the detectors' callers:
+# built only when invoked or listed (--help), so that a scan does not pay for them.
+_LAZY_COMMANDS = {
+    "scaffold": ("polldetox.scaffold.command", "scaffold_command"),
+    "migrate": ("polldetox.migrate.command", "migrate_command"),
+}
+
+
+class _LazyGroup(TyperGroup):
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return [*super().list_commands(ctx), *(name for name in _LAZY_COMMANDS if name not in self.commands)]
+
+    def get_command(self, ctx: typer.Context, cmd_name: str):
+        if cmd_name in _LAZY_COMMANDS and cmd_name not in self.commands:
+            module, function = _LAZY_COMMANDS[cmd_name]
+            info = CommandInfo(name=cmd_name, callback=getattr(importlib.import_module(module), function))
+            self.commands[cmd_name] = get_command_from_info(
+                info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode
+            )
+        return super().get_command(ctx, cmd_name)
+
+    def resolve_command(self, ctx: typer.Context, args: list[str]):
+        if args and args[0] not in self.commands and args[0] not in _LAZY_COMMANDS:
+            for name in _LAZY_COMMANDS:  # a mistyped command is compared with every command's name
+                self.get_command(ctx, name)
+        return super().resolve_command(ctx, args)
+
+
 app = typer.Typer(
     name="polldetox",
+    cls=_LazyGroup,
     help=(
         "Find polling in Python and TypeScript code, judge it against the Real-Time Data Architecture "
         "Standard, gate CI on it, and scaffold the event-driven replacement."
@@ -342,6 +374,8 @@ class _progress_reporter:
         if self.progress is None:
             if total < 200:
                 return
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
             self.progress = Progress(
                 TextColumn("Parsing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=stderr, transient=True,
@@ -374,6 +408,8 @@ def list_rules(
         ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return
+    from rich.table import Table
+
     table = Table(show_header=True, header_style="bold", box=None, pad_edge=False)
     for column in ("id", "name", "severity", "summary"):
         table.add_column(column)
@@ -550,10 +586,6 @@ def status(
         print_status(statuses, stdout)
     incomplete = any(not s.complete for s in statuses)
     raise typer.Exit(1 if fail_on_incomplete and incomplete else 0)
-
-
-app.command("scaffold")(scaffold_command)
-app.command("migrate")(migrate_command)
 
 
 def main() -> None:

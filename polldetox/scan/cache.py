@@ -4,7 +4,8 @@ An unchanged file (same size, modification and change time, inode) is neither re
 its line count and facts come from the cache. A file whose metadata changed is read again and
 hashed, and parsed again only if its content changed. A file written less than a second before it
 was cached may change again within the same timestamp tick, so its entry is confirmed by content
-(git calls such entries "racily clean").
+(git calls such entries "racily clean"). It also keeps the folder listings of the last walk
+(scan/files.py), so an unchanged tree is not listed again either.
 
 The cache lives in the user's cache folder (POLLDETOX_CACHE_DIR or XDG_CACHE_HOME), never in the
 repository, so a checked-out tree can never plant a pickle for the scanner to load. Its file name
@@ -13,32 +14,27 @@ carries a fingerprint of the detector code, so facts from other code are never u
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from polldetox import __version__
 from polldetox.findings import FileFacts, ReadSummary, ScanError
-
-# Timestamps of a file written within this long before it was cached cannot prove it unchanged.
-_RACY_NANOSECONDS = 1_000_000_000
-
-StatKey = tuple[int, int, int, int]  # size, mtime_ns, ctime_ns, inode
-
-
-def stat_key(stat: os.stat_result) -> StatKey:
-    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+from polldetox.scan.files import RACY_NANOSECONDS, FolderListings, Listing, StatKey, stat_key
 
 
 def content_digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
-class Entry:
+class Entry(NamedTuple):
+    """A tuple, not a dataclass: thousands of them load from the cache at every scan."""
+
     stat: StatKey
     digest: str | None  # of the content; None for a file without trigger tokens, never parsed
     lines: int
@@ -50,7 +46,7 @@ class Entry:
         cls, stat: StatKey, read_at: int, digest: str | None, lines: int, outcome: FileFacts | ScanError | None
     ) -> Entry:
         """`read_at`: time.time_ns() just before the file was read."""
-        return cls(stat, digest, lines, outcome, racy=read_at - stat[1] < _RACY_NANOSECONDS)
+        return cls(stat, digest, lines, outcome, racy=read_at - stat[1] < RACY_NANOSECONDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,13 +68,15 @@ class Exports:
         reexports: dict[str, tuple[str, str]],
         reads: dict[str, ReadSummary],
     ) -> Exports:
-        return cls(stat, read_at - stat[1] < _RACY_NANOSECONDS, constants, reexports, reads)
+        return cls(stat, read_at - stat[1] < RACY_NANOSECONDS, constants, reexports, reads)
 
 
 @dataclass(slots=True)
 class _Contents:
     files: dict[str, Entry]
     exports: dict[str, Exports]  # modules other files import constants from
+    selection: tuple[object, ...] = ()  # the settings the folder listings were made under
+    folders: dict[str, Listing] = field(default_factory=dict)  # by absolute folder path
 
 
 class FactsCache:
@@ -95,12 +93,24 @@ class FactsCache:
         )
         project = hashlib.blake2b(str(root).encode(), digest_size=8).hexdigest()
         path = base / project / f"facts-{code_fingerprint()}.pickle"
+        # Tens of thousands of objects are created and none is garbage: collecting while they are made
+        # would only walk them again and again.
+        gc.disable()
         try:
             with path.open("rb") as handle:
                 contents = pickle.load(handle)
         except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError, ValueError):
             contents = None
+        finally:
+            gc.enable()
         return cls(path, contents if isinstance(contents, _Contents) else _Contents(files={}, exports={}))
+
+    def folder_listings(self, selection: tuple[object, ...]) -> FolderListings:
+        """The previous walk's folder listings, if it selected files by the same settings; the walk adds
+        its own listings to what this returns, and `save` keeps them."""
+        previous = self.previous.folders if self.previous.selection == selection else {}
+        self.current.selection = selection
+        return FolderListings(previous=previous, current=self.current.folders)
 
     def unchanged(self, relative: str, stat: StatKey) -> Entry | None:
         """The entry of a file whose metadata proves it unchanged, without reading it."""

@@ -18,8 +18,9 @@ from pathlib import Path
 
 from polldetox.findings import FileFacts, PollingSite, Polls, ReadSummary
 from polldetox.scan import ParseFailure
-from polldetox.scan.cache import Exports, FactsCache, stat_key
+from polldetox.scan.cache import Exports, FactsCache
 from polldetox.scan.encoding import python_encoding
+from polldetox.scan.files import stat_key
 
 _TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _REEXPORT_DEPTH = 3  # `export { X } from './x'`, a few hops at most

@@ -19,9 +19,9 @@ from pathlib import Path
 from polldetox.config import Config
 from polldetox.findings import FileFacts, ScanError, ScanResult
 from polldetox.scan import ParseFailure, crossfile, policy
-from polldetox.scan.cache import Entry, FactsCache, StatKey, content_digest, stat_key
+from polldetox.scan.cache import Entry, FactsCache, content_digest
 from polldetox.scan.encoding import python_encoding
-from polldetox.scan.files import Discovery, SourceFile, discover
+from polldetox.scan.files import Discovery, SourceFile, StatKey, discover, selection, stat_key
 from polldetox.scan.python_gate import may_hold_sites
 
 # Below this much source, starting worker processes costs more than it saves.
@@ -32,16 +32,21 @@ ProgressCallback = Callable[[int, int], None]  # (files done, files to parse)
 
 @dataclass(frozen=True, slots=True)
 class _Job:
+    """A file to parse. The parser reads it again: the scanning process keeps no file's text, so neither
+    its memory nor that of the parser processes forked from it holds the whole tree's source at once."""
+
     relative: str
     language: str
-    text: str
+    filename: str
+    size: int
 
 
 def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | None = None) -> ScanResult:
     """Scan files and folders and judge every polling site found. Never raises for a bad file."""
     started = time.perf_counter()
-    discovery = discover(paths, config)
-    reading, facts = _facts(discovery, config, progress)
+    cache = FactsCache.load(config.root) if config.cache else None
+    discovery = _discover(paths, config, cache)
+    reading, facts = _facts(discovery, config, cache, progress)
     errors = reading.errors
     judgement = policy.judge(facts, config)
     return ScanResult(
@@ -57,20 +62,25 @@ def scan(paths: Sequence[Path], config: Config, progress: ProgressCallback | Non
 
 def read_facts(paths: Sequence[Path], config: Config) -> list[FileFacts]:
     """Every file's facts, unjudged: for commands that act on the sites themselves."""
-    _, facts = _facts(discover(paths, config), config, None)
+    cache = FactsCache.load(config.root) if config.cache else None
+    _, facts = _facts(_discover(paths, config, cache), config, cache, None)
     return facts
 
 
-def _facts(discovery: Discovery, config: Config, progress: ProgressCallback | None) -> tuple[_Reading, list[FileFacts]]:
+def _discover(paths: Sequence[Path], config: Config, cache: FactsCache | None) -> Discovery:
+    return discover(paths, config, cache.folder_listings(selection(config)) if cache is not None else None)
+
+
+def _facts(
+    discovery: Discovery, config: Config, cache: FactsCache | None, progress: ProgressCallback | None
+) -> tuple[_Reading, list[FileFacts]]:
     """Read, parse (or take from the cache) and resolve across files; parse errors join reading.errors."""
-    cache = FactsCache.load(config.root) if config.cache else None
     reading = _read_all(discovery, cache)
     facts = reading.facts
     outcomes = _parse_all([job for job, _ in reading.jobs], config.jobs, progress)
-    for (job, pending), outcome in zip(reading.jobs, outcomes, strict=True):
-        if cache is not None:
-            entry = Entry.of(pending.stat, pending.read_at, pending.digest, pending.lines, outcome)
-            cache.put(job.relative, entry)
+    for (job, pending), (outcome, digest) in zip(reading.jobs, outcomes, strict=True):
+        if cache is not None:  # the digest of what was parsed, should the file have changed since it was read
+            cache.put(job.relative, Entry.of(pending.stat, pending.read_at, digest, pending.lines, outcome))
         if isinstance(outcome, ScanError):
             reading.errors.append(outcome)
         else:
@@ -106,7 +116,6 @@ class _Pending:
 
     stat: StatKey
     read_at: int
-    digest: str
     lines: int
 
 
@@ -115,7 +124,7 @@ def _read_all(discovery: Discovery, cache: FactsCache | None) -> _Reading:
     reading = _Reading(facts=[], errors=list(discovery.errors), jobs=[])
     for source in discovery.files:
         try:
-            stat = stat_key(os.stat(source.path))
+            stat = stat_key(os.stat(source.filename))
         except OSError as error:
             reading.errors.append(ScanError(path=source.relative, message=f"cannot read: {error.strerror or error}"))
             continue
@@ -141,15 +150,11 @@ def _read_one(source: SourceFile, stat: StatKey, cache: FactsCache | None, readi
         digest = content_digest(data)
         cached = cache.same_content(source.relative, digest) if cache is not None else None
         if cached is None:
-            text = _decode(data, source)
-            if isinstance(text, str):
-                reading.candidates += 1
-                reading.lines += lines
-                reading.jobs.append(
-                    (_Job(source.relative, source.language, text), _Pending(stat, read_at, digest, lines))
-                )
-                return
-            entry = Entry.of(stat, read_at, digest, lines, text)
+            reading.candidates += 1
+            reading.lines += lines
+            job = _Job(source.relative, source.language, source.filename, len(data))
+            reading.jobs.append((job, _Pending(stat, read_at, lines)))
+            return
         else:
             entry = Entry.of(stat, read_at, digest, lines, cached.outcome)
     if cache is not None:
@@ -173,31 +178,46 @@ def _trigger_tokens(language: str) -> tuple[bytes, ...]:
     return _detector(language).TRIGGER_TOKENS
 
 
-def _decode(data: bytes, source: SourceFile) -> str | ScanError:
+def _decode(data: bytes, job: _Job) -> str | ScanError:
     try:
-        return data.decode(python_encoding(data) if source.language == "python" else "utf-8-sig")
+        return data.decode(python_encoding(data) if job.language == "python" else "utf-8-sig")
     except UnicodeDecodeError as error:
         line = data[: error.start].count(b"\n") + 1
-        return ScanError(path=source.relative, message=f"not valid UTF-8 (byte {error.start})", line=line)
+        return ScanError(path=job.relative, message=f"not valid UTF-8 (byte {error.start})", line=line)
 
 
-def _parse_one(job: _Job) -> FileFacts | ScanError:
+def _parse_one(job: _Job) -> tuple[FileFacts | ScanError, str | None]:
+    """The file's facts, or why it has none, and the digest of the content they come from."""
+    try:
+        data = Path(job.filename).read_bytes()
+    except OSError as error:
+        return ScanError(path=job.relative, message=f"cannot read: {error.strerror or error}"), None
+    return _parse_text(job, data), content_digest(data)
+
+
+def _parse_text(job: _Job, data: bytes) -> FileFacts | ScanError:
+    text = _decode(data, job)
+    if isinstance(text, ScanError):
+        return text
     # Python trigger tokens are common words: the compiler rules out most files before `ast` runs.
-    if job.language == "python" and not may_hold_sites(job.text, job.relative):
+    if job.language == "python" and not may_hold_sites(text, job.relative):
         return FileFacts(path=job.relative, language=job.language)
     try:
-        return _detector(job.language).detect(job.text, job.relative)
+        return _detector(job.language).detect(text, job.relative)
     except ParseFailure as failure:
         return ScanError(path=job.relative, message=f"cannot parse: {failure.message}", line=failure.line or 1)
     except RecursionError:
         return ScanError(path=job.relative, message="cannot parse: nesting too deep", line=1)
 
 
-def _parse_all(jobs: list[_Job], workers: int | None, progress: ProgressCallback | None) -> list[FileFacts | ScanError]:
+Parsed = tuple[FileFacts | ScanError, str | None]  # the outcome, the digest of the content parsed
+
+
+def _parse_all(jobs: list[_Job], workers: int | None, progress: ProgressCallback | None) -> list[Parsed]:
     total = len(jobs)
     workers = workers or os.cpu_count() or 1
-    size = sum(len(job.text) for job in jobs)
-    results: list[FileFacts | ScanError] = []
+    size = sum(job.size for job in jobs)
+    results: list[Parsed] = []
     if workers == 1 or total < 2 or size < _POOL_THRESHOLD_BYTES:
         for done, job in enumerate(jobs, 1):
             results.append(_parse_one(job))

@@ -3,14 +3,21 @@
 Directories are walked with os.scandir; symlinked folders are followed once (a loop is detected
 by device and inode and not entered again). Files named on the command line are scanned even
 when a pattern excludes them, unless `force_exclude` is set (what pre-commit needs).
+
+A walk can reuse the folder listings of the previous one: a folder whose modification time is
+unchanged holds the same entries (creating, deleting or renaming an entry changes it), so while
+the .gitignore files in effect there are unchanged too (by their metadata) its selected files and
+sub-folders are taken as they were, without listing it or matching a pattern again.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import pathspec
 
@@ -36,11 +43,50 @@ LANGUAGES = {
 }
 
 
+# A file or folder written less than this long before it was read may change again within the same
+# timestamp tick, so its metadata cannot vouch for it next time (git calls such entries "racily clean").
+RACY_NANOSECONDS = 1_000_000_000
+
+StatKey = tuple[int, int, int, int]  # of a file: size, mtime_ns, ctime_ns, inode
+FolderStat = tuple[int, int, int, int]  # of a folder: mtime_ns, ctime_ns, inode, device
+
+
+def stat_key(stat: os.stat_result) -> StatKey:
+    return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+
+
 @dataclass(frozen=True, slots=True)
 class SourceFile:
-    path: Path  # absolute
+    filename: str  # absolute
     relative: str  # to the project root, "/" separators
     language: str
+
+    @property
+    def path(self) -> Path:
+        return Path(self.filename)
+
+
+class Listing(NamedTuple):
+    """What walking one folder selected. A tuple, so that thousands of them load fast from the cache."""
+
+    stat: FolderStat
+    ignores: tuple[tuple[str, StatKey], ...]  # every .gitignore in effect there: (its folder, its stat)
+    folders: tuple[str, ...]  # names of the sub-folders to walk
+    files: tuple[tuple[str, str], ...]  # (name, language) of the selected source files
+    gitignored: int  # entries left out because a .gitignore names them
+
+
+@dataclass(slots=True)
+class FolderListings:
+    """The previous walk's folder listings (by absolute folder path), and those this walk made or confirmed."""
+
+    previous: Mapping[str, Listing]
+    current: dict[str, Listing] = field(default_factory=dict)
+
+
+def selection(config: Config) -> tuple[object, ...]:
+    """Every setting that decides which files a walk selects: listings made under others are not reused."""
+    return (str(config.root), config.include, config.exclude, config.extend_exclude, config.respect_gitignore)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +124,11 @@ def relative_to_root(path: Path, root: Path) -> str:
         return Path(os.path.relpath(path, root)).as_posix()
 
 
-def discover(paths: Sequence[Path], config: Config) -> Discovery:
-    """Every source file under `paths` that the configuration selects, sorted, without duplicates."""
+def discover(paths: Sequence[Path], config: Config, listings: FolderListings | None = None) -> Discovery:
+    """Every source file under `paths` that the configuration selects, sorted, without duplicates.
+
+    `listings`: the previous walk's folder listings to reuse; this walk's are added to it.
+    """
     missing = [str(path) for path in paths if not path.exists()]
     if missing:
         raise PathNotFound(f"no such file or directory: {', '.join(missing)}")
@@ -89,7 +138,7 @@ def discover(paths: Sequence[Path], config: Config) -> Discovery:
     for path in paths:
         absolute = path.resolve() if path.is_symlink() else path.absolute()
         if absolute.is_dir():
-            walker = _Walker(config, errors)
+            walker = _Walker(config, errors, listings or FolderListings(previous={}))
             walked = list(walker.walk(absolute))
             if not walked and walker.gitignored:
                 ignored.append(str(path))
@@ -116,7 +165,7 @@ def _explicit_file(path: Path, config: Config, errors: list[ScanError]) -> Sourc
         return None
     if config.force_exclude and (_excluded(relative, config) or _gitignored_explicit(path, config)):
         return None
-    return SourceFile(path=path, relative=relative, language=language)
+    return SourceFile(filename=str(path), relative=relative, language=language)
 
 
 def _excluded(relative: str, config: Config, is_dir: bool = False) -> bool:
@@ -169,28 +218,59 @@ def _ignored(ignores: Iterable[tuple[str, pathspec.GitIgnoreSpec]], path: str, i
     return verdict
 
 
+class _Ignore:
+    """A .gitignore file in effect during a walk; its patterns are read only if a folder is listed again."""
+
+    __slots__ = ("_spec", "directory", "racy", "stat")
+
+    def __init__(self, directory: str, stat: os.stat_result, listed_at: int) -> None:
+        self.directory = directory
+        self.stat = stat_key(stat)
+        self.racy = listed_at - stat.st_mtime_ns < RACY_NANOSECONDS
+        self._spec: pathspec.GitIgnoreSpec | None = None
+
+    @classmethod
+    def at(cls, directory: str, listed_at: int) -> _Ignore | None:
+        try:
+            stat = os.stat(os.path.join(directory, ".gitignore"))
+        except OSError:
+            return None
+        return cls(directory, stat, listed_at)
+
+    @property
+    def spec(self) -> pathspec.GitIgnoreSpec:
+        if self._spec is None:
+            self._spec = _read_gitignore(Path(self.directory)) or pathspec.GitIgnoreSpec.from_lines([])
+        return self._spec
+
+
+Ignores = tuple[_Ignore, ...]  # outermost first
+
+
 class _Walker:
     """Walks folders with strings, not Path objects: on a large tree pathlib costs more than the matching."""
 
-    def __init__(self, config: Config, errors: list[ScanError]) -> None:
+    def __init__(self, config: Config, errors: list[ScanError], listings: FolderListings) -> None:
         self.config = config
         self.errors = errors
+        self.listings = listings
         self.visited: set[tuple[int, int]] = set()
         self.root = str(config.root)
         self.gitignored = 0  # folders and source files left out because a .gitignore names them
+        self.started = time.time_ns()
 
     def walk(self, top: Path) -> Iterator[SourceFile]:
-        ignores: list[tuple[str, pathspec.GitIgnoreSpec]] = []
+        ignores: Ignores = ()
         if self.config.respect_gitignore:
             # .gitignore files above the starting folder (up to the root) apply too.
-            for directory in reversed([top, *top.parents]):
-                if directory != top and directory.is_relative_to(self.config.root):
-                    spec = _read_gitignore(directory)
-                    if spec is not None:
-                        ignores.append((str(directory), spec))
+            for directory in reversed(top.parents):
+                if directory.is_relative_to(self.config.root):
+                    ignore = _Ignore.at(str(directory), self.started)
+                    if ignore is not None:
+                        ignores = (*ignores, ignore)
         yield from self._walk_dir(str(top), ignores)
 
-    def _walk_dir(self, directory: str, ignores: list[tuple[str, pathspec.GitIgnoreSpec]]) -> Iterator[SourceFile]:
+    def _walk_dir(self, directory: str, ignores: Ignores) -> Iterator[SourceFile]:
         try:
             stat = os.stat(directory)
         except OSError as error:
@@ -200,17 +280,52 @@ class _Walker:
         if key in self.visited:  # a symlink loop, or a folder reached twice
             return
         self.visited.add(key)
-        if os.path.isfile(os.path.join(directory, "pyvenv.cfg")):  # a virtualenv, whatever its name
+        folder_stat: FolderStat = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
+        found = self._reused(directory, folder_stat, ignores) or self._list(directory, folder_stat, ignores)
+        if found is None:
             return
-        if self.config.respect_gitignore:
-            spec = _read_gitignore(Path(directory))
-            if spec is not None:
-                ignores = [*ignores, (directory, spec)]
+        listing, ignores = found
+        self.gitignored += listing.gitignored
+        prefix = directory + os.sep
+        relative_prefix = self._relative(directory) + "/" if directory != self.root else ""
+        for name in listing.folders:
+            yield from self._walk_dir(prefix + name, ignores)
+        for name, language in listing.files:
+            yield SourceFile(filename=prefix + name, relative=relative_prefix + name, language=language)
+
+    def _reused(self, directory: str, folder_stat: FolderStat, ignores: Ignores) -> tuple[Listing, Ignores] | None:
+        """The previous listing of a folder, when neither it nor a .gitignore in effect there changed,
+        with the .gitignore files in effect below it."""
+        previous = self.listings.previous.get(directory)
+        if previous is None or previous.stat != folder_stat:
+            return None
+        if len(previous.ignores) == len(ignores) + 1:  # it had a .gitignore of its own: still the same?
+            own = _Ignore.at(directory, self.started)
+            if own is None or own.racy:
+                return None
+            ignores = (*ignores, own)
+        if tuple((ignore.directory, ignore.stat) for ignore in ignores) != previous.ignores:
+            return None
+        self.listings.current[directory] = previous
+        return previous, ignores
+
+    def _list(self, directory: str, folder_stat: FolderStat, ignores: Ignores) -> tuple[Listing, Ignores] | None:
+        """List a folder and select its entries; the listing is kept for the next walk unless racy."""
         try:
             entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
         except OSError as error:
             self.errors.append(ScanError(path=self._relative(directory), message=f"cannot read folder: {error}"))
-            return
+            return None
+        names = {entry.name for entry in entries}
+        if "pyvenv.cfg" in names and os.path.isfile(os.path.join(directory, "pyvenv.cfg")):
+            entries = []  # a virtualenv, whatever its name
+        elif self.config.respect_gitignore and ".gitignore" in names:
+            own = _Ignore.at(directory, self.started)
+            if own is not None:
+                ignores = (*ignores, own)
+        folders: list[str] = []
+        files: list[tuple[str, str]] = []
+        gitignored = 0
         for entry in entries:
             try:
                 is_dir = entry.is_dir()  # follows symlinks; loops are caught by `visited`
@@ -223,10 +338,10 @@ class _Walker:
                 relative = self._relative(entry.path)
                 if _excluded(relative, self.config, is_dir=True):
                     continue
-                if ignores and _ignored(ignores, entry.path, True):
-                    self.gitignored += 1
+                if ignores and _ignored(((i.directory, i.spec) for i in ignores), entry.path, True):
+                    gitignored += 1
                     continue
-                yield from self._walk_dir(entry.path, ignores)
+                folders.append(entry.name)
             elif is_file:
                 language = _language_of_name(entry.name)
                 if language is None:
@@ -234,10 +349,16 @@ class _Walker:
                 relative = self._relative(entry.path)
                 if _excluded(relative, self.config):
                     continue
-                if ignores and _ignored(ignores, entry.path, False):
-                    self.gitignored += 1
+                if ignores and _ignored(((i.directory, i.spec) for i in ignores), entry.path, False):
+                    gitignored += 1
                     continue
-                yield SourceFile(path=Path(entry.path), relative=relative, language=language)
+                files.append((entry.name, language))
+        in_effect = tuple((ignore.directory, ignore.stat) for ignore in ignores)
+        listing = Listing(folder_stat, in_effect, tuple(folders), tuple(files), gitignored)
+        racy = self.started - folder_stat[0] < RACY_NANOSECONDS or any(ignore.racy for ignore in ignores)
+        if not racy:
+            self.listings.current[directory] = listing
+        return listing, ignores
 
     def _relative(self, path: str) -> str:
         if path.startswith(self.root + os.sep):

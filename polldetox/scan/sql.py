@@ -10,9 +10,10 @@ are CTE names, which are not tables.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import sqlglot
-from sqlglot import exp
+if TYPE_CHECKING:
+    from sqlglot import exp
 
 _DIALECT = "postgres"
 # Stands for a value filled in at run time (an f-string hole): an identifier, so that it parses
@@ -23,6 +24,9 @@ HOLE = "polldetox_hole"
 @lru_cache(maxsize=4096)  # the same query is often read by a watcher and a route, file after file
 def tables_read(sql: str) -> tuple[str, ...]:
     """Sorted unique tables a SQL string reads, schema-qualified as written; () when it does not parse."""
+    # Loaded on first use: a scan that parses no query (a warm one, say) does not pay for sqlglot.
+    import sqlglot
+
     try:
         statements = sqlglot.parse(sql, read=_DIALECT)
     except Exception:  # sqlglot raises several error types (ParseError, TokenError, ...); never fail a scan
@@ -35,6 +39,8 @@ def tables_read(sql: str) -> tuple[str, ...]:
 
 
 def _statement_tables(statement: exp.Expression) -> set[str]:
+    from sqlglot import exp
+
     cte_names = {cte.alias_or_name for cte in statement.find_all(exp.CTE)}
     written = _insert_targets(statement)
     names: set[str] = set()
@@ -49,6 +55,8 @@ def _statement_tables(statement: exp.Expression) -> set[str]:
 
 def _insert_targets(statement: exp.Expression) -> set[int]:
     """Ids of the Table nodes that INSERT statements only write into."""
+    from sqlglot import exp
+
     targets: set[int] = set()
     for insert in statement.find_all(exp.Insert):
         target = insert.this
