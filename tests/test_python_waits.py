@@ -360,6 +360,57 @@ def test_keep_alive_is_not_polling(code: str) -> None:
             """,
             id="event-waited-in-slices",
         ),
+        pytest.param(
+            """
+            import threading
+            import time
+
+            class HealthCheckThread(threading.Thread):
+                def run(self):
+                    while True:
+                        idle = time.time() - self.consumer_thread.last_message_time
+                        if idle > self.timeout_seconds:
+                            self.source.print(f"No messages for {idle} s, restarting")
+                            self.consumer_thread.stop()
+                            return
+                        time.sleep(self.timeout_seconds)
+            """,
+            id="watchdog-of-its-own-consumer-thread",
+        ),
+        pytest.param(
+            """
+            import logging
+            import time
+
+            logger = logging.getLogger(__name__)
+
+            def check_scheduler_status():
+                status = manager.get_status(auto_restart=True)
+                logger.info(f"Scheduler status: {status}.")
+
+            def start_scheduler(foreground=False):
+                if foreground:
+                    while True:
+                        check_scheduler_status()
+                        time.sleep(20)
+            """,
+            id="watchdog-restarting-its-own-child-process",
+        ),
+        pytest.param(
+            """
+            import threading
+
+            class ObjectStorageSink:
+                def upload_data(self):
+                    self.timer = threading.Timer(self.buffer_timeout_seconds, self.upload_data)
+                    self.timer.start()
+                    if not self.buffer:
+                        return
+                    self.upload_data_with_client(buffer=serialize(self.buffer))
+                    self.clear_buffer()
+            """,
+            id="timer-flushing-its-own-buffer",
+        ),
     ],
 )
 def test_local_work_and_readiness_are_not_polling(code: str) -> None:
@@ -413,6 +464,33 @@ def test_local_work_and_readiness_are_not_polling(code: str) -> None:
                     self.redis.publish("jobs", rows)
             """,
             id="publisher-that-reads-the-database",
+        ),
+        pytest.param(
+            """
+            import time
+
+            def supervise(self):
+                while True:
+                    jobs = self.db.execute("SELECT id FROM jobs WHERE state = 'stuck'").fetchall()
+                    if jobs:
+                        self.worker_process.restart()
+                    time.sleep(30)
+            """,
+            id="restart-decided-by-a-database-read",
+        ),
+        pytest.param(
+            """
+            import threading
+
+            class Sync:
+                def sync(self):
+                    threading.Timer(60, self.sync).start()
+                    if not self.enabled:
+                        return
+                    rows = self.db.execute("SELECT id FROM orders").fetchall()
+                    self.save(rows)
+            """,
+            id="timer-reading-the-database-before-saving",
         ),
     ],
 )

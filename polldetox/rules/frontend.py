@@ -782,6 +782,22 @@ export function Clock() {
 }
 """,
         ),
+        Valid(
+            path=COMPONENT,
+            code="""
+import { useEffect, useRef } from 'react';
+
+export function Editor({ autoSave, onSave }: { autoSave: boolean; onSave: (text: string) => void }) {
+  const editorRef = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (!autoSave) return undefined;
+    const id = setInterval(() => onSave(editorRef.current?.value ?? ''), 5000);
+    return () => clearInterval(id);
+  }, [autoSave, onSave]);
+  return <textarea ref={editorRef} />;
+}
+""",
+        ),
     ),
     invalid=(
         Invalid(

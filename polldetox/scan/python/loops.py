@@ -479,6 +479,7 @@ def _keeps_to_itself(analysis: Analysis, loop: ast.While | ast.For, facts: Facts
         or waits.writes_out_own_buffer(facts)
         or waits.logs_own_counters(loop, facts, analysis.index)
         or waits.waits_on_events_only(loop, analysis.index)
+        or waits.watches_own_worker(loop, facts, analysis.index, where.function)
     )
 
 

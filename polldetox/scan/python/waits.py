@@ -39,6 +39,11 @@ _READINESS = re.compile(r"health_?check|readiness|(^|_)is_ready$|wait_for_(serve
 # Writing out what this process buffered: `self._publish_current_batch()`, `self._force_checkpoint()`.
 _WRITE_OUT = re.compile(r"flush|publish|upload|checkpoint|persist|save|reconnect", re.IGNORECASE)
 _CURSOR = re.compile(r"^_?(cursor|offset|page|page_number|next_page|start|skip|after|marker|next_token)$")
+# A watchdog acts on a worker it holds: stops or restarts it.
+_STOPS = frozenset({"stop", "terminate", "kill", "restart"})
+_WORKER = re.compile(r"thread|process|proc|worker|child|consumer", re.IGNORECASE)
+_RESTART = re.compile(r"restart|respawn|revive", re.IGNORECASE)
+_QUIET = frozenset({"print", "len", "str", "int", "float", "min", "max", "format"})
 _CONTAINERS = frozenset({"dict", "defaultdict", "Counter", "OrderedDict", "list", "set", "deque"})
 _EVENT_WAITS = frozenset({"is_set", "wait"})
 _EVENT_CALLS = frozenset({"is_set", "wait", "wait_for", "min", "max", "monotonic", "time", "perf_counter"})
@@ -249,4 +254,54 @@ def pages_to_a_bound(loop: ast.While | ast.For) -> bool:
     return any(
         any(dotted(target) == cursor for target in (found.targets if isinstance(found, ast.Assign) else [found.target]))
         for found in collect(loop.body, ast.Assign, ast.AugAssign)
+    )
+
+
+def watches_own_worker(loop: ast.While | ast.For, facts: Facts, index: Index, function: FunctionInfo | None) -> bool:
+    """Checks a thread or process of its own and stops or restarts it (`self.consumer_thread.stop()`,
+    `get_status(auto_restart=True)`), and does nothing else but log: a watchdog, not a reader of data."""
+    if facts.database or facts.tables or facts.file or facts.http or facts.broadcasts:
+        return False
+    verdicts = [_watchdog_call(call, index, function, follow=True) for call in _calls(loop)]
+    return all(verdicts) and any(verdict == "acts" for verdict in verdicts)
+
+
+def _calls(node: ast.AST | list[ast.stmt]) -> list[ast.Call]:
+    return [found for found in collect(node, ast.Call) if isinstance(found, ast.Call)]
+
+
+def _watchdog_call(call: ast.Call, index: Index, function: FunctionInfo | None, *, follow: bool) -> str:
+    """ "acts" (stops or restarts a worker), "quiet" (waits, clocks, logs) or "" (anything else)."""
+    name = final_name(call.func) or ""
+    receiver = dotted(call.func.value) or "" if isinstance(call.func, ast.Attribute) else ""
+    if name in _STOPS and _WORKER.search(receiver.rsplit(".", 1)[-1]):
+        return "acts"
+    if _RESTART.search(name) or any(_RESTART.search(word.arg or "") for word in call.keywords):
+        return "acts"
+    qualified = index.qualify(call.func) or ""
+    if qualified in SLEEPS or qualified.startswith("time.") or name in _QUIET or is_log(index, call):
+        return "quiet"
+    callee = index.resolve(call.func, function) if follow else None
+    if callee is None:
+        return ""
+    inner = [_watchdog_call(found, index, callee, follow=False) for found in _calls(callee.node.body)]
+    if not all(inner):
+        return ""
+    return "acts" if "acts" in inner else "quiet"
+
+
+def flushes_own_buffer(job: FunctionInfo, facts: Facts) -> bool:
+    """A timer re-armed to write out what the process buffered: `upload_data()` returns at once when
+    `self.buffer` is empty, and reads nothing back."""
+    if not _WRITE_OUT.search(job.name) or facts.database or facts.tables or facts.file or facts.broadcasts:
+        return False
+    if facts.http_response_used:
+        return False
+    return any(
+        isinstance(found, ast.If)
+        and isinstance(found.test, ast.UnaryOp)
+        and isinstance(found.test.op, ast.Not)
+        and (dotted(found.test.operand) or "").startswith("self.")
+        and all(isinstance(line, ast.Return) for line in found.body)
+        for found in collect(job.node.body, ast.If)
     )
