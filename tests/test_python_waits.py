@@ -496,3 +496,26 @@ def test_local_work_and_readiness_are_not_polling(code: str) -> None:
 )
 def test_polling_that_looks_like_a_wait_is_still_reported(code: str) -> None:
     assert len(sites_of(code)) == 1
+
+
+def test_an_in_process_queue_checked_on_a_timer_polls_memory() -> None:
+    (site,) = sites_of(
+        """
+        import asyncio
+        from queue import Empty
+
+        class EventStreamHandler:
+            async def get(self, uuid):
+                while True:
+                    queue = await self.get_queue()
+                    try:
+                        result = queue.get_nowait()
+                    except Empty:
+                        result = None
+                    if result is not None:
+                        self.write(encode_event(uuid, result))
+                    await self.flush()
+                    await asyncio.sleep(0.1)
+        """
+    )
+    assert (site.polls.value, site.interval_seconds) == ("memory", 0.1)
