@@ -798,6 +798,28 @@ export function Editor({ autoSave, onSave }: { autoSave: boolean; onSave: (text:
 }
 """,
         ),
+        Valid(
+            path=HOOK,
+            code="""
+export function debounce(fn: () => void, wait = 99) {
+  let id: ReturnType<typeof setTimeout> | null = null;
+  let timestamp = 0;
+  const check = () => {
+    const last = Date.now() - timestamp;
+    if (last < wait) {
+      id = setTimeout(check, wait - last);
+    } else {
+      id = null;
+      fn();
+    }
+  };
+  return () => {
+    timestamp = Date.now();
+    if (!id) id = setTimeout(check, wait);
+  };
+}
+""",
+        ),
     ),
     invalid=(
         Invalid(

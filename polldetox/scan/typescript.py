@@ -758,17 +758,24 @@ def _parameters(function: Node) -> set[str]:
 
 
 def _waits_for_a_condition(timer: Node) -> bool:
-    """`if (document.hidden) { setTimeout(callIfVisible, 1000, func); return; }`: tries again until a
-    condition holds, then runs once."""
+    """`if (document.hidden) { setTimeout(callIfVisible, 1000, func); return; }`, or `if (last < wait)
+    { setTimeout(check, wait - last) } else { fn() }`: tries again until a condition holds, then runs once."""
     for ancestor in ancestors(timer):
         if ancestor.type in FUNCTION_TYPES:
             return False
-        if (
-            ancestor.type == "statement_block"
-            and ancestor.parent is not None
-            and ancestor.parent.type == "if_statement"
-        ):
-            return any(child.type == "return_statement" for child in ancestor.named_children)
+        if ancestor.type != "statement_block" or ancestor.parent is None:
+            continue
+        branch = ancestor.parent
+        statement = branch.parent if branch.type == "else_clause" else branch
+        if statement is None or statement.type != "if_statement":
+            continue
+        if any(child.type == "return_statement" for child in ancestor.named_children):
+            return True
+        # the other branch runs once the condition holds, and arms no timer again
+        other = statement.child_by_field_name("alternative" if branch is statement else "consequence")
+        return other is not None and not any(
+            node.type == "call_expression" and callee_name(node) == "setTimeout" for node in descendants(other)
+        )
     return False
 
 
