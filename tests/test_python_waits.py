@@ -519,3 +519,20 @@ def test_an_in_process_queue_checked_on_a_timer_polls_memory() -> None:
         """
     )
     assert (site.polls.value, site.interval_seconds) == ("memory", 0.1)
+
+
+def test_a_stop_flag_loop_that_checks_a_shared_queue_still_polls() -> None:
+    (site,) = sites_of(
+        """
+        def ticker(app, datastore, update_q, worker_pool):
+            while not app.config.exit.is_set():
+                running = worker_pool.get_running_uuids()
+                queued = {item.uuid for item in update_q.queue}
+                if update_q.qsize() < 100:
+                    for uuid, watch in datastore.data["watching"].items():
+                        if watch.is_due() and uuid not in running and uuid not in queued:
+                            update_q.put(uuid)
+                app.config.exit.wait(1)
+        """
+    )
+    assert (site.polls.value, site.interval_seconds) == ("memory", 1)

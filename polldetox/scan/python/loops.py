@@ -365,7 +365,8 @@ def _waits_on_flag_for_local_work(test: ast.expr, facts: Facts) -> bool:
     flag = any(
         isinstance(node, ast.Call) and final_name(node.func) in {"wait", "is_set"} for node in collect(test, ast.Call)
     )
-    return flag and facts.polls == Polls.MEMORY and not facts.broadcasts
+    # a queue that other threads fill is shared data, read each tick
+    return flag and facts.polls == Polls.MEMORY and not facts.broadcasts and not facts.reads_queue
 
 
 def _advances_a_cursor(loop: ast.While | ast.For) -> bool:

@@ -207,7 +207,7 @@ def logs_own_counters(loop: ast.While | ast.For, facts: Facts, index: Index) -> 
     its own work drains to zero (`while self.limiter.borrowed_tokens > 0`). A gauge of another
     component's state, logged each tick, is still reported."""
     hands_back = any(isinstance(node, ast.Return) and node.value is not None for node in collect(loop, ast.Return))
-    quiet = not facts.work and not facts.broadcasts and not hands_back
+    quiet = not facts.work and not facts.broadcasts and not hands_back and not facts.reads_queue
     if not (facts.polls == Polls.MEMORY and facts.logs_activity and quiet):
         return False
     module_state = any(
