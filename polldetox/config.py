@@ -27,7 +27,7 @@ DEFAULT_TRIGGER_PATHS = ("adws/adw_triggers/", "triggers/")
 # sites in these files are not judged unless `include-tests = true`.
 DEFAULT_TEST_PATHS = (
     "test_*.py", "*_test.py", "conftest.py", "tests/", "test/", "__tests__/", "*.test.*", "*.spec.*",
-    "*.cy.*", "testing/", "e2e/", "cypress/", "playwright/",
+    "*.cy.*", "testing/", "*_tests/", "e2e/", "cypress/", "playwright/",
 )  # fmt: skip
 
 # Folders that are never source of the application: dependencies, virtualenvs, build output, caches.

@@ -164,9 +164,9 @@ def test_test_paths_default_extend_replace_and_include(write_tree) -> None:
     for path in ("tests/test_api.py", "app/test_views.py", "pkg/api_test.py", "conftest.py",
                  "web/src/__tests__/Panel.tsx", "web/src/Panel.test.tsx", "web/src/api.spec.ts",
                  "web/e2e/login.ts", "web/cypress/support/commands.js", "web/playwright/poll.ts",
-                 "src/prefect/testing/fixtures.py"):  # fmt: skip
+                 "src/prefect/testing/fixtures.py", "plugins/k8s/integration_tests/src/utils/k8s.py"):  # fmt: skip
         assert config.skips_tests_at(path), path
-    for path in ("app/services/testing_service.py", "web/src/latest.ts", "app/contest.py"):
+    for path in ("app/services/testing_service.py", "web/src/latest.ts", "app/contest.py", "app/run_tests.py"):
         assert not config.skips_tests_at(path), path
     root = write_tree(
         {

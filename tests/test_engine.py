@@ -434,6 +434,33 @@ def test_loops_read_their_tables_through_services_and_repositories_in_other_modu
     assert features.scaffold == "polldetox scaffold planned_features"
 
 
+def test_reads_are_followed_into_a_src_layout_package_of_a_monorepo(write_tree) -> None:
+    root = write_tree(
+        {
+            "engine/src/flows/inputs.py": """
+            import time
+
+            from flows.actions import filter_inputs
+
+            def next_input(key):
+                while True:
+                    found = filter_inputs(key)
+                    if found:
+                        return found[0]
+                    time.sleep(10)
+            """,
+            "engine/src/flows/__init__.py": "",
+            "engine/src/flows/actions.py": """
+            def filter_inputs(key):
+                return client.filter_flow_run_input(key_prefix=key)
+            """,
+            "tools/flows/actions.py": "def filter_inputs(key):\n    return []\n",
+        }
+    )
+    (finding,) = scan(root).findings
+    assert (finding.location.path, finding.polls.value) == ("engine/src/flows/inputs.py", "http")
+
+
 def test_polling_in_test_files_is_not_judged_unless_tests_are_included(write_tree) -> None:
     waiting = """
     import { useEffect } from 'react';

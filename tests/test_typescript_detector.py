@@ -2851,3 +2851,32 @@ def test_a_log_service_fetching_pod_logs_is_not_a_logger() -> None:
         "modules/web/src/logs/component.ts",
     )
     assert (site.mechanism, site.interval_seconds, site.polls) == ("RxJS timer + subscribe", 5, Polls.HTTP)
+
+
+def test_a_timer_re_armed_until_its_element_is_ready_then_calling_back_once_is_no_engine() -> None:
+    code = """
+    import { useEffect, useRef } from 'react';
+
+    export function Node({ item, onMountItem }) {
+      const itemRef = useRef(null);
+      const timeoutRef = useRef(null);
+      useEffect(() => {
+        const checkComputedStyles = () => {
+          const computedStyle = window.getComputedStyle(itemRef.current);
+          if (computedStyle) {
+            onMountItem(item, itemRef);
+          } else {
+            timeoutRef.current = setTimeout(checkComputedStyles, 100);
+          }
+        };
+        setTimeout(checkComputedStyles, 100);
+        return () => clearTimeout(timeoutRef.current);
+      }, []);
+      return <div ref={itemRef} />;
+    }
+    """
+    assert sites(code) == ()
+    # re-armed in both branches, it keeps calling what it was handed: still an engine
+    rearm = "setTimeout(checkComputedStyles, 100);"
+    looping = code.replace("onMountItem(item, itemRef);", "onMountItem(item, itemRef);\n" + rearm)
+    assert {site.kind for site in sites(looping)} == {SiteKind.POLLING_ENGINE}

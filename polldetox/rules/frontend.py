@@ -889,6 +889,44 @@ export function Clock() {
 }
 """,
         ),
+        Valid(
+            path=COMPONENT,
+            code="""
+import { useEffect, useRef } from 'react';
+
+export function Editor({ autoSave, onSave }: { autoSave: boolean; onSave: (text: string) => void }) {
+  const editorRef = useRef<HTMLTextAreaElement>(null);
+  useEffect(() => {
+    if (!autoSave) return undefined;
+    const id = setInterval(() => onSave(editorRef.current?.value ?? ''), 5000);
+    return () => clearInterval(id);
+  }, [autoSave, onSave]);
+  return <textarea ref={editorRef} />;
+}
+""",
+        ),
+        Valid(
+            path=HOOK,
+            code="""
+export function debounce(fn: () => void, wait = 99) {
+  let id: ReturnType<typeof setTimeout> | null = null;
+  let timestamp = 0;
+  const check = () => {
+    const last = Date.now() - timestamp;
+    if (last < wait) {
+      id = setTimeout(check, wait - last);
+    } else {
+      id = null;
+      fn();
+    }
+  };
+  return () => {
+    timestamp = Date.now();
+    if (!id) id = setTimeout(check, wait);
+  };
+}
+""",
+        ),
     ),
     invalid=(
         Invalid(

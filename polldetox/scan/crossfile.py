@@ -25,6 +25,7 @@ from polldetox.scan.files import stat_key
 _TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts")
 _REEXPORT_DEPTH = 3  # `export { X } from './x'`, a few hops at most
 _READS_DEPTH = 4  # a loop -> a service -> a repository -> a model is three hops; one more for a helper
+_PACKAGE_DEPTH = 3  # `prefect/src/prefect/`: a package at most three folders below the scan root
 _POLLS_ORDER = (Polls.DATABASE, Polls.FILE, Polls.HTTP)  # what a site reads, most specific first
 
 
@@ -41,6 +42,7 @@ class _Modules:
         self.root = root
         self.cache = cache
         self.found: dict[tuple[str, str], Exports | None] = {}
+        self.package_roots: dict[str, list[Path]] = {}
 
     def exports(self, language: str, module: str) -> Exports | None:
         key = (language, module)
@@ -66,15 +68,32 @@ class _Modules:
         return exports.reads.get(name) if exports is not None else None
 
     def _file(self, language: str, module: str) -> Path | None:
-        base = self.root / module
-        if language == "python":
-            candidates = [base.with_name(base.name + ".py"), base / "__init__.py"]
-            source = self.root / "src" / module  # the src layout: src/<package>/...
-            candidates += [source.with_name(source.name + ".py"), source / "__init__.py"]
-        else:
-            candidates = [base.with_name(base.name + suffix) for suffix in _TS_SUFFIXES]
-            candidates += [base / f"index{suffix}" for suffix in _TS_SUFFIXES]
-        return next((candidate for candidate in candidates if candidate.is_file()), None)
+        roots = [self.root]
+        if language == "python" and not module.startswith((".", "/")):
+            # the src layout (src/<package>/...), then the package wherever it lies below the root
+            roots += [self.root / "src", *self._package_roots(module.split("/", 1)[0])]
+        for root in roots:
+            base = root / module
+            if language == "python":
+                candidates = [base.with_name(base.name + ".py"), base / "__init__.py"]
+            else:
+                candidates = [base.with_name(base.name + suffix) for suffix in _TS_SUFFIXES]
+                candidates += [base / f"index{suffix}" for suffix in _TS_SUFFIXES]
+            found = next((candidate for candidate in candidates if candidate.is_file()), None)
+            if found is not None:
+                return found
+        return None
+
+    def _package_roots(self, package: str) -> list[Path]:
+        """Where a top-level package lives below the scan root: `src/` layouts and monorepos put
+        `from app.services import x` at `src/app/` or `backend/src/app/`; the shallowest comes first."""
+        if package not in self.package_roots:
+            found: list[Path] = []
+            for depth in range(1, _PACKAGE_DEPTH + 1):
+                pattern = "/".join(["*"] * depth + [package, "__init__.py"])
+                found += sorted(path.parent.parent for path in self.root.glob(pattern))
+            self.package_roots[package] = found
+        return self.package_roots[package]
 
     def _read(self, path: Path, language: str) -> Exports | None:
         relative = path.relative_to(self.root).as_posix()

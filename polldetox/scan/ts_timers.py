@@ -40,6 +40,8 @@ _KNOWN_ENGINE = re.compile(
 # An auto-refresh hook called without a callback re-fetches the page's data itself (`useAutoRefresh({ key })`).
 _SELF_FETCHING_ENGINE = re.compile(r"^use\w*AutoRefresh$")
 # Hooks that keep a callback handed in stable across renders: what they return calls that callback.
+# An autosave's callback prop: `onSave`, `savePipelineContent`, `persistDraft`, `flush`.
+_SAVES = re.compile(r"^(on)?(auto)?(save|persist|flush)", re.IGNORECASE)
 _STABLE_CALLBACK_HOOK = re.compile(r"^(React\.)?use\w*(Callback|Event)$|^useLatest\w*$")
 _INTERVAL_OPTION_KEYS = frozenset({"interval", "intervalMs", "delay", "ms", "every", "period"})
 _CALLBACK_OPTION_KEYS = frozenset({"fn", "callback", "task", "fetcher", "queryFn", "onTick", "poll"})
@@ -75,7 +77,7 @@ class TimerPolling(SiteCollector):
         reads = self.reader.callback(args[0])
         if reads.reads:
             self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, reads)
-        elif self._calls_parameter(call, args[0]):
+        elif self._calls_parameter(call, args[0]) and not self._saves_through_parameter(call, args[0]):
             self._engine(call, delay, "wraps setInterval")
         elif self.classic and (names := undefined_calls(args[0], self.reader, self.values)):
             self._add(SiteKind.INTERVAL_TIMER, "setInterval", call, delay, reads, pending=names)
@@ -197,6 +199,20 @@ class TimerPolling(SiteCollector):
                     return True
         return False
 
+    def _saves_through_parameter(self, call: Node, callback: Node) -> bool:
+        """`setInterval(() => onSave(editor.getValue()), 5000)`: an autosave hands its own content to a save
+        callback; every function handed in that it calls writes, and nothing is read back."""
+        parameters: set[str] = set()
+        for node in ancestors(call):
+            if node.type in FUNCTION_TYPES and not _is_promise_executor(node):
+                parameters |= _parameters(node)
+        callback = unwrap(callback)
+        if callback is None or callback.type not in FUNCTION_TYPES:
+            return False
+        called = [callee_name(node) for node in descendants(callback) if node.type == "call_expression"]
+        handed = [name for name in called if name in parameters]
+        return bool(handed) and all(_SAVES.search(name) for name in handed)
+
     def _wraps_parameter(self, call: Node, name: str, parameters: set[str]) -> bool:
         """`const run = useImmutableCallback(refresh)`: a stable-callback hook around a function handed in."""
         scope = outermost_function(call) or self.tree.root
@@ -313,17 +329,24 @@ def _parameters(function: Node) -> set[str]:
 
 
 def _waits_for_a_condition(timer: Node) -> bool:
-    """`if (document.hidden) { setTimeout(callIfVisible, 1000, func); return; }`: tries again until a
-    condition holds, then runs once."""
+    """`if (document.hidden) { setTimeout(callIfVisible, 1000, func); return; }`, or `if (last < wait)
+    { setTimeout(check, wait - last) } else { fn() }`: tries again until a condition holds, then runs once."""
     for ancestor in ancestors(timer):
         if ancestor.type in FUNCTION_TYPES:
             return False
-        if (
-            ancestor.type == "statement_block"
-            and ancestor.parent is not None
-            and ancestor.parent.type == "if_statement"
-        ):
-            return any(child.type == "return_statement" for child in ancestor.named_children)
+        if ancestor.type != "statement_block" or ancestor.parent is None:
+            continue
+        branch = ancestor.parent
+        statement = branch.parent if branch.type == "else_clause" else branch
+        if statement is None or statement.type != "if_statement":
+            continue
+        if any(child.type == "return_statement" for child in ancestor.named_children):
+            return True
+        # the other branch runs once the condition holds, and arms no timer again
+        other = statement.child_by_field_name("alternative" if branch is statement else "consequence")
+        return other is not None and not any(
+            node.type == "call_expression" and callee_name(node) == "setTimeout" for node in descendants(other)
+        )
     return False
 
 

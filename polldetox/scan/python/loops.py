@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from polldetox.findings import PollingSite, Polls, SiteKind
+from polldetox.scan.python import waits
 from polldetox.scan.python.index import Index, Where
 from polldetox.scan.python.reads import SLEEPS, Facts
 from polldetox.scan.python.sites import Analysis
@@ -392,7 +393,8 @@ def _waits_on_flag_for_local_work(test: ast.expr, facts: Facts) -> bool:
     flag = any(
         isinstance(node, ast.Call) and final_name(node.func) in {"wait", "is_set"} for node in collect(test, ast.Call)
     )
-    return flag and facts.polls == Polls.MEMORY and not facts.broadcasts
+    # a queue that other threads fill is shared data, read each tick
+    return flag and facts.polls == Polls.MEMORY and not facts.broadcasts and not facts.reads_queue
 
 
 def _advances_a_cursor(loop: ast.While | ast.For) -> bool:
@@ -429,13 +431,15 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         mechanism_head = f"while {written}" if is_constant_true(test) else "while loop"
         if _waits_for_one_operation(test):
             return None
-    exit_tests = _exit_tests(loop)
+    exit_tests = _exit_tests(loop) + waits.flag_tests(loop)
     if any(_counts_attempts(exit_test) for exit_test in exit_tests):
         return None  # `while attempt < MAX_ATTEMPTS:`, `if attempt >= 2: raise`: a bounded retry
     if _counts_iterations(loop):
         return None
     if any(_reaches_final_state(exit_test) for exit_test in exit_tests):
         return None  # waits for one job, run or query to reach a final state, then moves on
+    if waits.waits_for_one_operation(exit_tests, where.function) or waits.pages_to_a_bound(loop):
+        return None
     if any(_asks_exit_status(exit_test) for exit_test in exit_tests) or _leaves_when_process_gone(loop):
         return None  # waits for one child process to exit
     if any(_takes_a_lock(exit_test) for exit_test in exit_tests):
@@ -470,6 +474,8 @@ def loop_site(analysis: Analysis, loop: ast.While | ast.For, where: Where) -> Po
         return None
     if facts.only_sends:
         return None  # sends a heartbeat or push each tick and reads nothing back
+    if _keeps_to_itself(analysis, loop, facts, where, body.exits):
+        return None
     if body.exits and _advances_a_cursor(loop):
         return None  # pages through results until they run out: pagination, paced by the sleep
     if _backs_off(wait, loop) and facts.restores_connection and not fallback:
@@ -537,6 +543,19 @@ def _clock_gated_site(
                 loop_test=test,
             )
     return None
+
+
+def _keeps_to_itself(analysis: Analysis, loop: ast.While | ast.For, facts: Facts, where: Where, exits: bool) -> bool:
+    """Renews or announces what it owns, waits for a service to come up, writes out its own buffer,
+    logs its own counters or waits on events only: nothing shared is re-read for use."""
+    return (
+        waits.keeps_alive(facts, where.function)
+        or waits.waits_until_ready(facts, exits)
+        or waits.writes_out_own_buffer(facts)
+        or waits.logs_own_counters(loop, facts, analysis.index)
+        or waits.waits_on_events_only(loop, analysis.index)
+        or waits.watches_own_worker(loop, facts, analysis.index, where.function)
+    )
 
 
 def _backs_off(wait: _Wait, loop: ast.AST) -> bool:

@@ -88,6 +88,8 @@ _PURE_METHODS = frozenset(
         "call_later",
     }
 )  # fmt: skip
+# What a loop reads when it checks an in-process queue instead of blocking on it.
+_QUEUE_READS = frozenset({"get_nowait", "empty", "qsize"})
 _FOLLOW_DEPTH = 2
 
 
@@ -109,6 +111,7 @@ class Facts:
     project_calls: list[tuple[str, str]] = field(default_factory=list)  # see PollingSite.reads_through
     models: list[tuple[str, str, str]] = field(default_factory=list)  # see PollingSite.models
     work: list[str] = field(default_factory=list)  # calls the body itself makes to do its work, as written
+    reads_queue: bool = False  # `queue.get_nowait()`, `queue.empty()`: looks into an in-process queue
 
     @property
     def keepalive_only(self) -> bool:
@@ -133,7 +136,7 @@ class Facts:
             return Polls.FILE
         if self.http:
             return Polls.HTTP
-        return Polls.UNKNOWN if self.opaque_calls else Polls.MEMORY
+        return Polls.UNKNOWN if self.opaque_calls and not self.reads_queue else Polls.MEMORY
 
 
 def _is_api_read(receiver: str, method: str) -> bool:
@@ -364,6 +367,7 @@ class _FactVisitor(Walker):
             facts.probes_connection = recognised = True
         if qualified in SLEEPS or name == "wait" or qualified in _PURE_CALLS or name in _PURE_METHODS:
             recognised = True
+        facts.reads_queue |= name in _QUEUE_READS
         if self._top and (callee is not None or not recognised):
             facts.work.append(qualified or name)
         if not recognised:

@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 
 from polldetox.findings import PollingSite, SiteKind
 from polldetox.scan import cron
+from polldetox.scan.python import waits
 from polldetox.scan.python.index import CADENCE_REGISTRATION, DJANGO_PATHS, FunctionInfo, Where
 from polldetox.scan.python.sites import Analysis
 from polldetox.scan.python.syntax import collect, dotted, final_name, keyword, positional, text_of
@@ -176,8 +177,11 @@ class Schedulers:
         job = self.index.resolve(target, function) if function is not None and target is not None else None
         if function is None or job is None or not self._rearms(job, function):
             return None  # a one-shot timer, not a function re-arming itself
-        if self.analysis.reads.facts(job.node, job).keepalive_only:
+        job_facts = self.analysis.reads.facts(job.node, job)
+        if job_facts.keepalive_only:
             return None  # a heartbeat that pings its connection reads no data
+        if waits.flushes_own_buffer(job, job_facts):
+            return None  # writes out what this process buffered, on a timer re-armed each time
         label = "threading.Timer" if name == "Timer" else "loop.call_later"
         return self.analysis.site(
             kind=SiteKind.SCHEDULER,
