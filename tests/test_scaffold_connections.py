@@ -167,8 +167,10 @@ async def test_clients_that_stop_reading_are_closed_and_aborted_while_the_others
             for version in range(1, 9):  # 1 MB snapshots: far more than the stalled clients' buffers take
                 served.rows[:] = [{"id": version, "blob": "x" * 1_000_000}]
                 await served.events.broadcast_big_snapshots()
+                _assert_bounded(served)
                 message = json.loads(await asyncio.wait_for(reader.recv(), timeout=10))
-                assert message["rows"][0]["id"] == version
+                assert message["rows"][0]["id"] == version  # reassembled from its 64 KiB fragments
+                _assert_bounded(served)
             await _until(lambda: len(served.manager.active_connections) == 1)
             resets = [Reset(raw) for raw in stalled]
             await _until(lambda: all(reset() for reset in resets))
@@ -176,6 +178,17 @@ async def test_clients_that_stop_reading_are_closed_and_aborted_while_the_others
             await reader.close()
             for raw in stalled:
                 raw.close()
+
+
+def _assert_bounded(served: Stack) -> None:
+    """What a client that stops reading pins: at most one frame past its transport's high-water mark, and
+    references to messages every client shares, never a copy of its own."""
+    clients = list(served.manager.active_connections.values())
+    for client in clients:
+        _, high = client.transport.get_write_buffer_limits()
+        assert client.transport.get_write_buffer_size() <= high + served.connections.FRAME_BYTES + 16
+    messages = {id(message) for client in clients for message in client.pending}
+    assert len(messages) <= 2  # the snapshot just broadcast, and one a slow client had started
 
 
 async def test_a_client_with_a_full_queue_is_closed(tmp_path: Path) -> None:
