@@ -118,6 +118,40 @@ async def test_a_valid_small_frame_is_ignored(tmp_path: Path) -> None:
         assert json.loads(await asyncio.wait_for(client.recv(), timeout=10))["rows"][-1]["id"] == 1
 
 
+@pytest.mark.parametrize(
+    ("implementation", "direct"), [("websockets-sansio", True), ("websockets", False)], ids=["sansio", "legacy"]
+)
+async def test_every_size_of_message_arrives_whole_whether_frames_are_written_directly_or_through_asgi(
+    implementation: str, direct: bool, tmp_path: Path
+) -> None:
+    """uvicorn's default WebSocket implementation takes the shared frames on its transport; its legacy one
+    says nothing of its write buffer, so messages go through the ASGI send. Both deliver every message
+    whole and in order, from empty to far over one 64 KiB fragment, to clients with and without deflate."""
+    async with stack(tmp_path, ws=implementation) as served:
+        envelope = len(served.connections.to_json(_blob_message(0)))
+        # Whole messages of these many bytes: around each frame-length encoding and fragment boundary.
+        sizes = [size - envelope for size in (envelope, 125, 126, 65_535, 65_536, 65_537, 131_072, 300_001)]
+        clients = [
+            await websockets.connect(served.url, max_size=None),
+            await websockets.connect(served.url, max_size=None, compression=None),
+        ]
+        try:
+            for client in clients:
+                await asyncio.wait_for(client.recv(), timeout=10)
+            await _until(lambda: len(served.manager.active_connections) == 2)
+            assert all(
+                (client.transport is not None) == direct for client in served.manager.active_connections.values()
+            )
+            for size in sizes:
+                served.manager.broadcast(_blob_message(size))
+            for client in clients:
+                received = [json.loads(await asyncio.wait_for(client.recv(), timeout=10)) for _ in sizes]
+                assert [len(message["rows"][0]["blob"]) for message in received] == sizes
+        finally:
+            for client in clients:
+                await client.close()
+
+
 async def test_gone_connections_leave_the_broadcast_set_without_a_broadcast(tmp_path: Path) -> None:
     async with stack(tmp_path) as served:
         clients = [await websockets.connect(served.url) for _ in range(50)]
@@ -129,6 +163,10 @@ async def test_gone_connections_leave_the_broadcast_set_without_a_broadcast(tmp_
         for client in clients[25:]:
             client.transport.abort()  # gone without a close frame: a reset
         await _until(lambda: len(served.manager.active_connections) == 0)
+
+
+def _blob_message(size: int) -> dict[str, Any]:
+    return {"type": "big_snapshots_update", "op": "upsert", "rows": [{"blob": "x" * size}]}
 
 
 def _stalled_socket(port: int) -> socket.socket:
