@@ -15,7 +15,11 @@ process, then measures, each phase bounded in time:
 4. 100 clients that stop reading, each connecting to a 2 MB snapshot: the server's resident memory
    and open descriptors before, at the peak and once they are closed.
 
-    python bench/scaffold_latency.py [--clients 1000,2000] [--rounds 20] [--processes 4]
+Phases 1 and 2 also run against a peer (`--no-peer` skips it): a broadcast server written by hand
+from FastAPI's WebSocket documentation, on the same trigger, measured right after the generated
+stack, so both face the same load on a shared machine; every row prints the load average.
+
+    python bench/scaffold_latency.py [--clients 1000,2000] [--rounds 20] [--processes 4] [--fan-out-only]
 """
 
 from __future__ import annotations
@@ -318,7 +322,7 @@ async def connect_storm(url: str, writer: asyncpg.Connection, seconds: float) ->
         await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
     rate = result["connects"] / result["seconds"]
     return (
-        f"storm: {result['connects']} connects in {result['seconds']:.1f} s ({rate:.0f}/s, half reset without a "
+        f"{result['connects']} connects in {result['seconds']:.1f} s ({rate:.0f}/s, half reset without a "
         f"close frame); 20 normal clients, {len(samples)} receipts: p50 {percentile(samples, 0.5):.1f} ms, "
         f"p99 {percentile(samples, 0.99):.1f} ms, max {max(samples):.1f} ms, missed {missed}"
     )
@@ -444,7 +448,9 @@ async def main(
                     print(f"{name:>9} {row}  {load()}", flush=True)
             if fan_out_only:
                 return
-            print("\n2. " + await connect_storm(url, writer, storm_seconds), flush=True)
+            print("\n2. connect storms, one process opening and leaving connections 50 at a time")
+            for name, address in urls.items():
+                print(f"{name:>9} {await connect_storm(address, writer, storm_seconds)}; {load()}", flush=True)
             await writer.execute(
                 "INSERT INTO planned_features (title, details) "
                 "SELECT 'row ' || n, repeat('d', 150) FROM generate_series(1, 9999) n"
