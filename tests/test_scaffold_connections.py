@@ -8,6 +8,7 @@ import errno
 import json
 import logging
 import os
+import random
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -126,7 +127,8 @@ async def test_every_size_of_message_arrives_whole_whether_frames_are_written_di
 ) -> None:
     """uvicorn's default WebSocket implementation takes the shared frames on its transport; its legacy one
     says nothing of its write buffer, so messages go through the ASGI send. Both deliver every message
-    whole and in order, from empty to far over one 64 KiB fragment, to clients with and without deflate."""
+    whole and in order, from empty to far over one 64 KiB fragment, to clients with and without deflate
+    (compressed once per message for the first; hex digits, so that compressed messages span fragments too)."""
     async with stack(tmp_path, ws=implementation) as served:
         envelope = len(served.connections.to_json(_blob_message(0)))
         # Whole messages of these many bytes: around each frame-length encoding and fragment boundary.
@@ -139,14 +141,15 @@ async def test_every_size_of_message_arrives_whole_whether_frames_are_written_di
             for client in clients:
                 await asyncio.wait_for(client.recv(), timeout=10)
             await _until(lambda: len(served.manager.active_connections) == 2)
-            assert all(
-                (client.transport is not None) == direct for client in served.manager.active_connections.values()
-            )
+            held = list(served.manager.active_connections.values())
+            assert [client.transport is not None for client in held] == [direct, direct]
+            # uvicorn's default window for its permessage-deflate; the second client asked for none.
+            assert [client.deflate_bits for client in held] == ([12, None] if direct else [None, None])
             for size in sizes:
                 served.manager.broadcast(_blob_message(size))
             for client in clients:
                 received = [json.loads(await asyncio.wait_for(client.recv(), timeout=10)) for _ in sizes]
-                assert [len(message["rows"][0]["blob"]) for message in received] == sizes
+                assert [message["rows"][0]["blob"] for message in received] == [_blob(size) for size in sizes]
         finally:
             for client in clients:
                 await client.close()
@@ -165,8 +168,12 @@ async def test_gone_connections_leave_the_broadcast_set_without_a_broadcast(tmp_
         await _until(lambda: len(served.manager.active_connections) == 0)
 
 
+def _blob(size: int) -> str:
+    return random.Random(size).randbytes(size // 2 + 1).hex()[:size]
+
+
 def _blob_message(size: int) -> dict[str, Any]:
-    return {"type": "big_snapshots_update", "op": "upsert", "rows": [{"blob": "x" * size}]}
+    return {"type": "big_snapshots_update", "op": "upsert", "rows": [{"blob": _blob(size)}]}
 
 
 def _stalled_socket(port: int) -> socket.socket:
