@@ -15,7 +15,11 @@ process, then measures, each phase bounded in time:
 4. 100 clients that stop reading, each connecting to a 2 MB snapshot: the server's resident memory
    and open descriptors before, at the peak and once they are closed.
 
-    python bench/scaffold_latency.py [--clients 1000,2000] [--rounds 20] [--processes 4]
+Phases 1 and 2 also run against a peer (`--no-peer` skips it): a broadcast server written by hand
+from FastAPI's WebSocket documentation, on the same trigger, measured right after the generated
+stack, so both face the same load on a shared machine; every row prints the load average.
+
+    python bench/scaffold_latency.py [--clients 1000,2000] [--rounds 20] [--processes 4] [--fan-out-only]
 """
 
 from __future__ import annotations
@@ -79,6 +83,62 @@ async def lifespan(app):
 app = FastAPI(lifespan=lifespan)
 """
 
+# The peer: the broadcast server one writes by hand from FastAPI's WebSocket documentation, on the
+# same trigger and channel. One LISTEN connection; each notification reads the changed row and sends
+# it to every client in turn through the ASGI send.
+PEER_MODULE = """
+import json
+import os
+from contextlib import asynccontextmanager
+
+import asyncpg
+from fastapi import FastAPI, WebSocket, WebSocketDisconnect
+
+from services.planned_features_listener import CHANNEL
+
+DSN = os.environ["BENCH_DATABASE_URL"]
+clients: set[WebSocket] = set()
+
+
+@asynccontextmanager
+async def lifespan(app):
+    pool = await asyncpg.create_pool(DSN, min_size=1, max_size=4)
+
+    async def changed(connection, pid, channel, payload):
+        key = json.loads(payload)["key"]
+        row = await pool.fetchrow("SELECT id, title FROM planned_features WHERE id = $1", key["id"])
+        text = json.dumps({"type": "planned_features_update", "op": "upsert", "rows": [dict(row)]})
+        for client in list(clients):
+            try:
+                await client.send_text(text)
+            except Exception:
+                clients.discard(client)
+
+    listener = await asyncpg.connect(DSN)
+    await listener.add_listener(CHANNEL, changed)
+    app.state.pool = pool
+    yield
+    await listener.close()
+    await pool.close()
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.websocket("/ws/planned-features")
+async def endpoint(websocket: WebSocket):
+    await websocket.accept()
+    rows = await app.state.pool.fetch("SELECT id, title FROM planned_features ORDER BY id")
+    await websocket.send_text(json.dumps({"type": "planned_features_update", "op": "snapshot",
+                                          "rows": [dict(row) for row in rows]}))
+    clients.add(websocket)
+    try:
+        while True:
+            await websocket.receive_text()
+    except WebSocketDisconnect:
+        clients.discard(websocket)
+"""
+
 
 def scaffold(project: Path) -> None:
     import typer
@@ -89,6 +149,7 @@ def scaffold(project: Path) -> None:
     if result.exit_code != 0:
         raise SystemExit(f"scaffold failed:\n{result.output}")
     (project / "app/server/bench_server.py").write_text(SERVER_MODULE)
+    (project / "app/server/bench_peer.py").write_text(PEER_MODULE)
 
 
 async def prepare_database(uri: str, project: Path) -> None:
@@ -261,7 +322,7 @@ async def connect_storm(url: str, writer: asyncpg.Connection, seconds: float) ->
         await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
     rate = result["connects"] / result["seconds"]
     return (
-        f"storm: {result['connects']} connects in {result['seconds']:.1f} s ({rate:.0f}/s, half reset without a "
+        f"{result['connects']} connects in {result['seconds']:.1f} s ({rate:.0f}/s, half reset without a "
         f"close frame); 20 normal clients, {len(samples)} receipts: p50 {percentile(samples, 0.5):.1f} ms, "
         f"p99 {percentile(samples, 0.99):.1f} ms, max {max(samples):.1f} ms, missed {missed}"
     )
@@ -339,33 +400,57 @@ async def stalled_clients(port: int, pid: int) -> str:
     )
 
 
-async def main(client_counts: list[int], rounds: int, processes: int, storm_seconds: float) -> None:
+def start_server(module: str, project: Path, uri: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(project / "app/server"),
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-max-size", "65536"],
+        env={**os.environ, "BENCH_DATABASE_URL": uri}, stderr=log.open("w"),
+    )  # fmt: skip
+    return process, port
+
+
+def load() -> str:
+    return "load average " + ", ".join(f"{value:.1f}" for value in os.getloadavg())
+
+
+async def main(
+    client_counts: list[int], rounds: int, processes: int, storm_seconds: float, *, peer: bool, fan_out_only: bool
+) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="polldetox-bench-"))
     server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
-    process: subprocess.Popen[bytes] | None = None
+    servers: list[subprocess.Popen[bytes]] = []
     try:
         uri = server.get_uri()
         project = workdir / "project"
         scaffold(project)
         await prepare_database(uri, project)
-        port = free_port()
         server_log = workdir / "server.log"
-        process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "bench_server:app", "--app-dir", str(project / "app/server"),
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-max-size", "65536"],
-            env={**os.environ, "BENCH_DATABASE_URL": uri}, stderr=server_log.open("w"),
-        )  # fmt: skip
+        process, port = start_server("bench_server", project, uri, server_log)
+        servers.append(process)
         url = f"ws://127.0.0.1:{port}/ws/planned-features"
         await wait_for_server(url, process)
+        urls = {"generated": url}
+        if peer:
+            peer_process, peer_port = start_server("bench_peer", project, uri, workdir / "peer.log")
+            servers.append(peer_process)
+            urls["peer"] = f"ws://127.0.0.1:{peer_port}/ws/planned-features"
+            await wait_for_server(urls["peer"], peer_process)
         writer = await asyncpg.connect(uri)
         try:
-            print(f"PostgreSQL (pgserver) + generated stack under uvicorn, loopback, {os.cpu_count()} cores\n")
+            print(f"PostgreSQL (pgserver), generated stack under uvicorn, {os.cpu_count()} cores, {load()}\n")
             print("1. fan-out: latency from just before the autocommit UPDATE to each client's receipt")
-            print(f"{'clients':>8} {'processes':>9} {'rounds':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} "
-                  f"{'max ms':>8} {'missed':>7} {'coalesced':>10}")  # fmt: skip
+            print(f"{'server':>9} {'clients':>8} {'processes':>9} {'rounds':>7} {'p50 ms':>8} {'p95 ms':>8} "
+                  f"{'p99 ms':>8} {'max ms':>8} {'missed':>7} {'coalesced':>10}  load")  # fmt: skip
             for clients in client_counts:
-                print(await fan_out(url, writer, clients, processes, rounds), flush=True)
-            print("\n2. " + await connect_storm(url, writer, storm_seconds), flush=True)
+                for name, address in urls.items():  # the peer right after, under the same load
+                    row = await fan_out(address, writer, clients, processes, rounds)
+                    print(f"{name:>9} {row}  {load()}", flush=True)
+            if fan_out_only:
+                return
+            print("\n2. connect storms, one process opening and leaving connections 50 at a time")
+            for name, address in urls.items():
+                print(f"{name:>9} {await connect_storm(address, writer, storm_seconds)}; {load()}", flush=True)
             await writer.execute(
                 "INSERT INTO planned_features (title, details) "
                 "SELECT 'row ' || n, repeat('d', 150) FROM generate_series(1, 9999) n"
@@ -374,10 +459,11 @@ async def main(client_counts: list[int], rounds: int, processes: int, storm_seco
             print("\n4. " + await stalled_clients(port, process.pid), flush=True)
             closed = server_log.read_text().count("Closing slow client")
             print(f"   the server closed {closed} clients as slow (send timeout 5 s), each logged once", flush=True)
+            print(f"\n{load()}", flush=True)
         finally:
             await writer.close()
     finally:
-        if process is not None:
+        for process in servers:
             process.terminate()
             process.wait(timeout=30)
         server.cleanup()
@@ -395,6 +481,8 @@ if __name__ == "__main__":
         parser.add_argument("--rounds", type=int, default=20, help="UPDATEs per client count (default 20)")
         parser.add_argument("--processes", type=int, default=4, help="client processes (default 4)")
         parser.add_argument("--storm-seconds", type=float, default=10.0, help="length of the connect storm")
+        parser.add_argument("--no-peer", action="store_true", help="skip the hand-written FastAPI peer server")
+        parser.add_argument("--fan-out-only", action="store_true", help="run phase 1 only")
         arguments = parser.parse_args()
         asyncio.run(
             main(
@@ -402,5 +490,7 @@ if __name__ == "__main__":
                 arguments.rounds,
                 arguments.processes,
                 arguments.storm_seconds,
+                peer=not arguments.no_peer,
+                fan_out_only=arguments.fan_out_only,
             )
         )

@@ -8,6 +8,7 @@ import errno
 import json
 import logging
 import os
+import random
 import socket
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -118,6 +119,42 @@ async def test_a_valid_small_frame_is_ignored(tmp_path: Path) -> None:
         assert json.loads(await asyncio.wait_for(client.recv(), timeout=10))["rows"][-1]["id"] == 1
 
 
+@pytest.mark.parametrize(
+    ("implementation", "direct"), [("websockets-sansio", True), ("websockets", False)], ids=["sansio", "legacy"]
+)
+async def test_every_size_of_message_arrives_whole_whether_frames_are_written_directly_or_through_asgi(
+    implementation: str, direct: bool, tmp_path: Path
+) -> None:
+    """uvicorn's default WebSocket implementation takes the shared frames on its transport; its legacy one
+    says nothing of its write buffer, so messages go through the ASGI send. Both deliver every message
+    whole and in order, from empty to far over one 64 KiB fragment, to clients with and without deflate
+    (compressed once per message for the first; hex digits, so that compressed messages span fragments too)."""
+    async with stack(tmp_path, ws=implementation) as served:
+        envelope = len(served.connections.to_json(_blob_message(0)))
+        # Whole messages of these many bytes: around each frame-length encoding and fragment boundary.
+        sizes = [size - envelope for size in (envelope, 125, 126, 65_535, 65_536, 65_537, 131_072, 300_001)]
+        clients = [
+            await websockets.connect(served.url, max_size=None),
+            await websockets.connect(served.url, max_size=None, compression=None),
+        ]
+        try:
+            for client in clients:
+                await asyncio.wait_for(client.recv(), timeout=10)
+            await _until(lambda: len(served.manager.active_connections) == 2)
+            held = list(served.manager.active_connections.values())
+            assert [client.transport is not None for client in held] == [direct, direct]
+            # uvicorn's default window for its permessage-deflate; the second client asked for none.
+            assert [client.deflate_bits for client in held] == ([12, None] if direct else [None, None])
+            for size in sizes:
+                served.manager.broadcast(_blob_message(size))
+            for client in clients:
+                received = [json.loads(await asyncio.wait_for(client.recv(), timeout=10)) for _ in sizes]
+                assert [message["rows"][0]["blob"] for message in received] == [_blob(size) for size in sizes]
+        finally:
+            for client in clients:
+                await client.close()
+
+
 async def test_gone_connections_leave_the_broadcast_set_without_a_broadcast(tmp_path: Path) -> None:
     async with stack(tmp_path) as served:
         clients = [await websockets.connect(served.url) for _ in range(50)]
@@ -129,6 +166,14 @@ async def test_gone_connections_leave_the_broadcast_set_without_a_broadcast(tmp_
         for client in clients[25:]:
             client.transport.abort()  # gone without a close frame: a reset
         await _until(lambda: len(served.manager.active_connections) == 0)
+
+
+def _blob(size: int) -> str:
+    return random.Random(size).randbytes(size // 2 + 1).hex()[:size]
+
+
+def _blob_message(size: int) -> dict[str, Any]:
+    return {"type": "big_snapshots_update", "op": "upsert", "rows": [{"blob": _blob(size)}]}
 
 
 def _stalled_socket(port: int) -> socket.socket:
@@ -167,8 +212,10 @@ async def test_clients_that_stop_reading_are_closed_and_aborted_while_the_others
             for version in range(1, 9):  # 1 MB snapshots: far more than the stalled clients' buffers take
                 served.rows[:] = [{"id": version, "blob": "x" * 1_000_000}]
                 await served.events.broadcast_big_snapshots()
+                _assert_bounded(served)
                 message = json.loads(await asyncio.wait_for(reader.recv(), timeout=10))
-                assert message["rows"][0]["id"] == version
+                assert message["rows"][0]["id"] == version  # reassembled from its 64 KiB fragments
+                _assert_bounded(served)
             await _until(lambda: len(served.manager.active_connections) == 1)
             resets = [Reset(raw) for raw in stalled]
             await _until(lambda: all(reset() for reset in resets))
@@ -176,6 +223,17 @@ async def test_clients_that_stop_reading_are_closed_and_aborted_while_the_others
             await reader.close()
             for raw in stalled:
                 raw.close()
+
+
+def _assert_bounded(served: Stack) -> None:
+    """What a client that stops reading pins: at most one frame past its transport's high-water mark, and
+    references to messages every client shares, never a copy of its own."""
+    clients = list(served.manager.active_connections.values())
+    for client in clients:
+        _, high = client.transport.get_write_buffer_limits()
+        assert client.transport.get_write_buffer_size() <= high + served.connections.FRAME_BYTES + 16
+    messages = {id(message) for client in clients for message in client.pending}
+    assert len(messages) <= 2  # the snapshot just broadcast, and one a slow client had started
 
 
 async def test_a_client_with_a_full_queue_is_closed(tmp_path: Path) -> None:

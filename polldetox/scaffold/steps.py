@@ -40,6 +40,11 @@ def manual_steps(request: Request, planned: list[PlannedFile], replaces: list[Fi
         "(clients send only small frames; the default lets each one buffer 16 MiB) and keep its WebSocket "
         "keepalive on (--ws-ping-interval/--ws-ping-timeout) for idle clients that vanish; clients that stop "
         "reading are closed by the connection manager."
+        + (
+            " Several workers (--workers N) need nothing more: each runs its own listener for its own clients."
+            if pattern == "db"
+            else ""
+        )
     )
     api = by_kind["api_config"]
     if api.action == Action.skip and f"{names.camel}:" not in (api.existing or ""):
