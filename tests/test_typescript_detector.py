@@ -697,6 +697,46 @@ def test_recursive_set_timeout_through_an_arrow_in_a_plain_function() -> None:
     )
 
 
+@pytest.mark.parametrize("alias", ["self", "that", "counters"])
+def test_recursive_set_timeout_re_armed_through_an_alias_of_this(alias: str) -> None:
+    site = only(
+        f"""
+        class Counters {{
+          poll(counter, delay) {{
+            const {alias} = this;
+            setTimeout(function () {{
+              fetch('/api/updates/' + counter.dataset.poll)
+                .then((response) => response.json())
+                .then((data) => {{ {alias}.render(counter, data); {alias}.poll(counter, delay); }});
+            }}, 60_000);
+          }}
+        }}
+        """,
+        "app/static/js/counters.js",
+    )
+    assert (site.kind, site.function, site.location.line, site.interval_seconds) == (
+        SiteKind.TIMEOUT_LOOP,
+        "Counters.poll",
+        4,
+        60,
+    )
+
+
+def test_an_alias_of_this_calling_another_method_is_not_a_re_arm() -> None:
+    assert not sites(
+        """
+        class Counters {
+          poll(counter) {
+            const self = this;
+            setTimeout(function () { self.render(counter); }, 1000);
+          }
+          render(counter) { fetch('/api/updates/' + counter.id); }
+        }
+        """,
+        "app/static/js/counters.js",
+    )
+
+
 @pytest.mark.parametrize(
     "tick",
     ["setNow(refreshTime())", "loadImage(nextSlide())", "reloadIframe()", "this.props.refreshClock()"],
