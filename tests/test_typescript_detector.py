@@ -2300,6 +2300,26 @@ def test_bullmq_job_scheduler_is_judged_by_the_queue_workers_processor() -> None
     assert sites(housekeeping, NODE_JOBS) == ()
 
 
+def test_a_job_scheduler_on_a_cron_read_at_runtime_waits_for_what_its_imported_worker_call_reads() -> None:
+    code = """
+    import { Queue, Worker } from 'bullmq';
+    import { runMonitor } from '../checks/probe.js';
+
+    const queue = new Queue('monitors');
+    new Worker('monitors', async (job) => { await runMonitor(job.data); });
+
+    export const schedule = (monitor) =>
+      queue.upsertJobScheduler(monitor.id, { pattern: monitor.cron, immediately: true }, { data: monitor });
+    """
+    facts = scan(code, NODE_JOBS)
+    (pending,) = facts.pending_sites
+    assert facts.sites == () and pending.globals == ()
+    assert pending.imports == (("server/src/checks/probe", "runMonitor"),)
+    assert (pending.site.mechanism, pending.site.interval_seconds) == ("BullMQ job scheduler", None)
+    daily = scan(code.replace("monitor.cron", "'0 6 * * *'"), NODE_JOBS)
+    assert daily.sites == () and daily.pending_sites == ()
+
+
 def test_functions_picked_from_a_lookup_table_are_followed() -> None:
     code = """
     import api from '../api';

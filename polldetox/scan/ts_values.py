@@ -361,3 +361,23 @@ def reexported_names(source: str, path: str) -> dict[str, tuple[str, str]]:
                 name, alias = exported.child_by_field_name("name"), exported.child_by_field_name("alias")
                 forwarded[text(alias if alias is not None else name)] = (module, text(name))
     return forwarded
+
+
+def imported_calls(function: Node, values: Values) -> tuple[tuple[str, str], ...]:
+    """The project functions a function calls through its file's imports: `Minuter(x)` -> (module,
+    `Minuter`), `queue.push(x)` with `queue` a default import -> (module, `default.push`)."""
+    found: list[tuple[str, str]] = []
+    for call in descendants(function):
+        if call.type != "call_expression":
+            continue
+        parts = callee_name(call).split(".")
+        if parts[0] not in values.imports or len(parts) > 2:
+            continue
+        specifier, imported = values.imports[parts[0]]
+        module = values.module_path(specifier)
+        if module is None:
+            continue
+        name = imported if len(parts) == 1 else f"{imported}.{parts[1]}" if imported == "default" else None
+        if name is not None and (module, name) not in found:
+            found.append((module, name))
+    return tuple(found)
