@@ -199,6 +199,8 @@ class Values:
             if left is not None and left.env is not None and left.ms is None:
                 return Value(ms=right.ms if right else None, ref=right.ref if right else None, env=left.env)
             return left if left is not None and left.ms is not None else right
+        if op in ("+", "-") and left is not None and left.ms is not None and _jitter(node.child_by_field_name("right")):
+            return left  # `5 * 60 * 1000 + (Math.random() - 0.5) * 30 * 1000`: the main term, without its jitter
         if op not in _ARITHMETIC or left is None or right is None or left.ms is None or right.ms is None:
             return None
         try:
@@ -381,3 +383,8 @@ def imported_calls(function: Node, values: Values) -> tuple[tuple[str, str], ...
         if name is not None and (module, name) not in found:
             found.append((module, name))
     return tuple(found)
+
+
+def _jitter(node: Node | None) -> bool:
+    """A random term spread around an interval: `(Math.random() - 0.5) * 30000`, `Math.random() * 1000`."""
+    return node is not None and "Math.random()" in text(node)
