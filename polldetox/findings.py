@@ -146,10 +146,13 @@ class Suppression:
 @dataclass(frozen=True, slots=True)
 class PendingSite:
     """A timer in a classic browser script whose callback calls global functions this file does
-    not define; it polls if another script defines one of them and that one fetches."""
+    not define; it polls if another script defines one of them and that one fetches. Or a scheduled
+    job that reads nothing visible and calls functions of other project modules (`imports`, as
+    (module, name)); it polls if one of them reads, a few calls deep."""
 
     site: PollingSite
-    globals: tuple[str, ...]
+    globals: tuple[str, ...] = ()
+    imports: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -461,6 +461,77 @@ def test_reads_are_followed_into_a_src_layout_package_of_a_monorepo(write_tree) 
     assert (finding.location.path, finding.polls.value) == ("engine/src/flows/inputs.py", "http")
 
 
+MONITOR_SCHEDULER = """
+import { Queue, Worker } from 'bullmq';
+import { runMonitor } from '../checks/{module}.js';
+
+const queue = new Queue('monitors');
+new Worker('monitors', async (job) => {
+  await runMonitor(job.data);
+});
+
+export async function scheduleMonitor(monitor) {
+  await queue.upsertJobScheduler(monitor.id, { pattern: monitor.cron }, { data: monitor });
+}
+"""
+
+
+def test_a_scheduled_job_reading_through_an_imported_function_and_its_queue_worker(write_tree) -> None:
+    root = write_tree(
+        {
+            "src/server/schedulers/monitors.ts": MONITOR_SCHEDULER.replace("{module}", "probe"),
+            "src/server/checks/probe.ts": """
+            import executions from '../queues/executions';
+
+            export const runMonitor = async (monitor) => {
+              await executions.push(monitor);
+            };
+            """,
+            "src/server/queues/executions.ts": """
+            import { Queue, Worker } from 'bullmq';
+            import axios from 'axios';
+
+            const queue = new Queue('executions');
+            new Worker('executions', async (job) => {
+              await probe(job.data);
+            });
+
+            async function probe(monitor) {
+              return axios.get(monitor.url, { timeout: 10_000 });
+            }
+
+            const push = async (monitor) => {
+              await queue.add('execute', { monitor });
+            };
+
+            export default { push };
+            """,
+        }
+    )
+    (finding,) = scan(root).findings
+    assert (finding.rule, finding.location.path, finding.location.line) == (
+        "PD103",
+        "src/server/schedulers/monitors.ts",
+        10,
+    )
+    assert (finding.interval_seconds, finding.polls.value) == (None, "http")
+    assert "calls runMonitor() from src/server/checks/probe" in finding.message
+
+
+def test_a_scheduled_job_whose_imported_function_reads_nothing_is_not_polling(write_tree) -> None:
+    root = write_tree(
+        {
+            "src/server/schedulers/monitors.ts": MONITOR_SCHEDULER.replace("{module}", "tidy"),
+            "src/server/checks/tidy.ts": """
+            export const runMonitor = async (monitor) => {
+              console.log('checked', monitor.id);
+            };
+            """,
+        }
+    )
+    assert scan(root).findings == ()
+
+
 def test_polling_in_test_files_is_not_judged_unless_tests_are_included(write_tree) -> None:
     waiting = """
     import { useEffect } from 'react';

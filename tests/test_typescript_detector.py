@@ -697,6 +697,47 @@ def test_recursive_set_timeout_through_an_arrow_in_a_plain_function() -> None:
     )
 
 
+@pytest.mark.parametrize("alias", ["self", "that", "counters"])
+def test_recursive_set_timeout_re_armed_through_an_alias_of_this(alias: str) -> None:
+    site = only(
+        f"""
+        class Counters {{
+          poll(counter, delay) {{
+            const {alias} = this;
+            delay = delay || 60_000 + (Math.random() - 0.5) * 10_000;
+            setTimeout(function () {{
+              fetch('/api/updates/' + counter.dataset.poll)
+                .then((response) => response.json())
+                .then((data) => {{ {alias}.render(counter, data); {alias}.poll(counter); }});
+            }}, delay);
+          }}
+        }}
+        """,
+        "app/static/js/counters.js",
+    )
+    assert (site.kind, site.function, site.location.line, site.interval_seconds) == (
+        SiteKind.TIMEOUT_LOOP,
+        "Counters.poll",
+        5,
+        60,
+    )
+
+
+def test_an_alias_of_this_calling_another_method_is_not_a_re_arm() -> None:
+    assert not sites(
+        """
+        class Counters {
+          poll(counter) {
+            const self = this;
+            setTimeout(function () { self.render(counter); }, 1000);
+          }
+          render(counter) { fetch('/api/updates/' + counter.id); }
+        }
+        """,
+        "app/static/js/counters.js",
+    )
+
+
 @pytest.mark.parametrize(
     "tick",
     ["setNow(refreshTime())", "loadImage(nextSlide())", "reloadIframe()", "this.props.refreshClock()"],
@@ -2258,6 +2299,26 @@ def test_bullmq_job_scheduler_is_judged_by_the_queue_workers_processor() -> None
     assert (site.kind, site.mechanism, site.interval_seconds) == (SiteKind.SCHEDULER, "BullMQ job scheduler", 10)
     housekeeping = code.replace("listActiveMonitors", "purgeOldEvents").replace("syncMonitorSchedules", "logCount")
     assert sites(housekeeping, NODE_JOBS) == ()
+
+
+def test_a_job_scheduler_on_a_cron_read_at_runtime_waits_for_what_its_imported_worker_call_reads() -> None:
+    code = """
+    import { Queue, Worker } from 'bullmq';
+    import { runMonitor } from '../checks/probe.js';
+
+    const queue = new Queue('monitors');
+    new Worker('monitors', async (job) => { await runMonitor(job.data); });
+
+    export const schedule = (monitor) =>
+      queue.upsertJobScheduler(monitor.id, { pattern: monitor.cron, immediately: true }, { data: monitor });
+    """
+    facts = scan(code, NODE_JOBS)
+    (pending,) = facts.pending_sites
+    assert facts.sites == () and pending.globals == ()
+    assert pending.imports == (("server/src/checks/probe", "runMonitor"),)
+    assert (pending.site.mechanism, pending.site.interval_seconds) == ("BullMQ job scheduler", None)
+    daily = scan(code.replace("monitor.cron", "'0 6 * * *'"), NODE_JOBS)
+    assert daily.sites == () and daily.pending_sites == ()
 
 
 def test_functions_picked_from_a_lookup_table_are_followed() -> None:

@@ -57,7 +57,7 @@ class Exports:
     racy: bool
     constants: dict[str, float]
     reexports: dict[str, tuple[str, str]]  # name -> (module, name there)
-    reads: dict[str, ReadSummary]  # function or model name -> what it reads (Python modules)
+    reads: dict[str, ReadSummary]  # function or model name -> what it reads (exported, for TypeScript)
 
     @classmethod
     def of(

@@ -5,6 +5,8 @@
 - What a Python loop reads through the project's own services, repositories and models:
   `service.get_history()` -> `repository.list_history()` -> `SELECT ... FROM workflow_history`.
 - Timers in classic browser scripts calling a fetching global helper that another script defines.
+- Scheduled TypeScript jobs whose worker calls an imported project function that reads: the same
+  calls followed a few hops deep, through the exported functions' reads (scan/ts_exports.py).
 
 Runs on every scan, over cached facts too, so a changed module reaches every file importing it.
 The modules it reads are cached by file metadata like any scanned file (scan/cache.py).
@@ -13,6 +15,7 @@ The modules it reads are cached by file metadata like any scanned file (scan/cac
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -32,7 +35,7 @@ _POLLS_ORDER = (Polls.DATABASE, Polls.FILE, Polls.HTTP)  # what a site reads, mo
 def resolve(facts: list[FileFacts], root: Path, cache: FactsCache | None) -> list[FileFacts]:
     modules = _Modules(root, cache)
     resolved = [_resolve_reads(_resolve_intervals(file_facts, modules), modules) for file_facts in facts]
-    return _resolve_script_globals(resolved)
+    return _resolve_script_globals([_resolve_imported_reads(file_facts, modules) for file_facts in resolved])
 
 
 class _Modules:
@@ -63,8 +66,8 @@ class _Modules:
                     constants.setdefault(name, value)
         return constants
 
-    def reads(self, module: str, name: str) -> ReadSummary | None:
-        exports = self.exports("python", module)
+    def reads(self, module: str, name: str, language: str = "python") -> ReadSummary | None:
+        exports = self.exports(language, module)
         return exports.reads.get(name) if exports is not None else None
 
     def _file(self, language: str, module: str) -> Path | None:
@@ -116,7 +119,8 @@ class _Modules:
                 # the real suffix decides the grammar: a .ts file may hold `<T>x` casts that TSX rejects
                 text = data.decode("utf-8")
                 constants = typescript.exported_constants(text, relative)
-                reexports, reads = typescript.reexported_names(text, relative), {}
+                reexports = typescript.reexported_names(text, relative)
+                reads = typescript.function_reads(text, relative)
         except (OSError, UnicodeDecodeError, ParseFailure, RecursionError):
             return None
         exports = Exports.of(stat, read_at, constants, reexports, reads)
@@ -168,17 +172,27 @@ def _reads_of(site: PollingSite, modules: _Modules) -> tuple[set[str], set[Polls
             found.update(declared.tables if declared is not None and declared.tables else (guess,))
         return found
 
-    tables = model_tables(site.models)
+    language = "python" if site.language == "python" else "typescript"
+    return _follow_calls(site.reads_through, modules, language, model_tables(site.models), model_tables)
+
+
+def _follow_calls(
+    calls: tuple[tuple[str, str], ...],
+    modules: _Modules,
+    language: str,
+    tables: set[str],
+    model_tables: Callable[[tuple[tuple[str, str, str], ...]], set[str]],
+) -> tuple[set[str], set[Polls]]:
     kinds: set[Polls] = set()
     seen: set[tuple[str, str]] = set()
-    frontier = list(site.reads_through)
+    frontier = list(calls)
     for _ in range(_READS_DEPTH):
         following: list[tuple[str, str]] = []
         for module, name in frontier:
             if (module, name) in seen:
                 continue
             seen.add((module, name))
-            summary = modules.reads(module, name)
+            summary = modules.reads(module, name, language)
             if summary is not None:
                 guesses = {guess for _, _, guess in summary.models}
                 tables.update(set(summary.tables) - guesses)
@@ -187,6 +201,28 @@ def _reads_of(site: PollingSite, modules: _Modules) -> tuple[set[str], set[Polls
                 following.extend(summary.calls)
         frontier = following
     return tables, kinds
+
+
+def _resolve_imported_reads(file_facts: FileFacts, modules: _Modules) -> FileFacts:
+    """Scheduled jobs that call project functions of other modules: polling when one of those reads."""
+    if not any(pending.imports for pending in file_facts.pending_sites):
+        return file_facts
+    promoted = []
+    for pending in file_facts.pending_sites:
+        if not pending.imports:
+            continue
+        tables, kinds = _follow_calls(pending.imports, modules, "typescript", set(), lambda _: set())
+        polls = next((kind for kind in _POLLS_ORDER if kind in kinds), None)
+        if polls is None:
+            continue
+        module, name = pending.imports[0]
+        calls = f"calls {name}() from {module}"
+        detail = f"{pending.site.detail}; {calls}" if pending.site.detail else calls
+        promoted.append(replace(pending.site, polls=polls, tables=tuple(sorted(tables)), detail=detail))
+    if not promoted:
+        return file_facts
+    sites = sorted((*file_facts.sites, *promoted), key=lambda s: (s.location.line, s.location.column, s.kind))
+    return replace(file_facts, sites=tuple(sites))
 
 
 def _resolve_script_globals(facts: list[FileFacts]) -> list[FileFacts]:

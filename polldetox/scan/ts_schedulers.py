@@ -11,7 +11,7 @@ name: housekeeping (cleanup, expiry, backups, digests, reminders) is not polling
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tree_sitter import Node
 
@@ -30,7 +30,7 @@ from polldetox.scan.ts_parse import (
     unwrap,
 )
 from polldetox.scan.ts_reads import CallbackReader, Reads
-from polldetox.scan.ts_values import Value, Values
+from polldetox.scan.ts_values import Value, Values, imported_calls
 
 _SUBSTITUTION = re.compile(r"\$\{[^}]*\}")
 _NEST_EXPRESSION = re.compile(r"^EVERY_(?:(\d+)_)?(SECOND|MINUTE|HOUR)S?$")
@@ -65,6 +65,8 @@ class ScheduledJob:
     reads: Reads
     job: str | None  # the job's name, when it has one
     calls: str = ""  # what an inline job calls, to judge it by when it reads nothing visible
+    imported: tuple[tuple[str, str], ...] = ()  # project functions it calls when its own reads are not visible
+    pending: bool = False  # polls only if one of `imported` reads (scan/crossfile.py decides)
 
 
 class NodeSchedules:
@@ -90,14 +92,15 @@ class NodeSchedules:
         if not self.libraries:
             return []
         found = []
-        for call in self.tree.of("call_expression"):
-            job = self._registration(call)
-            if job is not None and _polls(job):
-                found.append(job)
-        for node in self.tree.of("new_expression"):
-            job = self._constructed(node)
-            if job is not None and _polls(job):
-                found.append(job)
+        registered = [self._registration(call) for call in self.tree.of("call_expression")]
+        registered += [self._constructed(node) for node in self.tree.of("new_expression")]
+        for job in registered:
+            if job is None:
+                continue
+            if _polls(job):
+                found.append(replace(job, imported=()) if job.reads.reads else job)
+            elif job.imported:
+                found.append(replace(job, pending=True))
         return found
 
     # --- calls ------------------------------------------------------------------------------------
@@ -172,17 +175,25 @@ class NodeSchedules:
         """`{ every: ms }` repeats every ms; `{ pattern | cron: '...' }` as the expression says. What the
         job does is what the file's queue worker runs on each job."""
         every = _value(repeat, "every")
-        period = (
-            self.values.evaluate(every)
-            if every is not None
-            else self._period(_value(repeat, "pattern") or _value(repeat, "cron"))
-        )
-        if period is None:
+        pattern = _value(repeat, "pattern") or _value(repeat, "cron")
+        period = self.values.evaluate(every) if every is not None else self._period(pattern)
+        if period is None and not self._read_at_runtime(pattern):
             return None
-        processor = self._processor()
-        return ScheduledJob(call, mechanism, period, self._reads(processor), job, _calls(processor))
+        processor = self.processor()
+        imported = imported_calls(processor, self.values) if processor is not None else ()
+        return ScheduledJob(call, mechanism, period, self._reads(processor), job, _calls(processor), imported)
 
-    def _processor(self) -> Node | None:
+    def _read_at_runtime(self, spec: Node | None) -> bool:
+        """`pattern: monitor.cron`: a schedule each record sets, whose interval no reading of the code gives."""
+        spec = unwrap(spec)
+        return (
+            spec is not None
+            and spec.type in ("member_expression", "subscript_expression", "identifier")
+            and text(spec) not in self.values.constants
+            and not text(spec).startswith("CronExpression.")
+        )
+
+    def processor(self) -> Node | None:
         """The function the file's one queue worker runs on each job: `new Worker(queue, fn)`,
         `createWorker(queue, fn)` or Bull's `queue.process(fn)`; None when there is none or several."""
         found = []

@@ -27,6 +27,8 @@ class Found:
     context_node: Node | None = None  # where the site's function is looked up when the node has none
     detail: str | None = None
     pending: tuple[str, ...] = ()
+    pending_imports: tuple[tuple[str, str], ...] = ()  # project functions whose reads decide (crossfile)
+    reads_through: tuple[tuple[str, str], ...] = ()  # project functions whose reads it takes (crossfile)
 
 
 class SiteCollector:

@@ -4,6 +4,7 @@ function, home-grown polling helpers built on them (engines) and their call site
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from tree_sitter import Node
 
@@ -154,24 +155,25 @@ class TimerPolling(SiteCollector):
         callback = unwrap(callback)
         if callback is None:
             return None
+        own = _own_name_stripper(call)
         if callback.type in ("identifier", "member_expression"):
-            name = text(callback).removeprefix("this.")
+            name = own(text(callback))
             if name in enclosing:
                 return enclosing[name]
             # `setTimeout(safeBeat, ms)` inside `beat`, where `safeBeat` calls `beat`: re-armed through a wrapper
             wrapper = self.reader.functions.get(name) or self.reader.methods.get(name)
             if wrapper is None:
                 return None
-            called = [callee_name(n).removeprefix("this.") for n in descendants(wrapper) if n.type == "call_expression"]
+            called = [own(callee_name(n)) for n in descendants(wrapper) if n.type == "call_expression"]
             return next((enclosing[c] for c in called if c in enclosing), None)
         if callback.type in FUNCTION_TYPES:
             for node in descendants(callback):
                 if node.type != "call_expression":
                     continue
-                if target := enclosing.get(callee_name(node).removeprefix("this.")):
+                if target := enclosing.get(own(callee_name(node))):
                     return target
                 if property_name(node) in ("then", "finally"):  # `scan().finally(scheduleRescan)`
-                    handed = (text(a).removeprefix("this.") for a in arguments(node))
+                    handed = (own(text(a)) for a in arguments(node))
                     if target := next((enclosing[h] for h in handed if h in enclosing), None):
                         return target
         return None
@@ -312,6 +314,26 @@ class TimerPolling(SiteCollector):
             if interval is None:
                 interval = self.values.evaluate(node)
         return reads, interval
+
+
+def _own_name_stripper(call: Node) -> Callable[[str], str]:
+    """A function that turns `this.poll`, `self.poll` or `that.poll` (any name bound to `this` in a function
+    around `call`, as in `const bookkeeper = this`) into `poll`: a method re-armed through an alias of `this`."""
+    prefixes = ["this."]
+    for function in ancestors(call):
+        if function.type not in FUNCTION_TYPES:
+            continue
+        for declarator in descendants(function):
+            if declarator.type != "variable_declarator":
+                continue
+            name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
+            if name is not None and name.type == "identifier" and value is not None and value.type == "this":
+                prefixes.append(text(name) + ".")
+
+    def strip(name: str) -> str:
+        return next((name.removeprefix(p) for p in prefixes if name.startswith(p)), name)
+
+    return strip
 
 
 def _parameters(function: Node) -> set[str]:

@@ -199,6 +199,8 @@ class Values:
             if left is not None and left.env is not None and left.ms is None:
                 return Value(ms=right.ms if right else None, ref=right.ref if right else None, env=left.env)
             return left if left is not None and left.ms is not None else right
+        if op in ("+", "-") and left is not None and left.ms is not None and _jitter(node.child_by_field_name("right")):
+            return left  # `5 * 60 * 1000 + (Math.random() - 0.5) * 30 * 1000`: the main term, without its jitter
         if op not in _ARITHMETIC or left is None or right is None or left.ms is None or right.ms is None:
             return None
         try:
@@ -361,3 +363,28 @@ def reexported_names(source: str, path: str) -> dict[str, tuple[str, str]]:
                 name, alias = exported.child_by_field_name("name"), exported.child_by_field_name("alias")
                 forwarded[text(alias if alias is not None else name)] = (module, text(name))
     return forwarded
+
+
+def imported_calls(function: Node, values: Values) -> tuple[tuple[str, str], ...]:
+    """The project functions a function calls through its file's imports: `Minuter(x)` -> (module,
+    `Minuter`), `queue.push(x)` with `queue` a default import -> (module, `default.push`)."""
+    found: list[tuple[str, str]] = []
+    for call in descendants(function):
+        if call.type != "call_expression":
+            continue
+        parts = callee_name(call).split(".")
+        if parts[0] not in values.imports or len(parts) > 2:
+            continue
+        specifier, imported = values.imports[parts[0]]
+        module = values.module_path(specifier)
+        if module is None:
+            continue
+        name = imported if len(parts) == 1 else f"{imported}.{parts[1]}" if imported == "default" else None
+        if name is not None and (module, name) not in found:
+            found.append((module, name))
+    return tuple(found)
+
+
+def _jitter(node: Node | None) -> bool:
+    """A random term spread around an interval: `(Math.random() - 0.5) * 30000`, `Math.random() * 1000`."""
+    return node is not None and "Math.random()" in text(node)

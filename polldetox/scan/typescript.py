@@ -12,6 +12,7 @@ from __future__ import annotations
 from polldetox.findings import FileFacts, PendingSite, PollingSite, Polls, SiteKind, Suppression
 from polldetox.scan import ParseFailure
 from polldetox.scan.ts_context import FallbackFacts, Surroundings
+from polldetox.scan.ts_exports import function_reads as function_reads
 from polldetox.scan.ts_globals import fetching_globals, is_classic_script
 from polldetox.scan.ts_loops import SleepLoops
 from polldetox.scan.ts_parse import Tree, language_of, parse, snippet, text
@@ -161,7 +162,18 @@ class _Detector:
             found.append(Found(kind, loop.mechanism, loop.node, loop.interval, loop.reads))
         for job in NodeSchedules(self.tree, self.values, self.reader).jobs():
             detail = f"job {job.job}" if job.job else None
-            found.append(Found(SiteKind.SCHEDULER, job.mechanism, job.node, job.interval, job.reads, detail=detail))
+            found.append(
+                Found(
+                    SiteKind.SCHEDULER,
+                    job.mechanism,
+                    job.node,
+                    job.interval,
+                    job.reads,
+                    detail=detail,
+                    pending_imports=job.imported if job.pending else (),
+                    reads_through=() if job.pending else job.imported,
+                )
+            )
         found += QueryOptionPolling(self.tree, self.values, self.reader).sites()
         for one in found:
             self._add(one)
@@ -216,8 +228,9 @@ class _Detector:
             max_duration_seconds=extra.max_duration_seconds,
             restores_connection=extra.restores_connection,
             detail=found.detail,
+            reads_through=found.reads_through,
         )
-        if found.pending:
-            self.pending.append(PendingSite(site=site, globals=found.pending))
+        if found.pending or found.pending_imports:
+            self.pending.append(PendingSite(site=site, globals=found.pending, imports=found.pending_imports))
         else:
             self.sites.append(site)
