@@ -99,7 +99,8 @@ def print_summary(summary: Summary, console: Console, *, statistics: bool = Fals
             if load.unresolved_intervals
             else ""
         )
-        console.print(f"Polling load: {'; '.join(parts)}{note}.")
+        # Numbers and fixed words: no markup or emoji codes to look for (rich loads its emoji table for that).
+        console.print(f"Polling load: {'; '.join(parts)}{note}.", markup=False, emoji=False)
 
 
 def print_status(statuses: list[DataTypeStatus], console: Console) -> None:

@@ -14,7 +14,9 @@ The modules it reads are cached by file metadata like any scanned file (scan/cac
 
 from __future__ import annotations
 
+import os
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -45,7 +47,7 @@ class _Modules:
         self.root = root
         self.cache = cache
         self.found: dict[tuple[str, str], Exports | None] = {}
-        self.package_roots: dict[str, list[Path]] = {}
+        self.holding: dict[str, list[Path]] | None = None
 
     def exports(self, language: str, module: str) -> Exports | None:
         key = (language, module)
@@ -90,13 +92,9 @@ class _Modules:
     def _package_roots(self, package: str) -> list[Path]:
         """Where a top-level package lives below the scan root: `src/` layouts and monorepos put
         `from app.services import x` at `src/app/` or `backend/src/app/`; the shallowest comes first."""
-        if package not in self.package_roots:
-            found: list[Path] = []
-            for depth in range(1, _PACKAGE_DEPTH + 1):
-                pattern = "/".join(["*"] * depth + [package, "__init__.py"])
-                found += sorted(path.parent.parent for path in self.root.glob(pattern))
-            self.package_roots[package] = found
-        return self.package_roots[package]
+        if self.holding is None:
+            self.holding = _folders_holding(self.root, _PACKAGE_DEPTH)
+        return [folder for folder in self.holding.get(package, ()) if (folder / package / "__init__.py").exists()]
 
     def _read(self, path: Path, language: str) -> Exports | None:
         relative = path.relative_to(self.root).as_posix()
@@ -127,6 +125,31 @@ class _Modules:
         if self.cache is not None:
             self.cache.put_exports(relative, exports)
         return exports
+
+
+def _folders_holding(root: Path, depth: int) -> dict[str, list[Path]]:
+    """For each folder name, the folders 1 to `depth` levels below `root` that hold a folder of that
+    name: shallowest first, in path order within a level. The shallow folders are listed once per
+    scan, not once per imported package."""
+    holding: dict[str, list[Path]] = defaultdict(list)
+    names = {root: _subfolder_names(root)}
+    level = [root]
+    for _ in range(depth):
+        level = sorted(folder / name for folder in level for name in names[folder])
+        for folder in level:
+            names[folder] = _subfolder_names(folder)
+            for name in names[folder]:
+                holding[name].append(folder)
+    return holding
+
+
+def _subfolder_names(folder: Path) -> list[str]:
+    """The names of a folder's sub-folders, symbolic links to folders included."""
+    try:
+        with os.scandir(folder) as entries:
+            return [entry.name for entry in entries if entry.is_dir()]
+    except OSError:
+        return []
 
 
 def _resolve_intervals(file_facts: FileFacts, modules: _Modules) -> FileFacts:

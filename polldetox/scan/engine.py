@@ -7,12 +7,10 @@ of them to pay for it; an unchanged file is served from the cache by its metadat
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import sys
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +20,6 @@ from polldetox.scan import ParseFailure, crossfile, policy
 from polldetox.scan.cache import Entry, FactsCache, content_digest
 from polldetox.scan.encoding import python_encoding
 from polldetox.scan.files import Discovery, SourceFile, StatKey, discover, selection, stat_key
-from polldetox.scan.python_gate import may_hold_sites
 
 # Below this much source, starting worker processes costs more than it saves.
 _POOL_THRESHOLD_BYTES = 256 * 1024
@@ -200,6 +197,9 @@ def _parse_text(job: _Job, data: bytes) -> FileFacts | ScanError:
     if isinstance(text, ScanError):
         return text
     # Python trigger tokens are common words: the compiler rules out most files before `ast` runs.
+    # Imported here, as the detectors are: a scan that parses nothing does not load it.
+    from polldetox.scan.python_gate import may_hold_sites
+
     if job.language == "python" and not may_hold_sites(text, job.relative):
         return FileFacts(path=job.relative, language=job.language)
     try:
@@ -224,6 +224,10 @@ def _parse_all(jobs: list[_Job], workers: int | None, progress: ProgressCallback
             if progress:
                 progress(done, total)
         return results
+    # Only a scan with enough to parse pays for importing the process pool.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # fork shares the already-imported parsers with the workers; elsewhere fall back to spawn.
     method = "fork" if sys.platform == "linux" else "spawn"
     chunk = max(1, min(32, total // (workers * 4)))
