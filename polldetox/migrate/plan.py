@@ -26,6 +26,7 @@ from polldetox.migrate.ts_edits import (
     hook_takes_on_change,
     migrate_query_site,
 )
+from polldetox.migrate.ts_ranges import import_source
 from polldetox.migrate.ts_timers import InClassComponent, migrate_timer_site
 from polldetox.naming import InvalidName, Names, names_for
 from polldetox.scaffold.layout import Layout, LayoutError
@@ -33,6 +34,7 @@ from polldetox.scaffold.render import Action, Pattern, Request, environment, pla
 from polldetox.scaffold.schema import Table
 from polldetox.scaffold.steps import manual_steps
 from polldetox.scan.files import discover
+from polldetox.scan.ts_parse import parse
 
 # What the listener needs that the app may not have yet: the trigger and the LISTEN runtime.
 _SCAFFOLDED_KINDS = ("migration_up", "migration_down", "pg_listener")
@@ -134,6 +136,8 @@ def build_plan(
                 f"{other_names.table.sql()} --schema FILE_OR_FOLDER)."
             )
     hook, missing = selection.hook, _no_hook(selection)
+    if hook is not None and selection.frontend:
+        _scaffolded_hook_config(files, names, layout, hook)
     if hook is None and selection.frontend and table is not None:
         hook, missing = _generated_hook(root, names, layout, table, files)
     for site in selection.frontend:
@@ -157,22 +161,44 @@ def _generated_hook(root: Path, names: Names, layout: Layout, table: Table, file
     if hook.action == Action.skip:
         return None, f"{hook.path} exists but handles none of the backend's message types: fix it and rerun"
     if api.action == Action.skip and f"{names.camel}:" not in (api.existing or ""):
-        entry = WebSocketEntry("apiConfig", names.camel, f"/ws/{names.kebab}")
-        config = api.path.as_posix()
-        try:
-            added = add_websocket_entry(files.read(config), config, entry)
-        except Unsafe as reason:
+        unsafe = _add_websocket_entry(files, names, api.path.as_posix(), hook.path.as_posix())
+        if unsafe is not None:
             return None, (
                 f"no use<Type>WebSocket hook handles this data, and the one polldetox scaffold writes "
-                f"({hook.path}) reads apiConfig.websocket.{names.camel}, which polldetox cannot add: {reason}; "
-                f"{entry.by_hand()} and rerun"
+                f"({hook.path}) reads apiConfig.websocket.{names.camel}, which polldetox cannot add: {unsafe}"
             )
-        files.write(config, added, f"{entry.path} added to apiConfig.websocket for {hook.path}")
     result = files.plan
     _scaffold(root, names, layout, table, result, _GENERATED_KINDS)
     result.manual += [step for step in manual_steps(Request(names, Pattern.db, table, layout), planned, [])
                       if not step.startswith(("Render ", "Run the migration", "Add to apiConfig"))]  # fmt: skip
     return Hook(hook.path.as_posix(), f"use{names.pascal}WebSocket"), ""
+
+
+def _add_websocket_entry(files: _Files, names: Names, config: str, hook: str) -> str | None:
+    """The hook's `apiConfig.websocket.<name>` added to the app's config file, or why it cannot be, with the fix."""
+    entry = WebSocketEntry("apiConfig", names.camel, f"/ws/{names.kebab}")
+    try:
+        added = add_websocket_entry(files.read(config), config, entry)
+    except Unsafe as reason:
+        return f"{reason}; {entry.by_hand()} and rerun"
+    files.write(config, added, f"{entry.path} added to apiConfig.websocket for {hook}")
+    return None
+
+
+def _scaffolded_hook_config(files: _Files, names: Names, layout: Layout, hook: Hook) -> None:
+    """A hook scaffold wrote earlier reads its URL from the config file scaffold could not extend: add it there."""
+    config = layout.path("api_config", names.placeholders).as_posix()
+    hook_source = files.read(hook.path)
+    reads = f"apiConfig.websocket.{names.camel}(" in hook_source
+    if not reads or import_source(parse(hook_source, hook.path), "apiConfig") != ts_import(
+        PurePosixPath(hook.path), PurePosixPath(config)
+    ):
+        return
+    if not (files.root / config).is_file() or re.search(rf"^\s*{re.escape(names.camel)}:", files.read(config), re.M):
+        return
+    unsafe = _add_websocket_entry(files, names, config, hook.path)
+    if unsafe is not None:
+        files.plan.manual.append(f"{hook.path} reads apiConfig.websocket.{names.camel}, which {config} lacks: {unsafe}")
 
 
 def _joined(site: PollingSite, names: Names) -> list[str]:
