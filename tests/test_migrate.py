@@ -126,6 +126,27 @@ def test_json_plan_lists_edits_and_skipped_sites(tmp_path: Path) -> None:
     assert status(root) == ""
 
 
+def test_a_config_of_another_shape_leaves_the_panel_with_the_line_to_add(tmp_path: Path) -> None:
+    root = demo_copy(tmp_path)
+    (root / "app/client/src/config/api.ts").write_text("export const apiConfig = { websocket: socketUrls() };\n")
+    commit(root, "computed websocket urls")
+    done = migrate("workflow_history", "--dry-run", "--format", "json", cwd=root)
+    assert done.exit_code == 1, done.stderr
+    plan = json.loads(done.stdout)
+    assert plan["skipped"] == [
+        {
+            "path": "app/client/src/components/WorkflowHistoryPanel.tsx",
+            "line": 12,
+            "reason": "no use<Type>WebSocket hook handles this data, and the one polldetox scaffold writes "
+            "(app/client/src/hooks/useWorkflowHistoryWebSocket.ts) reads apiConfig.websocket.workflowHistory, "
+            "which polldetox cannot add: apiConfig in app/client/src/config/api.ts has no `websocket: { ... }` "
+            "object literal; add `workflowHistory: () => websocketUrl('/ws/workflow-history')` (or however the "
+            "file builds its URLs) to it and rerun",
+        }
+    ]
+    assert "app/client/src/config/api.ts" not in {edit["path"] for edit in plan["edits"]}
+
+
 def test_each_polled_table_leaves_no_violation_tied_to_it(
     migration: tuple[Path, dict[str, set[tuple[str, int]]]],
 ) -> None:
