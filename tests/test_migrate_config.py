@@ -81,6 +81,14 @@ def test_an_empty_websocket_object_uses_the_files_websocket_url_helper() -> None
     ],
 )
 def test_other_shapes_are_left_alone_with_the_reason(source: str, reason: str) -> None:
-    with pytest.raises(Unsafe, match=None) as raised:
+    with pytest.raises(Unsafe) as raised:
         add_websocket_entry(source, PATH, ENTRY)
     assert reason in str(raised.value)
+
+
+def test_an_entry_written_as_a_method_counts_and_a_longer_path_is_not_copied() -> None:
+    method = "export const apiConfig = { websocket: { workflowHistory() { return '/ws/x'; } } };\n"
+    assert add_websocket_entry(method, PATH, ENTRY) == method
+    per_item = "export const apiConfig = { websocket: { item: (id: string) => `/ws/items/${id}` } };\n"
+    with pytest.raises(Unsafe, match=r"no entry of apiConfig\.websocket shows how this app builds a /ws/ URL"):
+        add_websocket_entry(per_item, PATH, ENTRY)

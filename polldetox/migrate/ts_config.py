@@ -17,7 +17,7 @@ from polldetox.migrate.python_edits import Unsafe
 from polldetox.migrate.ts_ranges import Range, after_line, apply, indent
 from polldetox.scan.ts_parse import descendants, pair_key, parse, text, unwrap
 
-_WS_PATH = re.compile(r"/ws/[\w-]+")
+_WS_PATH = re.compile(r"/ws/[\w-]+(?=['\"`])")  # the whole path of a literal, not a prefix of a longer one
 
 
 @dataclass(frozen=True)
@@ -38,13 +38,13 @@ def add_websocket_entry(source: str, path: str, entry: WebSocketEntry) -> str:
         raise Unsafe(f"{path} exports no `{entry.config}` object literal")
     if any(child.type == "spread_element" for child in config.named_children):
         raise Unsafe(f"{entry.config} in {path} spreads another object, which may define its websocket URLs")
-    websocket = next((pair for pair in _pairs(config) if pair_key(pair) == "websocket"), None)
+    websocket = next((pair for pair in _pairs(config) if _key(pair) == "websocket"), None)
     value = unwrap(websocket.child_by_field_name("value")) if websocket is not None else None
     if value is None or value.type != "object":
         raise Unsafe(f"{entry.config} in {path} has no `websocket: {{ ... }}` object literal")
     if any(child.type == "spread_element" for child in value.named_children):
         raise Unsafe(f"{entry.config}.websocket in {path} spreads another object, which may define {entry.key}")
-    if any(pair_key(pair) == entry.key for pair in _pairs(value)):
+    if any(_key(pair) == entry.key for pair in _pairs(value)):
         return source
     if any(_computed(pair) for pair in _pairs(value)):
         raise Unsafe(f"{entry.config}.websocket in {path} has a computed key, which may be {entry.key}")
@@ -65,6 +65,11 @@ def _exported_object(root: Node, name: str) -> Node | None:
 
 def _pairs(node: Node) -> list[Node]:
     return [child for child in node.named_children if child.type in ("pair", "method_definition")]
+
+
+def _key(pair: Node) -> str:
+    """The name of `key: value`, or of a method `key() { ... }`."""
+    return pair_key(pair) if pair.type == "pair" else text(pair.child_by_field_name("name"))
 
 
 def _computed(pair: Node) -> bool:
