@@ -15,6 +15,10 @@ from scaffold_support import postgres_server, pytest_outcomes
 from typer.testing import CliRunner, Result
 
 from polldetox.cli import app
+from polldetox.config import load_config
+from polldetox.data_sites import data_sites
+from polldetox.naming import names_for
+from polldetox.scan import engine
 
 NODE_MODULES = REPO_ROOT / "node_modules"
 RUFF = Path(sys.executable).parent / "ruff"
@@ -43,14 +47,21 @@ def status(root: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The demo app after migrating each polled table, one commit per table."""
+def migration(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, set[tuple[str, int]]]]:
+    """The demo app after migrating each polled table, one commit per table, and the sites each run skipped."""
     root = demo_copy(tmp_path_factory.mktemp("migrated"))
+    skipped = {}
     for table in POLLED_TABLES:
-        done = migrate(table, cwd=root)
+        done = migrate(table, "--format", "json", cwd=root)
         assert done.exit_code in (0, 1), done.stderr
+        skipped[table] = {(site["path"], site["line"]) for site in json.loads(done.stdout)["skipped"]}
         commit(root, f"migrate {table}")
-    return root
+    return root, skipped
+
+
+@pytest.fixture(scope="module")
+def migrated(migration: tuple[Path, dict[str, set[tuple[str, int]]]]) -> Path:
+    return migration[0]
 
 
 def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -> None:
@@ -59,8 +70,11 @@ def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -
     # The class component polling the same API method as the queue's hook is listed, not rewritten.
     assert done.exit_code == 1, done.stderr
     assert (
-        "Skipped app/client/src/components/LegacyQueueTable.tsx:18: the timer is not inside a useEffect" in done.stderr
-    )
+        "Skipped app/client/src/components/LegacyQueueTable.tsx:18: a class component cannot call useQueueWebSocket: "
+        "convert LegacyQueueTable to a function component that calls useQueueWebSocket() and reads the data with "
+        "useQuery({ queryKey: ['queue'] }), which useQueueWebSocket() keeps current, in place of the setInterval in "
+        "componentDidMount and its clear; or render it from such a component, passing the data as props\n"
+    ) in done.stderr
     assert status(root) == ""
     diff = done.stdout
     assert "--- a/app/server/services/background_tasks.py" in diff
@@ -86,7 +100,8 @@ def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -
 def test_json_plan_lists_edits_and_skipped_sites(tmp_path: Path) -> None:
     root = demo_copy(tmp_path)
     done = migrate("workflow_history", "--dry-run", "--format", "json", cwd=root)
-    assert done.exit_code == 1, done.stderr
+    # No hook handles workflow_history_update: scaffold's is generated, its URL added to the app's config.
+    assert done.exit_code == 0, done.stderr
     plan = json.loads(done.stdout)
     edits = {(edit["path"], edit["action"]) for edit in plan["edits"]}
     assert edits == {
@@ -95,19 +110,60 @@ def test_json_plan_lists_edits_and_skipped_sites(tmp_path: Path) -> None:
         ("app/server/migrations/workflow_history_notify.up.sql", "create"),
         ("app/server/migrations/workflow_history_notify.down.sql", "create"),
         (f"{SERVICES}/pg_listener.py", "create"),
+        ("app/client/src/config/api.ts", "edit"),
+        (f"{SERVICES}/realtime_connections.py", "create"),
+        (f"{SERVICES}/workflow_history_events.py", "create"),
+        (f"{SERVICES}/workflow_history_listener.py", "create"),
+        ("app/server/routes/workflow_history_websocket.py", "create"),
+        ("app/server/tests/test_workflow_history_realtime.py", "create"),
+        ("app/client/src/hooks/useReconnectingWebSocket.ts", "create"),
+        ("app/client/src/hooks/useWorkflowHistoryWebSocket.ts", "create"),
+        ("app/client/src/hooks/useWorkflowHistoryWebSocket.test.tsx", "create"),
+        ("app/client/src/components/WorkflowHistoryPanel.tsx", "edit"),
     }
     assert all(edit["reason"] for edit in plan["edits"])
-    [skipped] = plan["skipped"]
-    assert (skipped["path"], skipped["line"]) == ("app/client/src/components/WorkflowHistoryPanel.tsx", 12)
-    assert (
-        "the one polldetox scaffold writes (app/client/src/hooks/useWorkflowHistoryWebSocket.ts) needs "
-        "apiConfig.websocket.workflowHistory in app/client/src/config/api.ts, which polldetox leaves alone"
-    ) in skipped["reason"]
+    assert plan["skipped"] == []
     assert status(root) == ""
 
 
-def test_each_polled_table_leaves_no_violation_tied_to_it(migrated: Path) -> None:
-    done = CliRunner().invoke(app, ["scan", str(migrated), "--format", "json", "--no-cache"])
+def test_a_config_of_another_shape_leaves_the_panel_with_the_line_to_add(tmp_path: Path) -> None:
+    root = demo_copy(tmp_path)
+    (root / "app/client/src/config/api.ts").write_text("export const apiConfig = { websocket: socketUrls() };\n")
+    commit(root, "computed websocket urls")
+    done = migrate("workflow_history", "--dry-run", "--format", "json", cwd=root)
+    assert done.exit_code == 1, done.stderr
+    plan = json.loads(done.stdout)
+    assert plan["skipped"] == [
+        {
+            "path": "app/client/src/components/WorkflowHistoryPanel.tsx",
+            "line": 12,
+            "reason": "no use<Type>WebSocket hook handles this data, and the one polldetox scaffold writes "
+            "(app/client/src/hooks/useWorkflowHistoryWebSocket.ts) reads apiConfig.websocket.workflowHistory, "
+            "which polldetox cannot add: apiConfig in app/client/src/config/api.ts has no `websocket: { ... }` "
+            "object literal; add `workflowHistory: () => websocketUrl('/ws/workflow-history')` (or however the "
+            "file builds its URLs) to it and rerun",
+        }
+    ]
+    assert "app/client/src/config/api.ts" not in {edit["path"] for edit in plan["edits"]}
+
+
+def test_each_polled_table_leaves_no_violation_tied_to_it(
+    migration: tuple[Path, dict[str, set[tuple[str, int]]]],
+) -> None:
+    root, skipped = migration
+    # What still polls each table, by the selector status and migrate share: exactly what migrate listed
+    # as skipped (the class component), nothing left silently.
+    config = load_config(root)
+    facts = engine.read_facts([root], config)
+    for table in POLLED_TABLES:
+        remaining = data_sites(facts, names_for(table), config)
+        left = {(site.location.path, site.location.line) for site in (*remaining.backend, *remaining.frontend)}
+        assert left == skipped[table], table
+    assert skipped == {
+        "queue_items": {("app/client/src/components/LegacyQueueTable.tsx", 18)},
+        "workflow_history": set(),
+    }
+    done = CliRunner().invoke(app, ["scan", str(root), "--format", "json", "--no-cache"])
     report = json.loads(done.stdout)
     tied = [
         finding
@@ -249,7 +305,7 @@ def _demo_tests(root: Path, database_url: str) -> subprocess.CompletedProcess[st
     return subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "app/server/tests"],
         cwd=root, capture_output=True, text=True, timeout=300, check=False,
-        env={**__import__("os").environ, "DATABASE_URL": database_url},
+        env={**__import__("os").environ, "DATABASE_URL": database_url, "TEST_DATABASE_URL": database_url},
     )  # fmt: skip
 
 
@@ -258,4 +314,5 @@ def test_demo_app_tests_pass_before_and_after(tmp_path: Path, migrated: Path, da
     assert before.returncode == 0, before.stdout + before.stderr
     after = _demo_tests(migrated, database_url)
     assert after.returncode == 0, after.stdout + after.stderr
-    assert pytest_outcomes(after.stdout) == {"passed": 2}
+    # With the tests scaffold generated for workflow_history's new hook and endpoint.
+    assert pytest_outcomes(after.stdout) == {"passed": 6}

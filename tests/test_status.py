@@ -91,6 +91,11 @@ def test_steps_flip_with_evidence_after_scaffold_and_after_migrate(demo: Path) -
 
     migrated = runner.invoke(app, ["migrate", "workflow_history", "--root", str(demo), "--allow-dirty"])
     assert migrated.exit_code == 0, migrated.output
+    # The hook scaffold wrote reads its URL from the app's own api.ts, which scaffold left alone: migrate adds it.
+    assert (
+        "    queue: (): string => `${API_BASE.replace(/^http/, 'ws')}/ws/queue`,\n"
+        "    workflowHistory: (): string => `${API_BASE.replace(/^http/, 'ws')}/ws/workflow-history`,\n  },\n"
+    ) in (demo / "app/client/src/config/api.ts").read_text()
     after_migrate = steps(demo, "workflow_history")
     assert evidence(after_migrate) == {
         **SCAFFOLDED,

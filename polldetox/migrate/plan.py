@@ -17,6 +17,7 @@ from polldetox.findings import PollingSite, SiteKind
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
 from polldetox.migrate.python_schedules import remove_schedule
 from polldetox.migrate.select import Hook, Selection, read_tables
+from polldetox.migrate.ts_config import WebSocketEntry, add_websocket_entry
 from polldetox.migrate.ts_edits import (
     HookUse,
     drop_unused_export,
@@ -25,13 +26,15 @@ from polldetox.migrate.ts_edits import (
     hook_takes_on_change,
     migrate_query_site,
 )
-from polldetox.migrate.ts_timers import migrate_timer_site
+from polldetox.migrate.ts_ranges import import_source
+from polldetox.migrate.ts_timers import InClassComponent, migrate_timer_site
 from polldetox.naming import InvalidName, Names, names_for
 from polldetox.scaffold.layout import Layout, LayoutError
 from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
 from polldetox.scaffold.schema import Table
 from polldetox.scaffold.steps import manual_steps
 from polldetox.scan.files import discover
+from polldetox.scan.ts_parse import parse
 
 # What the listener needs that the app may not have yet: the trigger and the LISTEN runtime.
 _SCAFFOLDED_KINDS = ("migration_up", "migration_down", "pg_listener")
@@ -133,8 +136,10 @@ def build_plan(
                 f"{other_names.table.sql()} --schema FILE_OR_FOLDER)."
             )
     hook, missing = selection.hook, _no_hook(selection)
+    if hook is not None and selection.frontend:
+        _scaffolded_hook_config(files, names, layout, hook)
     if hook is None and selection.frontend and table is not None:
-        hook, missing = _generated_hook(root, names, layout, table, result)
+        hook, missing = _generated_hook(root, names, layout, table, files)
     for site in selection.frontend:
         _migrate_frontend(site, files, hook, missing, sources)
     return result
@@ -148,25 +153,52 @@ def _no_hook(selection: Selection) -> str:
     )
 
 
-def _generated_hook(
-    root: Path, names: Names, layout: Layout, table: Table, result: MigrationPlan
-) -> tuple[Hook | None, str]:
+def _generated_hook(root: Path, names: Names, layout: Layout, table: Table, files: _Files) -> tuple[Hook | None, str]:
     """scaffold's hook with the endpoint, callback and listener it needs, or why they cannot be written."""
     planned = plan(Request(names, Pattern.db, table, layout), root, environment(None), force=False)
     by_kind = {item.kind: item for item in planned}
     api, hook = by_kind["api_config"], by_kind["hook"]
-    if api.action == Action.skip and f"{names.camel}:" not in (api.existing or ""):
-        return None, (
-            f"no use<Type>WebSocket hook handles this data, and the one polldetox scaffold writes "
-            f"({hook.path}) needs apiConfig.websocket.{names.camel} in {api.path}, which polldetox leaves alone: "
-            f"add `{names.camel}: () => websocketUrl('/ws/{names.kebab}')` to it and rerun"
-        )
     if hook.action == Action.skip:
         return None, f"{hook.path} exists but handles none of the backend's message types: fix it and rerun"
+    if api.action == Action.skip and f"{names.camel}:" not in (api.existing or ""):
+        unsafe = _add_websocket_entry(files, names, api.path.as_posix(), hook.path.as_posix())
+        if unsafe is not None:
+            return None, (
+                f"no use<Type>WebSocket hook handles this data, and the one polldetox scaffold writes "
+                f"({hook.path}) reads apiConfig.websocket.{names.camel}, which polldetox cannot add: {unsafe}"
+            )
+    result = files.plan
     _scaffold(root, names, layout, table, result, _GENERATED_KINDS)
     result.manual += [step for step in manual_steps(Request(names, Pattern.db, table, layout), planned, [])
-                      if not step.startswith(("Render ", "Run the migration"))]  # fmt: skip
+                      if not step.startswith(("Render ", "Run the migration", "Add to apiConfig"))]  # fmt: skip
     return Hook(hook.path.as_posix(), f"use{names.pascal}WebSocket"), ""
+
+
+def _add_websocket_entry(files: _Files, names: Names, config: str, hook: str) -> str | None:
+    """The hook's `apiConfig.websocket.<name>` added to the app's config file, or why it cannot be, with the fix."""
+    entry = WebSocketEntry("apiConfig", names.camel, f"/ws/{names.kebab}")
+    try:
+        added = add_websocket_entry(files.read(config), config, entry)
+    except Unsafe as reason:
+        return f"{reason}; {entry.by_hand()} and rerun"
+    files.write(config, added, f"{entry.path} added to apiConfig.websocket for {hook}")
+    return None
+
+
+def _scaffolded_hook_config(files: _Files, names: Names, layout: Layout, hook: Hook) -> None:
+    """A hook scaffold wrote earlier reads its URL from the config file scaffold could not extend: add it there."""
+    config = layout.path("api_config", names.placeholders).as_posix()
+    hook_source = files.read(hook.path)
+    reads = f"apiConfig.websocket.{names.camel}(" in hook_source
+    if not reads or import_source(parse(hook_source, hook.path), "apiConfig") != ts_import(
+        PurePosixPath(hook.path), PurePosixPath(config)
+    ):
+        return
+    if not (files.root / config).is_file() or re.search(rf"^\s*{re.escape(names.camel)}:", files.read(config), re.M):
+        return
+    unsafe = _add_websocket_entry(files, names, config, hook.path)
+    if unsafe is not None:
+        files.plan.manual.append(f"{hook.path} reads apiConfig.websocket.{names.camel}, which {config} lacks: {unsafe}")
 
 
 def _joined(site: PollingSite, names: Names) -> list[str]:
@@ -323,11 +355,30 @@ def _frontend_edit(site: PollingSite, files: _Files, hook: Hook) -> tuple[str, t
         edit = migrate_query_site(files.read(path), path, line, use)
         return edit.source, edit.removed_names, f"polling option removed, {edit.push}"
     # The shape first: a timer outside an effect is left alone whatever the hook returns.
-    timed = migrate_timer_site(files.read(path), path, line, hook.name, module)
+    try:
+        timed = migrate_timer_site(files.read(path), path, line, hook.name, module)
+    except InClassComponent as found:
+        raise Unsafe(_class_component_steps(found, hook, hook_source)) from None
     if not hook_returns_last_updated(hook_source, hook.path, hook.name):
         raise Unsafe(f"{hook.name} returns no lastUpdated to rerun the effect's load on each push: replace it by hand")
     push = f"the timer and its clear removed, the effect reruns on {hook.name}()'s lastUpdated"
     return timed.source, timed.removed_names, push
+
+
+def _class_component_steps(found: InClassComponent, hook: Hook, hook_source: str) -> str:
+    """What to do by hand: hooks run only in function components, so the class must become one or be wrapped."""
+    key = hook_query_key(hook_source, hook.path)
+    if key is not None:
+        reads = f"reads the data with useQuery({{ queryKey: {key} }}), which {hook.name}() keeps current"
+    elif hook_returns_last_updated(hook_source, hook.path, hook.name):
+        reads = f"reloads in a useEffect on {hook.name}()'s lastUpdated"
+    else:
+        reads = f"reloads when {hook.name}() reports a change"
+    return (
+        f"a class component cannot call {hook.name}: convert {found.component} to a function component that calls "
+        f"{hook.name}() and {reads}, in place of the {found.timer} in {found.method} and its clear; "
+        "or render it from such a component, passing the data as props"
+    )
 
 
 def _drop_constant(files: _Files, importer: str, specifier: str, name: str, sources: list[str]) -> None:

@@ -115,6 +115,8 @@ def _timer_name(call: Node) -> str:
 
 def _effect_of(timer: Node) -> _Effect:
     for node in ancestors(timer):
+        if node.type in ("class_declaration", "class"):
+            raise _in_class(node, timer)
         if node.type == "call_expression" and callee_name(node) in _EFFECTS:
             args = arguments(node)
             function = args[0] if args else None
@@ -127,6 +129,21 @@ def _effect_of(timer: Node) -> _Effect:
                 raise Unsafe("the effect call is not a statement of its own")
             return _Effect(node, body, args[1], node.parent)
     raise Unsafe("the timer is not inside a useEffect")
+
+
+class InClassComponent(Unsafe):
+    """The timer is armed in a class component, where no hook can be called."""
+
+    def __init__(self, component: str, method: str, timer: str) -> None:
+        super().__init__(f"{timer} in {component}.{method}: a class component cannot call a hook")
+        self.component, self.method, self.timer = component, method, timer
+
+
+def _in_class(component: Node, timer: Node) -> InClassComponent:
+    name = text(component.child_by_field_name("name")) or "the class"
+    method = next((text(node.child_by_field_name("name")) for node in ancestors(timer)
+                   if node.type == "method_definition"), "its lifecycle method")  # fmt: skip
+    return InClassComponent(name, method, _timer_name(timer))
 
 
 def _timer_statement(timer: Node, kind: str) -> tuple[Node, str | None]:
