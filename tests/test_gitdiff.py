@@ -269,3 +269,13 @@ def test_committed_names_git_quotes_are_read_back(repo: Path) -> None:
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "odd names", cwd=repo)  # committed: git diff C-quotes these names
     assert changed_lines(repo, "HEAD~1") == {f"{SERVICES.as_posix()}/{name}": frozenset({1, 2}) for name in names}
+
+
+def test_committed_names_with_control_characters_are_read_back(repo: Path) -> None:
+    # git writes these as C escapes: \a \b \t \n \v \f \r by letter, others as three octal digits.
+    names = [f"ctl{char}x.py" for char in "\a\b\t\n\v\f\r\x01\x1b\x7f"]
+    for name in names:
+        (repo / SERVICES / name).write_text("a\nb\nc\n", encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "control characters", cwd=repo)
+    assert changed_lines(repo, "HEAD~1") == {f"{SERVICES.as_posix()}/{name}": frozenset({1, 2, 3}) for name in names}

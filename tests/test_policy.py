@@ -368,3 +368,154 @@ def test_a_triggers_folder_alone_is_not_exception_2(facts: dict) -> None:
 def test_exception_2_polls_an_external_service(urls: tuple[str, ...]) -> None:
     site = backend_loop(path="app/server/triggers/issues.py", polls=Polls.HTTP, tables=(), urls=urls)
     assert only(CONFIG, facts_of(site)).exception == "trigger"
+
+
+BACKEND_METHOD_1 = "PostgreSQL NOTIFY trigger{} and a LISTEN callback (Event Detection Method 1)"
+METHOD_3 = "Direct broadcast from the action that changes the data (Event Detection Method 3)"
+ENGINE_ADVICE = "Move each call site to its data type's WebSocket hook, then delete this helper"
+
+
+@pytest.mark.parametrize(
+    ("site", "rule", "message", "recommendation", "scaffold"),
+    [
+        (
+            backend_loop(kind=SiteKind.SCHEDULER, mechanism="APScheduler interval job", interval_seconds=3600),
+            "PD103",
+            "Scheduled job `watch_queue` polls table queue_items every 1 h",
+            BACKEND_METHOD_1.format(" on queue_items"),
+            "polldetox scaffold queue_items",
+        ),
+        (
+            backend_loop(function=None, tables=("a", "b"), interval_seconds=7200),
+            "PD101",
+            "Backend watcher polls tables a, b every 2 h (while True + asyncio.sleep)",
+            BACKEND_METHOD_1.format(" on a, b"),
+            "polldetox scaffold a",
+        ),
+        (
+            backend_loop(tables=(), function="watch_status_table", interval_seconds=60),
+            "PD101",
+            "Backend watcher `watch_status_table` polls the database every 1 min (while True + asyncio.sleep)",
+            BACKEND_METHOD_1.format(""),
+            "polldetox scaffold status",
+        ),
+        (
+            backend_loop(polls=Polls.FILE, tables=(), function="watch_uploads", interval_seconds=90),
+            "PD101",
+            "Backend watcher `watch_uploads` polls the file system every 90 s (while True + asyncio.sleep)",
+            "File system watcher with debounce (Event Detection Method 2)",
+            "polldetox scaffold uploads --pattern file",
+        ),
+        (
+            backend_loop(polls=Polls.FILE, tables=(), function=None),
+            "PD101",
+            "Backend watcher polls the file system every 2 s (while True + asyncio.sleep)",
+            "File system watcher with debounce (Event Detection Method 2)",
+            None,
+        ),
+        (
+            backend_loop(
+                polls=Polls.HTTP,
+                tables=(),
+                urls=("/api/a", "/api/b", "/api/c"),
+                function="sync_reports_api",
+                interval_seconds=0.5,
+            ),
+            "PD101",
+            "Backend watcher `sync_reports_api` polls /api/a /api/b every 0.5 s (while True + asyncio.sleep)",
+            METHOD_3,
+            "polldetox scaffold reports --pattern action",
+        ),
+        (
+            backend_loop(polls=Polls.HTTP, tables=(), urls=(), function=None, interval_seconds=None),
+            "PD101",
+            "Backend watcher polls an HTTP endpoint on an interval that cannot be resolved statically"
+            " (while True + asyncio.sleep)",
+            METHOD_3,
+            None,
+        ),
+        (
+            backend_loop(polls=Polls.MEMORY, tables=(), function="check_jobs", interval_seconds=5400),
+            "PD101",
+            "Backend watcher `check_jobs` polls in-process state every 90 min (while True + asyncio.sleep)",
+            METHOD_3,
+            "polldetox scaffold jobs --pattern action",
+        ),
+        (
+            backend_loop(polls=Polls.UNKNOWN, tables=(), function="poll_x", interval_seconds=120),
+            "PD101",
+            "Backend watcher `poll_x` polls its data every 2 min (while True + asyncio.sleep)",
+            METHOD_3,
+            "polldetox scaffold x --pattern action",
+        ),
+        (
+            backend_loop(polls=Polls.UNKNOWN, tables=(), urls=("/api/v1/health",), function=None),
+            "PD101",
+            "Backend watcher polls /api/v1/health every 2 s (while True + asyncio.sleep)",
+            METHOD_3,
+            "polldetox scaffold health --pattern action",
+        ),
+        (
+            query_option(function=None, in_background=True, detail="no visibility check"),
+            "PD201",
+            "useQuery refetchInterval polls /api/v1/queue every 3 s; it keeps polling while the tab is in the"
+            " background (no visibility check)",
+            "Subscribe with useQueueWebSocket(), fed by the backend's event broadcast; remove the polling",
+            "polldetox scaffold queue",
+        ),
+        (
+            query_option(query_key=None, urls=(), function=None),
+            "PD201",
+            "useQuery refetchInterval polls an HTTP endpoint every 3 s",
+            "Subscribe with a WebSocket hook, fed by the backend's event broadcast; remove the polling",
+            None,
+        ),
+        (
+            query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling", function="usePolling"),
+            "PD204",
+            "Polling engine `usePolling` wraps a timer around the callback it is given",
+            ENGINE_ADVICE,
+            None,
+        ),
+        (
+            query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling", function=None),
+            "PD204",
+            "Polling engine wraps a timer around the callback it is given",
+            ENGINE_ADVICE,
+            None,
+        ),
+        (
+            query_option(kind=SiteKind.MANUAL_REFRESH, mechanism="refresh button", interval_seconds=None),
+            "PD205",
+            "refresh button in `QueuePanel` fetches once and refreshes on a user action."
+            " Allowed as manual refresh (Exception 4)",
+            "Keep the manual refresh with a last-updated time, or prefer a WebSocket hook (Exception 4)",
+            None,
+        ),
+        (
+            backend_loop(
+                kind=SiteKind.INTERVAL_TIMER,
+                mechanism="setInterval",
+                path="jobs/stale.mjs",
+                language="javascript",
+                compares_state=True,
+                broadcasts=True,
+            ),
+            "PD101",
+            "Backend watcher `watch_queue` polls table queue_items every 2 s; it compares state before"
+            " broadcasting, but still polls",
+            BACKEND_METHOD_1.format(" on queue_items"),
+            "polldetox scaffold queue_items",
+        ),
+    ],
+)
+def test_message_and_recommendation_say_what_polls_what_how_often(
+    site: PollingSite, rule: str, message: str, recommendation: str, scaffold: str | None
+) -> None:
+    finding = only(CONFIG, facts_of(site))
+    assert (finding.rule, finding.message, finding.recommendation, finding.scaffold) == (
+        rule,
+        message,
+        recommendation,
+        scaffold,
+    )
