@@ -75,7 +75,7 @@ def prepare(workdir: Path, modules: list[str], *, fresh: bool) -> None:
 source_paths = ["polldetox"]
 only_mutate = {_toml_list(modules)}
 also_copy = {_toml_list(list(ALSO_COPY))}
-pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "--timeout", "900"]
+pytest_add_cli_args = ["-p", "no:cacheprovider", "-p", "mutation_fresh_caches", "-q", "--timeout", "900"]
 pytest_add_cli_args_test_selection = {_toml_list(tests)}
 """
     with (workdir / "pyproject.toml").open("a", encoding="utf-8") as handle:
@@ -89,7 +89,13 @@ pytest_add_cli_args_test_selection = {_toml_list(tests)}
 
 def run(workdir: Path, jobs: int) -> None:
     mutmut = Path(sys.executable).parent / "mutmut"
-    environment = {**os.environ, "CI": "true"}
+    # bench/ on the path: the plugin that empties polldetox's caches before each mutant's tests.
+    bench = str(REPO_ROOT / "bench")
+    environment = {
+        **os.environ,
+        "CI": "true",
+        "PYTHONPATH": os.pathsep.join(filter(None, (bench, os.environ.get("PYTHONPATH")))),
+    }
     environment.pop("POLLDETOX_DEBUG", None)
     command = ["nice", "-n", "15", str(mutmut), "run", "--max-children", str(jobs)]
     subprocess.run(command, cwd=workdir, env=environment, check=False)

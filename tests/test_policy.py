@@ -9,9 +9,11 @@ from polldetox.config import Config, PathOverride
 from polldetox.findings import (
     Context,
     FileFacts,
+    Finding,
     Location,
     PollingSite,
     Polls,
+    Related,
     Route,
     Severity,
     SiteKind,
@@ -519,3 +521,74 @@ def test_message_and_recommendation_say_what_polls_what_how_often(
         recommendation,
         scaffold,
     )
+
+
+QUEUE_ROUTE = FileFacts(
+    path="app/server/routes/queue_routes.py",
+    language="python",
+    routes=(Route(method="GET", path="/api/v1/queue", location=at("app/server/routes/queue_routes.py", 8),
+                  tables=("queue_items",)),),
+)  # fmt: skip
+
+
+def test_a_pair_finding_is_placed_at_the_frontend_and_carries_the_backend_replacement() -> None:
+    back = facts_of(backend_loop(broadcasts=True, message_types=("queue_update",)))
+    front = facts_of(query_option(urls=("http://localhost:8000/api/v1/queue?limit=50",)))
+    pair = next(f for f in judge([back, QUEUE_ROUTE, front], CONFIG).findings if f.rule == "PD301")
+    assert pair == Finding(
+        rule="PD301",
+        name="double-polling",
+        severity=Severity.ERROR,
+        status=Status.VIOLATION,
+        location=at("app/client/src/components/QueuePanel.tsx", 7),
+        message=(
+            "useQuery refetchInterval in `QueuePanel` polls every 3 s while backend watcher `watch_queue`"
+            " (app/server/services/watchers.py:10) already polls table queue_items every 2 s and broadcasts it"
+            " (http://localhost:8000/api/v1/queue?limit=50 is served by GET /api/v1/queue, which reads queue_items)"
+        ),
+        snippet="refetchInterval: 3000",
+        interval_seconds=3.0,
+        polls=Polls.DATABASE,
+        tables=("queue_items",),
+        recommendation="PostgreSQL NOTIFY trigger on queue_items and a LISTEN callback (Event Detection Method 1)",
+        scaffold="polldetox scaffold queue_items",
+        related=(
+            Related(
+                location=at("app/server/services/watchers.py", 10),
+                message=(
+                    "backend polling loop: Backend watcher `watch_queue` polls table queue_items every 2 s"
+                    " (while True + asyncio.sleep); it broadcasts on every tick without comparing with the"
+                    " previous state"
+                ),
+            ),
+            Related(location=at("app/server/routes/queue_routes.py", 8), message="route GET /api/v1/queue"),
+        ),
+        site_kind=SiteKind.QUERY_OPTION,
+        context=Context.COMPONENT,
+        broadcasts=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("severity", "per_path", "expected"),
+    [
+        # One step above its stronger half, compared by rank (a string compare would put "warning" first).
+        ({"PD102": Severity.INFO, "PD201": Severity.INFO}, {}, Severity.ERROR),
+        ({"PD102": Severity.INFO, "PD201": Severity.INFO, "PD301": Severity.INFO}, {}, Severity.WARNING),
+        ({"PD102": Severity.INFO, "PD201": Severity.ERROR, "PD301": Severity.INFO}, {}, Severity.ERROR),
+        ({"PD102": Severity.WARNING, "PD201": Severity.INFO, "PD301": Severity.INFO}, {}, Severity.ERROR),
+        # The pair's own severity where the frontend half lives.
+        ({"PD102": Severity.INFO, "PD201": Severity.INFO, "PD301": Severity.INFO}, {"PD301": Severity.ERROR},
+         Severity.ERROR),
+    ],
+)  # fmt: skip
+def test_a_pair_is_one_step_above_its_stronger_half_and_never_below_its_own_severity(
+    severity: dict, per_path: dict, expected: Severity
+) -> None:
+    config = replace(
+        CONFIG, severity=severity, per_path=(PathOverride(patterns=("app/client/",), severity=per_path),)
+    )
+    back = facts_of(backend_loop(broadcasts=True))
+    front = facts_of(query_option(urls=("/api/v1/queue",)))
+    pairs = [f for f in judge([back, QUEUE_ROUTE, front], config).findings if f.rule == "PD301"]
+    assert [f.severity for f in pairs] == [expected]
