@@ -20,7 +20,7 @@ from polldetox.findings import (
     Status,
     Suppression,
 )
-from polldetox.scan.policy import data_name, judge, url_matches_route
+from polldetox.scan.policy import data_name, judge, polls_external_service, url_matches_route
 
 CONFIG = Config(root=Path("/project"))
 
@@ -585,10 +585,62 @@ def test_a_pair_finding_is_placed_at_the_frontend_and_carries_the_backend_replac
 def test_a_pair_is_one_step_above_its_stronger_half_and_never_below_its_own_severity(
     severity: dict, per_path: dict, expected: Severity
 ) -> None:
-    config = replace(
-        CONFIG, severity=severity, per_path=(PathOverride(patterns=("app/client/",), severity=per_path),)
-    )
+    config = replace(CONFIG, severity=severity, per_path=(PathOverride(patterns=("app/client/",), severity=per_path),))
     back = facts_of(backend_loop(broadcasts=True))
     front = facts_of(query_option(urls=("/api/v1/queue",)))
     pairs = [f for f in judge([back, QUEUE_ROUTE, front], config).findings if f.rule == "PD301"]
     assert [f.severity for f in pairs] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("urls", "external"),
+    [
+        (("https://user:token@api.example.com/v1/issues",), True),  # credentials are not the host
+        (("http://127.0.0.1:9000/metrics",), False),
+        (("http://LOCALHOST:8000/api/v1/jobs",), False),
+        (("https://Queue.LOCAL/jobs",), False),
+        (("https://jobs.internal/api",), False),
+        (("http://worker:8000/api",), False),  # a bare service name: the project's own network
+        (("/api/v1/orders", "https://api.stripe.com/v1/charges"), True),  # any external URL counts
+        (("https://shop.example.com/api/v1/orders", "https://api.stripe.com/v1/charges"), True),
+    ],
+)
+def test_which_urls_are_an_external_service(urls: tuple[str, ...], external: bool) -> None:
+    served = Route(method="GET", path="/api/v1/orders", location=at("app/server/routes.py", 3))
+    site = backend_loop(path="app/server/triggers/sync.py", polls=Polls.HTTP, tables=(), urls=urls)
+    assert polls_external_service(site, (served,)) is external
+
+
+def test_a_site_reading_tables_is_not_an_external_service_whatever_it_fetches() -> None:
+    site = backend_loop(polls=Polls.HTTP, tables=("issues",), urls=("https://api.github.com/repos/o/r/issues",))
+    assert polls_external_service(site) is False
+
+
+def test_the_better_variant_of_a_configured_warning_is_info() -> None:
+    config = replace(CONFIG, severity={"PD101": Severity.WARNING})
+    assert only(config, facts_of(backend_loop(compares_state=True))).severity == Severity.INFO
+
+
+def test_a_url_with_no_path_is_served_by_no_route() -> None:
+    back = facts_of(backend_loop(broadcasts=True))
+    root_route = FileFacts(
+        path="app/server/routes/index.py",
+        language="python",
+        routes=(Route(method="GET", path="/", location=at("app/server/routes/index.py", 4), tables=("queue_items",)),),
+    )
+    front = facts_of(query_option(urls=("/",), query_key="['home']"))
+    assert [f.rule for f in judge([back, root_route, front], CONFIG).findings] == ["PD201", "PD102"]
+
+
+@pytest.mark.parametrize(
+    ("urls", "query_key"),
+    [
+        (("/api/v1/stats", "queueItems.list"), None),  # each URL is read apart from the next
+        ((), "['QueueItems']"),  # camel case names the same table
+    ],
+)
+def test_a_frontend_site_is_paired_by_the_table_its_key_or_urls_name(urls: tuple[str, ...], query_key: str) -> None:
+    back = facts_of(backend_loop(broadcasts=True))
+    front = facts_of(query_option(urls=urls, query_key=query_key))
+    pairs = [f for f in judge([back, front], CONFIG).findings if f.rule == "PD301"]
+    assert [pair.message.rsplit("(", 1)[1] for pair in pairs] == ["both read queue_items)"]

@@ -5,17 +5,20 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from ci_fixtures.results import HANDMADE, PAIR, PANEL, WATCHER
 from ci_fixtures.scans import JOBS_WATCHER_PY, QUEUE_WATCHER_PY, polldetox
 
-from polldetox.findings import ScanResult
+from polldetox.findings import Location, ScanResult, Severity
 from polldetox.fingerprint import fingerprints
 from polldetox.report.github import escape_data, escape_property, render_github
 from polldetox.report.gitlab import render_gitlab
 from polldetox.report.junit import render_junit
+from polldetox.report.sarif import finding_message
+from polldetox.rules import RULES
 
 # The workflow command grammar GitHub's runner parses: ::name key=value,key=value::message
 COMMAND = re.compile(r"^::(?P<name>error|warning|notice) (?P<properties>[^:]*)::(?P<message>.*)$")
@@ -108,6 +111,46 @@ def test_gitlab_code_quality_report() -> None:
     assert [issue["severity"] for issue in issues] == ["major", "major", "minor", "info", "info"]
 
 
+def test_gitlab_issues_in_full() -> None:
+    issues = json.loads(render_gitlab(HANDMADE))
+    bodies = [issue["content"].pop("body") for issue in issues]
+    assert bodies == [RULES[finding.rule].documentation() for finding in HANDMADE.findings]
+    assert [issue["fingerprint"] for issue in issues] == fingerprints(HANDMADE.findings)
+    places = [("app/server/services/queue_watcher.py", 5, 9), (PANEL.location.path, 12, 12),
+              (PANEL.location.path, 12, 12), ("scripts/monitor_tokens.py", 20, 24),
+              ("adws/adw_triggers/trigger_cron.py", 30, 30)]  # fmt: skip
+    assert issues == [
+        {
+            "type": "issue",
+            "check_name": f"{finding.rule} {finding.name}",
+            "description": finding_message(finding),
+            "content": {},
+            "categories": ["Performance"],
+            "fingerprint": fingerprint,
+            "severity": severity,
+            "location": {"path": path, "lines": {"begin": begin, "end": end}},
+        }
+        for finding, fingerprint, severity, (path, begin, end) in zip(
+            HANDMADE.findings,
+            fingerprints(HANDMADE.findings),
+            ["major", "major", "minor", "info", "info"],  # allowed exceptions are info, whatever their severity
+            places,
+            strict=True,
+        )
+    ]
+    assert finding_message(WATCHER) == (
+        "Backend watcher `watch_queue` polls table queue_items every 2 s (while True + asyncio.sleep). Use instead:"
+        " PostgreSQL NOTIFY trigger on queue_items and a LISTEN callback (Event Detection Method 1). Scaffold it"
+        " with `polldetox scaffold queue_items`."
+    )
+
+
+def test_gitlab_info_violation_and_a_location_without_an_end() -> None:
+    point = replace(WATCHER, severity=Severity.INFO, location=Location(WATCHER.location.path, 7, 1, 0, 0))
+    [issue] = json.loads(render_gitlab(ScanResult(findings=(point,), errors=())))
+    assert (issue["severity"], issue["location"]["lines"]) == ("info", {"begin": 7, "end": 7})
+
+
 def test_gitlab_report_of_a_clean_scan_is_an_empty_list() -> None:
     assert json.loads(render_gitlab(ScanResult(findings=(), errors=()))) == []
 
@@ -143,6 +186,40 @@ def test_junit_groups_findings_by_file() -> None:
     error = error_case.find("error")
     assert error is not None
     assert (error.get("message"), error.get("type"), error.text) == ("invalid syntax", "ScanError", "invalid syntax")
+
+
+def test_junit_report_in_full() -> None:
+    expected = (Path(__file__).parent / "ci_fixtures" / "handmade.junit.xml").read_text(encoding="utf-8")
+    assert render_junit(HANDMADE) == expected
+
+
+def test_junit_numbers_identical_sites_and_replaces_what_xml_cannot_hold() -> None:
+    odd = "app/server/odd\x01name.py"
+    copies = tuple(replace(WATCHER, location=replace(WATCHER.location, line=line)) for line in (5, 15, 25))
+    strange = replace(WATCHER, location=replace(WATCHER.location, path=odd), message="polls\x1b[31m")
+    root = ElementTree.fromstring(render_junit(ScanResult(findings=(*copies, strange), errors=())))
+    names = [[case.get("name") for case in suite] for suite in root.findall("testsuite")]
+    assert names == [
+        ["PD101 backend-polling-loop: while True:"],
+        [
+            "PD101 backend-polling-loop: while True:",
+            "PD101 backend-polling-loop: while True: (2)",
+            "PD101 backend-polling-loop: while True: (3)",
+        ],
+    ]
+    case = root.find("testsuite/testcase")
+    assert case is not None
+    assert (case.get("classname"), case.get("file")) == ("app/server/odd\ufffdname.py",) * 2
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("message") == "polls\ufffd[31m"
+    assert failure.text is not None and failure.text.startswith("app/server/odd\ufffdname.py:5:5: polls\ufffd[31m.")
+    assert {key: root.get(key) for key in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "4",
+        "failures": "4",
+        "errors": "0",
+        "skipped": "0",
+    }
 
 
 def test_junit_report_of_a_clean_scan_is_one_passing_test() -> None:
