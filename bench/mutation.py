@@ -87,7 +87,8 @@ pytest_add_cli_args_test_selection = {_toml_list(tests)}
         modules_link.symlink_to(REPO_ROOT / "node_modules", target_is_directory=True)
 
 
-def run(workdir: Path, jobs: int) -> None:
+def run(workdir: Path, jobs: int, mutants: list[str] = ()) -> None:
+    """Test the mutants not tested yet or, when named, these again (with the tests as they are now)."""
     mutmut = Path(sys.executable).parent / "mutmut"
     # bench/ on the path: the plugin that empties polldetox's caches before each mutant's tests.
     bench = str(REPO_ROOT / "bench")
@@ -97,7 +98,7 @@ def run(workdir: Path, jobs: int) -> None:
         "PYTHONPATH": os.pathsep.join(filter(None, (bench, os.environ.get("PYTHONPATH")))),
     }
     environment.pop("POLLDETOX_DEBUG", None)
-    command = ["nice", "-n", "15", str(mutmut), "run", "--max-children", str(jobs)]
+    command = ["nice", "-n", "15", str(mutmut), "run", "--max-children", str(jobs), *mutants]
     subprocess.run(command, cwd=workdir, env=environment, check=False)
 
 
@@ -147,12 +148,21 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2, help="mutants tested at once (default: 2)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/polldetox-mutation"))
     parser.add_argument("--keep", action="store_true", help="keep the scratch copy")
-    parser.add_argument("--resume", action="store_true", help="continue the run kept in --workdir")
+    parser.add_argument(
+        "--resume", action="store_true", help="finish the run kept in --workdir, then test its survivors again"
+    )
     parser.add_argument("--report-only", action="store_true", help="report the last run in --workdir")
     options = parser.parse_args()
     if not options.report_only:
         prepare(options.workdir, options.module or sorted(MODULES), fresh=not options.resume)
         run(options.workdir, options.jobs)
+    if options.resume and not options.report_only:
+        # mutmut keeps a verdict once given: tests added since cannot kill a survivor unless it is named.
+        survivors = [
+            name for name, status in results(options.workdir).items() if status not in (*KILLED, "not checked")
+        ]
+        if survivors:
+            run(options.workdir, options.jobs, survivors)
     report(results(options.workdir))
     if not (options.keep or options.resume or options.report_only):
         shutil.rmtree(options.workdir)

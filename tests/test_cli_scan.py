@@ -415,3 +415,13 @@ def test_a_progress_bar_only_for_long_scans_in_a_terminal(
     terminal.truncate(0)
     runner.invoke(app, ["scan", str(root), "--format", "json", "-j", "1", "--no-cache"])
     assert "Parsing" not in terminal.getvalue()
+
+
+def test_a_gone_baseline_entry_is_listed_as_written_even_with_brackets(write_tree, monkeypatch) -> None:
+    flagged = WATCHER.replace("while True:", "while flags[running]:").replace("(db)", "(db, flags, running)")
+    root = write_tree({"app/orders.py": flagged})
+    monkeypatch.chdir(root)
+    assert runner.invoke(app, ["scan", "--write-baseline", "baseline.json"]).exit_code == 0
+    Path("app/orders.py").write_text("", encoding="utf-8")
+    gone = runner.invoke(app, ["scan", "--baseline", "baseline.json"])
+    assert gone.stderr.splitlines()[-1] == "  app/orders.py:5 PD101 while flags[running]: ... time.sleep(5)"
