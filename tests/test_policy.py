@@ -301,6 +301,8 @@ def test_url_matching(url: str, route: str, matches: bool) -> None:
         (backend_loop(tables=(), function="Watcher.watch_system_status"), "system_status"),
         (backend_loop(tables=("agents", "queue_items"), function="Manager.watch_queue"), "queue_items"),
         (backend_loop(tables=("agents", "jobs"), function="tick", message_types=("job_update",)), "jobs"),
+        (backend_loop(tables=(), function="Watcher._watch_orders"), "orders"),  # a private method
+        (backend_loop(tables=(), function="watch__orders"), "orders"),  # underscores run together read as one
     ],
 )
 def test_data_name_for_the_scaffold_command(site: PollingSite, name: str) -> None:
@@ -644,3 +646,44 @@ def test_a_frontend_site_is_paired_by_the_table_its_key_or_urls_name(urls: tuple
     front = facts_of(query_option(urls=urls, query_key=query_key))
     pairs = [f for f in judge([back, front], CONFIG).findings if f.rule == "PD301"]
     assert [pair.message.rsplit("(", 1)[1] for pair in pairs] == ["both read queue_items)"]
+
+
+def test_a_backend_loop_finding_in_full() -> None:
+    site = backend_loop(broadcasts=True, compares_state=True, detail="sleeps in the loop body")
+    assert judge([facts_of(site)], CONFIG).findings == (
+        Finding(
+            rule="PD101",
+            name="backend-polling-loop",
+            severity=Severity.WARNING,
+            status=Status.VIOLATION,
+            location=at("app/server/services/watchers.py", 10),
+            message=(
+                "Backend watcher `watch_queue` polls table queue_items every 2 s (while True + asyncio.sleep);"
+                " it compares state before broadcasting, but still polls (sleeps in the loop body)"
+            ),
+            snippet="while True: ... await asyncio.sleep(2)",
+            interval_seconds=2.0,
+            polls=Polls.DATABASE,
+            tables=("queue_items",),
+            recommendation=BACKEND_METHOD_1.format(" on queue_items"),
+            scaffold="polldetox scaffold queue_items",
+            site_kind=SiteKind.LOOP,
+            context=Context.BACKEND,
+            broadcasts=True,
+        ),
+    )
+
+
+def test_a_manual_refresh_takes_its_configured_severity_globally_and_per_path() -> None:
+    manual = facts_of(query_option(kind=SiteKind.MANUAL_REFRESH, interval_seconds=None))
+    configured = replace(CONFIG, severity={"PD205": Severity.WARNING})
+    assert only(configured, manual).severity == Severity.WARNING
+    per_path = replace(
+        configured, per_path=(PathOverride(patterns=("app/client/",), severity={"PD205": Severity.ERROR}),)
+    )
+    assert only(per_path, manual).severity == Severity.ERROR
+
+
+def test_background_polling_is_one_step_up_from_info() -> None:
+    config = replace(CONFIG, severity={"PD201": Severity.INFO})
+    assert only(config, facts_of(query_option(in_background=True))).severity == Severity.WARNING
