@@ -279,3 +279,16 @@ def test_committed_names_with_control_characters_are_read_back(repo: Path) -> No
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "control characters", cwd=repo)
     assert changed_lines(repo, "HEAD~1") == {f"{SERVICES.as_posix()}/{name}": frozenset({1, 2, 3}) for name in names}
+
+
+def test_every_line_of_an_untracked_file_is_new_and_an_unreadable_one_has_none(repo: Path) -> None:
+    (repo / "ends_with_newline.py").write_text("a\nb\n", encoding="utf-8")
+    (repo / "no_final_newline.py").write_text("a\nb", encoding="utf-8")
+    (repo / "empty.py").write_text("", encoding="utf-8")
+    (repo / "dangling.py").symlink_to(repo / "nowhere.py")  # git lists the link; reading it fails
+    assert changed_lines(repo, "HEAD") == {
+        "ends_with_newline.py": frozenset({1, 2}),
+        "no_final_newline.py": frozenset({1, 2}),
+        "empty.py": frozenset(),
+        "dangling.py": frozenset(),
+    }
