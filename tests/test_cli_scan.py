@@ -399,7 +399,7 @@ def test_an_internal_failure_in_process_is_one_line_exit_2_or_raised_with_debug(
     assert capsys.readouterr().err == "polldetox failed: RuntimeError: a bug in the scanner\n"
 
 
-@pytest.mark.parametrize(("files", "shown"), [(210, True), (150, False)])
+@pytest.mark.parametrize(("files", "shown"), [(200, True), (150, False)])  # a bar from 200 files on
 def test_a_progress_bar_only_for_long_scans_in_a_terminal(
     files: int, shown: bool, write_tree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
