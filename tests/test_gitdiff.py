@@ -136,6 +136,9 @@ def test_shallow_checkout_says_how_to_fetch_more(repo: Path, tmp_path: Path) -> 
     with pytest.raises(GitDiffError) as raised:
         changed_lines(clone, "origin/release/2.0")  # a branch name with a slash: the remote is the first part
     assert "git fetch --deepen=200 origin +refs/heads/release/2.0:refs/remotes/origin/release/2.0," in str(raised.value)
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(clone, "release/2.0")  # a local branch name with a slash: no remote to name
+    assert str(raised.value).endswith("git fetch --deepen=200 origin, or set actions/checkout fetch-depth: 0")
 
 
 def test_the_fetch_a_shallow_checkout_is_told_to_run_makes_the_target_branch_known(repo: Path, tmp_path: Path) -> None:
