@@ -427,3 +427,11 @@ def test_a_gone_baseline_entry_is_listed_as_written_even_with_brackets(write_tre
     Path("app/orders.py").write_text("", encoding="utf-8")
     gone = runner.invoke(app, ["scan", "--baseline", "baseline.json"])
     assert gone.stderr.splitlines()[-1] == "  app/orders.py:5 PD101 while flags[running]: ... time.sleep(5)"
+
+
+def test_output_creates_every_missing_folder(write_tree, tmp_path: Path) -> None:
+    root = write_tree({"app/orders.py": WATCHER})
+    target = tmp_path / "ci" / "reports" / "polldetox.json"
+    result = runner.invoke(app, ["scan", str(root), "--format", "json", "--output", str(target)])
+    assert result.exit_code == 1
+    assert places(json.loads(target.read_text(encoding="utf-8"))) == [("app/orders.py", "PD101")]
