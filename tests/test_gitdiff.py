@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -295,3 +296,14 @@ def test_every_line_of_an_untracked_file_is_new_and_an_unreadable_one_has_none(r
         "empty.py": frozenset(),
         "dangling.py": frozenset(),
     }
+
+
+def test_names_that_are_not_utf8_are_read_back_as_the_file_system_spells_them(repo: Path) -> None:
+    folder = os.fsdecode(b"caf\xe9")  # Latin-1 bytes: not UTF-8
+    (repo / folder).mkdir()
+    (repo / folder / "watcher.py").write_text("a\nb\n", encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "latin-1 folder", cwd=repo)
+    assert changed_lines(repo, "HEAD~1") == {f"{folder}/watcher.py": frozenset({1, 2})}
+    placed = from_repository_top(HANDMADE, repo / folder)
+    assert [f.location.path for f in placed.findings] == [f"{folder}/{f.location.path}" for f in HANDMADE.findings]
