@@ -105,10 +105,11 @@ def test_a_branch_is_compared_with_its_merge_base(repo: Path) -> None:
     git("commit", "-qam", "feature loop", cwd=repo)
     git("checkout", "-q", "main", cwd=repo)
     (repo / SERVICES / "other.py").write_text(QUEUE_WATCHER_PY, encoding="utf-8")
+    (repo / "README.md").write_text("demo, edited on main\n", encoding="utf-8")
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "main moves on", cwd=repo)
     git("checkout", "-q", "feature", cwd=repo)
-    # main's new file is not this branch's change, though it differs from main's tip.
+    # main's new file and edited line are not this branch's change, though they differ from main's tip.
     assert changed_lines(repo, "main") == {"app/server/services/queue_watcher.py": frozenset(range(9, 16))}
 
 

@@ -225,6 +225,7 @@ def test_junit_numbers_identical_sites_and_replaces_what_xml_cannot_hold() -> No
 def test_junit_report_of_a_clean_scan_is_one_passing_test() -> None:
     root = ElementTree.fromstring(render_junit(ScanResult(findings=(), errors=(), files_scanned=12)))
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "0")
+    assert [suite.get("name") for suite in root.iter("testsuite")] == ["polldetox"]
     [case] = root.iter("testcase")
     assert (case.get("name"), case.get("classname"), [child.tag for child in case]) == (
         "no polling to report",
