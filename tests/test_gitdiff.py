@@ -308,3 +308,19 @@ def test_names_that_are_not_utf8_are_read_back_as_the_file_system_spells_them(re
     assert changed_lines(repo, "HEAD~1") == {f"{folder}/watcher.py": frozenset({1, 2})}
     placed = from_repository_top(HANDMADE, repo / folder)
     assert [f.location.path for f in placed.findings] == [f"{folder}/{f.location.path}" for f in HANDMADE.findings]
+
+
+def test_a_shallow_checkout_without_the_common_ancestor_says_how_to_fetch_more(repo: Path, tmp_path: Path) -> None:
+    git("checkout", "-qb", "feature", cwd=repo)
+    add_second_loop(repo)
+    git("commit", "-qam", "feature loop", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo}", str(clone), cwd=tmp_path)
+    git("fetch", "-q", "--depth", "1", "origin", "+refs/heads/main:refs/remotes/origin/main", cwd=clone)
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(clone, "origin/main")
+    assert str(raised.value) == (
+        "'origin/main' and HEAD have no common ancestor in the fetched history; this checkout is shallow, so fetch"
+        " more history: git fetch --deepen=200 origin +refs/heads/main:refs/remotes/origin/main, or set"
+        " actions/checkout fetch-depth: 0"
+    )

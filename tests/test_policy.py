@@ -282,6 +282,8 @@ def test_pair_is_suppressed_from_either_place() -> None:
         ("/api/v1/items/${id}", "/api/v1/items/:id", True),
         ("/api/v1/queue/stats", "/api/v1/queue", False),
         ("/api/v1/queue?limit=5", "/api/v1/queue/", True),
+        ("/api/v1/queue#recent", "/api/v1/queue", True),
+        ("/api/v1/queue?next=/home?tab=1", "/api/v1/queue", True),
     ],
 )
 def test_url_matching(url: str, route: str, matches: bool) -> None:
@@ -295,7 +297,11 @@ def test_url_matching(url: str, route: str, matches: bool) -> None:
         (query_option(query_key="['planned-features', { limit: 200 }]"), "planned_features"),
         (query_option(query_key=None, urls=("/api/v1/workflow-history/{id}",)), "workflow_history"),
         (query_option(query_key=None, urls=("${API}/api/v1/system/status",)), "system_status"),
-        (query_option(query_key=None, urls=("queueClient.getAll",)), "queue"),
+        (query_option(query_key=None, urls=("queueClient.getAll",), function="OrdersPanel"), "queue"),
+        (
+            query_option(query_key=None, urls=("https://api.example.com/v1/reports/daily",), function="OrdersPanel"),
+            "reports_daily",
+        ),  # a URL with dots is not a client method
         (query_option(query_key=None, urls=(), function="SystemStatusPanel"), "system_status"),
         (query_option(query_key=None, urls=(), function="LegacyQueueTable.componentDidMount"), "legacy_queue"),
         (backend_loop(tables=(), function="Watcher.watch_system_status"), "system_status"),
@@ -687,3 +693,28 @@ def test_a_manual_refresh_takes_its_configured_severity_globally_and_per_path() 
 def test_background_polling_is_one_step_up_from_info() -> None:
     config = replace(CONFIG, severity={"PD201": Severity.INFO})
     assert only(config, facts_of(query_option(in_background=True))).severity == Severity.WARNING
+
+
+def test_a_pair_through_a_parameter_route_names_every_table_it_reads() -> None:
+    back = facts_of(backend_loop(broadcasts=True))
+    route = FileFacts(
+        path="app/server/routes/queue_routes.py",
+        language="python",
+        routes=(Route(method="GET", path="/api/v1/queue/{item_id}", location=at("app/server/routes/queue_routes.py", 8),
+                      tables=("queue_items", "agents")),),
+    )  # fmt: skip
+    front = facts_of(query_option(urls=("/api/v1/queue/${id}",), query_key="['item']"))
+    [pair] = [f for f in judge([back, route, front], CONFIG).findings if f.rule == "PD301"]
+    assert pair.message.endswith(
+        "(/api/v1/queue/${id} is served by GET /api/v1/queue/{item_id}, which reads queue_items, agents)"
+    )
+
+
+def test_a_pair_by_message_type_names_the_types_both_sides_handle() -> None:
+    back = facts_of(backend_loop(broadcasts=True, message_types=("queue_update", "agent_update")))
+    front = facts_of(
+        query_option(urls=(), query_key="['dashboard']"),
+        handled_message_types=("queue_update", "orders_update"),  # one the backend never sends
+    )
+    [pair] = [f for f in judge([back, front], CONFIG).findings if f.rule == "PD301"]
+    assert pair.message.endswith("(both sides handle the message type queue_update)")
