@@ -16,6 +16,7 @@ from polldetox.findings import Location, ScanResult, Severity
 from polldetox.fingerprint import fingerprints
 from polldetox.report.github import escape_data, escape_property, render_github
 from polldetox.report.gitlab import render_gitlab
+from polldetox.report.json import render_json
 from polldetox.report.junit import render_junit
 from polldetox.report.sarif import finding_message
 from polldetox.rules import RULES
@@ -81,6 +82,18 @@ def test_github_names_both_places_of_a_pair_and_reports_scan_errors() -> None:
     assert broken == [{"file": "app/server/broken.py", "title": "polldetox could not scan this file", "line": "3"}]
 
 
+def test_github_end_column_only_on_a_one_line_span() -> None:
+    def properties(line: int, column: int, end_line: int, end_column: int) -> dict[str, str]:
+        finding = replace(WATCHER, location=Location(WATCHER.location.path, line, column, end_line, end_column))
+        [(_, props, _)] = parse_annotations(render_github(ScanResult(findings=(finding,), errors=())))
+        return {key: props[key] for key in props if key in ("line", "col", "endLine", "endColumn")}
+
+    assert properties(5, 5, 5, 30) == {"line": "5", "col": "5", "endLine": "5", "endColumn": "30"}
+    assert properties(5, 5, 9, 35) == {"line": "5", "col": "5", "endLine": "9"}  # a column range over lines
+    assert properties(5, 5, 5, 5) == {"line": "5", "col": "5", "endLine": "5"}  # an empty range
+    assert properties(5, 5, 0, 0) == {"line": "5", "col": "5", "endLine": "5"}  # no known end
+
+
 def test_github_escaping_rules() -> None:
     assert escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
     assert escape_property("src/a:b,c%.py") == "src/a%3Ab%2Cc%25.py"
@@ -143,6 +156,24 @@ def test_gitlab_issues_in_full() -> None:
         " PostgreSQL NOTIFY trigger on queue_items and a LISTEN callback (Event Detection Method 1). Scaffold it"
         " with `polldetox scaffold queue_items`."
     )
+
+
+def test_gitlab_report_is_indented_utf8_json() -> None:
+    accented = replace(WATCHER, location=replace(WATCHER.location, path="app/naïve_watcher.py"))
+    text = render_gitlab(ScanResult(findings=(accented,), errors=()))
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    assert text.startswith('[\n  {\n    "type": "issue",\n') and '"path": "app/naïve_watcher.py"' in text
+
+
+def test_json_report_places_a_finding_by_its_whole_span() -> None:
+    [finding] = json.loads(render_json(ScanResult(findings=(WATCHER,), errors=())))["findings"]
+    assert {key: finding[key] for key in ("path", "line", "column", "end_line", "end_column")} == {
+        "path": "app/server/services/queue_watcher.py",
+        "line": 5,
+        "column": 5,
+        "end_line": 9,
+        "end_column": 35,
+    }
 
 
 def test_gitlab_info_violation_and_a_location_without_an_end() -> None:
