@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from ci_fixtures.results import HANDMADE, PAIR, PANEL, WATCHER
+from ci_fixtures.results import DEV_TOOL, HANDMADE, PAIR, PANEL, WATCHER
 from ci_fixtures.scans import JOBS_WATCHER_PY, QUEUE_WATCHER_PY, polldetox
 
 from polldetox.findings import Location, ScanResult, Severity
@@ -163,6 +163,38 @@ def test_gitlab_report_is_indented_utf8_json() -> None:
     text = render_gitlab(ScanResult(findings=(accented,), errors=()))
     assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
     assert text.startswith('[\n  {\n    "type": "issue",\n') and '"path": "app/naïve_watcher.py"' in text
+
+
+def test_json_report_of_a_pair_in_full() -> None:
+    [finding] = json.loads(render_json(ScanResult(findings=(PAIR,), errors=())))["findings"]
+    assert finding == {
+        "rule": "PD301",
+        "name": "double-polling",
+        "severity": "error",
+        "status": "violation",
+        "path": "app/client/src/components/Queue, Panel: v2.tsx",
+        "line": 12,
+        "column": 3,
+        "end_line": 12,
+        "end_column": 26,
+        "message": PAIR.message,
+        "snippet": "refetchInterval: 5000",
+        "interval_seconds": None,
+        "polls": "database",
+        "tables": ["queue_items"],
+        "exception": None,
+        "missing": [],
+        "recommendation": None,
+        "scaffold": None,
+        "related": [
+            {"path": "app/server/services/queue_watcher.py", "line": 5, "column": 5, "message": "backend polling loop"},
+            {"path": "app/server/routes/queue_routes.py", "line": 7, "column": 1, "message": "route GET /api/v1/queue"},
+        ],
+        "fingerprint": fingerprints((PAIR,))[0],
+    }
+    allowed = json.loads(render_json(ScanResult(findings=(replace(DEV_TOOL, missing=("logs polling activity",)),),
+                                                errors=())))["findings"][0]  # fmt: skip
+    assert (allowed["missing"], allowed["scaffold"]) == (["logs polling activity"], None)
 
 
 def test_json_report_places_a_finding_by_its_whole_span() -> None:
