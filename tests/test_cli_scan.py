@@ -210,6 +210,7 @@ def test_output_writes_each_format_to_the_file_and_the_summary_to_the_terminal(
     report = target.read_text(encoding="utf-8")
     if format == ReportFormat.text:
         assert "app/server/services/background_tasks.py" in report and "\x1b[" not in report
+        assert 80 < max(map(len, report.splitlines())) <= 120  # 120 columns, not a file's default 80
         assert _without_timing(report) in _without_timing(printed.stdout)
     else:
         assert _without_timing(report) == _without_timing(printed.stdout)
