@@ -197,6 +197,15 @@ def test_json_report_of_a_pair_in_full() -> None:
     assert (allowed["missing"], allowed["scaffold"]) == (["logs polling activity"], None)
 
 
+def test_json_report_lists_scan_errors_and_is_indented() -> None:
+    text = render_json(HANDMADE)
+    assert json.loads(text)["errors"] == [
+        {"path": "app/server/broken.py", "line": 3, "message": "invalid syntax"},
+        {"path": "app/client/src/bad.ts", "line": None, "message": "not UTF-8"},
+    ]
+    assert text.startswith('{\n  "version": ')
+
+
 def test_json_report_places_a_finding_by_its_whole_span() -> None:
     [finding] = json.loads(render_json(ScanResult(findings=(WATCHER,), errors=())))["findings"]
     assert {key: finding[key] for key in ("path", "line", "column", "end_line", "end_column")} == {
