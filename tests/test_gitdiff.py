@@ -291,7 +291,12 @@ def test_every_line_of_an_untracked_file_is_new_and_an_unreadable_one_has_none(r
     (repo / "no_final_newline.py").write_text("a\nb", encoding="utf-8")
     (repo / "empty.py").write_text("", encoding="utf-8")
     (repo / "dangling.py").symlink_to(repo / "nowhere.py")  # git lists the link; reading it fails
+    (repo / ".gitignore").write_text("generated.py\n", encoding="utf-8")
+    (repo / "generated.py").write_text("a\n", encoding="utf-8")  # ignored: not a change
+    (repo / os.fsdecode(b"caf\xe9.py")).write_text("a\n", encoding="utf-8")  # a name that is not UTF-8
     assert changed_lines(repo, "HEAD") == {
+        ".gitignore": frozenset({1}),
+        os.fsdecode(b"caf\xe9.py"): frozenset({1}),
         "ends_with_newline.py": frozenset({1, 2}),
         "no_final_newline.py": frozenset({1, 2}),
         "empty.py": frozenset(),
@@ -324,3 +329,10 @@ def test_a_shallow_checkout_without_the_common_ancestor_says_how_to_fetch_more(r
         " more history: git fetch --deepen=200 origin +refs/heads/main:refs/remotes/origin/main, or set"
         " actions/checkout fetch-depth: 0"
     )
+
+
+def test_without_git_installed(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on the path
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(repo, "HEAD")
+    assert str(raised.value) == "--diff-base needs git, and it is not installed"
