@@ -20,7 +20,7 @@ from polldetox.findings import (
     Status,
     Suppression,
 )
-from polldetox.scan.policy import data_name, judge, polls_external_service, url_matches_route
+from polldetox.scan.policy import data_name, format_interval, judge, polls_external_service, url_matches_route
 
 CONFIG = Config(root=Path("/project"))
 
@@ -718,3 +718,48 @@ def test_a_pair_by_message_type_names_the_types_both_sides_handle() -> None:
     )
     [pair] = [f for f in judge([back, front], CONFIG).findings if f.rule == "PD301"]
     assert pair.message.endswith("(both sides handle the message type queue_update)")
+
+
+def test_a_fallback_missing_everything_lists_each_requirement_in_its_message() -> None:
+    finding = only(CONFIG, facts_of(backend_loop(fallback_only=True)))
+    assert finding.message == (
+        "Backend watcher `watch_queue` polls table queue_items every 2 s (while True + asyncio.sleep). Allowed as"
+        " emergency fallback (Exception 3); missing: logs a WARNING when the fallback activates; attempts to"
+        " restore the event-driven connection; has a maximum fallback duration (5 minutes)"
+    )
+    assert format_interval(None) == "an interval that cannot be resolved statically"
+
+
+def test_a_database_watcher_with_no_name_to_scaffold() -> None:
+    finding = only(CONFIG, facts_of(backend_loop(tables=(), function=None)))
+    assert (finding.recommendation, finding.scaffold) == (BACKEND_METHOD_1.format(""), None)
+
+
+def test_suppressed_findings_of_a_disabled_rule_are_not_listed() -> None:
+    site = backend_loop(line=10)
+    ignored = replace(CONFIG, ignore=frozenset({"PD101"}))
+    judgement = judge([facts_of(site, suppressions=(Suppression(line=10, rules=("PD101",)),))], ignored)
+    assert (judgement.findings, judgement.suppressed) == ((), ())
+
+
+def test_only_frontend_violations_that_poll_themselves_are_half_of_a_pair() -> None:
+    back = facts_of(backend_loop(broadcasts=True))
+    engine = facts_of(query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling", query_key="['queue_items']"))
+    dev_tool = facts_of(query_option(path="scripts/queue_monitor.tsx", urls=(), query_key="['queue_items']"))
+    for front in (engine, dev_tool):
+        assert "PD301" not in [f.rule for f in judge([back, front], CONFIG).findings]
+
+
+def test_every_unused_or_unknown_suppression_is_reported_where_it_is() -> None:
+    suppressions = (
+        Suppression(line=10, rules=("PD101",)),  # used
+        Suppression(line=20, rules=()),
+        Suppression(line=30, rules=("PD998", "PD999")),
+    )
+    findings = judge([facts_of(backend_loop(line=10), suppressions=suppressions)], CONFIG).findings
+    assert [(f.rule, f.location, f.message) for f in findings] == [
+        ("PD901", Location("app/server/services/watchers.py", 20, 1, 20, 1),
+         "This polldetox ignore comment suppresses all rules but no finding on this line or the next"),
+        ("PD901", Location("app/server/services/watchers.py", 30, 1, 30, 1),
+         "This polldetox ignore comment names unknown rule PD998, PD999 (see `polldetox rules`)"),
+    ]  # fmt: skip
