@@ -763,3 +763,20 @@ def test_every_unused_or_unknown_suppression_is_reported_where_it_is() -> None:
         ("PD901", Location("app/server/services/watchers.py", 30, 1, 30, 1),
          "This polldetox ignore comment names unknown rule PD998, PD999 (see `polldetox rules`)"),
     ]  # fmt: skip
+
+
+def test_an_unused_suppression_finding_in_full() -> None:
+    config = replace(CONFIG, per_path=(PathOverride(patterns=("app/server/",), severity={"PD901": Severity.ERROR}),))
+    facts = facts_of(path="app/server/util.py", suppressions=(Suppression(line=4, rules=("PD201", "PD202")),))
+    assert judge([facts], config).findings == (
+        Finding(
+            rule="PD901",
+            name="unused-suppression",
+            severity=Severity.ERROR,
+            status=Status.VIOLATION,
+            location=Location("app/server/util.py", 4, 1, 4, 1),
+            message="This polldetox ignore comment suppresses PD201, PD202 but no finding on this line or the next",
+            snippet="polldetox ignore PD201 PD202",
+            recommendation="Delete the comment, or move it to the line the finding is reported on",
+        ),
+    )
