@@ -291,6 +291,19 @@ async def test_a_listening_connect_that_never_finishes_is_retried_after_the_conn
             assert health.last_error is not None and health.last_error.startswith("TimeoutError")
 
 
+async def test_a_notification_that_is_not_json_reaches_the_callback_as_its_raw_payload(
+    database: str, modules: dict[str, ModuleType]
+) -> None:
+    admin = await asyncpg.connect(database)
+    recorder = Recorder(database)
+    listener = modules["services.planned_features_listener"].create_planned_features_listener(database, recorder)
+    async with running(listener):
+        await listener.wait_connected(timeout=10)
+        await admin.execute("SELECT pg_notify('planned_features_changed', 'not json')")
+        assert await asyncio.wait_for(recorder.changes.get(), timeout=10) == {"payload": "not json"}
+    await admin.close()
+
+
 async def test_a_round_trip_that_delivers_nothing_is_retried_once_on_a_fresh_connection(
     database: str, modules: dict[str, ModuleType]
 ) -> None:
