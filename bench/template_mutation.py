@@ -37,29 +37,25 @@ class Mutant:
     new: str
 
 
-_LISTEN = (
-    "        for channel in self._callbacks:\n            await connection.add_listener(channel, self._dispatch)\n"
-)
+_LISTEN = '        await self._unless_lost(self._listen(connection), self.connect_timeout, "LISTEN")\n'
 _ROUND_TRIP = "        await self._check_round_trip(connection)\n"
 _REFETCH = "        for callback in self._on_connect:\n            await callback()\n"
+_HEALTH_CHECK = 'connection.fetchval("SELECT 1"), self.probe_timeout, "the health check"'
 
 MUTANTS = (
-    Mutant(LISTENER, "health probe without a timeout",
-           'await connection.fetchval("SELECT 1", timeout=self.probe_timeout)',
-           'await connection.fetchval("SELECT 1")'),
+    Mutant(LISTENER, "health check without a timeout", _HEALTH_CHECK,
+           'connection.fetchval("SELECT 1"), 3600, "the health check"'),
     Mutant(LISTENER, "connect without a timeout",
-           "connection = await asyncpg.connect(self.dsn, timeout=self.probe_timeout)",
+           "connection = await asyncpg.connect(self.dsn, timeout=self.connect_timeout)",
            "connection = await asyncpg.connect(self.dsn)"),
     Mutant(LISTENER, "no LISTEN round-trip check", _ROUND_TRIP, ""),
     Mutant(LISTENER, "round trip accepts any payload",
-           "        if payload == self._probe_token:\n            self._probe_received.set()",
-           "        self._probe_received.set()"),
+           "            if payload == token:\n                received.set()", "            received.set()"),
     Mutant(LISTENER, "uncapped backoff",
-           "delay = min(self.backoff_max, self.backoff_initial * 2 ** (attempt - 1))",
-           "delay = self.backoff_initial * 2 ** (attempt - 1)"),
+           "delay = min(self.backoff_max, self.backoff_initial * 2 ** min(attempt - 1, 30))",
+           "delay = self.backoff_initial * 2 ** min(attempt - 1, 30)"),
     Mutant(LISTENER, "backoff never resets after a good session",
-           "                await self._connect()\n                attempt = 0\n",
-           "                await self._connect()\n"),
+           "                attempt = undelivered = 0\n", "                undelivered = 0\n"),
     Mutant(LISTENER, "no jitter", "delay = random.uniform(delay / 2, delay)", "delay = delay"),
     Mutant(LISTENER, "re-fetch before LISTEN", _LISTEN + _ROUND_TRIP + _REFETCH, _REFETCH + _LISTEN + _ROUND_TRIP),
     Mutant(LISTENER, "no re-fetch on connect", _REFETCH, ""),
@@ -69,7 +65,7 @@ MUTANTS = (
     Mutant(LISTENER, "PgBouncer's port accepted",
            "if not allow_pooler_port and parts.port == PGBOUNCER_DEFAULT_PORT:", "if False:"),
     Mutant(LISTENER, "termination not noticed",
-           "        connection.add_termination_listener(lambda _connection: self._lost.set())\n", ""),
+           "        connection.add_termination_listener(lambda _connection: lost.set())\n", ""),
     Mutant(LISTENER, "a failing re-fetch ends listening",
            "            except Exception as error:\n", "            except ZeroDivisionError as error:\n"),
     Mutant(LISTENER, "stop leaves handlers running",
@@ -78,21 +74,22 @@ MUTANTS = (
            '        except json.JSONDecodeError:\n            event = {"payload": payload}',
            "        except ZeroDivisionError:\n            event = {}"),
     Mutant(EVENTS, "bursts not coalesced",
-           "            self._pending = True  # the broadcast in progress is followed by one more\n            return",
-           "            self._pending = True  # the broadcast in progress is followed by one more"),
-    Mutant(EVENTS, "no broadcast after a burst",
-           "                if not self._pending:\n                    break", "                break"),
-    Mutant(EVENTS, "unchanged snapshot sent again",
-           "        if rows == self._last_sent:", "        if False:"),
-    Mutant(EVENTS, "older snapshot overwrites newer",
-           "        if version < self._last_version:", "        if False:"),
-    Mutant(EVENTS, "resync skipped when unchanged",
-           "        self._last_sent = None\n        await self._broadcast", "        await self._broadcast"),
+           "            return  # the read in progress is followed by one more",
+           "            pass  # the read in progress is followed by one more"),
+    Mutant(EVENTS, "no read after a burst",
+           "            while self._changed or self._everything:", "            if self._changed or self._everything:"),
+    Mutant(EVENTS, "unchanged rows sent again",
+           "        if not upserts and not deleted:", "        if False:"),
+    Mutant(EVENTS, "deleted rows kept",
+           "        deleted = [key for key in changed if key not in found and key in self._rows]",
+           "        deleted = []"),
+    Mutant(EVENTS, "resync reads only what was noted",
+           "            self._everything = True\n            was_live", "            was_live"),
     Mutant(EVENTS, "last state kept with no clients",
-           "            self._last_sent = None  # nobody saw", "            pass  # nobody saw"),
-    Mutant(EVENTS, "a database error ends the handler",
-           "                except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:",
-           "                except ZeroDivisionError as error:"),
+           "            self._rows = self._snapshot = None  # nobody holds", "            pass  # nobody holds"),
+    Mutant(EVENTS, "a database error loses the changes it was reading",
+           "                    self._everything = True  # the next notification",
+           "                    pass  # the next notification"),
     Mutant(EVENTS, "running flag never cleared",
            "        finally:\n            self._running = False", "        finally:\n            pass"),
 )  # fmt: skip
@@ -130,15 +127,17 @@ def main() -> None:
     parser.add_argument("--only", type=int, action="append", help="mutant numbers (default: all)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/polldetox-template-mutation"))
     options = parser.parse_args()
+    chosen = [(n, m) for n, m in enumerate(MUTANTS, 1) if not options.only or n in options.only]
+    for number, mutant in chosen:  # before the long test runs, not after
+        count = (REPO_ROOT / mutant.template).read_text(encoding="utf-8").count(mutant.old)
+        assert count == 1, f"mutant {number} ({mutant.what}) no longer applies"
     scratch_copy(options.workdir)
     passed, summary = run_tests(options.workdir)
     assert passed, f"the unmutated templates fail their tests: {summary}"
     killed = 0
-    chosen = [(n, m) for n, m in enumerate(MUTANTS, 1) if not options.only or n in options.only]
     for number, mutant in chosen:
         path = options.workdir / mutant.template
         original = path.read_text(encoding="utf-8")
-        assert original.count(mutant.old) == 1, f"mutant {number} ({mutant.what}) no longer applies"
         path.write_text(original.replace(mutant.old, mutant.new), encoding="utf-8")
         started = time.monotonic()
         try:

@@ -210,6 +210,7 @@ def test_output_writes_each_format_to_the_file_and_the_summary_to_the_terminal(
     report = target.read_text(encoding="utf-8")
     if format == ReportFormat.text:
         assert "app/server/services/background_tasks.py" in report and "\x1b[" not in report
+        assert 80 < max(map(len, report.splitlines())) <= 120  # 120 columns, not a file's default 80
         assert _without_timing(report) in _without_timing(printed.stdout)
     else:
         assert _without_timing(report) == _without_timing(printed.stdout)
@@ -399,7 +400,7 @@ def test_an_internal_failure_in_process_is_one_line_exit_2_or_raised_with_debug(
     assert capsys.readouterr().err == "polldetox failed: RuntimeError: a bug in the scanner\n"
 
 
-@pytest.mark.parametrize(("files", "shown"), [(210, True), (150, False)])
+@pytest.mark.parametrize(("files", "shown"), [(200, True), (150, False)])  # a bar from 200 files on
 def test_a_progress_bar_only_for_long_scans_in_a_terminal(
     files: int, shown: bool, write_tree, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -409,9 +410,29 @@ def test_a_progress_bar_only_for_long_scans_in_a_terminal(
     monkeypatch.delenv("CI", raising=False)
     result = runner.invoke(app, ["scan", str(root), "--format", "json", "-j", "1", "--no-cache"])
     assert len(json.loads(result.stdout)["findings"]) == files
-    drawn = terminal.getvalue()
-    assert ("Parsing" in drawn and f"{files}/{files}" in drawn) == shown
+    drawn = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())  # without colours
+    # The last frame, then the cursor back up and the line erased: the bar is gone once parsing is done.
+    last_frame = rf"\x1b\[2KParsing ━{{40}} {files}/{files} \d:\d\d:\d\d\n\x1b\[\?25h\r\x1b\[1A\x1b\[2K"
+    assert (re.search(last_frame, drawn) is not None) == shown, drawn
     monkeypatch.setenv("CI", "true")  # CI logs get no bar, terminal or not
     terminal.truncate(0)
     runner.invoke(app, ["scan", str(root), "--format", "json", "-j", "1", "--no-cache"])
     assert "Parsing" not in terminal.getvalue()
+
+
+def test_a_gone_baseline_entry_is_listed_as_written_even_with_brackets(write_tree, monkeypatch) -> None:
+    flagged = WATCHER.replace("while True:", "while flags[running]:").replace("(db)", "(db, flags, running)")
+    root = write_tree({"app/orders.py": flagged})
+    monkeypatch.chdir(root)
+    assert runner.invoke(app, ["scan", "--write-baseline", "baseline.json"]).exit_code == 0
+    Path("app/orders.py").write_text("", encoding="utf-8")
+    gone = runner.invoke(app, ["scan", "--baseline", "baseline.json"])
+    assert gone.stderr.splitlines()[-1] == "  app/orders.py:5 PD101 while flags[running]: ... time.sleep(5)"
+
+
+def test_output_creates_every_missing_folder(write_tree, tmp_path: Path) -> None:
+    root = write_tree({"app/orders.py": WATCHER})
+    target = tmp_path / "ci" / "reports" / "polldetox.json"
+    result = runner.invoke(app, ["scan", str(root), "--format", "json", "--output", str(target)])
+    assert result.exit_code == 1
+    assert places(json.loads(target.read_text(encoding="utf-8"))) == [("app/orders.py", "PD101")]

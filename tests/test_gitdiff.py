@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -104,10 +105,11 @@ def test_a_branch_is_compared_with_its_merge_base(repo: Path) -> None:
     git("commit", "-qam", "feature loop", cwd=repo)
     git("checkout", "-q", "main", cwd=repo)
     (repo / SERVICES / "other.py").write_text(QUEUE_WATCHER_PY, encoding="utf-8")
+    (repo / "README.md").write_text("demo, edited on main\n", encoding="utf-8")
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "main moves on", cwd=repo)
     git("checkout", "-q", "feature", cwd=repo)
-    # main's new file is not this branch's change, though it differs from main's tip.
+    # main's new file and edited line are not this branch's change, though they differ from main's tip.
     assert changed_lines(repo, "main") == {"app/server/services/queue_watcher.py": frozenset(range(9, 16))}
 
 
@@ -136,6 +138,9 @@ def test_shallow_checkout_says_how_to_fetch_more(repo: Path, tmp_path: Path) -> 
     with pytest.raises(GitDiffError) as raised:
         changed_lines(clone, "origin/release/2.0")  # a branch name with a slash: the remote is the first part
     assert "git fetch --deepen=200 origin +refs/heads/release/2.0:refs/remotes/origin/release/2.0," in str(raised.value)
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(clone, "release/2.0")  # a local branch name with a slash: no remote to name
+    assert str(raised.value).endswith("git fetch --deepen=200 origin, or set actions/checkout fetch-depth: 0")
 
 
 def test_the_fetch_a_shallow_checkout_is_told_to_run_makes_the_target_branch_known(repo: Path, tmp_path: Path) -> None:
@@ -269,3 +274,65 @@ def test_committed_names_git_quotes_are_read_back(repo: Path) -> None:
     git("add", "-A", cwd=repo)
     git("commit", "-qm", "odd names", cwd=repo)  # committed: git diff C-quotes these names
     assert changed_lines(repo, "HEAD~1") == {f"{SERVICES.as_posix()}/{name}": frozenset({1, 2}) for name in names}
+
+
+def test_committed_names_with_control_characters_are_read_back(repo: Path) -> None:
+    # git writes these as C escapes: \a \b \t \n \v \f \r by letter, others as three octal digits.
+    names = [f"ctl{char}x.py" for char in "\a\b\t\n\v\f\r\x01\x1b\x7f"]
+    for name in names:
+        (repo / SERVICES / name).write_text("a\nb\nc\n", encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "control characters", cwd=repo)
+    assert changed_lines(repo, "HEAD~1") == {f"{SERVICES.as_posix()}/{name}": frozenset({1, 2, 3}) for name in names}
+
+
+def test_every_line_of_an_untracked_file_is_new_and_an_unreadable_one_has_none(repo: Path) -> None:
+    (repo / "ends_with_newline.py").write_text("a\nb\n", encoding="utf-8")
+    (repo / "no_final_newline.py").write_text("a\nb", encoding="utf-8")
+    (repo / "empty.py").write_text("", encoding="utf-8")
+    (repo / "dangling.py").symlink_to(repo / "nowhere.py")  # git lists the link; reading it fails
+    (repo / ".gitignore").write_text("generated.py\n", encoding="utf-8")
+    (repo / "generated.py").write_text("a\n", encoding="utf-8")  # ignored: not a change
+    (repo / os.fsdecode(b"caf\xe9.py")).write_text("a\n", encoding="utf-8")  # a name that is not UTF-8
+    assert changed_lines(repo, "HEAD") == {
+        ".gitignore": frozenset({1}),
+        os.fsdecode(b"caf\xe9.py"): frozenset({1}),
+        "ends_with_newline.py": frozenset({1, 2}),
+        "no_final_newline.py": frozenset({1, 2}),
+        "empty.py": frozenset(),
+        "dangling.py": frozenset(),
+    }
+
+
+def test_names_that_are_not_utf8_are_read_back_as_the_file_system_spells_them(repo: Path) -> None:
+    folder = os.fsdecode(b"caf\xe9")  # Latin-1 bytes: not UTF-8
+    (repo / folder).mkdir()
+    (repo / folder / "watcher.py").write_text("a\nb\n", encoding="utf-8")
+    git("add", "-A", cwd=repo)
+    git("commit", "-qm", "latin-1 folder", cwd=repo)
+    assert changed_lines(repo, "HEAD~1") == {f"{folder}/watcher.py": frozenset({1, 2})}
+    placed = from_repository_top(HANDMADE, repo / folder)
+    assert [f.location.path for f in placed.findings] == [f"{folder}/{f.location.path}" for f in HANDMADE.findings]
+
+
+def test_a_shallow_checkout_without_the_common_ancestor_says_how_to_fetch_more(repo: Path, tmp_path: Path) -> None:
+    git("checkout", "-qb", "feature", cwd=repo)
+    add_second_loop(repo)
+    git("commit", "-qam", "feature loop", cwd=repo)
+    clone = tmp_path / "clone"
+    git("clone", "-q", "--depth", "1", "--branch", "feature", f"file://{repo}", str(clone), cwd=tmp_path)
+    git("fetch", "-q", "--depth", "1", "origin", "+refs/heads/main:refs/remotes/origin/main", cwd=clone)
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(clone, "origin/main")
+    assert str(raised.value) == (
+        "'origin/main' and HEAD have no common ancestor in the fetched history; this checkout is shallow, so fetch"
+        " more history: git fetch --deepen=200 origin +refs/heads/main:refs/remotes/origin/main, or set"
+        " actions/checkout fetch-depth: 0"
+    )
+
+
+def test_without_git_installed(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no git on the path
+    with pytest.raises(GitDiffError) as raised:
+        changed_lines(repo, "HEAD")
+    assert str(raised.value) == "--diff-base needs git, and it is not installed"

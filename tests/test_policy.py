@@ -9,16 +9,18 @@ from polldetox.config import Config, PathOverride
 from polldetox.findings import (
     Context,
     FileFacts,
+    Finding,
     Location,
     PollingSite,
     Polls,
+    Related,
     Route,
     Severity,
     SiteKind,
     Status,
     Suppression,
 )
-from polldetox.scan.policy import data_name, judge, url_matches_route
+from polldetox.scan.policy import data_name, format_interval, judge, polls_external_service, url_matches_route
 
 CONFIG = Config(root=Path("/project"))
 
@@ -280,6 +282,8 @@ def test_pair_is_suppressed_from_either_place() -> None:
         ("/api/v1/items/${id}", "/api/v1/items/:id", True),
         ("/api/v1/queue/stats", "/api/v1/queue", False),
         ("/api/v1/queue?limit=5", "/api/v1/queue/", True),
+        ("/api/v1/queue#recent", "/api/v1/queue", True),
+        ("/api/v1/queue?next=/home?tab=1", "/api/v1/queue", True),
     ],
 )
 def test_url_matching(url: str, route: str, matches: bool) -> None:
@@ -293,12 +297,18 @@ def test_url_matching(url: str, route: str, matches: bool) -> None:
         (query_option(query_key="['planned-features', { limit: 200 }]"), "planned_features"),
         (query_option(query_key=None, urls=("/api/v1/workflow-history/{id}",)), "workflow_history"),
         (query_option(query_key=None, urls=("${API}/api/v1/system/status",)), "system_status"),
-        (query_option(query_key=None, urls=("queueClient.getAll",)), "queue"),
+        (query_option(query_key=None, urls=("queueClient.getAll",), function="OrdersPanel"), "queue"),
+        (
+            query_option(query_key=None, urls=("https://api.example.com/v1/reports/daily",), function="OrdersPanel"),
+            "reports_daily",
+        ),  # a URL with dots is not a client method
         (query_option(query_key=None, urls=(), function="SystemStatusPanel"), "system_status"),
         (query_option(query_key=None, urls=(), function="LegacyQueueTable.componentDidMount"), "legacy_queue"),
         (backend_loop(tables=(), function="Watcher.watch_system_status"), "system_status"),
         (backend_loop(tables=("agents", "queue_items"), function="Manager.watch_queue"), "queue_items"),
         (backend_loop(tables=("agents", "jobs"), function="tick", message_types=("job_update",)), "jobs"),
+        (backend_loop(tables=(), function="Watcher._watch_orders"), "orders"),  # a private method
+        (backend_loop(tables=(), function="watch__orders"), "orders"),  # underscores run together read as one
     ],
 )
 def test_data_name_for_the_scaffold_command(site: PollingSite, name: str) -> None:
@@ -368,3 +378,405 @@ def test_a_triggers_folder_alone_is_not_exception_2(facts: dict) -> None:
 def test_exception_2_polls_an_external_service(urls: tuple[str, ...]) -> None:
     site = backend_loop(path="app/server/triggers/issues.py", polls=Polls.HTTP, tables=(), urls=urls)
     assert only(CONFIG, facts_of(site)).exception == "trigger"
+
+
+BACKEND_METHOD_1 = "PostgreSQL NOTIFY trigger{} and a LISTEN callback (Event Detection Method 1)"
+METHOD_3 = "Direct broadcast from the action that changes the data (Event Detection Method 3)"
+ENGINE_ADVICE = "Move each call site to its data type's WebSocket hook, then delete this helper"
+
+
+@pytest.mark.parametrize(
+    ("site", "rule", "message", "recommendation", "scaffold"),
+    [
+        (
+            backend_loop(kind=SiteKind.SCHEDULER, mechanism="APScheduler interval job", interval_seconds=3600),
+            "PD103",
+            "Scheduled job `watch_queue` polls table queue_items every 1 h",
+            BACKEND_METHOD_1.format(" on queue_items"),
+            "polldetox scaffold queue_items",
+        ),
+        (
+            backend_loop(function=None, tables=("a", "b"), interval_seconds=7200),
+            "PD101",
+            "Backend watcher polls tables a, b every 2 h (while True + asyncio.sleep)",
+            BACKEND_METHOD_1.format(" on a, b"),
+            "polldetox scaffold a",
+        ),
+        (
+            backend_loop(tables=(), function="watch_status_table", interval_seconds=60),
+            "PD101",
+            "Backend watcher `watch_status_table` polls the database every 1 min (while True + asyncio.sleep)",
+            BACKEND_METHOD_1.format(""),
+            "polldetox scaffold status",
+        ),
+        (
+            backend_loop(polls=Polls.FILE, tables=(), function="watch_uploads", interval_seconds=90),
+            "PD101",
+            "Backend watcher `watch_uploads` polls the file system every 90 s (while True + asyncio.sleep)",
+            "File system watcher with debounce (Event Detection Method 2)",
+            "polldetox scaffold uploads --pattern file",
+        ),
+        (
+            backend_loop(polls=Polls.FILE, tables=(), function=None),
+            "PD101",
+            "Backend watcher polls the file system every 2 s (while True + asyncio.sleep)",
+            "File system watcher with debounce (Event Detection Method 2)",
+            None,
+        ),
+        (
+            backend_loop(
+                polls=Polls.HTTP,
+                tables=(),
+                urls=("/api/a", "/api/b", "/api/c"),
+                function="sync_reports_api",
+                interval_seconds=0.5,
+            ),
+            "PD101",
+            "Backend watcher `sync_reports_api` polls /api/a /api/b every 0.5 s (while True + asyncio.sleep)",
+            METHOD_3,
+            "polldetox scaffold reports --pattern action",
+        ),
+        (
+            backend_loop(polls=Polls.HTTP, tables=(), urls=(), function=None, interval_seconds=None),
+            "PD101",
+            "Backend watcher polls an HTTP endpoint on an interval that cannot be resolved statically"
+            " (while True + asyncio.sleep)",
+            METHOD_3,
+            None,
+        ),
+        (
+            backend_loop(polls=Polls.MEMORY, tables=(), function="check_jobs", interval_seconds=5400),
+            "PD101",
+            "Backend watcher `check_jobs` polls in-process state every 90 min (while True + asyncio.sleep)",
+            METHOD_3,
+            "polldetox scaffold jobs --pattern action",
+        ),
+        (
+            backend_loop(polls=Polls.UNKNOWN, tables=(), function="poll_x", interval_seconds=120),
+            "PD101",
+            "Backend watcher `poll_x` polls its data every 2 min (while True + asyncio.sleep)",
+            METHOD_3,
+            "polldetox scaffold x --pattern action",
+        ),
+        (
+            backend_loop(polls=Polls.UNKNOWN, tables=(), urls=("/api/v1/health",), function=None),
+            "PD101",
+            "Backend watcher polls /api/v1/health every 2 s (while True + asyncio.sleep)",
+            METHOD_3,
+            "polldetox scaffold health --pattern action",
+        ),
+        (
+            query_option(function=None, in_background=True, detail="no visibility check"),
+            "PD201",
+            "useQuery refetchInterval polls /api/v1/queue every 3 s; it keeps polling while the tab is in the"
+            " background (no visibility check)",
+            "Subscribe with useQueueWebSocket(), fed by the backend's event broadcast; remove the polling",
+            "polldetox scaffold queue",
+        ),
+        (
+            query_option(query_key=None, urls=(), function=None),
+            "PD201",
+            "useQuery refetchInterval polls an HTTP endpoint every 3 s",
+            "Subscribe with a WebSocket hook, fed by the backend's event broadcast; remove the polling",
+            None,
+        ),
+        (
+            query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling", function="usePolling"),
+            "PD204",
+            "Polling engine `usePolling` wraps a timer around the callback it is given",
+            ENGINE_ADVICE,
+            None,
+        ),
+        (
+            query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling", function=None),
+            "PD204",
+            "Polling engine wraps a timer around the callback it is given",
+            ENGINE_ADVICE,
+            None,
+        ),
+        (
+            query_option(kind=SiteKind.MANUAL_REFRESH, mechanism="refresh button", interval_seconds=None),
+            "PD205",
+            "refresh button in `QueuePanel` fetches once and refreshes on a user action."
+            " Allowed as manual refresh (Exception 4)",
+            "Keep the manual refresh with a last-updated time, or prefer a WebSocket hook (Exception 4)",
+            None,
+        ),
+        (
+            backend_loop(
+                kind=SiteKind.INTERVAL_TIMER,
+                mechanism="setInterval",
+                path="jobs/stale.mjs",
+                language="javascript",
+                compares_state=True,
+                broadcasts=True,
+            ),
+            "PD101",
+            "Backend watcher `watch_queue` polls table queue_items every 2 s; it compares state before"
+            " broadcasting, but still polls",
+            BACKEND_METHOD_1.format(" on queue_items"),
+            "polldetox scaffold queue_items",
+        ),
+    ],
+)
+def test_message_and_recommendation_say_what_polls_what_how_often(
+    site: PollingSite, rule: str, message: str, recommendation: str, scaffold: str | None
+) -> None:
+    finding = only(CONFIG, facts_of(site))
+    assert (finding.rule, finding.message, finding.recommendation, finding.scaffold) == (
+        rule,
+        message,
+        recommendation,
+        scaffold,
+    )
+
+
+QUEUE_ROUTE = FileFacts(
+    path="app/server/routes/queue_routes.py",
+    language="python",
+    routes=(Route(method="GET", path="/api/v1/queue", location=at("app/server/routes/queue_routes.py", 8),
+                  tables=("queue_items",)),),
+)  # fmt: skip
+
+
+def test_a_pair_finding_is_placed_at_the_frontend_and_carries_the_backend_replacement() -> None:
+    back = facts_of(backend_loop(broadcasts=True, message_types=("queue_update",)))
+    front = facts_of(query_option(urls=("http://localhost:8000/api/v1/queue?limit=50",)))
+    pair = next(f for f in judge([back, QUEUE_ROUTE, front], CONFIG).findings if f.rule == "PD301")
+    assert pair == Finding(
+        rule="PD301",
+        name="double-polling",
+        severity=Severity.ERROR,
+        status=Status.VIOLATION,
+        location=at("app/client/src/components/QueuePanel.tsx", 7),
+        message=(
+            "useQuery refetchInterval in `QueuePanel` polls every 3 s while backend watcher `watch_queue`"
+            " (app/server/services/watchers.py:10) already polls table queue_items every 2 s and broadcasts it"
+            " (http://localhost:8000/api/v1/queue?limit=50 is served by GET /api/v1/queue, which reads queue_items)"
+        ),
+        snippet="refetchInterval: 3000",
+        interval_seconds=3.0,
+        polls=Polls.DATABASE,
+        tables=("queue_items",),
+        recommendation="PostgreSQL NOTIFY trigger on queue_items and a LISTEN callback (Event Detection Method 1)",
+        scaffold="polldetox scaffold queue_items",
+        related=(
+            Related(
+                location=at("app/server/services/watchers.py", 10),
+                message=(
+                    "backend polling loop: Backend watcher `watch_queue` polls table queue_items every 2 s"
+                    " (while True + asyncio.sleep); it broadcasts on every tick without comparing with the"
+                    " previous state"
+                ),
+            ),
+            Related(location=at("app/server/routes/queue_routes.py", 8), message="route GET /api/v1/queue"),
+        ),
+        site_kind=SiteKind.QUERY_OPTION,
+        context=Context.COMPONENT,
+        broadcasts=True,
+    )
+
+
+@pytest.mark.parametrize(
+    ("severity", "per_path", "expected"),
+    [
+        # One step above its stronger half, compared by rank (a string compare would put "warning" first).
+        ({"PD102": Severity.INFO, "PD201": Severity.INFO}, {}, Severity.ERROR),
+        ({"PD102": Severity.INFO, "PD201": Severity.INFO, "PD301": Severity.INFO}, {}, Severity.WARNING),
+        ({"PD102": Severity.INFO, "PD201": Severity.ERROR, "PD301": Severity.INFO}, {}, Severity.ERROR),
+        ({"PD102": Severity.WARNING, "PD201": Severity.INFO, "PD301": Severity.INFO}, {}, Severity.ERROR),
+        # The pair's own severity where the frontend half lives.
+        ({"PD102": Severity.INFO, "PD201": Severity.INFO, "PD301": Severity.INFO}, {"PD301": Severity.ERROR},
+         Severity.ERROR),
+    ],
+)  # fmt: skip
+def test_a_pair_is_one_step_above_its_stronger_half_and_never_below_its_own_severity(
+    severity: dict, per_path: dict, expected: Severity
+) -> None:
+    config = replace(CONFIG, severity=severity, per_path=(PathOverride(patterns=("app/client/",), severity=per_path),))
+    back = facts_of(backend_loop(broadcasts=True))
+    front = facts_of(query_option(urls=("/api/v1/queue",)))
+    pairs = [f for f in judge([back, QUEUE_ROUTE, front], config).findings if f.rule == "PD301"]
+    assert [f.severity for f in pairs] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("urls", "external"),
+    [
+        (("https://user:token@api.example.com/v1/issues",), True),  # credentials are not the host
+        (("http://127.0.0.1:9000/metrics",), False),
+        (("http://LOCALHOST:8000/api/v1/jobs",), False),
+        (("https://Queue.LOCAL/jobs",), False),
+        (("https://jobs.internal/api",), False),
+        (("http://worker:8000/api",), False),  # a bare service name: the project's own network
+        (("/api/v1/orders", "https://api.stripe.com/v1/charges"), True),  # any external URL counts
+        (("https://shop.example.com/api/v1/orders", "https://api.stripe.com/v1/charges"), True),
+    ],
+)
+def test_which_urls_are_an_external_service(urls: tuple[str, ...], external: bool) -> None:
+    served = Route(method="GET", path="/api/v1/orders", location=at("app/server/routes.py", 3))
+    site = backend_loop(path="app/server/triggers/sync.py", polls=Polls.HTTP, tables=(), urls=urls)
+    assert polls_external_service(site, (served,)) is external
+
+
+def test_a_site_reading_tables_is_not_an_external_service_whatever_it_fetches() -> None:
+    site = backend_loop(polls=Polls.HTTP, tables=("issues",), urls=("https://api.github.com/repos/o/r/issues",))
+    assert polls_external_service(site) is False
+
+
+def test_the_better_variant_of_a_configured_warning_is_info() -> None:
+    config = replace(CONFIG, severity={"PD101": Severity.WARNING})
+    assert only(config, facts_of(backend_loop(compares_state=True))).severity == Severity.INFO
+
+
+def test_a_url_with_no_path_is_served_by_no_route() -> None:
+    back = facts_of(backend_loop(broadcasts=True))
+    root_route = FileFacts(
+        path="app/server/routes/index.py",
+        language="python",
+        routes=(Route(method="GET", path="/", location=at("app/server/routes/index.py", 4), tables=("queue_items",)),),
+    )
+    front = facts_of(query_option(urls=("/",), query_key="['home']"))
+    assert [f.rule for f in judge([back, root_route, front], CONFIG).findings] == ["PD201", "PD102"]
+
+
+@pytest.mark.parametrize(
+    ("urls", "query_key"),
+    [
+        (("/api/v1/stats", "queueItems.list"), None),  # each URL is read apart from the next
+        ((), "['QueueItems']"),  # camel case names the same table
+    ],
+)
+def test_a_frontend_site_is_paired_by_the_table_its_key_or_urls_name(urls: tuple[str, ...], query_key: str) -> None:
+    back = facts_of(backend_loop(broadcasts=True))
+    front = facts_of(query_option(urls=urls, query_key=query_key))
+    pairs = [f for f in judge([back, front], CONFIG).findings if f.rule == "PD301"]
+    assert [pair.message.rsplit("(", 1)[1] for pair in pairs] == ["both read queue_items)"]
+
+
+def test_a_backend_loop_finding_in_full() -> None:
+    site = backend_loop(broadcasts=True, compares_state=True, detail="sleeps in the loop body")
+    assert judge([facts_of(site)], CONFIG).findings == (
+        Finding(
+            rule="PD101",
+            name="backend-polling-loop",
+            severity=Severity.WARNING,
+            status=Status.VIOLATION,
+            location=at("app/server/services/watchers.py", 10),
+            message=(
+                "Backend watcher `watch_queue` polls table queue_items every 2 s (while True + asyncio.sleep);"
+                " it compares state before broadcasting, but still polls (sleeps in the loop body)"
+            ),
+            snippet="while True: ... await asyncio.sleep(2)",
+            interval_seconds=2.0,
+            polls=Polls.DATABASE,
+            tables=("queue_items",),
+            recommendation=BACKEND_METHOD_1.format(" on queue_items"),
+            scaffold="polldetox scaffold queue_items",
+            site_kind=SiteKind.LOOP,
+            context=Context.BACKEND,
+            broadcasts=True,
+        ),
+    )
+
+
+def test_a_manual_refresh_takes_its_configured_severity_globally_and_per_path() -> None:
+    manual = facts_of(query_option(kind=SiteKind.MANUAL_REFRESH, interval_seconds=None))
+    configured = replace(CONFIG, severity={"PD205": Severity.WARNING})
+    assert only(configured, manual).severity == Severity.WARNING
+    per_path = replace(
+        configured, per_path=(PathOverride(patterns=("app/client/",), severity={"PD205": Severity.ERROR}),)
+    )
+    assert only(per_path, manual).severity == Severity.ERROR
+
+
+def test_background_polling_is_one_step_up_from_info() -> None:
+    config = replace(CONFIG, severity={"PD201": Severity.INFO})
+    assert only(config, facts_of(query_option(in_background=True))).severity == Severity.WARNING
+
+
+def test_a_pair_through_a_parameter_route_names_every_table_it_reads() -> None:
+    back = facts_of(backend_loop(broadcasts=True))
+    route = FileFacts(
+        path="app/server/routes/queue_routes.py",
+        language="python",
+        routes=(Route(method="GET", path="/api/v1/queue/{item_id}", location=at("app/server/routes/queue_routes.py", 8),
+                      tables=("queue_items", "agents")),),
+    )  # fmt: skip
+    front = facts_of(query_option(urls=("/api/v1/queue/${id}",), query_key="['item']"))
+    [pair] = [f for f in judge([back, route, front], CONFIG).findings if f.rule == "PD301"]
+    assert pair.message.endswith(
+        "(/api/v1/queue/${id} is served by GET /api/v1/queue/{item_id}, which reads queue_items, agents)"
+    )
+
+
+def test_a_pair_by_message_type_names_the_types_both_sides_handle() -> None:
+    back = facts_of(backend_loop(broadcasts=True, message_types=("queue_update", "agent_update")))
+    front = facts_of(
+        query_option(urls=(), query_key="['dashboard']"),
+        handled_message_types=("queue_update", "orders_update"),  # one the backend never sends
+    )
+    [pair] = [f for f in judge([back, front], CONFIG).findings if f.rule == "PD301"]
+    assert pair.message.endswith("(both sides handle the message type queue_update)")
+
+
+def test_a_fallback_missing_everything_lists_each_requirement_in_its_message() -> None:
+    finding = only(CONFIG, facts_of(backend_loop(fallback_only=True)))
+    assert finding.message == (
+        "Backend watcher `watch_queue` polls table queue_items every 2 s (while True + asyncio.sleep). Allowed as"
+        " emergency fallback (Exception 3); missing: logs a WARNING when the fallback activates; attempts to"
+        " restore the event-driven connection; has a maximum fallback duration (5 minutes)"
+    )
+    assert format_interval(None) == "an interval that cannot be resolved statically"
+
+
+def test_a_database_watcher_with_no_name_to_scaffold() -> None:
+    finding = only(CONFIG, facts_of(backend_loop(tables=(), function=None)))
+    assert (finding.recommendation, finding.scaffold) == (BACKEND_METHOD_1.format(""), None)
+
+
+def test_suppressed_findings_of_a_disabled_rule_are_not_listed() -> None:
+    site = backend_loop(line=10)
+    ignored = replace(CONFIG, ignore=frozenset({"PD101"}))
+    judgement = judge([facts_of(site, suppressions=(Suppression(line=10, rules=("PD101",)),))], ignored)
+    assert (judgement.findings, judgement.suppressed) == ((), ())
+
+
+def test_only_frontend_violations_that_poll_themselves_are_half_of_a_pair() -> None:
+    back = facts_of(backend_loop(broadcasts=True))
+    engine = facts_of(query_option(kind=SiteKind.POLLING_ENGINE, mechanism="usePolling", query_key="['queue_items']"))
+    dev_tool = facts_of(query_option(path="scripts/queue_monitor.tsx", urls=(), query_key="['queue_items']"))
+    for front in (engine, dev_tool):
+        assert "PD301" not in [f.rule for f in judge([back, front], CONFIG).findings]
+
+
+def test_every_unused_or_unknown_suppression_is_reported_where_it_is() -> None:
+    suppressions = (
+        Suppression(line=10, rules=("PD101",)),  # used
+        Suppression(line=20, rules=()),
+        Suppression(line=30, rules=("PD998", "PD999")),
+    )
+    findings = judge([facts_of(backend_loop(line=10), suppressions=suppressions)], CONFIG).findings
+    assert [(f.rule, f.location, f.message) for f in findings] == [
+        ("PD901", Location("app/server/services/watchers.py", 20, 1, 20, 1),
+         "This polldetox ignore comment suppresses all rules but no finding on this line or the next"),
+        ("PD901", Location("app/server/services/watchers.py", 30, 1, 30, 1),
+         "This polldetox ignore comment names unknown rule PD998, PD999 (see `polldetox rules`)"),
+    ]  # fmt: skip
+
+
+def test_an_unused_suppression_finding_in_full() -> None:
+    config = replace(CONFIG, per_path=(PathOverride(patterns=("app/server/",), severity={"PD901": Severity.ERROR}),))
+    facts = facts_of(path="app/server/util.py", suppressions=(Suppression(line=4, rules=("PD201", "PD202")),))
+    assert judge([facts], config).findings == (
+        Finding(
+            rule="PD901",
+            name="unused-suppression",
+            severity=Severity.ERROR,
+            status=Status.VIOLATION,
+            location=Location("app/server/util.py", 4, 1, 4, 1),
+            message="This polldetox ignore comment suppresses PD201, PD202 but no finding on this line or the next",
+            snippet="polldetox ignore PD201 PD202",
+            recommendation="Delete the comment, or move it to the line the finding is reported on",
+        ),
+    )

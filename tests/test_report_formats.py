@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import re
 import xml.etree.ElementTree as ElementTree
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from ci_fixtures.results import HANDMADE, PAIR, PANEL, WATCHER
+from ci_fixtures.results import DEV_TOOL, HANDMADE, PAIR, PANEL, WATCHER
 from ci_fixtures.scans import JOBS_WATCHER_PY, QUEUE_WATCHER_PY, polldetox
 
-from polldetox.findings import ScanResult
+from polldetox.findings import Location, ScanResult, Severity
 from polldetox.fingerprint import fingerprints
 from polldetox.report.github import escape_data, escape_property, render_github
 from polldetox.report.gitlab import render_gitlab
+from polldetox.report.json import render_json
 from polldetox.report.junit import render_junit
+from polldetox.report.sarif import finding_message
+from polldetox.rules import RULES
 
 # The workflow command grammar GitHub's runner parses: ::name key=value,key=value::message
 COMMAND = re.compile(r"^::(?P<name>error|warning|notice) (?P<properties>[^:]*)::(?P<message>.*)$")
@@ -78,6 +82,18 @@ def test_github_names_both_places_of_a_pair_and_reports_scan_errors() -> None:
     assert broken == [{"file": "app/server/broken.py", "title": "polldetox could not scan this file", "line": "3"}]
 
 
+def test_github_end_column_only_on_a_one_line_span() -> None:
+    def properties(line: int, column: int, end_line: int, end_column: int) -> dict[str, str]:
+        finding = replace(WATCHER, location=Location(WATCHER.location.path, line, column, end_line, end_column))
+        [(_, props, _)] = parse_annotations(render_github(ScanResult(findings=(finding,), errors=())))
+        return {key: props[key] for key in props if key in ("line", "col", "endLine", "endColumn")}
+
+    assert properties(5, 5, 5, 30) == {"line": "5", "col": "5", "endLine": "5", "endColumn": "30"}
+    assert properties(5, 5, 9, 35) == {"line": "5", "col": "5", "endLine": "9"}  # a column range over lines
+    assert properties(5, 5, 5, 5) == {"line": "5", "col": "5", "endLine": "5"}  # an empty range
+    assert properties(5, 5, 0, 0) == {"line": "5", "col": "5", "endLine": "5"}  # no known end
+
+
 def test_github_escaping_rules() -> None:
     assert escape_data("50% done\r\nnext: a,b") == "50%25 done%0D%0Anext: a,b"
     assert escape_property("src/a:b,c%.py") == "src/a%3Ab%2Cc%25.py"
@@ -106,6 +122,105 @@ def test_gitlab_code_quality_report() -> None:
     assert first["description"].startswith(WATCHER.message)
     assert "## What it does" in first["content"]["body"]
     assert [issue["severity"] for issue in issues] == ["major", "major", "minor", "info", "info"]
+
+
+def test_gitlab_issues_in_full() -> None:
+    issues = json.loads(render_gitlab(HANDMADE))
+    bodies = [issue["content"].pop("body") for issue in issues]
+    assert bodies == [RULES[finding.rule].documentation() for finding in HANDMADE.findings]
+    assert [issue["fingerprint"] for issue in issues] == fingerprints(HANDMADE.findings)
+    places = [("app/server/services/queue_watcher.py", 5, 9), (PANEL.location.path, 12, 12),
+              (PANEL.location.path, 12, 12), ("scripts/monitor_tokens.py", 20, 24),
+              ("adws/adw_triggers/trigger_cron.py", 30, 30)]  # fmt: skip
+    assert issues == [
+        {
+            "type": "issue",
+            "check_name": f"{finding.rule} {finding.name}",
+            "description": finding_message(finding),
+            "content": {},
+            "categories": ["Performance"],
+            "fingerprint": fingerprint,
+            "severity": severity,
+            "location": {"path": path, "lines": {"begin": begin, "end": end}},
+        }
+        for finding, fingerprint, severity, (path, begin, end) in zip(
+            HANDMADE.findings,
+            fingerprints(HANDMADE.findings),
+            ["major", "major", "minor", "info", "info"],  # allowed exceptions are info, whatever their severity
+            places,
+            strict=True,
+        )
+    ]
+    assert finding_message(WATCHER) == (
+        "Backend watcher `watch_queue` polls table queue_items every 2 s (while True + asyncio.sleep). Use instead:"
+        " PostgreSQL NOTIFY trigger on queue_items and a LISTEN callback (Event Detection Method 1). Scaffold it"
+        " with `polldetox scaffold queue_items`."
+    )
+
+
+def test_gitlab_report_is_indented_utf8_json() -> None:
+    accented = replace(WATCHER, location=replace(WATCHER.location, path="app/naïve_watcher.py"))
+    text = render_gitlab(ScanResult(findings=(accented,), errors=()))
+    assert text == json.dumps(json.loads(text), indent=2, ensure_ascii=False) + "\n"
+    assert text.startswith('[\n  {\n    "type": "issue",\n') and '"path": "app/naïve_watcher.py"' in text
+
+
+def test_json_report_of_a_pair_in_full() -> None:
+    [finding] = json.loads(render_json(ScanResult(findings=(PAIR,), errors=())))["findings"]
+    assert finding == {
+        "rule": "PD301",
+        "name": "double-polling",
+        "severity": "error",
+        "status": "violation",
+        "path": "app/client/src/components/Queue, Panel: v2.tsx",
+        "line": 12,
+        "column": 3,
+        "end_line": 12,
+        "end_column": 26,
+        "message": PAIR.message,
+        "snippet": "refetchInterval: 5000",
+        "interval_seconds": None,
+        "polls": "database",
+        "tables": ["queue_items"],
+        "exception": None,
+        "missing": [],
+        "recommendation": None,
+        "scaffold": None,
+        "related": [
+            {"path": "app/server/services/queue_watcher.py", "line": 5, "column": 5, "message": "backend polling loop"},
+            {"path": "app/server/routes/queue_routes.py", "line": 7, "column": 1, "message": "route GET /api/v1/queue"},
+        ],
+        "fingerprint": fingerprints((PAIR,))[0],
+    }
+    allowed = json.loads(render_json(ScanResult(findings=(replace(DEV_TOOL, missing=("logs polling activity",)),),
+                                                errors=())))["findings"][0]  # fmt: skip
+    assert (allowed["missing"], allowed["scaffold"]) == (["logs polling activity"], None)
+
+
+def test_json_report_lists_scan_errors_and_is_indented() -> None:
+    text = render_json(HANDMADE)
+    assert json.loads(text)["errors"] == [
+        {"path": "app/server/broken.py", "line": 3, "message": "invalid syntax"},
+        {"path": "app/client/src/bad.ts", "line": None, "message": "not UTF-8"},
+    ]
+    assert text.startswith('{\n  "version": ')
+
+
+def test_json_report_places_a_finding_by_its_whole_span() -> None:
+    [finding] = json.loads(render_json(ScanResult(findings=(WATCHER,), errors=())))["findings"]
+    assert {key: finding[key] for key in ("path", "line", "column", "end_line", "end_column")} == {
+        "path": "app/server/services/queue_watcher.py",
+        "line": 5,
+        "column": 5,
+        "end_line": 9,
+        "end_column": 35,
+    }
+
+
+def test_gitlab_info_violation_and_a_location_without_an_end() -> None:
+    point = replace(WATCHER, severity=Severity.INFO, location=Location(WATCHER.location.path, 7, 1, 0, 0))
+    [issue] = json.loads(render_gitlab(ScanResult(findings=(point,), errors=())))
+    assert (issue["severity"], issue["location"]["lines"]) == ("info", {"begin": 7, "end": 7})
 
 
 def test_gitlab_report_of_a_clean_scan_is_an_empty_list() -> None:
@@ -145,9 +260,44 @@ def test_junit_groups_findings_by_file() -> None:
     assert (error.get("message"), error.get("type"), error.text) == ("invalid syntax", "ScanError", "invalid syntax")
 
 
+def test_junit_report_in_full() -> None:
+    expected = (Path(__file__).parent / "ci_fixtures" / "handmade.junit.xml").read_text(encoding="utf-8")
+    assert render_junit(HANDMADE) == expected
+
+
+def test_junit_numbers_identical_sites_and_replaces_what_xml_cannot_hold() -> None:
+    odd = "app/server/odd\x01name.py"
+    copies = tuple(replace(WATCHER, location=replace(WATCHER.location, line=line)) for line in (5, 15, 25))
+    strange = replace(WATCHER, location=replace(WATCHER.location, path=odd), message="polls\x1b[31m")
+    root = ElementTree.fromstring(render_junit(ScanResult(findings=(*copies, strange), errors=())))
+    names = [[case.get("name") for case in suite] for suite in root.findall("testsuite")]
+    assert names == [
+        ["PD101 backend-polling-loop: while True:"],
+        [
+            "PD101 backend-polling-loop: while True:",
+            "PD101 backend-polling-loop: while True: (2)",
+            "PD101 backend-polling-loop: while True: (3)",
+        ],
+    ]
+    case = root.find("testsuite/testcase")
+    assert case is not None
+    assert (case.get("classname"), case.get("file")) == ("app/server/odd\ufffdname.py",) * 2
+    failure = case.find("failure")
+    assert failure is not None
+    assert failure.get("message") == "polls\ufffd[31m"
+    assert failure.text is not None and failure.text.startswith("app/server/odd\ufffdname.py:5:5: polls\ufffd[31m.")
+    assert {key: root.get(key) for key in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "4",
+        "failures": "4",
+        "errors": "0",
+        "skipped": "0",
+    }
+
+
 def test_junit_report_of_a_clean_scan_is_one_passing_test() -> None:
     root = ElementTree.fromstring(render_junit(ScanResult(findings=(), errors=(), files_scanned=12)))
     assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("1", "0", "0")
+    assert [suite.get("name") for suite in root.iter("testsuite")] == ["polldetox"]
     [case] = root.iter("testcase")
     assert (case.get("name"), case.get("classname"), [child.tag for child in case]) == (
         "no polling to report",

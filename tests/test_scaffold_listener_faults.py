@@ -274,6 +274,36 @@ async def test_a_probe_connect_that_never_finishes_is_a_reconnect_not_a_verdict(
             assert health.last_error == "TimeoutError: no answer to the probe's connect within 1.0s"
 
 
+async def test_a_listening_connect_that_never_finishes_is_retried_after_the_connect_timeout(
+    database: str, modules: dict[str, ModuleType]
+) -> None:
+    recorder = Recorder(database)
+    async with FaultyNetwork(_socket_path(database)) as network:
+        network.swallow.add(0)  # the listener's own first connect hangs for good
+        listener = modules["services.planned_features_listener"].create_planned_features_listener(
+            _over_tcp(network.port, database), recorder, connect_timeout=1.0
+        )
+        async with running(listener):
+            # Well before asyncpg's own 60 s connect timeout: the listener's 1 s applies.
+            await listener.wait_connected(timeout=10)
+            health = listener.health()
+            assert (health.state, listener.sessions, len(network.arrivals)) == ("connected", 1, 3)
+            assert health.last_error is not None and health.last_error.startswith("TimeoutError")
+
+
+async def test_a_notification_that_is_not_json_reaches_the_callback_as_its_raw_payload(
+    database: str, modules: dict[str, ModuleType]
+) -> None:
+    admin = await asyncpg.connect(database)
+    recorder = Recorder(database)
+    listener = modules["services.planned_features_listener"].create_planned_features_listener(database, recorder)
+    async with running(listener):
+        await listener.wait_connected(timeout=10)
+        await admin.execute("SELECT pg_notify('planned_features_changed', 'not json')")
+        assert await asyncio.wait_for(recorder.changes.get(), timeout=10) == {"payload": "not json"}
+    await admin.close()
+
+
 async def test_a_round_trip_that_delivers_nothing_is_retried_once_on_a_fresh_connection(
     database: str, modules: dict[str, ModuleType]
 ) -> None:

@@ -260,7 +260,7 @@ def _source(site: PollingSite) -> str:
     return "its data"
 
 
-def _subject(site: PollingSite, rule_id: str) -> str:
+def _subject(site: PollingSite) -> str:
     name = f"`{site.function}`" if site.function else None
     if is_backend(site):
         kind = "Scheduled job" if site.kind == SiteKind.SCHEDULER else "Backend watcher"
@@ -276,11 +276,11 @@ def _lower_first(text: str) -> str:
 
 def _message(site: PollingSite, rule_id: str, exception: str | None, missing: tuple[str, ...]) -> str:
     if site.kind == SiteKind.MANUAL_REFRESH:
-        text = f"{_subject(site, rule_id)} fetches once and refreshes on a user action"
+        text = f"{_subject(site)} fetches once and refreshes on a user action"
     elif site.kind == SiteKind.POLLING_ENGINE:
-        text = f"{_subject(site, rule_id)} wraps a timer around the callback it is given"
+        text = f"{_subject(site)} wraps a timer around the callback it is given"
     else:
-        text = f"{_subject(site, rule_id)} polls {_source(site)} {_every(site)}"
+        text = f"{_subject(site)} polls {_source(site)} {_every(site)}"
         if is_backend(site) and site.kind == SiteKind.LOOP:
             text += f" ({site.mechanism})"
     if rule_id == "PD102":
@@ -532,9 +532,9 @@ def _pair(front: _Ruled, back: _Ruled, link: tuple[str, Route | None], config: C
     strongest_part = max(front.finding.severity, back.finding.severity, key=attrgetter("rank"))
     severity = max(base, _shift(strongest_part, +1), key=attrgetter("rank"))
     back_where = f"{bsite.location.path}:{bsite.location.line}"
-    backend = _lower_first(_subject(bsite, back.finding.rule))
+    backend = _lower_first(_subject(bsite))
     message = (
-        f"{_subject(fsite, front.finding.rule)} polls {_every(fsite)} while {backend} "
+        f"{_subject(fsite)} polls {_every(fsite)} while {backend} "
         f"({back_where}) already polls {_source(bsite)} {_every(bsite)} and broadcasts it ({reason})"
     )
     related = [Related(location=bsite.location, message=f"backend polling loop: {back.finding.message}")]
