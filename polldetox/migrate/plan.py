@@ -17,6 +17,7 @@ from polldetox.findings import PollingSite, SiteKind
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
 from polldetox.migrate.python_schedules import remove_schedule
 from polldetox.migrate.select import Hook, Selection, read_tables
+from polldetox.migrate.ts_classes import migrate_class_site
 from polldetox.migrate.ts_config import WebSocketEntry, add_websocket_entry
 from polldetox.migrate.ts_edits import (
     HookUse,
@@ -358,7 +359,14 @@ def _frontend_edit(site: PollingSite, files: _Files, hook: Hook) -> tuple[str, t
     try:
         timed = migrate_timer_site(files.read(path), path, line, hook.name, module)
     except InClassComponent as found:
-        raise Unsafe(_class_component_steps(found, hook, hook_source)) from None
+        if not hook_returns_last_updated(hook_source, hook.path, hook.name):
+            raise Unsafe(_class_component_steps(found, hook, hook_source)) from None
+        timed = migrate_class_site(files.read(path), path, line, hook.name, module)
+        push = (
+            f"{found.component} wrapped in a function component that calls {hook.name}(); the class reloads in "
+            "componentDidUpdate on its lastUpdated"
+        )
+        return timed.source, timed.removed_names, push
     if not hook_returns_last_updated(hook_source, hook.path, hook.name):
         raise Unsafe(f"{hook.name} returns no lastUpdated to rerun the effect's load on each push: replace it by hand")
     push = f"the timer and its clear removed, the effect reruns on {hook.name}()'s lastUpdated"

@@ -28,9 +28,10 @@ def apply(data: bytes, ranges: list[Range]) -> bytes:
 
 
 def line_span(data: bytes, node: Node) -> tuple[int, int]:
-    """The node with its trailing comma, and its whole line(s) when nothing else is on them."""
+    """The node with its trailing comma (or a class field's semicolon), and its whole line(s) when nothing else is
+    on them."""
     start, end = node.start_byte, node.end_byte
-    if end < len(data) and data[end : end + 1] == b",":
+    if end < len(data) and data[end : end + 1] in (b",", b";"):
         end += 1
     line_start = data.rfind(b"\n", 0, start) + 1
     line_end = data.find(b"\n", end)
@@ -135,3 +136,10 @@ def _specifier_span(data: bytes, specifier: Node) -> tuple[int, int]:
         return start, end + after.end()
     before = re.search(rb",\s*$", data[:start])
     return (before.start(), end) if before else (start, end)
+
+
+def blank_line_too(data: bytes, start: int, end: int) -> tuple[int, int]:
+    """A declaration alone between blank lines takes one of them with it."""
+    if data[end : end + 1] == b"\n" and (start == 0 or data[start - 2 : start] == b"\n\n"):
+        return start, end + 1
+    return start, end

@@ -17,6 +17,7 @@ from polldetox.migrate.python_edits import Unsafe
 from polldetox.migrate.ts_ranges import (
     Range,
     apply,
+    blank_line_too,
     drop_unused_imports,
     import_range,
     imports,
@@ -104,7 +105,7 @@ def migrate_timer_site(source: str, path: str, line: int, hook: str, hook_module
         ranges.append(import_range(tree, f"import {{ {hook} }} from '{hook_module}';\n"))
     edited = apply(data, ranges).decode("utf-8")
     names = set(re.findall(r"[A-Za-z_$][\w$]*", text(interval)))
-    edited = _drop_local_constants(edited, path, names)
+    edited = drop_local_constants(edited, path, names)
     edited, gone = drop_unused_imports(edited, path, names)
     return TimerSiteEdit(edited, gone)
 
@@ -249,7 +250,7 @@ def _with_dependency(deps: Node, name: str) -> Range:
     return Range(items[-1].end_byte, items[-1].end_byte, f", {name}".encode())
 
 
-def _drop_local_constants(source: str, path: str, names: set[str]) -> str:
+def drop_local_constants(source: str, path: str, names: set[str]) -> str:
     """Module-level `const NAME = ...;` (not exported) that nothing uses any more."""
     tree = parse(source, path)
     ranges = []
@@ -259,12 +260,5 @@ def _drop_local_constants(source: str, path: str, names: set[str]) -> str:
         declarators = [node for node in statement.named_children if node.type == "variable_declarator"]
         name = text(declarators[0].child_by_field_name("name")) if len(declarators) == 1 else ""
         if name in names and not uses(tree, statement, name):
-            ranges.append(Range(*_blank_line_too(tree.data, *line_span(tree.data, statement))))
+            ranges.append(Range(*blank_line_too(tree.data, *line_span(tree.data, statement))))
     return apply(tree.data, ranges).decode("utf-8")
-
-
-def _blank_line_too(data: bytes, start: int, end: int) -> tuple[int, int]:
-    """A declaration alone between blank lines takes one of them with it."""
-    if data[end : end + 1] == b"\n" and (start == 0 or data[start - 2 : start] == b"\n\n"):
-        return start, end + 1
-    return start, end
