@@ -155,7 +155,7 @@ class TimerPolling(SiteCollector):
         callback = unwrap(callback)
         if callback is None:
             return None
-        own = _own_name_stripper(call)
+        own = _own_name_stripper(call, self.tree)
         if callback.type in ("identifier", "member_expression"):
             name = own(text(callback))
             if name in enclosing:
@@ -316,16 +316,14 @@ class TimerPolling(SiteCollector):
         return reads, interval
 
 
-def _own_name_stripper(call: Node) -> Callable[[str], str]:
+def _own_name_stripper(call: Node, tree: Tree) -> Callable[[str], str]:
     """A function that turns `this.poll`, `self.poll` or `that.poll` (any name bound to `this` in a function
     around `call`, as in `const bookkeeper = this`) into `poll`: a method re-armed through an alias of `this`."""
     prefixes = ["this."]
     for function in ancestors(call):
         if function.type not in FUNCTION_TYPES:
             continue
-        for declarator in descendants(function):
-            if declarator.type != "variable_declarator":
-                continue
+        for declarator in tree.within("variable_declarator", function):  # indexed: no walk of the function
             name, value = declarator.child_by_field_name("name"), declarator.child_by_field_name("value")
             if name is not None and name.type == "identifier" and value is not None and value.type == "this":
                 prefixes.append(text(name) + ".")

@@ -114,6 +114,7 @@ class Index(Walker):
         # `schedule["sync"] = {...}`: entries added one by one, by the name of what they are added to
         self.item_assignments: dict[str, list[tuple[ast.expr, ast.expr, Where]]] = {}
         self.has_run_pending = False
+        self.has_job_definition = False  # a dict with "func" and "interval" keys: an rq-scheduler job, maybe
         self.has_main_guard = False
         self.decorated: list[tuple[ast.expr, FunctionInfo]] = []
         self._scopes: list[FunctionInfo | ClassInfo] = []
@@ -185,6 +186,11 @@ class Index(Walker):
         return False
 
     # -- names ------------------------------------------------------------------------------
+    def enter_Dict(self, node: ast.Dict) -> None:
+        if not self.has_job_definition:
+            keys = {key.value for key in node.keys if isinstance(key, ast.Constant) and isinstance(key.value, str)}
+            self.has_job_definition = {"func", "interval"} <= keys
+
     def enter_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             if alias.asname is not None:

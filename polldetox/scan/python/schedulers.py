@@ -151,6 +151,8 @@ class Schedulers:
     def job_definition_sites(self) -> Iterator[PollingSite]:
         """rq-scheduler job lists: `{"func": refresh_queries, "interval": timedelta(minutes=1)}`, the keyword
         arguments each handed to `scheduler.schedule(**job)`, wherever the list is built."""
+        if not self.index.has_job_definition:
+            return  # no dict in the module has both keys: no scope needs searching
         scopes: list[tuple[ast.AST, FunctionInfo | None]] = [(self.analysis.module, None)]
         scopes += [(function.node, function) for function in self.index.functions.values()]
         for scope, function in scopes:

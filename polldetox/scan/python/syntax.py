@@ -19,7 +19,31 @@ _SOURCE_ORDER: dict[type[ast.AST], tuple[str, ...]] = {
     ast.ClassDef: ("decorator_list", "bases", "keywords", "body"),
     ast.IfExp: ("body", "test", "orelse"),
 }
-_CHILD_FIELDS: dict[type[ast.AST], tuple[str, ...]] = {}
+# How each child field is read, from the grammar `ast` documents on every node class
+# (`arguments(arg* posonlyargs, ..., expr* kw_defaults, ...)`): a node or None, a list of nodes, or
+# anything else (checked item by item). Fields of names and numbers (`identifier`, `int`) hold no node.
+_NODE, _NODES, _ANY = 0, 1, 2
+_SCALARS = frozenset({"identifier", "int", "string", "constant"})
+_MAY_HOLD_NONE = frozenset({(ast.arguments, "kw_defaults")})  # `def f(*, a, b=1)`: a has no default
+_DECLARED = re.compile(r"(\w+)([*?]?) (\w+)")
+_PLANS: dict[type[ast.AST], tuple[tuple[str, int], ...]] = {}
+
+
+def _plan(kind: type[ast.AST]) -> tuple[tuple[str, int], ...]:
+    names = _SOURCE_ORDER.get(kind) or tuple(name for name in kind._fields if name not in _NOT_CHILDREN)
+    signature = (kind.__doc__ or "").split("\n", 1)[0]
+    declared = {field: (base, mark) for base, mark, field in _DECLARED.findall(signature)}
+    plan: list[tuple[str, int]] = []
+    for name in names:
+        base, mark = declared.get(name, ("", "?"))
+        if base in _SCALARS:
+            continue
+        if not base or (kind, name) in _MAY_HOLD_NONE:
+            plan.append((name, _ANY))
+        else:
+            plan.append((name, _NODES if mark == "*" else _NODE))
+    _PLANS[kind] = result = tuple(plan)
+    return result
 
 
 def children(node: ast.AST) -> list[ast.AST]:
@@ -33,14 +57,19 @@ def children(node: ast.AST) -> list[ast.AST]:
                 pairs.append(key)
             pairs.append(value)
         return pairs
-    names = _CHILD_FIELDS.get(kind)
-    if names is None:
-        names = _SOURCE_ORDER.get(kind) or tuple(name for name in kind._fields if name not in _NOT_CHILDREN)
-        _CHILD_FIELDS[kind] = names
+    plan = _PLANS.get(kind)
+    if plan is None:  # an empty plan (a leaf like `Name`) is known too
+        plan = _plan(kind)
     found: list[ast.AST] = []
-    for name in names:
+    for name, how in plan:
         value = getattr(node, name, None)
-        if isinstance(value, ast.AST):
+        if how == _NODES:
+            if value:
+                found += value
+        elif how == _NODE:
+            if value is not None:
+                found.append(value)
+        elif isinstance(value, ast.AST):
             found.append(value)
         elif isinstance(value, list):
             found.extend(item for item in value if isinstance(item, ast.AST))
@@ -61,18 +90,19 @@ class Walker:
     def walk(self, root: ast.AST | Iterable[ast.AST]) -> None:
         # An explicit stack: expressions nest as deep as the code is long (`a + b + ... + z`).
         roots = [root] if isinstance(root, ast.AST) else list(root)
-        stack: list[tuple[ast.AST, _Handler | None]] = [(node, None) for node in reversed(roots)]
+        stack: list[ast.AST | tuple[ast.AST, _Handler]] = list(reversed(roots))
         while stack:
-            node, leave = stack.pop()
-            if leave is not None:  # all of the node's children are done
-                leave(self, node)
+            node = stack.pop()
+            if type(node) is tuple:  # all of the node's children are done
+                done, leave = node
+                leave(self, done)
                 continue
-            enter, leave = self._handlers_of(type(node))
+            enter, leave = self._handlers.get(type(node)) or self._handlers_of(type(node))
             if enter is not None and enter(self, node) is False:
                 continue
             if leave is not None:
                 stack.append((node, leave))
-            stack.extend((child, None) for child in reversed(children(node)))
+            stack.extend(reversed(children(node)))
 
     def _handlers_of(self, kind: type[ast.AST]) -> tuple[_Handler | None, _Handler | None]:
         handlers = self._handlers.get(kind)
