@@ -6,6 +6,8 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import jinja2
+import pytest
 from typer.testing import CliRunner
 
 from polldetox.cli import app
@@ -14,6 +16,7 @@ from polldetox.findings import Context, Finding, Location, Polls, Related, ScanR
 from polldetox.report.html import render_html
 from polldetox.report.inventory import inventory
 from polldetox.scan import engine
+from tests.ci_fixtures.results import HANDMADE
 from tests.conftest import DEMO
 
 
@@ -199,3 +202,41 @@ def test_the_page_states_the_numbers_it_was_given() -> None:
     assert f"{PAGE_SIZE + 2} files with violations" in page
     assert '<option value="PD201">PD201</option>' in page and '<option value="PD101">' not in page
     assert 'width="560.0" height="18"' in page
+
+
+def test_allowed_exceptions_and_unscanned_files_are_listed_line_by_line() -> None:
+    page = render_html(HANDMADE)
+    assert (
+        "    <tbody>\n"
+        "      <tr>\n"
+        '        <td><code>scripts/monitor_tokens.py:20</code> <abbr title="backend-polling-loop">PD101</abbr></td>\n'
+        "        <td>devtool</td>\n"
+        '        <td><span class="ok">nothing</span></td>\n'
+        "      </tr>\n"
+        "      <tr>\n"
+        '        <td><code>adws/adw_triggers/trigger_cron.py:30</code> <abbr title="scheduled-polling-job">PD103</abbr>'
+        "</td>\n"
+        "        <td>trigger</td>\n"
+        "        <td><ul><li>a comment that says why webhooks are not used</li></ul></td>\n"
+        "      </tr>\n"
+        "    </tbody>\n"
+    ) in page
+    assert (
+        '<section aria-labelledby="errors-title">\n'
+        '  <h2 id="errors-title">Files that could not be scanned</h2>\n'
+        "  <ul>\n"
+        "    <li><code>app/server/broken.py:3</code> invalid syntax</li>\n"
+        "    <li><code>app/client/src/bad.ts</code> not UTF-8</li>\n"
+        "  </ul>\n"
+        "</section>\n"
+    ) in page
+    assert "No allowed exceptions." not in page and "No allowed exceptions." in render_html(
+        ScanResult(findings=(finding(1),), errors=())
+    )
+
+
+def test_a_name_the_templates_do_not_get_is_an_error_not_a_blank() -> None:
+    from polldetox.report.html import _environment
+
+    with pytest.raises(jinja2.UndefinedError):
+        _environment().from_string("{{ summary.violations }}").render()
