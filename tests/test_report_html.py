@@ -240,3 +240,14 @@ def test_a_name_the_templates_do_not_get_is_an_error_not_a_blank() -> None:
 
     with pytest.raises(jinja2.UndefinedError):
         _environment().from_string("{{ summary.violations }}").render()
+
+
+def test_a_clean_scan_and_a_slow_poller_still_render() -> None:
+    from polldetox.report.html import _bars
+
+    clean = render_html(ScanResult(findings=(), errors=(), files_scanned=3))
+    assert "No allowed exceptions." in clean and "Latency now:" not in clean
+    # Once every two minutes is still polling: it gets its bar.
+    assert [
+        (bar.label, bar.frontend_per_minute) for bar in _bars(inventory((finding(1, interval_seconds=120.0),)))
+    ] == [("resource_0001", 0.5)]
