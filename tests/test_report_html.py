@@ -251,3 +251,17 @@ def test_a_clean_scan_and_a_slow_poller_still_render() -> None:
     assert [
         (bar.label, bar.frontend_per_minute) for bar in _bars(inventory((finding(1, interval_seconds=120.0),)))
     ] == [("resource_0001", 0.5)]
+
+
+def test_backend_polls_get_their_share_of_a_bar() -> None:
+    from polldetox.report.html import _bars, seconds
+
+    watcher = finding(1, rule="PD101", interval_seconds=4.0, polls=Polls.DATABASE, tables=("jobs",))
+    panel = finding(2, interval_seconds=6.0)
+    bars = _bars(inventory((watcher, panel)))
+    # 15 backend polls/min (the widest bar, 560 px), 10 frontend requests/min.
+    assert [(b.label, b.backend_per_minute, b.frontend_per_minute, b.backend, b.frontend) for b in bars] == [
+        ("resource_0001", 15.0, 0.0, 560.0, 0.0),
+        ("resource_0002", 0.0, 10.0, 0.0, pytest.approx(373.333)),
+    ]
+    assert seconds(4446.36) == "1.24 h"
