@@ -525,3 +525,41 @@ def test_summary_lines_in_the_singular_and_with_unresolved_intervals() -> None:
     assert text_of(frontend_only).splitlines()[-1] == (
         "Polling load: 2 frontend pollers, 13 requests/min per open tab."
     )
+
+
+def test_status_checklist_in_full_with_its_colours() -> None:
+    from rich.console import Console
+
+    from polldetox.report.text import print_status
+    from polldetox.status import DataTypeStatus, Step
+
+    statuses = [
+        DataTypeStatus("orders", "PostgreSQL NOTIFY/LISTEN (Method 1)", (
+            Step("trigger", "NOTIFY trigger", True, "db/orders_notify.sql:3"),
+            Step("frontend-polling", "No frontend polling", False, "web/src/Orders.tsx:12 polls every 5 s"),
+            Step("hook", "WebSocket hook", False, None),
+        )),
+        DataTypeStatus("jobs", "Direct broadcast call (Method 3)", (Step("broadcast", "Broadcast", True, None),)),
+    ]  # fmt: skip
+    plain = io.StringIO()
+    print_status(statuses, Console(file=plain, width=200, no_color=True, highlight=False))
+    assert plain.getvalue() == (
+        "orders  PostgreSQL NOTIFY/LISTEN (Method 1)  1/3\n"
+        "  ✓ trigger           NOTIFY trigger  db/orders_notify.sql:3\n"
+        "  ✗ frontend-polling  No frontend polling  web/src/Orders.tsx:12 polls every 5 s\n"
+        "  ✗ hook              WebSocket hook\n"
+        "\n"
+        "jobs  Direct broadcast call (Method 3)  1/1\n"
+        "  ✓ broadcast         Broadcast\n"
+        "\n"
+    )
+    styled = io.StringIO()
+    print_status(statuses, Console(file=styled, width=200, force_terminal=True, color_system="standard"))
+    colours = styled.getvalue()
+    assert "\x1b[1morders\x1b[0m\x1b[1;2m  PostgreSQL NOTIFY/LISTEN (Method 1)  \x1b[0m\x1b[1;33m1/3\x1b[0m" in colours
+    assert "\x1b[1;32m1/1\x1b[0m" in colours
+    assert "  \x1b[32m✓ \x1b[0mtrigger           NOTIFY trigger\x1b[2m  db/orders_notify.sql:3\x1b[0m" in colours
+    assert "  \x1b[31m✗ \x1b[0mfrontend-polling  No frontend polling\x1b[33m  web/src/Orders.tsx:12" in colours
+    nothing = io.StringIO()
+    print_status([], Console(file=nothing, width=200))
+    assert nothing.getvalue() == "No data type found: nothing polls, and no NOTIFY trigger or listener exists yet.\n"
