@@ -310,3 +310,22 @@ def test_command_line_fail_on_and_ignore(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as error:
         with_overrides(Config(root=tmp_path), select=["PD999"])
     assert str(error.value) == "--select: unknown rule 'PD999' (see `polldetox rules`)"
+
+
+def test_a_per_path_entry_needs_only_paths_and_one_of_ignore_or_severity(write_tree) -> None:
+    root = write_tree(
+        {
+            ".polldetox.toml": """
+            [[per-path]]
+            paths = "legacy/"
+            ignore = "PD203"
+
+            [[per-path]]
+            paths = "admin/"
+            severity = { PD201 = "info" }
+            """
+        }
+    )
+    ignoring, grading = load_config(root).per_path
+    assert (ignoring.ignore, dict(ignoring.severity)) == (frozenset({"PD203"}), {})
+    assert (grading.ignore, dict(grading.severity)) == (frozenset(), {"PD201": Severity.INFO})
