@@ -176,6 +176,10 @@ def test_inventory_prefers_the_table_then_the_backend_then_the_most_named() -> N
     assert [d.name for d in inventory((*by_frontend, finding(4, location=place)))] == ["items"]
     table = finding(5, location=place, tables=("stock",), polls=Polls.DATABASE, scaffold="polldetox scaffold stock")
     assert [(d.name, d.source) for d in inventory((*by_frontend, backend, table))] == [("stock", "table")]
+    # A site that reads the database names the data type only with the table it reads.
+    feed = finding(6, rule="PD103", location=place, polls=Polls.HTTP, scaffold="polldetox scaffold feed")
+    untabled = finding(7, location=place, polls=Polls.DATABASE, scaffold="polldetox scaffold items")
+    assert [d.name for d in inventory((feed, untabled))] == ["feed"]
     # Equal load: by name.
     assert [d.name for d in inventory((finding(9), finding(8)))] == ["resource_0008", "resource_0009"]
 
@@ -239,7 +243,7 @@ def test_a_name_the_templates_do_not_get_is_an_error_not_a_blank() -> None:
     from polldetox.report.html import _environment
 
     with pytest.raises(jinja2.UndefinedError):
-        _environment().from_string("{{ summary.violations }}").render()
+        _environment().from_string("{{ summary }}").render()
 
 
 def test_a_clean_scan_and_a_slow_poller_still_render() -> None:
