@@ -268,6 +268,7 @@ def test_every_setting_is_read(write_tree) -> None:
         ("scaffold = 3", "scaffold: expected a table"),
         ("include = ['a/', 3]", "include: expected a string or a list of strings, got ['a/', 3]"),
         ("select = ['PD999']", "select: unknown rule 'PD999' (see `polldetox rules`)"),
+        ("ignore = 3", "ignore: expected a string or a list of strings, got 3"),
         ("include-tests = 1", "include-tests: expected true or false, got 1"),
         ("respect-gitignore = 'no'", "respect-gitignore: expected true or false, got 'no'"),
         ("fail-on = 'info'", "fail-on: expected one of error, warning, got 'info'"),
