@@ -463,6 +463,7 @@ def test_text_report_styles_by_severity_and_status() -> None:
     assert (
         "\x1b[2m          ↳ \x1b[0m\x1b[2mapp/server/routes/queue_routes.py:7 route GET /api/v1/queue\x1b[0m" in styled
     )
+    assert "\x1b[32m          → PostgreSQL NOTIFY trigger on queue_items" in styled
     assert "\x1b[32m  (polldetox scaffold queue_items)\x1b[0m" in styled
     assert "\x1b[1mFiles that could not be scanned\x1b[0m" in styled
     assert "  \x1b[35mapp/server/broken.py:3\x1b[0m invalid syntax" in styled
