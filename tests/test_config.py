@@ -330,3 +330,7 @@ def test_a_per_path_entry_needs_only_paths_and_one_of_ignore_or_severity(write_t
     ignoring, grading = load_config(root).per_path
     assert (ignoring.ignore, dict(ignoring.severity)) == (frozenset({"PD203"}), {})
     assert (grading.ignore, dict(grading.severity)) == (frozenset(), {"PD201": Severity.INFO})
+
+
+def test_one_parser_process_is_a_valid_jobs_setting(write_tree) -> None:
+    assert load_config(write_tree({".polldetox.toml": "jobs = 1\n"})).jobs == 1
