@@ -334,3 +334,10 @@ def test_a_per_path_entry_needs_only_paths_and_one_of_ignore_or_severity(write_t
 
 def test_one_parser_process_is_a_valid_jobs_setting(write_tree) -> None:
     assert load_config(write_tree({".polldetox.toml": "jobs = 1\n"})).jobs == 1
+
+
+def test_a_pyproject_given_without_a_polldetox_table_means_the_defaults(write_tree) -> None:
+    for body in ("[project]\nname = 'shop'\n", "[tool.ruff]\nline-length = 100\n"):
+        root = write_tree({"pyproject.toml": body})
+        config = load_config(root, root / "pyproject.toml")
+        assert (config.root, config.jobs, config.fail_on) == (root.resolve(), None, Severity.ERROR)
