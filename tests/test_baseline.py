@@ -280,3 +280,65 @@ def test_a_missing_baseline_is_a_usage_error(demo: Path) -> None:
     assert done.returncode == 2
     assert "nope.json does not exist" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_the_written_file_in_full(tmp_path: Path) -> None:
+    path = tmp_path / "nested" / "folder" / BASELINE
+    same_place = replace(WATCHER, rule="PD102", snippet="while  True:   # café")
+    result = replace(HANDMADE, findings=(same_place, WATCHER))
+    assert write_baseline(result, path) == 2
+    entries = [
+        {"fingerprint": fingerprints((WATCHER,))[0], "rule": "PD101", "path": WATCHER.location.path, "line": 5,
+         "snippet": "while True:"},
+        {"fingerprint": fingerprints((same_place,))[0], "rule": "PD102", "path": WATCHER.location.path, "line": 5,
+         "snippet": "while True: # café"},
+    ]  # fmt: skip
+    assert path.read_text(encoding="utf-8") == json.dumps({"version": 1, "entries": entries}, indent=2,
+                                                           ensure_ascii=False) + "\n"  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("content", "complaint"),
+    [
+        (None, "baseline file {path} does not exist; record one with `polldetox scan --write-baseline {path}`"),
+        ('{"version": 2}', "baseline file {path} has format version 2, this polldetox reads version 1; record one "
+         "with `polldetox scan --write-baseline {path}`"),
+        ('{"version": 1, "entries": {}}', "baseline file {path} has no list of `entries`; record one with "
+         "`polldetox scan --write-baseline {path}`"),
+        ('{"version": 1, "entries": [{"fingerprint": "a", "rule": "PD101", "path": "a.py", "line": 3, "snippet": ""}, '
+         '["x"]]}', "baseline file {path}: entry 1 needs the fields fingerprint, rule, path, line, snippet"),
+        ('{"version": 1, "entries": [{"fingerprint": "a", "rule": "PD101", "path": "a.py", "line": null, '
+         '"snippet": ""}]}', "baseline file {path}: entry 0 has a line that is not a number"),
+    ],
+)  # fmt: skip
+def test_unusable_baselines_in_full(tmp_path: Path, content: str | None, complaint: str) -> None:
+    path = tmp_path / BASELINE
+    if content is not None:
+        path.write_text(content, encoding="utf-8")
+    with pytest.raises(BaselineError) as raised:
+        load_baseline(path)
+    assert str(raised.value) == complaint.format(path=path)
+
+
+def test_unreadable_and_unwritable_baselines(tmp_path: Path) -> None:
+    path = tmp_path / BASELINE
+    path.write_bytes(b'{"version": 1, "entries": ["\xff"]}')
+    with pytest.raises(BaselineError) as raised:
+        load_baseline(path)
+    assert str(raised.value).startswith(f"cannot read baseline file {path}: 'utf-8' codec can't decode")
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(BaselineError) as raised:
+        load_baseline(path)
+    assert str(raised.value).startswith(f"cannot read baseline file {path}: [Errno 21]")
+    with pytest.raises(BaselineError) as raised:
+        write_baseline(HANDMADE, path)
+    assert str(raised.value).startswith(f"cannot write baseline file {path}: [Errno 21]")
+    assert not (tmp_path / f".{BASELINE}.tmp").exists()
+
+
+def test_covered_by_the_project_top_however_spelled() -> None:
+    for top in ("", ".", "./"):
+        assert covered_by([top, "app"])("anything/at/all.py"), top
+    assert covered_by(["app/"])("app/a.py") and not covered_by(["app/"])("apps/a.py")
+    assert covered_by(["app/a.py"])("app/a.py") and not covered_by(["app/a.py", "lib"])("app/b.py")

@@ -232,3 +232,10 @@ def test_init_without_pyproject_writes_the_dotfile_and_refuses_a_second_time(tmp
     assert (tmp_path / "pyproject.toml").read_text(encoding="utf-8") == "[project]\n"
     missing = runner.invoke(app, ["init", str(tmp_path / "nope")])
     assert missing.exit_code == 2 and "no such folder" in missing.output
+
+
+def test_help_lists_every_command_once_the_lazy_ones_last() -> None:
+    result = runner.invoke(app, ["--help"], terminal_width=100)
+    assert result.exit_code == 0
+    listed = re.findall(r"^│ (\w+) {2,}", result.output, flags=re.M)
+    assert listed == ["scan", "rules", "explain", "init", "report", "status", "scaffold", "migrate"]

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -436,3 +437,95 @@ def test_output_creates_every_missing_folder(write_tree, tmp_path: Path) -> None
     result = runner.invoke(app, ["scan", str(root), "--format", "json", "--output", str(target)])
     assert result.exit_code == 1
     assert places(json.loads(target.read_text(encoding="utf-8"))) == [("app/orders.py", "PD101")]
+
+
+# The helpers behind `scan`, called directly: each checked on its own, without a whole scan per case.
+
+
+def test_load_config_roots_at_the_current_folder_only_when_every_path_is_under_it(
+    write_tree, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree({"app/a.py": "", "app/b/c.py": "", "lib/d.py": "", "cfg/.polldetox.toml": "jobs = 2\n"})
+    root = root.resolve()
+    monkeypatch.chdir(root / "app")
+    assert cli._load_config([Path("a.py"), Path("b/c.py")], None).root == root / "app"
+    # One path outside the current folder: the folder the paths share.
+    assert cli._load_config([Path("a.py"), root / "lib" / "d.py"], None).root == root
+    monkeypatch.chdir(root / "lib")
+    assert cli._load_config([root / "app" / "b" / "c.py", root / "app" / "a.py"], None).root == root / "app"
+    # A settings file decides the root, wherever the current folder is.
+    monkeypatch.chdir(root)
+    config = cli._load_config([Path("app/a.py")], root / "cfg" / ".polldetox.toml")
+    assert (config.root, config.jobs) == (root / "cfg", 2)
+
+
+def test_configured_puts_each_command_line_option_over_the_settings_file(write_tree) -> None:
+    root = write_tree(
+        {".polldetox.toml": "extend-exclude = ['old/']\nrespect-gitignore = false\njobs = 3\n", "a.py": ""}
+    ).resolve()
+    unchanged = cli._configured([root], None, None, None, None, None, False, False, None, False)
+    assert (unchanged.select, unchanged.ignore, unchanged.extend_exclude) == (frozenset(), frozenset(), ("old/",))
+    assert (unchanged.respect_gitignore, unchanged.force_exclude, unchanged.include_tests) == (False, False, False)
+    assert (unchanged.jobs, unchanged.cache, unchanged.root) == (3, True, root)
+    changed = cli._configured(
+        [root], None, ["PD101,manual-refresh", "PD201"], ["PD203"], ["gen/", "tmp/"], True, True, True, 1, True
+    )
+    assert (changed.select, changed.ignore) == (frozenset({"PD101", "PD205", "PD201"}), frozenset({"PD203"}))
+    assert (changed.extend_exclude, changed.respect_gitignore) == (("old/", "gen/", "tmp/"), True)
+    assert (changed.force_exclude, changed.include_tests, changed.jobs, changed.cache) == (True, True, 1, False)
+
+
+def test_narrowed_by_the_configured_or_given_baseline_and_by_changed_lines(
+    write_tree, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = write_tree({"app/orders.py": WATCHER, "app/users.py": WATCHER.replace("orders", "users")}).resolve()
+    messages = io.StringIO()
+    monkeypatch.setattr(cli, "stderr", Console(file=messages, width=200))
+    config = cli._configured([root], None, None, None, None, None, False, False, 1, True)
+    result = engine.scan([root], config)
+    assert [(f.location.path, f.location.line) for f in result.findings] == [("app/orders.py", 5), ("app/users.py", 5)]
+    with pytest.raises(cli.UsageProblem) as problem:
+        cli._narrowed(result, [root], config, None, True, None)
+    assert str(problem.value) == "--prune-baseline needs --baseline FILE (or `baseline` in the config)"
+    assert cli._narrowed(result, [root], config, None, False, None) is result
+    only_users = cli._narrowed(result, [root], config, None, False, {"app/users.py": frozenset({5})})
+    assert [f.location.path for f in only_users.findings] == ["app/users.py"]
+    assert cli._narrowed(result, [root], config, None, False, {"app/users.py": frozenset({4})}).findings == ()
+    record = root / "baseline.json"
+    cli.record_baseline(replace(result, findings=result.findings[:1]), record)
+    from_config = cli._narrowed(result, [root], replace(config, baseline=record), None, False, None)
+    assert [f.location.path for f in from_config.findings] == ["app/users.py"]
+    assert messages.getvalue() == "1 finding in the baseline not shown.\n"
+    # The file given on the command line wins over the configured one.
+    other = root / "other.json"
+    cli.record_baseline(replace(result, findings=result.findings[1:]), other)
+    given = cli._narrowed(result, [root], replace(config, baseline=record), other, False, None)
+    assert [f.location.path for f in given.findings] == ["app/orders.py"]
+    # A scan of users.py alone did not look for the orders finding the baseline records: not gone.
+    messages.truncate(0)
+    messages.seek(0)
+    users = engine.scan([root / "app" / "users.py"], config)
+    assert cli._narrowed(users, [root / "app" / "users.py"], config, record, False, None).findings == users.findings
+    assert messages.getvalue() == ""
+
+
+def test_progress_reporter_draws_from_200_files_in_a_terminal_outside_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    terminal = io.StringIO()
+    monkeypatch.setattr(cli, "stderr", Console(file=terminal, force_terminal=True, width=100))
+    monkeypatch.setenv("CI", "true")
+    with cli._progress_reporter() as progress:
+        assert progress is None
+    monkeypatch.delenv("CI")
+    with cli._progress_reporter() as progress:
+        progress(10, 199)
+        assert terminal.getvalue() == ""
+    reporter = cli._progress_reporter()
+    with reporter as progress:
+        progress(10, 200)
+        progress(150, 200)
+        task = reporter.progress.tasks[0]
+        assert (task.total, task.completed, reporter.progress.live.is_started) == (200, 150, True)
+    assert not reporter.progress.live.is_started
+    monkeypatch.setattr(cli, "stderr", Console(file=io.StringIO(), force_terminal=False))
+    with cli._progress_reporter() as progress:
+        assert progress is None

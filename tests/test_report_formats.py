@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import xml.etree.ElementTree as ElementTree
@@ -12,7 +13,7 @@ import pytest
 from ci_fixtures.results import DEV_TOOL, HANDMADE, PAIR, PANEL, WATCHER
 from ci_fixtures.scans import JOBS_WATCHER_PY, QUEUE_WATCHER_PY, polldetox
 
-from polldetox.findings import Location, ScanResult, Severity
+from polldetox.findings import Location, Polls, ScanError, ScanResult, Severity
 from polldetox.fingerprint import fingerprints
 from polldetox.report.github import escape_data, escape_property, render_github
 from polldetox.report.gitlab import render_gitlab
@@ -380,3 +381,186 @@ def test_cli_junit_test_names_survive_lines_added_above(project: Path) -> None:
     assert len(names) == 2 and len(set(names)) == 2
     assert names[1] == f"{names[0]} (2)"
     assert "while True: ... await asyncio.sleep(5)" in names[0]
+
+
+# --- Text and summary -----------------------------------------------------------------------------
+
+HANDMADE_TEXT = """\
+app/server/services/queue_watcher.py
+  5:5     error   PD101 Backend watcher `watch_queue` polls table queue_items every 2 s (while True + asyncio.sleep)
+          │ while True:
+          → PostgreSQL NOTIFY trigger on queue_items and a LISTEN callback (Event Detection Method 1)  (polldetox \
+scaffold queue_items)
+
+app/client/src/components/Queue, Panel: v2.tsx
+  12:3    error   PD301 useQuery refetchInterval in `QueuePanel` polls every 5 s while Backend watcher \
+`watch_queue` polls
+          │ refetchInterval: 5000
+          ↳ app/server/services/queue_watcher.py:5 backend polling loop
+          ↳ app/server/routes/queue_routes.py:7 route GET /api/v1/queue
+  12:3    warning PD201 useQuery refetchInterval in `QueuePanel` polls /api/v1/queue every 5 s
+100% of the time, a:b
+          │ refetchInterval: 5000
+          → Subscribe with useQueueWebSocket(), fed by the backend's event broadcast; remove the polling
+
+scripts/monitor_tokens.py
+  20:9    allowed PD101 Backend watcher `monitor` polls the file system every 10 s. Allowed as a development tool
+          │ while args.watch:
+
+adws/adw_triggers/trigger_cron.py
+  30:5    allowed PD103 Scheduled job `check_issues` polls an HTTP endpoint every 20 s. Allowed as an automation trigger
+          │ schedule.every(20).seconds.do(check_issues)
+
+Files that could not be scanned
+  app/server/broken.py:3 invalid syntax
+  app/client/src/bad.ts not UTF-8
+
+Findings by rule
+      2  PD101  backend-polling-loop
+      1  PD103  scheduled-polling-job
+      1  PD201  query-refetch-interval
+      1  PD301  double-polling
+
+Found 3 violations and 2 allowed exceptions (2 error, 2 warning, 1 info) in 40 files (1,200 lines) in 0.00 s; \
+1 suppressed, 2 files not scanned.
+Polling load: 1 backend watcher, 0.5 database queries/s and 0.5 polls/s per server process; 1 frontend poller, \
+12 requests/min per open tab.
+"""
+
+
+def text_of(result: ScanResult, **options: bool) -> str:
+    from rich.console import Console
+
+    from polldetox.report.text import print_text
+
+    buffer = io.StringIO()
+    print_text(result, Console(file=buffer, width=200, no_color=True, highlight=False), **options)
+    return buffer.getvalue()
+
+
+def test_text_report_in_full() -> None:
+    assert text_of(HANDMADE, statistics=True) == HANDMADE_TEXT
+    without_allowed = text_of(HANDMADE, show_allowed=False)
+    assert "scripts/monitor_tokens.py" not in without_allowed and "allowed PD10" not in without_allowed
+    assert without_allowed.startswith(HANDMADE_TEXT.split("scripts/")[0])
+    assert "Findings by rule" not in without_allowed
+
+
+def test_text_report_styles_by_severity_and_status() -> None:
+    from rich.console import Console
+
+    from polldetox.report.text import print_text
+
+    buffer = io.StringIO()
+    print_text(HANDMADE, Console(file=buffer, width=200, force_terminal=True, color_system="standard", highlight=False))
+    styled = buffer.getvalue()
+    assert "\x1b[1;4mapp/server/services/queue_watcher.py\x1b[0m" in styled
+    assert "\x1b[2m5:5     \x1b[0m\x1b[1;31merror   \x1b[0m\x1b[1mPD101 \x1b[0m" in styled
+    assert "\x1b[33mwarning \x1b[0m\x1b[1mPD201 \x1b[0m" in styled
+    assert "\x1b[2mallowed \x1b[0m\x1b[1mPD101 \x1b[0m" in styled  # an allowed info site is dimmed
+    assert "\x1b[33mallowed \x1b[0m\x1b[1mPD103 \x1b[0m" in styled  # an allowed warning keeps its colour
+    assert "\x1b[2m          │ \x1b[0m\x1b[2;3mwhile True:\x1b[0m" in styled
+    assert (
+        "\x1b[2m          ↳ \x1b[0m\x1b[2mapp/server/routes/queue_routes.py:7 route GET /api/v1/queue\x1b[0m" in styled
+    )
+    assert "\x1b[32m          → PostgreSQL NOTIFY trigger on queue_items" in styled
+    assert "\x1b[32m  (polldetox scaffold queue_items)\x1b[0m" in styled
+    assert "\x1b[1mFiles that could not be scanned\x1b[0m" in styled
+    assert "  \x1b[35mapp/server/broken.py:3\x1b[0m invalid syntax" in styled
+    assert "\x1b[1;31mFound 3 violations" in styled
+    clean = io.StringIO()
+    print_text(
+        ScanResult(findings=(), errors=(), files_scanned=1, lines_scanned=3, elapsed_seconds=0.1234),
+        Console(file=clean, width=200, force_terminal=True, color_system="standard", highlight=False),
+    )
+    assert clean.getvalue() == (
+        "\x1b[1;32mFound 0 violations and 0 allowed exceptions in 1 file (3 lines) in 0.12 s.\x1b[0m\n"
+    )
+
+
+def test_summary_counts_and_the_load_of_a_hand_made_result() -> None:
+    from polldetox.report.summary import Load, Summary, summarize
+
+    assert summarize(replace(HANDMADE, elapsed_seconds=1.23456)) == Summary(
+        violations=3, allowed=2, suppressed=1, errors=2, files_scanned=40, files_parsed=9, lines_scanned=1200,
+        elapsed_seconds=1.235, by_rule={"PD101": 2, "PD103": 1, "PD201": 1, "PD301": 1},
+        by_severity={"error": 2, "warning": 2, "info": 1},
+        load=Load(backend_watchers=1, backend_ticks_per_second=0.5, database_queries_per_second=0.5,
+                  frontend_pollers=1, frontend_requests_per_minute=12.0, unresolved_intervals=0),
+    )  # fmt: skip
+
+
+def test_polling_load_sums_rates_and_counts_unresolved_intervals() -> None:
+    from polldetox.findings import Polls, SiteKind, Status
+    from polldetox.report.summary import Load, polling_load
+
+    http_watcher = replace(WATCHER, rule="PD103", interval_seconds=3.0, polls=Polls.HTTP)
+    unknown = replace(WATCHER, rule="PD102", interval_seconds=None)
+    engine = replace(PANEL, site_kind=SiteKind.POLLING_ENGINE, interval_seconds=1.0)
+    fetcher = replace(PANEL, rule="PD203", interval_seconds=7.0)
+    allowed = replace(PANEL, rule="PD204", status=Status.ALLOWED)
+    assert polling_load((WATCHER, http_watcher, unknown, PANEL, engine, fetcher, allowed, PAIR, DEV_TOOL)) == Load(
+        backend_watchers=3, backend_ticks_per_second=0.833, database_queries_per_second=0.5,
+        frontend_pollers=2, frontend_requests_per_minute=20.57, unresolved_intervals=1,
+    )  # fmt: skip
+
+
+def test_summary_lines_in_the_singular_and_with_unresolved_intervals() -> None:
+    from polldetox.findings import Status
+
+    unknown = replace(WATCHER, interval_seconds=None, polls=Polls.HTTP)
+    result = ScanResult(
+        findings=(unknown, replace(DEV_TOOL, severity=Severity.WARNING), replace(PANEL, status=Status.ALLOWED)),
+        errors=(ScanError("a.py", "invalid syntax"),),
+        files_scanned=1,
+        lines_scanned=1000,
+        elapsed_seconds=2,
+    )
+    assert text_of(result).splitlines()[-2:] == [
+        "Found 1 violation and 2 allowed exceptions (1 error, 2 warning) in 1 file (1,000 lines) in 2.00 s; "
+        "1 file not scanned.",
+        "Polling load: 1 backend watcher, 0 database queries/s and 0 polls/s per server process "
+        "(1 with an interval not resolved statically).",
+    ]
+    frontend_only = ScanResult(findings=(PANEL, replace(PANEL, interval_seconds=60.0)), errors=(), files_scanned=2)
+    assert text_of(frontend_only).splitlines()[-1] == (
+        "Polling load: 2 frontend pollers, 13 requests/min per open tab."
+    )
+
+
+def test_status_checklist_in_full_with_its_colours() -> None:
+    from rich.console import Console
+
+    from polldetox.report.text import print_status
+    from polldetox.status import DataTypeStatus, Step
+
+    statuses = [
+        DataTypeStatus("orders", "PostgreSQL NOTIFY/LISTEN (Method 1)", (
+            Step("trigger", "NOTIFY trigger", True, "db/orders_notify.sql:3"),
+            Step("frontend-polling", "No frontend polling", False, "web/src/Orders.tsx:12 polls every 5 s"),
+            Step("hook", "WebSocket hook", False, None),
+        )),
+        DataTypeStatus("jobs", "Direct broadcast call (Method 3)", (Step("broadcast", "Broadcast", True, None),)),
+    ]  # fmt: skip
+    plain = io.StringIO()
+    print_status(statuses, Console(file=plain, width=200, no_color=True, highlight=False))
+    assert plain.getvalue() == (
+        "orders  PostgreSQL NOTIFY/LISTEN (Method 1)  1/3\n"
+        "  ✓ trigger           NOTIFY trigger  db/orders_notify.sql:3\n"
+        "  ✗ frontend-polling  No frontend polling  web/src/Orders.tsx:12 polls every 5 s\n"
+        "  ✗ hook              WebSocket hook\n"
+        "\n"
+        "jobs  Direct broadcast call (Method 3)  1/1\n"
+        "  ✓ broadcast         Broadcast\n"
+        "\n"
+    )
+    styled = io.StringIO()
+    print_status(statuses, Console(file=styled, width=200, force_terminal=True, color_system="standard"))
+    colours = styled.getvalue()
+    assert "\x1b[1morders\x1b[0m\x1b[1;2m  PostgreSQL NOTIFY/LISTEN (Method 1)  \x1b[0m\x1b[1;33m1/3\x1b[0m" in colours
+    assert "\x1b[1;32m1/1\x1b[0m" in colours
+    assert "  \x1b[32m✓ \x1b[0mtrigger           NOTIFY trigger\x1b[2m  db/orders_notify.sql:3\x1b[0m" in colours
+    assert "  \x1b[31m✗ \x1b[0mfrontend-polling  No frontend polling\x1b[33m  web/src/Orders.tsx:12" in colours
+    nothing = io.StringIO()
+    print_status([], Console(file=nothing, width=200))
+    assert nothing.getvalue() == "No data type found: nothing polls, and no NOTIFY trigger or listener exists yet.\n"

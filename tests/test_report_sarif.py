@@ -193,3 +193,66 @@ def test_partial_fingerprints_survive_lines_added_above(tmp_path: Path) -> None:
     assert len(before) == 1
     assert [fingerprint for fingerprint, _ in after] == [fingerprint for fingerprint, _ in before]
     assert after[0][1] == before[0][1] + 4
+
+
+def test_every_result_of_the_hand_made_scan_in_full() -> None:
+    run = run_of(HANDMADE)
+    assert list(run) == ["tool", "invocations", "columnKind", "results"] and run["columnKind"] == "unicodeCodePoints"
+    results = [{k: v for k, v in r.items() if k not in ("locations", "relatedLocations")} for r in run["results"]]
+    keys = [list(r.pop("partialFingerprints")) for r in results]
+    assert keys == [["polldetox/v1"]] * 5 + [["polldetox/suppressed/v1"]]
+    assert results == [
+        {"ruleId": "PD101", "ruleIndex": 0, "message": {"text": "Backend watcher `watch_queue` polls table queue_items "
+         "every 2 s (while True + asyncio.sleep). Use instead: PostgreSQL NOTIFY trigger on queue_items and a LISTEN "
+         "callback (Event Detection Method 1). Scaffold it with `polldetox scaffold queue_items`."}, "level": "error",
+         "properties": {"severity": "error", "status": "violation", "intervalSeconds": 2.0, "polls": "database",
+                        "tables": ["queue_items"]}},
+        {"ruleId": "PD301", "ruleIndex": 8, "message": {"text": "useQuery refetchInterval in `QueuePanel` polls every "
+         "5 s while Backend watcher `watch_queue` polls."}, "level": "error",
+         "properties": {"severity": "error", "status": "violation", "polls": "database", "tables": ["queue_items"]}},
+        {"ruleId": "PD201", "ruleIndex": 3, "message": {"text": "useQuery refetchInterval in `QueuePanel` polls "
+         "/api/v1/queue every 5 s\n100% of the time, a:b. Use instead: Subscribe with useQueueWebSocket(), fed by "
+         "the backend's event broadcast; remove the polling."}, "level": "warning",
+         "properties": {"severity": "warning", "status": "violation", "intervalSeconds": 5.0, "polls": "http"}},
+        {"ruleId": "PD101", "ruleIndex": 0, "message": {"text": "Backend watcher `monitor` polls the file system every "
+         "10 s. Allowed as a development tool."}, "kind": "informational", "level": "none",
+         "properties": {"severity": "info", "status": "allowed", "exception": "devtool", "intervalSeconds": 10.0,
+                        "polls": "file"}},
+        {"ruleId": "PD103", "ruleIndex": 2, "message": {"text": "Scheduled job `check_issues` polls an HTTP endpoint "
+         "every 20 s. Allowed as an automation trigger."}, "kind": "informational", "level": "none",
+         "properties": {"severity": "warning", "status": "allowed", "exception": "trigger",
+                        "missing": ["a comment that says why webhooks are not used"], "intervalSeconds": 20.0,
+                        "polls": "http"}},
+        {"ruleId": "PD203", "ruleIndex": 5, "message": {"text": "setInterval fetches /api/time every 1 s."},
+         "kind": "informational", "level": "none", "suppressions": [{"kind": "inSource"}],
+         "properties": {"severity": "error", "status": "violation", "intervalSeconds": 1.0, "polls": "http"}},
+    ]  # fmt: skip
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert [n["message"]["text"] for n in notes] == [
+        "app/server/broken.py: invalid syntax.",
+        "app/client/src/bad.ts: not UTF-8.",
+    ]
+    assert "region" not in notes[1]["locations"][0]["physicalLocation"]
+    assert notes[1]["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+    rule = run["tool"]["driver"]["rules"][0]
+    assert rule["properties"] == {"tags": ["polling", "real-time"], "standardSection": RULES["PD101"].section}
+    assert rule["help"] == {"text": RULES["PD101"].documentation(), "markdown": RULES["PD101"].documentation()}
+    assert rule["fullDescription"]["text"] == " ".join(RULES["PD101"].what.split())  # already a sentence
+
+
+def test_messages_end_as_sentences_and_allowed_sites_get_no_advice() -> None:
+    from polldetox.report.sarif import finding_message
+
+    advised = replace(DEV_TOOL, message=" Polls every 10 s? ", recommendation="Use a webhook!", scaffold="x")
+    assert finding_message(advised) == "Polls every 10 s?"
+    violation = replace(advised, status=WATCHER.status)
+    assert finding_message(violation) == "Polls every 10 s? Use instead: Use a webhook! Scaffold it with `x`."
+
+
+def test_a_region_never_ends_before_it_starts() -> None:
+    backwards = replace(WATCHER, location=replace(WATCHER.location, line=8, column=4, end_line=6, end_column=2))
+    region = run_of(ScanResult(findings=(backwards,), errors=()))["results"][0]["locations"][0]["physicalLocation"]
+    assert region["region"] == {"startLine": 8, "startColumn": 4, "endLine": 8, "endColumn": 5}
+    later = replace(WATCHER, location=replace(WATCHER.location, line=8, column=4, end_line=8, end_column=9))
+    region = run_of(ScanResult(findings=(later,), errors=()))["results"][0]["locations"][0]["physicalLocation"]
+    assert region["region"] == {"startLine": 8, "startColumn": 4, "endLine": 8, "endColumn": 9}
