@@ -239,3 +239,11 @@ def test_help_lists_every_command_once_the_lazy_ones_last() -> None:
     assert result.exit_code == 0
     listed = re.findall(r"^│ (\w+) {2,}", result.output, flags=re.M)
     assert listed == ["scan", "rules", "explain", "init", "report", "status", "scaffold", "migrate"]
+
+
+@pytest.mark.parametrize(("typed", "meant"), [("migrat", "migrate"), ("scafold", "scaffold"), ("scna", "scan")])
+def test_a_mistyped_command_suggests_the_command_even_when_it_is_built_lazily(typed: str, meant: str) -> None:
+    """scaffold and migrate are built only when invoked, yet a typo must still find them."""
+    result = CliRunner().invoke(app, [typed, "x"])
+    assert result.exit_code == 2
+    assert f"No such command '{typed}'. Did you mean '{meant}'?" in " ".join(result.output.replace("│", " ").split())
