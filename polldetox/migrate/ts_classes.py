@@ -24,7 +24,7 @@ from polldetox.migrate.ts_ranges import (
     indent,
     line_span,
 )
-from polldetox.migrate.ts_timers import TimerSiteEdit, drop_local_constants
+from polldetox.migrate.ts_timers import TimerSiteEdit, drop_local_constants, first_call
 from polldetox.scan.ts_parse import ancestors, arguments, callee_name, descendants, parse, text
 
 _COMPONENTS = frozenset({"React.Component", "React.PureComponent", "Component", "PureComponent"})
@@ -68,7 +68,7 @@ def migrate_class_site(source: str, path: str, line: int, hook: str, hook_module
     loader = _member_name(callback)
     if loader not in members:
         raise Unsafe(f"this.{loader} is not declared in {name}")
-    first_load = _first_call(mount.child_by_field_name("body"), loader, statement)
+    first_load = first_call(mount.child_by_field_name("body"), f"this.{loader}", statement)
     if first_load is None:
         raise Unsafe(f"componentDidMount does not call this.{loader}() before its setInterval")
     heritage_arg = _props_argument(component)
@@ -172,15 +172,6 @@ def _field_ranges(data: bytes, body: Node, members: dict[str, Node], field: str,
         raise Unsafe(f"this.{field} is not a field declared without a value in the class")
     ranges.append(Range(*blank_line_too(data, *line_span(data, declared))))
     return ranges
-
-
-def _first_call(block: Node, loader: str, besides: Node) -> Node | None:
-    for statement in block.named_children:
-        if statement.type == "expression_statement" and statement != besides:
-            expression = re.sub(r"^(void|await)\s+", "", text(statement).rstrip(";"))
-            if expression == f"this.{loader}()":
-                return statement
-    return None
 
 
 def _props_argument(component: Node) -> Node | None:

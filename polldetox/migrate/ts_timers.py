@@ -82,7 +82,7 @@ def migrate_timer_site(source: str, path: str, line: int, hook: str, hook_module
             raise Unsafe(f"setTimeout does not re-arm {callback} as the last step of {callback} itself")
     elif statement.parent != effect.body:
         raise Unsafe("setInterval is not a statement of the effect itself")
-    first_load = _first_call(effect.body, callback, statement)
+    first_load = first_call(effect.body, callback, statement)
     if first_load is None:
         if kind == "setTimeout":
             raise Unsafe(f"{callback} is never called before its first timer: the effect would load nothing")
@@ -233,8 +233,8 @@ def _is_inside(node: Node, container: Node) -> bool:
     return container.start_byte <= node.start_byte and node.end_byte <= container.end_byte
 
 
-def _first_call(block: Node, name: str, besides: Node) -> Node | None:
-    """A statement of the effect that calls `name()` itself: `load();`, `void poll();`."""
+def first_call(block: Node, name: str, besides: Node) -> Node | None:
+    """A statement of the block that calls `name()` itself: `load();`, `void poll();`, `void this.load();`."""
     for statement in block.named_children:
         if statement.type == "expression_statement" and statement != besides:
             expression = re.sub(r"^(void|await)\s+", "", text(statement).rstrip(";"))
