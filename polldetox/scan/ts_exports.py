@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from tree_sitter import Node
 
-from polldetox.findings import Polls, ReadSummary
+from polldetox.findings import ReadSummary
 from polldetox.scan.ts_parse import FUNCTION_TYPES, Tree, descendants, parse, property_name, text, unwrap
-from polldetox.scan.ts_reads import CallbackReader, Reads
+from polldetox.scan.ts_reads import CallbackReader
 from polldetox.scan.ts_schedulers import NodeSchedules
 from polldetox.scan.ts_values import Values, imported_calls
 
@@ -33,7 +33,7 @@ def function_reads(source: str, path: str) -> dict[str, ReadSummary]:
         if worker is not None and _enqueues(function):
             reads.merge(reader.function(worker))
             calls += tuple(c for c in imported_calls(worker, values) if c not in calls)
-        summaries[name] = ReadSummary(tables=tuple(reads.tables), polls=_polls(reads), calls=calls)
+        summaries[name] = ReadSummary(tables=tuple(reads.tables), polls=reads.polls, calls=calls)
     return summaries
 
 
@@ -76,7 +76,3 @@ def _exported_functions(tree: Tree, reader: CallbackReader) -> dict[str, Node]:
 
 def _enqueues(function: Node) -> bool:
     return any(n.type == "call_expression" and property_name(n) in _ENQUEUES for n in descendants(function))
-
-
-def _polls(reads: Reads) -> Polls:
-    return Polls.DATABASE if reads.database else Polls.HTTP if reads.fetches else Polls.UNKNOWN

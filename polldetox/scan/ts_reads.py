@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from tree_sitter import Node
 
+from polldetox.findings import Polls
 from polldetox.scan.sql import tables_read
 from polldetox.scan.ts_parse import (
     FUNCTION_TYPES,
@@ -113,6 +114,10 @@ class Reads:
     @property
     def reads(self) -> bool:
         return self.fetches or self.database
+
+    @property
+    def polls(self) -> Polls:
+        return Polls.DATABASE if self.database else Polls.HTTP if self.fetches else Polls.UNKNOWN
 
     def add_url(self, url: str) -> None:
         if url not in self.urls:

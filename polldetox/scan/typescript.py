@@ -9,7 +9,7 @@ reacts to.
 
 from __future__ import annotations
 
-from polldetox.findings import FileFacts, PendingSite, PollingSite, Polls, SiteKind, Suppression
+from polldetox.findings import FileFacts, PendingSite, PollingSite, SiteKind, Suppression
 from polldetox.scan import ParseFailure
 from polldetox.scan.ts_context import FallbackFacts, Surroundings
 from polldetox.scan.ts_exports import function_reads as function_reads
@@ -202,7 +202,7 @@ class _Detector:
         reads = found.reads or Reads()
         fallback = found.fallback or self.place.fallback_only(node)
         extra = self.place.fallback_facts(context_node or node) if fallback else FallbackFacts()
-        polls = Polls.DATABASE if reads.database else Polls.HTTP if reads.fetches else Polls.UNKNOWN
+        polls = reads.polls
         site = PollingSite(
             kind=found.kind,
             mechanism=found.mechanism,
