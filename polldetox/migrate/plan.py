@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 from polldetox.config import Config
 from polldetox.findings import PollingSite, SiteKind
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
-from polldetox.migrate.python_schedules import remove_schedule
+from polldetox.migrate.python_schedules import ScheduleWiring, remove_schedule, wire_schedule
 from polldetox.migrate.select import Hook, Selection, read_tables
 from polldetox.migrate.ts_classes import migrate_class_site
 from polldetox.migrate.ts_config import WebSocketEntry, add_websocket_entry
@@ -226,7 +226,7 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
     if site.language != "python":
         return _skip(files, site, f"a {site.language} backend loop: only Python watchers are rewritten")
     if site.kind == SiteKind.SCHEDULER and site.function:
-        return _migrate_schedule(site, site.function, files, names, layout)
+        return _migrate_schedule(site, site.function, files, names, layout, sources)
     if site.kind != SiteKind.LOOP or not site.function:
         return _skip(
             files, site, f"{site.mechanism}: remove its schedule and register it with the listener for "
@@ -265,8 +265,10 @@ def _migrate_backend(site: PollingSite, files: _Files, names: Names, layout: Lay
     return True
 
 
-def _migrate_schedule(site: PollingSite, job: str, files: _Files, names: Names, layout: Layout) -> bool:
-    """An interval job's schedule goes; the job runs on each change instead, registered as printed."""
+def _migrate_schedule(
+    site: PollingSite, job: str, files: _Files, names: Names, layout: Layout, sources: list[str]
+) -> bool:
+    """An interval job's schedule goes; a listener started where the schedule was runs the job on each change."""
     path = site.location.path
     try:
         removed = remove_schedule(files.read(path), site.location.line, job)
@@ -274,19 +276,45 @@ def _migrate_schedule(site: PollingSite, job: str, files: _Files, names: Names, 
         return _skip(files, site, str(reason))
     files.write(path, removed.source, f"{site.mechanism} of {job} removed: it runs on {names.channel} instead")
     listener_module = python_module(layout.path("pg_listener", names.placeholders), layout.python_root)
+    wiring = ScheduleWiring(removed, _module_name(path, layout), names.channel, listener_module)
+    for candidate in [path, *(source for source in sources if source.endswith(".py") and source != path)]:
+        text = files.read(candidate)
+        if not re.search(r"asynccontextmanager|on_event\(", text):
+            continue
+        try:
+            wired = wire_schedule(text, wiring, candidate == path)
+        except Unsafe as reason:
+            _manual_schedule(files, wiring, path, f"{candidate}: {reason}")
+            return True
+        if wired is not None:
+            files.write(candidate, wired, f"start {listener_module}.PgListener calling {job} on {names.channel}")
+            return True
+    if removed.celery:
+        why = (
+            f"Celery beat runs in a process of its own, and no lifespan or startup hook was found in a module "
+            f"that imports {wiring.job_module}, where the task could be queued from"
+        )
+    else:
+        why = f"no lifespan or startup hook runs {removed.holder}"
+    _manual_schedule(files, wiring, path, why)
+    return True
+
+
+def _manual_schedule(files: _Files, wiring: ScheduleWiring, path: str, why: str) -> None:
+    call = wiring.removed.call()
     files.plan.manual.append(
-        f"{path}: {job} no longer runs on a schedule. Where the app starts (with what it passed the job at hand):\n"
-        + ("    import asyncio\n" if "asyncio." in removed.call else "")
-        + f"    from {_module_name(path, layout)} import {job}\n"
-        f"    from {listener_module} import PgListener\n"
+        f"{path}: {wiring.removed.job} no longer runs on a schedule, but {why}. "
+        "Where the app starts (with what it passed the job at hand):\n"
+        + ("    import asyncio\n" if "asyncio." in call else "")
+        + f"    from {wiring.job_module} import {wiring.removed.job}\n"
+        f"    from {wiring.listener_module} import PgListener\n"
         f"    listener = PgListener(DATABASE_URL)\n"
-        f'    listener.register_callback("{names.channel}", lambda event: {removed.call})\n'
-        f"    listener.on_connect(lambda: {removed.call})\n"
+        f'    listener.register_callback("{wiring.channel}", lambda event: {call})\n'
+        f"    listener.on_connect(lambda: {call})\n"
         f"    await listener.start()\n"
         f"and to its shutdown:\n"
         f"    await listener.stop()"
     )
-    return True
 
 
 def _module_name(path: str, layout: Layout) -> str:

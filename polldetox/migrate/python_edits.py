@@ -6,6 +6,7 @@ either returns the new module or raises Unsafe with the reason the shape is left
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -395,42 +396,137 @@ def wire_listener(source: str, wiring: Wiring) -> str | None:
     Raises Unsafe when the hook is found but its shape gives no place for the lines.
     """
     module = cst.parse_module(source)
-    hooks = [node for node in module.body if isinstance(node, cst.FunctionDef) and _is_startup_hook(node, module)]
-    for hook in hooks:
+    for hook in startup_hooks(module):
         owner = _owner_variable(hook, wiring.owner_class) or _module_owner(module, hook, wiring.owner_class)
         if owner is None and wiring.owner_class is not None:
             continue
-        new_hook = _wire(hook, wiring, owner)
-        module = module.with_changes(body=[new_hook if node is hook else node for node in module.body])
-        if "PgListener" in _imported_names(module):
-            return module.code
-        context = CodemodContext()
-        AddImportsVisitor.add_needed_import(context, wiring.listener_module, "PgListener")
-        return _sorted_into_place(AddImportsVisitor(context).transform_module(module), wiring.listener_module).code
+        body = list(hook.body.body)  # type: ignore[union-attr]
+        anchor = next((i for i, s in enumerate(body) if owner and _awaits_method_of(s, owner)), None)
+        if anchor is None:
+            anchor = next((i for i, s in enumerate(body) if owner and _assigned_name(s) == owner), None)
+        target = f"{owner}.{wiring.callback}" if owner else wiring.callback
+        registration = Registration(target, f'lambda: {target}({{"operation": "RESYNC"}})', wiring.channels)
+        return install_listener(module, hook, registration, anchor, wiring.listener_module).code
     return None
 
 
-def _sorted_into_place(module: cst.Module, name: str) -> cst.Module:
-    """Move the added `from name import ...` among its package's imports, where isort puts it."""
-    body = list(module.body)
+@dataclass(frozen=True)
+class Registration:
+    """What the listener calls: `handler` on each of `channels`, `resync` on every (re)connect."""
 
-    def imported(statement: cst.BaseStatement) -> str | None:
-        if isinstance(statement, cst.SimpleStatementLine) and isinstance(statement.body[0], cst.ImportFrom):
-            node = statement.body[0]
-            return cst.Module(body=[]).code_for_node(node.module) if node.module else None
-        return None
+    handler: str  # `feed.on_orders_change`, `lambda event: push_order_board(pool, manager)`
+    resync: str  # `lambda: ...`: notifications sent while disconnected are lost, so the state is re-sent
+    channels: tuple[str, ...]
 
-    added = next((s for s in body if imported(s) == name), None)
-    package = name.split(".")[0]
-    if added is None:
-        return module
-    body.remove(added)
-    for index, statement in enumerate(body):
-        other = imported(statement)
-        if other and other.split(".")[0] == package and other.lower() > name.lower() and not statement.leading_lines:
-            body.insert(index, added)
-            return module.with_changes(body=body)
+
+def startup_hooks(module: cst.Module) -> list[cst.FunctionDef]:
+    """The module's lifespan context managers and `on_event("startup")` handlers."""
+    return [node for node in module.body if isinstance(node, cst.FunctionDef) and _is_startup_hook(node, module)]
+
+
+def before_shutdown(hook: cst.FunctionDef) -> list[cst.BaseStatement]:
+    """The hook's start-up statements: those before its `yield` (or the `try:` around it)."""
+    body = list(hook.body.body)  # type: ignore[union-attr]
+    end = next((i for i, s in enumerate(body) if m.findall(s, m.Yield())), len(body))
+    return body[:end]
+
+
+def install_listener(
+    module: cst.Module,
+    hook: cst.FunctionDef,
+    registration: Registration,
+    after: int | None,
+    listener_module: str,
+    imports: Sequence[tuple[str, str | None]] = (),
+) -> cst.Module:
+    """The hook registering `registration` with its listener, started after statement `after` and stopped on shutdown.
+
+    A hook that already starts a listener gets the registration just before that start. `imports`:
+    (module, name) pairs the lines need besides PgListener; name None for `import module`.
+    """
+    body = list(hook.body.body)  # type: ignore[union-attr]
+    listener = _listener_variable(body)
+    name = listener or "listener"
+    register = [
+        *(_line(f'{name}.register_callback("{channel}", {registration.handler})') for channel in registration.channels),
+        _line(f"{name}.on_connect({registration.resync})"),
+    ]
+    if listener is not None:
+        start = _index_of(body, f"await {listener}.start()")
+        if start is None:
+            raise Unsafe(f"the start-up hook creates {listener} but never awaits {listener}.start()")
+        body[start:start] = register
+    else:
+        if after is None:
+            raise Unsafe("no statement in the start-up hook creates the watcher's owner")
+        lines = [_line(f"listener = PgListener({_dsn(body)})"), *register, _line("await listener.start()")]
+        body[after + 1 : after + 1] = lines
+        body = _add_stop(body)
+    new_hook = hook.with_changes(body=hook.body.with_changes(body=body))
+    module = module.with_changes(body=[new_hook if node is hook else node for node in module.body])
+    return add_imports(module, [(listener_module, "PgListener"), *imports], listener_module.split(".")[0])
+
+
+def add_imports(module: cst.Module, imports: Sequence[tuple[str, str | None]], first_party: str) -> cst.Module:
+    """`from module import name` (or `import module`) for each pair the module lacks, where isort puts it."""
+    have = _imported_names(module)
+    missing = [(source, name) for source, name in imports if (name or source.split(".")[0]) not in have]
+    for source, name in missing:
+        context = CodemodContext()
+        AddImportsVisitor.add_needed_import(context, source, name)
+        before = [s for s in module.body if _is_import(s)]
+        module = AddImportsVisitor(context).transform_module(module)
+        after = [s for s in module.body if _is_import(s)]
+        if len(after) > len(before):  # a statement of its own, not a name merged into one there
+            added = next(s for s in after if not any(s.deep_equals(b) for b in before))
+            module = _sorted_into_place(module, added, first_party)
+        elif name is not None:
+            module = _names_in_isort_order(module, source)
     return module
+
+
+def _import_key(statement: cst.BaseStatement, first_party: str) -> tuple[int, int, str]:
+    """isort's order: section (future, stdlib, third party, first party), `import x` before `from x`, name."""
+    small = statement.body[0]  # type: ignore[attr-defined]
+    code = cst.Module(body=[]).code_for_node
+    if isinstance(small, cst.ImportFrom):
+        name, straight = ("." * len(small.relative) + code(small.module)) if small.module else ".", 1
+    else:
+        name, straight = code(small.names[0].name), 0  # type: ignore[index]
+    top = name.split(".")[0]
+    if top == "__future__":
+        section = 0
+    elif top in sys.stdlib_module_names:
+        section = 1
+    elif top == first_party or not top:
+        section = 3
+    else:
+        section = 2
+    return section, straight, name.lower()
+
+
+def _sorted_into_place(module: cst.Module, added: cst.BaseStatement, first_party: str) -> cst.Module:
+    """Move the added import statement into its isort section, in order, with a blank line before a new section."""
+    body = [s for s in module.body if s is not added]
+    imports = [(i, _import_key(s, first_party)) for i, s in enumerate(body) if _is_import(s)]
+    key = _import_key(added, first_party)
+    added = added.with_changes(leading_lines=[])
+    same = [(i, k) for i, k in imports if k[0] == key[0]]
+    later = next((i for i, k in same if k > key), None)
+    if later is not None:  # first in its section takes over the section's blank line
+        added = added.with_changes(leading_lines=body[later].leading_lines)  # type: ignore[attr-defined]
+        body[later] = body[later].with_changes(leading_lines=[])
+        body.insert(later, added)
+    elif same:
+        body.insert(same[-1][0] + 1, added)
+    else:
+        earlier = [i for i, k in imports if k[0] < key[0]]
+        at = earlier[-1] + 1 if earlier else (imports[0][0] if imports else 0)
+        added = added.with_changes(leading_lines=[cst.EmptyLine()] if earlier else [])
+        if not earlier and imports:
+            body[at] = body[at].with_changes(leading_lines=[cst.EmptyLine()])
+        body.insert(at, added)
+    return module.with_changes(body=body)
 
 
 def _is_startup_hook(function: cst.FunctionDef, module: cst.Module) -> bool:
@@ -515,33 +611,6 @@ def _dsn(statements: Sequence[cst.BaseStatement]) -> str:
     raise Unsafe("the start-up hook opens no database pool whose URL the listener could use")
 
 
-def _wire(function: cst.FunctionDef, wiring: Wiring, owner: str | None) -> cst.FunctionDef:
-    body = list(function.body.body)  # type: ignore[union-attr]
-    target = f"{owner}.{wiring.callback}" if owner else wiring.callback
-    listener = _listener_variable(body)
-    name = listener or "listener"
-    # Notifications sent while the listener was disconnected are lost: re-send the state on every connect.
-    register = [
-        *(_line(f'{name}.register_callback("{channel}", {target})') for channel in wiring.channels),
-        _line(f'{name}.on_connect(lambda: {target}({{"operation": "RESYNC"}}))'),
-    ]
-    if listener is not None:
-        start = _index_of(body, f"await {listener}.start()")
-        if start is None:
-            raise Unsafe(f"the start-up hook creates {listener} but never awaits {listener}.start()")
-        body[start:start] = register
-        return function.with_changes(body=function.body.with_changes(body=body))
-    lines = [_line(f"listener = PgListener({_dsn(body)})"), *register, _line("await listener.start()")]
-    anchor = next((i for i, s in enumerate(body) if owner and _awaits_method_of(s, owner)), None)
-    if anchor is None:
-        anchor = next((i for i, s in enumerate(body) if owner and _assigned_name(s) == owner), None)
-    if anchor is None:
-        raise Unsafe("no statement in the start-up hook creates the watcher's owner")
-    body[anchor + 1 : anchor + 1] = lines
-    body = _add_stop(body, owner)
-    return function.with_changes(body=function.body.with_changes(body=body))
-
-
 def _index_of(body: Sequence[cst.BaseStatement], code: str) -> int | None:
     for index, statement in enumerate(body):
         if (
@@ -552,7 +621,7 @@ def _index_of(body: Sequence[cst.BaseStatement], code: str) -> int | None:
     return None
 
 
-def _add_stop(body: list[cst.BaseStatement], owner: str | None) -> list[cst.BaseStatement]:
+def _add_stop(body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     """`await listener.stop()` first in the hook's shutdown: a `finally:` block, else after the `yield`."""
     stop = _line("await listener.stop()")
     for index, statement in enumerate(body):
