@@ -78,6 +78,24 @@ export function LegacyQueueTable() {
 """
 
 
+# The same component polling with a recursive setTimeout: each load re-arms the next when it is done.
+TIMEOUT_SOURCE = (
+    SOURCE.replace(
+        "import type { QueueItem } from '../types';\n",
+        "import type { QueueItem } from '../types';\n\nconst REFRESH_MS = 15_000;\n",
+    )
+    .replace("ReturnType<typeof setInterval>", "ReturnType<typeof setTimeout>")
+    .replace("    this.timer = setInterval(this.loadItems, 15000);\n", "")
+    .replace("clearInterval(this.timer);", "clearTimeout(this.timer);")
+    .replace(
+        "      this.setState({ failed: true });\n    }\n  };",
+        "      this.setState({ failed: true });\n    }\n    this.timer = setTimeout(this.loadItems, REFRESH_MS);\n  };",
+    )
+)
+
+TIMEOUT_LINE = TIMEOUT_SOURCE.count("\n", 0, TIMEOUT_SOURCE.index("setTimeout(this")) + 1
+
+
 def migrate_class(source: str, path: str = "LegacyQueueTable.tsx") -> str:
     return migrate_class_site(source, path, 18, HOOK, MODULE).source
 
@@ -154,6 +172,55 @@ def test_unsafe_class_shapes_are_refused_with_the_reason(change: tuple[str, str]
     assert str(refused.value) == reason
 
 
+def test_a_recursive_set_timeout_loop_is_wrapped_like_the_interval_one() -> None:
+    assert TIMEOUT_SOURCE.count("setTimeout(this.loadItems, REFRESH_MS)") == 1 and "setInterval" not in TIMEOUT_SOURCE
+    assert migrate_class_site(TIMEOUT_SOURCE, "LegacyQueueTable.tsx", TIMEOUT_LINE, HOOK, MODULE).source == MIGRATED
+
+
+RE_ARM = "    }\n    this.timer = setTimeout(this.loadItems, REFRESH_MS);\n  };"
+
+
+@pytest.mark.parametrize(
+    ("changes", "reason"),
+    [
+        (
+            [(RE_ARM, "    } finally {\n      this.timer = setTimeout(this.loadItems, REFRESH_MS);\n    }\n  };")],
+            "setTimeout does not re-arm this.loadItems as the last step of loadItems itself",
+        ),
+        (
+            [
+                (RE_ARM, "    }\n  };"),
+                ("    void this.loadItems();\n  }", "    this.timer = setTimeout(this.loadItems, REFRESH_MS);\n  }"),
+            ],
+            "setTimeout does not re-arm this.loadItems as the last step of loadItems itself",
+        ),
+        (
+            [("    void this.loadItems();\n  }", "    this.setState({ failed: false });\n  }")],
+            "componentDidMount does not call this.loadItems() to start its setTimeout loop",
+        ),
+        (
+            [("setTimeout(this.loadItems, REFRESH_MS)", "setTimeout(() => void this.loadItems(), REFRESH_MS)")],
+            "the setTimeout callback is not a method of the class (`this.load`): name it and rerun",
+        ),
+        (
+            [("    clearTimeout(this.timer);", "    clearTimeout(this.timer);\n    this.timer = undefined;")],
+            "this.timer is used for more than clearing it in componentWillUnmount",
+        ),
+    ],
+)
+def test_unsafe_set_timeout_class_shapes_are_refused_with_the_reason(
+    changes: list[tuple[str, str]], reason: str
+) -> None:
+    source = TIMEOUT_SOURCE
+    for old, new in changes:
+        assert old in source
+        source = source.replace(old, new)
+    line = source.count("\n", 0, source.index("setTimeout(")) + 1
+    with pytest.raises(Unsafe) as refused:
+        migrate_class_site(source, "LegacyQueueTable.tsx", line, HOOK, MODULE)
+    assert str(refused.value) == reason
+
+
 def test_only_tsx_is_wrapped() -> None:
     with pytest.raises(Unsafe, match=r"only a TypeScript class component \(\.tsx\) is wrapped"):
         migrate_class(SOURCE, "LegacyQueueTable.jsx")
@@ -175,22 +242,30 @@ def _with_last_updated(root: Path) -> None:
     hook.write_text(source)
 
 
-def test_demo_with_a_hook_returning_last_updated_migrates_fully_type_checks_and_reruns_to_nothing(
-    tmp_path: Path,
-) -> None:
-    root = Path(shutil.copytree(DEMO, tmp_path / "demo"))
-    _with_last_updated(root)
-    init_repo(root)
-    done = CliRunner().invoke(app, ["migrate", "queue_items", "--root", str(root)])
-    assert done.exit_code == 0, done.stdout + done.stderr
-    assert (root / TABLE).read_text() == MIGRATED
-    client = root / "app/client"
-    (client / "node_modules").symlink_to(REPO_ROOT / "node_modules", target_is_directory=True)
+def _tsc(client: Path) -> None:
     tsc = subprocess.run(
         [str(REPO_ROOT / "node_modules/.bin/tsc"), "-p", "tsconfig.json", "--strict"],
         cwd=client, capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip
     assert tsc.returncode == 0, tsc.stdout + tsc.stderr
+
+
+@pytest.mark.parametrize("component", [SOURCE, TIMEOUT_SOURCE], ids=["setInterval", "setTimeout"])
+def test_demo_with_a_hook_returning_last_updated_migrates_fully_type_checks_and_reruns_to_nothing(
+    tmp_path: Path, component: str
+) -> None:
+    root = Path(shutil.copytree(DEMO, tmp_path / "demo"))
+    _with_last_updated(root)
+    (root / TABLE).write_text(component)
+    client = root / "app/client"
+    (client / "node_modules").symlink_to(REPO_ROOT / "node_modules", target_is_directory=True)
+    if component is TIMEOUT_SOURCE:  # the demo's own component is type-checked by test_migrate
+        _tsc(client)
+    init_repo(root)
+    done = CliRunner().invoke(app, ["migrate", "queue_items", "--root", str(root)])
+    assert done.exit_code == 0, done.stdout + done.stderr
+    assert (root / TABLE).read_text() == MIGRATED
+    _tsc(client)
     git("add", "-A", cwd=root)
     git("commit", "-q", "-m", "migrated", cwd=root)
     again = CliRunner().invoke(app, ["migrate", "queue_items", "--root", str(root)])

@@ -2,9 +2,11 @@
 
 Hooks run only in function components, so the class keeps its body under a new name (`<Name>View`)
 and the exported name becomes a function component that calls the hook and renders the class with
-its props plus the hook's `lastUpdated`. The class drops its `setInterval`, the timer field and its
-`clearInterval`, and reloads in `componentDidUpdate` whenever `lastUpdated` changes, that is on every
-push. Only the plain shape is rewritten: any other is left to a person with the reason.
+its props plus the hook's `lastUpdated`. Two loops are recognised: `componentDidMount` loads and arms
+`setInterval(this.load, ms)`, or it loads and the load re-arms `setTimeout(this.load, ms)` as its last
+step. The class drops the timer, the field holding it and its clear in `componentWillUnmount`, and
+reloads in `componentDidUpdate` whenever `lastUpdated` changes, that is on every push. Only these
+plain shapes are rewritten: any other is left to a person with the reason.
 """
 
 from __future__ import annotations
@@ -24,8 +26,8 @@ from polldetox.migrate.ts_ranges import (
     indent,
     line_span,
 )
-from polldetox.migrate.ts_timers import TimerSiteEdit, drop_local_constants, first_call
-from polldetox.scan.ts_parse import ancestors, arguments, callee_name, descendants, parse, text
+from polldetox.migrate.ts_timers import CLEARS, TimerSiteEdit, drop_local_constants, first_call
+from polldetox.scan.ts_parse import FUNCTION_TYPES, ancestors, arguments, callee_name, descendants, parse, text
 
 _COMPONENTS = frozenset({"React.Component", "React.PureComponent", "Component", "PureComponent"})
 _NO_PROPS = frozenset({"Record<string, never>", "{}", "object"})
@@ -40,16 +42,17 @@ def migrate_class_site(source: str, path: str, line: int, hook: str, hook_module
         (
             call
             for call in tree.of("call_expression")
-            if call.start_point[0] + 1 == line and callee_name(call).removeprefix("window.") == "setInterval"
+            if call.start_point[0] + 1 == line and callee_name(call).removeprefix("window.") in CLEARS
         ),
         None,
     )
     if timer is None:
-        raise Unsafe("no setInterval call starts on this line")
+        raise Unsafe("no setInterval or setTimeout call starts on this line")
+    kind = callee_name(timer).removeprefix("window.")
     component = next((node for node in ancestors(timer) if node.type in ("class_declaration", "class")), None)
     name_node = component.child_by_field_name("name") if component is not None else None
     if component is None or name_node is None or component.type != "class_declaration":
-        raise Unsafe("the setInterval is not in a named class declaration")
+        raise Unsafe(f"the {kind} is not in a named class declaration")
     name, body = text(name_node), component.child_by_field_name("body")
     view = f"{name}View"
     if re.search(r"(?<![\w$.])(lastUpdated|" + re.escape(view) + r")(?![\w$])", source):
@@ -58,26 +61,29 @@ def migrate_class_site(source: str, path: str, line: int, hook: str, hook_module
     mount = members.get("componentDidMount")
     if "componentDidUpdate" in members:
         raise Unsafe(f"{name} already has a componentDidUpdate: reload on {hook}()'s lastUpdated in it by hand")
-    statement, field = _timer_statement(timer)
-    if mount is None or statement.parent != mount.child_by_field_name("body"):
+    statement, field = _timer_statement(timer, kind)
+    mount_body = mount.child_by_field_name("body") if mount is not None else None
+    if kind == "setInterval" and (mount_body is None or statement.parent != mount_body):
         raise Unsafe("setInterval is not a statement of componentDidMount itself")
     args = arguments(timer)
     callback = args[0] if args else None
     if len(args) != 2 or callback is None or not _is_this_member(callback):
-        raise Unsafe("the setInterval callback is not a method of the class (`this.load`): name it and rerun")
+        raise Unsafe(f"the {kind} callback is not a method of the class (`this.load`): name it and rerun")
     loader = _member_name(callback)
     if loader not in members:
         raise Unsafe(f"this.{loader} is not declared in {name}")
-    first_load = first_call(mount.child_by_field_name("body"), f"this.{loader}", statement)
-    if first_load is None:
-        raise Unsafe(f"componentDidMount does not call this.{loader}() before its setInterval")
+    if kind == "setTimeout" and not _is_last_step(statement, members[loader]):
+        raise Unsafe(f"setTimeout does not re-arm this.{loader} as the last step of {loader} itself")
+    if mount_body is None or first_call(mount_body, f"this.{loader}", statement) is None:
+        start = "before its setInterval" if kind == "setInterval" else "to start its setTimeout loop"
+        raise Unsafe(f"componentDidMount does not call this.{loader}() {start}")
     heritage_arg = _props_argument(component)
     if heritage_arg is None:
         raise Unsafe(f"{name} does not extend React.Component<Props, State>")
     props_type, wrapper_params, spread = _props(heritage_arg, name)
     ranges = [Range(*line_span(data, statement))]
     if field is not None:
-        ranges += _field_ranges(data, body, members, field, statement)
+        ranges += _field_ranges(data, body, members, field, statement, CLEARS[kind])
     hook_type = f"ReturnType<typeof {hook}>['lastUpdated']"
     view_props = f"{view}Props"
     parent = component.parent
@@ -133,7 +139,19 @@ def _member_name(node: Node) -> str:
     return text(node.child_by_field_name("property"))
 
 
-def _timer_statement(timer: Node) -> tuple[Node, str | None]:
+def _is_last_step(statement: Node, member: Node) -> bool:
+    """Whether `statement` ends the body of the method (or arrow-function field) `member`."""
+    function = member.child_by_field_name("value") if member.type == "public_field_definition" else member
+    if function is None or (member.type != "method_definition" and function.type not in FUNCTION_TYPES):
+        return False
+    block = function.child_by_field_name("body")
+    if block is None or block.type != "statement_block":
+        return False
+    statements = [node for node in block.named_children if node.type != "comment"]
+    return bool(statements) and statements[-1] == statement
+
+
+def _timer_statement(timer: Node, kind: str) -> tuple[Node, str | None]:
     """The statement arming the timer, and the class field holding its handle (None: not kept)."""
     parent = timer.parent
     if parent is not None and parent.type == "expression_statement":
@@ -142,10 +160,12 @@ def _timer_statement(timer: Node) -> tuple[Node, str | None]:
         left = parent.child_by_field_name("left")
         if parent.parent.type == "expression_statement" and left is not None and _is_this_member(left):
             return parent.parent, _member_name(left)
-    raise Unsafe("setInterval is not a statement of its own or an assignment to a field (`this.timer = ...`)")
+    raise Unsafe(f"{kind} is not a statement of its own or an assignment to a field (`this.timer = ...`)")
 
 
-def _field_ranges(data: bytes, body: Node, members: dict[str, Node], field: str, armed: Node) -> list[Range]:
+def _field_ranges(
+    data: bytes, body: Node, members: dict[str, Node], field: str, armed: Node, clear: str
+) -> list[Range]:
     """The handle field, the clears of it and an emptied componentWillUnmount go; any other use is unsafe."""
     ranges: list[Range] = []
     unmount = members.get("componentWillUnmount")
@@ -158,7 +178,7 @@ def _field_ranges(data: bytes, body: Node, members: dict[str, Node], field: str,
         statement = call.parent if call is not None else None
         if (
             call is None
-            or callee_name(call) != "clearInterval"
+            or callee_name(call).removeprefix("window.") != clear
             or statement is None
             or statement.type != "expression_statement"
             or statement.parent != unmount_body

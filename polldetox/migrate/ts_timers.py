@@ -37,7 +37,7 @@ from polldetox.scan.ts_parse import (
     text,
 )
 
-_TIMERS = {"setInterval": "clearInterval", "setTimeout": "clearTimeout"}
+CLEARS = {"setInterval": "clearInterval", "setTimeout": "clearTimeout"}  # each timer and the call that stops it
 _EFFECTS = frozenset({"useEffect", "useLayoutEffect", "React.useEffect", "React.useLayoutEffect"})
 
 
@@ -62,7 +62,7 @@ def migrate_timer_site(source: str, path: str, line: int, hook: str, hook_module
         (
             call
             for call in tree.of("call_expression")
-            if call.start_point[0] + 1 == line and _timer_name(call) in _TIMERS
+            if call.start_point[0] + 1 == line and _timer_name(call) in CLEARS
         ),
         None,
     )
@@ -88,7 +88,7 @@ def migrate_timer_site(source: str, path: str, line: int, hook: str, hook_module
             raise Unsafe(f"{callback} is never called before its first timer: the effect would load nothing")
         ranges[0] = Range(*line_span(data, statement), indent(data, statement) + f"{callback}();\n".encode())
     if handle is not None:
-        ranges += _handle_ranges(tree, effect, statement, handle, _TIMERS[kind])
+        ranges += _handle_ranges(tree, effect, statement, handle, CLEARS[kind])
     component = outermost_function(effect.call)
     body = component.child_by_field_name("body") if component is not None else None
     if body is None or effect.statement.parent != body:
