@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import replace
@@ -46,6 +47,22 @@ def test_files_without_trigger_tokens_are_not_parsed(write_tree) -> None:
     assert [(f.rule, f.location.path, f.interval_seconds) for f in result.findings] == [
         ("PD102", "app/services/queue.py", 2)
     ]
+
+
+def test_the_collector_runs_rarely_while_parsing_and_as_before_afterwards(write_tree, monkeypatch) -> None:
+    root = write_tree({"app/services/queue.py": WATCHER.format(interval=2, name="queue_items")})
+    seen: list[tuple[int, int, int]] = []
+    detect = python_detector.detect
+
+    def detect_noting_thresholds(source: str, path: str):
+        seen.append(gc.get_threshold())
+        return detect(source, path)
+
+    monkeypatch.setattr(python_detector, "detect", detect_noting_thresholds)
+    before = gc.get_threshold()
+    assert [f.rule for f in scan(root, jobs=1).findings] == ["PD102"]
+    assert seen == [(200_000, 30, 30)]
+    assert gc.get_threshold() == before
 
 
 def test_a_file_that_does_not_parse_or_decode_is_reported_and_the_scan_goes_on(write_tree) -> None:
