@@ -128,11 +128,18 @@ def test_parallel_parsing_gives_the_same_findings_as_serial(write_tree) -> None:
     for n in range(48):
         padding = "\n".join(f"def helper_{n}_{i}(x):\n    return x * {i}\n" for i in range(160))
         files[f"app/services/watch_{n:02}.py"] = WATCHER.format(interval=n + 1, name=f"table_{n}") + padding
+        files[f"app/models/model_{n:02}.py"] = f"class Model{n}:\n    id: int\n"  # read in the pool, never parsed
     root = write_tree(files)
     serial = scan(root, jobs=1, cache=False)
     parallel = scan(root, jobs=2, cache=False)
     assert len(serial.findings) == 48
     assert parallel.findings == serial.findings
+    assert (parallel.files_scanned, parallel.files_parsed, parallel.lines_scanned) == (
+        serial.files_scanned,
+        serial.files_parsed,
+        serial.lines_scanned,
+    )
+    assert (serial.files_scanned, serial.files_parsed) == (96, 48)
     assert sum(len(text) for text in files.values()) > engine._POOL_THRESHOLD_BYTES
 
 
