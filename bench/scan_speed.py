@@ -43,10 +43,10 @@ from pathlib import Path
 
 import polldetox
 from polldetox.config import Config, load_config
-from polldetox.findings import ScanError
+from polldetox.findings import FileFacts
 from polldetox.scan import crossfile, engine, policy, python, typescript
 from polldetox.scan.cache import code_fingerprint
-from polldetox.scan.files import discover
+from polldetox.scan.files import discover, stat_key
 
 BENCH = Path(__file__).resolve().parent
 CACHE = BENCH / ".cache"
@@ -343,17 +343,16 @@ def engine_stages(tree: Tree) -> Stages:
     discovery = discover([tree.root], config)
     times["discover files"] = time.perf_counter() - started
     mark = time.perf_counter()
-    reading = engine._read_all(discovery, None)
-    times["read + byte prefilter"] = time.perf_counter() - mark
+    _, jobs = engine._changed(discovery, None)
+    examined = engine._examine_all(jobs, config.jobs, None)
+    times["read, byte prefilter, parse (detectors)"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    parsed = engine._parse_all([job for job, _ in reading.jobs], config.jobs, None)
-    times["parse (detectors)"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    facts = reading.facts + [outcome for outcome, _ in parsed if not isinstance(outcome, ScanError)]
+    facts = [item.outcome for item in examined if isinstance(item.outcome, FileFacts)]
     policy.judge(crossfile.resolve(facts, config.root, None), config)
     times["cross-file + policy"] = time.perf_counter() - mark
     times["total"] = time.perf_counter() - started
-    return Stages(times, reading.candidates)
+    candidates = sum(1 for item in examined if item.digest is not None)
+    return Stages(times, candidates)
 
 
 def profile_cold_scan(tree: Tree, top: int = 25) -> str:
@@ -382,7 +381,9 @@ def parse_cost_by_token(tree: Tree) -> tuple[str, str]:
         if not found:
             continue
         started = time.perf_counter()
-        engine._parse_one(engine._Job(source.relative, source.language, source.filename, len(data)))
+        engine._examine(
+            engine._Job(source.relative, source.language, source.filename, stat_key(source.path.stat()), None)
+        )
         seconds = time.perf_counter() - started
         slowest.append((seconds, data.count(b"\n"), source.relative))
         if len(found) == 1:

@@ -377,7 +377,7 @@ class _progress_reporter:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
             self.progress = Progress(
-                TextColumn("Parsing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                TextColumn("Scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                 console=stderr, transient=True,
             )  # fmt: skip
             self.progress.start()

@@ -138,13 +138,13 @@ def test_respect_gitignore_both_ways_over_the_config(write_tree) -> None:
 def test_jobs_sets_the_parser_process_count(write_tree, monkeypatch: pytest.MonkeyPatch) -> None:
     root = write_tree({"app/orders.py": WATCHER, "app/client/Orders.tsx": ORDERS_PANEL})
     workers: list[int | None] = []
-    parse_all = engine._parse_all
+    examine_all = engine._examine_all
 
     def spy(jobs, count, progress):
         workers.append(count)
-        return parse_all(jobs, count, progress)
+        return examine_all(jobs, count, progress)
 
-    monkeypatch.setattr(engine, "_parse_all", spy)
+    monkeypatch.setattr(engine, "_examine_all", spy)
     scan_json(root, "--jobs", "3", "--no-cache")
     scan_json(root, "-j", "1", "--no-cache")
     scan_json(root, "--no-cache")
@@ -412,13 +412,13 @@ def test_a_progress_bar_only_for_long_scans_in_a_terminal(
     result = runner.invoke(app, ["scan", str(root), "--format", "json", "-j", "1", "--no-cache"])
     assert len(json.loads(result.stdout)["findings"]) == files
     drawn = re.sub(r"\x1b\[[0-9;]*m", "", terminal.getvalue())  # without colours
-    # The last frame, then the cursor back up and the line erased: the bar is gone once parsing is done.
-    last_frame = rf"\x1b\[2KParsing ━{{40}} {files}/{files} \d:\d\d:\d\d\n\x1b\[\?25h\r\x1b\[1A\x1b\[2K"
+    # The last frame, then the cursor back up and the line erased: the bar is gone once scanning is done.
+    last_frame = rf"\x1b\[2KScanning ━{{40}} {files}/{files} \d:\d\d:\d\d\n\x1b\[\?25h\r\x1b\[1A\x1b\[2K"
     assert (re.search(last_frame, drawn) is not None) == shown, drawn
     monkeypatch.setenv("CI", "true")  # CI logs get no bar, terminal or not
     terminal.truncate(0)
     runner.invoke(app, ["scan", str(root), "--format", "json", "-j", "1", "--no-cache"])
-    assert "Parsing" not in terminal.getvalue()
+    assert "Scanning" not in terminal.getvalue()
 
 
 def test_a_gone_baseline_entry_is_listed_as_written_even_with_brackets(write_tree, monkeypatch) -> None:

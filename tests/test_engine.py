@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import replace
@@ -46,6 +47,22 @@ def test_files_without_trigger_tokens_are_not_parsed(write_tree) -> None:
     assert [(f.rule, f.location.path, f.interval_seconds) for f in result.findings] == [
         ("PD102", "app/services/queue.py", 2)
     ]
+
+
+def test_the_collector_runs_rarely_while_parsing_and_as_before_afterwards(write_tree, monkeypatch) -> None:
+    root = write_tree({"app/services/queue.py": WATCHER.format(interval=2, name="queue_items")})
+    seen: list[tuple[int, int, int]] = []
+    detect = python_detector.detect
+
+    def detect_noting_thresholds(source: str, path: str):
+        seen.append(gc.get_threshold())
+        return detect(source, path)
+
+    monkeypatch.setattr(python_detector, "detect", detect_noting_thresholds)
+    before = gc.get_threshold()
+    assert [f.rule for f in scan(root, jobs=1).findings] == ["PD102"]
+    assert seen == [(200_000, 30, 30)]
+    assert gc.get_threshold() == before
 
 
 def test_a_file_that_does_not_parse_or_decode_is_reported_and_the_scan_goes_on(write_tree) -> None:
@@ -111,11 +128,18 @@ def test_parallel_parsing_gives_the_same_findings_as_serial(write_tree) -> None:
     for n in range(48):
         padding = "\n".join(f"def helper_{n}_{i}(x):\n    return x * {i}\n" for i in range(160))
         files[f"app/services/watch_{n:02}.py"] = WATCHER.format(interval=n + 1, name=f"table_{n}") + padding
+        files[f"app/models/model_{n:02}.py"] = f"class Model{n}:\n    id: int\n"  # read in the pool, never parsed
     root = write_tree(files)
     serial = scan(root, jobs=1, cache=False)
     parallel = scan(root, jobs=2, cache=False)
     assert len(serial.findings) == 48
     assert parallel.findings == serial.findings
+    assert (parallel.files_scanned, parallel.files_parsed, parallel.lines_scanned) == (
+        serial.files_scanned,
+        serial.files_parsed,
+        serial.lines_scanned,
+    )
+    assert (serial.files_scanned, serial.files_parsed) == (96, 48)
     assert sum(len(text) for text in files.values()) > engine._POOL_THRESHOLD_BYTES
 
 

@@ -2474,6 +2474,23 @@ def test_prefilter_admits_what_the_detector_finds(source: str) -> None:
     assert any(token in source.encode() for token in TRIGGER_TOKENS)
 
 
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from django.urls import path, re_path\n\nurlpatterns = [re_path(r'^q/$', views.queue)]\n",
+        "from django.conf.urls import url\n\nurlpatterns = [url(r'^q/$', views.queue)]\n",
+    ],
+)
+def test_prefilter_admits_django_url_modules(source: str) -> None:
+    assert detect(source, "app/urls.py").routes
+    assert any(token in source.encode() for token in TRIGGER_TOKENS)
+
+
+def test_prefilter_drops_a_call_that_only_ends_in_path() -> None:
+    source = "import os\n\ndef cache_path(name):\n    return os.path.join(ROOT, name)\n\nLOG = cache_path('log')\n"
+    assert not any(token in source.encode() for token in TRIGGER_TOKENS)
+
+
 def test_prefilter_admits_every_demo_file_with_a_site_or_route() -> None:
     for path in sorted(DEMO.rglob("*.py")):
         source = path.read_text(encoding="utf-8")

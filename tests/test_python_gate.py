@@ -43,6 +43,12 @@ def test_gate_lets_in_every_file_with_sites_routes_or_suppressions(path: str, so
         "from django.urls import path\nurls = [path('queue/', views.queue)]\n",
         "def register(app):\n    @app.get('/health', response_model=None)\n    def health():\n        return {}\n",
         "x = 1  # polldetox: ignore[PD101]\n",
+        # An `except` block is laid out after the loop it belongs to, and jumps back into it.
+        "import time\n\ndef watch():\n    while True:\n        try:\n            sync()\n"
+        "        except OSError:\n            time.sleep(5)\n            continue\n",
+        "import asyncio\n\nasync def watch(feed):\n    async for item in feed:\n"
+        "        await asyncio.sleep(item.delay)\n",
+        "import time\n\ndef watch():\n    while True:\n        list(map(lambda t: time.sleep(t), [1]))\n",
         "def broken(:\n    pass\n",
     ],
 )
@@ -58,6 +64,12 @@ def test_gate_keeps(source: str) -> None:
         "def total(values):\n    result = 0\n    for value in values:\n        result += value\n    return result\n",
         "def lookup(d, key):\n    return d.get(key)\n",
         "TMP = '/tmp/cache'\n\ndef cached(store, key):\n    return store.get(key) or TMP\n",
+        # A loop and a wait in one function, but the wait is not inside the loop.
+        "import time\n\ndef drain(queue):\n    while queue:\n        queue.pop()\n    time.sleep(1)\n",
+        "import asyncio\n\nasync def settle(items):\n    for item in items:\n        item.close()\n"
+        "    await asyncio.sleep(0.5)\n",
+        # Every `await` resends in a loop of its own (JUMP_BACKWARD_NO_INTERRUPT): not a loop of the code.
+        "import asyncio\n\nasync def pause():\n    await asyncio.sleep(1)\n",
     ],
 )
 def test_gate_drops_files_that_cannot_poll(source: str) -> None:

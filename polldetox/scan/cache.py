@@ -120,6 +120,11 @@ class FactsCache:
         self.current.files[relative] = entry
         return entry
 
+    def digest(self, relative: str) -> str | None:
+        """The digest of the content the cache has facts for, to recognise a file only touched."""
+        entry = self.previous.files.get(relative)
+        return entry.digest if entry is not None else None
+
     def same_content(self, relative: str, digest: str) -> Entry | None:
         """The entry of a file read again whose content is what was cached."""
         entry = self.previous.files.get(relative)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dis
 import warnings
+from collections.abc import Set as AbstractSet
 from types import CodeType
 
 from polldetox.scan.python.index import CADENCE_REGISTRATION
@@ -36,8 +37,11 @@ _ROUTE_NAMES = frozenset(
 )
 _ROUTE_OWNERS = frozenset({"FastAPI", "APIRouter", "Flask", "Blueprint", "Sanic"})
 _DJANGO_NAMES = frozenset({"path", "re_path", "url"})
-# Every loop compiles to a backward jump (JUMP_BACKWARD, 3.11's POP_JUMP_BACKWARD_IF_*, older JUMP_ABSOLUTE).
-_LOOP_OPCODES = frozenset(code for name, code in dis.opmap.items() if "BACKWARD" in name or name == "JUMP_ABSOLUTE")
+# Every loop compiles to a backward jump to its start (JUMP_BACKWARD, 3.11's POP_JUMP_BACKWARD_IF_*).
+# JUMP_BACKWARD_NO_INTERRUPT is the resend loop of every `await` and `yield from`, not a loop of the code.
+_LOOP_OPCODES = frozenset(
+    code for name, code in dis.opmap.items() if "BACKWARD" in name and not name.endswith("NO_INTERRUPT")
+)
 
 
 def may_hold_sites(source: str, path: str) -> bool:
@@ -57,12 +61,14 @@ def may_hold_sites(source: str, path: str) -> bool:
     if any(CADENCE_REGISTRATION.match(name) for name in names):
         return True
     if not names.isdisjoint(_WAITS):
-        waits = _WAITS | _aliases(codes)
-        # A site is a loop whose own body waits: the loop and the wait share a code object
-        # (a comprehension or lambda inside the loop is a code object of its own, so count it in).
-        for code in codes:
-            if not _LOOP_OPCODES.isdisjoint(code.co_code[::2]) and not waits.isdisjoint(_inline_names(code)):
-                return True
+        # A site is a loop whose own body waits. Aliases cost a bytecode pass over every code
+        # object, so they are looked for only when no loop waits by the usual names.
+        looping = [code for code in codes if not _LOOP_OPCODES.isdisjoint(code.co_code[::2])]
+        if any(_waits_inside_a_loop(code, _WAITS) for code in looping):
+            return True
+        aliases = _aliases(codes) if looping else set()
+        if aliases and any(_waits_inside_a_loop(code, aliases) for code in looping):
+            return True
     if not names.isdisjoint(_ROUTE_NAMES) and (
         not names.isdisjoint(_ROUTE_OWNERS) or any(_calls_verb_with_a_path(code) for code in codes)
     ):
@@ -89,6 +95,38 @@ def _code_objects(module: CodeType) -> list[CodeType]:
         found.append(code)
         pending.extend(constant for constant in code.co_consts if isinstance(constant, CodeType))
     return found
+
+
+def _waits_inside_a_loop(code: CodeType, waits: AbstractSet[str]) -> bool:
+    """A wait named between a backward jump and its target: in the body or the condition of a loop.
+
+    The span is generous (code laid out between the two, such as an `except` block placed after
+    the loop that jumps back into it, counts as inside), so a loop that waits is never missed.
+    """
+    if waits.isdisjoint(_inline_names(code)):
+        return False
+    instructions = list(dis.get_instructions(code))
+    spans = [
+        (instruction.argval, instruction.offset) for instruction in instructions if instruction.opcode in _LOOP_OPCODES
+    ]
+    for instruction in instructions:
+        if not instruction.opname.startswith("LOAD") or not any(
+            start <= instruction.offset <= end for start, end in spans
+        ):
+            continue
+        value = instruction.argval
+        if isinstance(value, CodeType):
+            if value.co_name.startswith("<") and not waits.isdisjoint(
+                _inline_names(value)
+            ):  # a lambda, a comprehension
+                return True
+        elif instruction.opname == "LOAD_CONST":
+            continue
+        elif (isinstance(value, str) and value in waits) or (
+            isinstance(value, tuple) and not waits.isdisjoint(value)  # 3.13's LOAD_FAST_LOAD_FAST
+        ):
+            return True
+    return False
 
 
 def _inline_names(code: CodeType) -> set[str]:

@@ -53,7 +53,10 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"APIRouter",
     b"Flask(",
     b"Blueprint",
-    b"path(",  # django.urls.path / re_path
+    # Django's path() / re_path() / url() come from these modules; the bare word `path(` is in
+    # every file that calls `file_path(...)`.
+    b"django.urls",
+    b"django.conf.urls",
     b"polldetox",
 )
 _COMMENT_WORDS = re.compile(r"polldetox|webhook", re.IGNORECASE)

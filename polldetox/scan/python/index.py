@@ -35,6 +35,7 @@ HTTP_CONSTRUCTORS = frozenset(
 )
 ROUTE_OWNERS = frozenset({"fastapi.FastAPI", "fastapi.APIRouter", "flask.Flask", "flask.Blueprint", "sanic.Sanic"})
 DJANGO_PATHS = frozenset({"django.urls.path", "django.urls.re_path", "django.conf.urls.url"})
+_DJANGO_PATH_NAMES = frozenset(path.rsplit(".", 1)[1] for path in DJANGO_PATHS)
 _SCHEDULER_CALLS = frozenset(
     {
         "Timer", "call_later", "add_job", "do", "add_periodic_task", "schedule", "cron",
@@ -120,22 +121,24 @@ class Index(Walker):
         self._scopes: list[FunctionInfo | ClassInfo] = []
         self._conditions: list[ast.expr] = []
         self._main_guard = 0
+        self._where: Where | None = None  # built once per scope or condition change, not per call
 
     # -- scopes -----------------------------------------------------------------------------
-    @property
-    def _function(self) -> FunctionInfo | None:
-        return next((s for s in reversed(self._scopes) if isinstance(s, FunctionInfo)), None)
-
     def where(self) -> Where:
-        return Where(self._function, tuple(self._conditions), self._main_guard > 0)
+        if self._where is None:
+            function = next((s for s in reversed(self._scopes) if isinstance(s, FunctionInfo)), None)
+            self._where = Where(function, tuple(self._conditions), self._main_guard > 0)
+        return self._where
 
     def enter_ClassDef(self, node: ast.ClassDef) -> None:
         klass = ClassInfo(node.name)
         self.classes.setdefault(klass.name, klass)
         self._scopes.append(klass)
+        self._where = None
 
     def leave_ClassDef(self, node: ast.ClassDef) -> None:
         self._scopes.pop()
+        self._where = None
 
     def enter_FunctionDef(self, node: Function) -> None:
         owner = self._scopes[-1] if self._scopes else None
@@ -165,11 +168,13 @@ class Index(Walker):
         self.functions.setdefault(name, function)
         self.decorated.extend((decorator, function) for decorator in node.decorator_list)
         self._scopes.append(function)
+        self._where = None
 
     enter_AsyncFunctionDef = enter_FunctionDef
 
     def leave_FunctionDef(self, node: Function) -> None:
         self._scopes.pop()
+        self._where = None
 
     leave_AsyncFunctionDef = leave_FunctionDef
 
@@ -179,9 +184,11 @@ class Index(Walker):
         self.has_main_guard |= guard
         self._main_guard += guard
         self._conditions.append(node.test)  # only the body runs under the test; `else` does not
+        self._where = None
         self.walk(node.body)
         self._conditions.pop()
         self._main_guard -= guard
+        self._where = None
         self.walk(node.orelse)
         return False
 
@@ -337,7 +344,7 @@ class Index(Walker):
         if (
             name in _SCHEDULER_CALLS
             or CADENCE_REGISTRATION.match(name or "")
-            or self.qualify(node.func) in DJANGO_PATHS
+            or (name in _DJANGO_PATH_NAMES and self.qualify(node.func) in DJANGO_PATHS)
         ):
             self.calls.append((node, where))
         elif name == "run_pending":

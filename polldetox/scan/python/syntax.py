@@ -77,15 +77,24 @@ def children(node: ast.AST) -> list[ast.AST]:
 
 
 _Handler = Callable[[object, ast.AST], bool | None]
+# Node types that never have child nodes.
+_LEAF_CANDIDATES = (ast.Name, ast.Constant, ast.Pass, ast.Break, ast.Continue, ast.alias, ast.Global, ast.Nonlocal)
 
 
 class Walker:
     """A read-only visitor dispatched by node type: `enter_<Node>` (False skips the children), `leave_<Node>`."""
 
     _handlers: dict[type[ast.AST], tuple[_Handler | None, _Handler | None]]
+    # Leaves nobody handles (`Name`, `Constant`, ...) are about half of a tree's nodes: never pushed.
+    _inert: frozenset[type[ast.AST]]
 
     def __init_subclass__(cls) -> None:
         cls._handlers = {}
+        cls._inert = frozenset(
+            kind
+            for kind in _LEAF_CANDIDATES
+            if not hasattr(cls, f"enter_{kind.__name__}") and not hasattr(cls, f"leave_{kind.__name__}")
+        )
 
     def walk(self, root: ast.AST | Iterable[ast.AST]) -> None:
         # An explicit stack: expressions nest as deep as the code is long (`a + b + ... + z`).
@@ -102,7 +111,8 @@ class Walker:
                 continue
             if leave is not None:
                 stack.append((node, leave))
-            stack.extend(reversed(children(node)))
+            inert = self._inert
+            stack.extend(child for child in reversed(children(node)) if type(child) not in inert)
 
     def _handlers_of(self, kind: type[ast.AST]) -> tuple[_Handler | None, _Handler | None]:
         handlers = self._handlers.get(kind)
