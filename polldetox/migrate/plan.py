@@ -375,20 +375,24 @@ def _frontend_edit(site: PollingSite, files: _Files, hook: Hook, types: frozense
     try:
         timed = migrate_timer_site(files.read(path), path, line, hook.name, module)
         push = f"the timer and its clear removed, the effect reruns on {hook.name}()'s lastUpdated"
-        by_hand = f"{hook.name} returns no lastUpdated to rerun the effect's load on each push: replace it by hand"
+        lacking, by_hand = (
+            f"{hook.name} returns no lastUpdated to rerun the effect's load on each push",
+            "replace it by hand",
+        )
     except InClassComponent as found:
         timed = migrate_class_site(files.read(path), path, line, hook.name, module)
         push = (
             f"{found.component} wrapped in a function component that calls {hook.name}(); the class reloads in "
             "componentDidUpdate on its lastUpdated"
         )
+        lacking = f"{hook.name} returns no lastUpdated to wrap {found.component} on"
         by_hand = _class_component_steps(found, hook, hook_source)
     if hook_returns_last_updated(hook_source, hook.path, hook.name):
         return _FrontendEdit(timed.source, timed.removed_names, push)
     try:
         signal = add_last_updated(hook_source, hook.path, hook.name, types)
     except Unsafe as reason:
-        raise Unsafe(f"{by_hand} (polldetox adds no lastUpdated to {hook.name}: {reason})") from None
+        raise Unsafe(f"{lacking}, and polldetox cannot add one ({reason}): {by_hand}") from None
     return _FrontendEdit(timed.source, timed.removed_names, push, signal)
 
 

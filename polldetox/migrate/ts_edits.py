@@ -81,12 +81,14 @@ def hook_takes_on_change(source: str, path: str, name: str) -> bool:
 
 
 def hook_function(tree: Tree, name: str) -> Node | None:
+    """`function name() {...}`, or the arrow or function expression `const name = ...` holds."""
     for function in (node for kind in FUNCTION_TYPES for node in tree.of(kind)):
-        named = function.child_by_field_name("name")
-        if named is None and function.parent is not None and function.parent.type == "variable_declarator":
-            named = function.parent.child_by_field_name("name")
-        if text(named) == name:
+        if text(function.child_by_field_name("name")) == name:
             return function
+    for declarator in tree.of("variable_declarator"):  # arrows are not indexed: found by the name that holds them
+        value = declarator.child_by_field_name("value")
+        if text(declarator.child_by_field_name("name")) == name and value is not None and value.type in FUNCTION_TYPES:
+            return value
     return None
 
 

@@ -41,9 +41,9 @@ def add_last_updated(source: str, path: str, hook: str, message_types: Collectio
     body = function.child_by_field_name("body")
     if body is None or body.type != "statement_block":
         raise Unsafe(f"{hook} is an arrow function returning an expression, not a body ending in `return {{ ... }}`")
-    taken = sorted({text(node) for node in descendants(tree.root) if node.child_count == 0} & _NAMES)
+    taken = sorted({text(node) for node in descendants(tree.root) if node.type.endswith("identifier")} & _NAMES)
     if taken:
-        raise Unsafe(f"`{taken[0]}` already names something in {path}: return lastUpdated from {hook} by hand")
+        raise Unsafe(f"`{taken[0]}` already names something in {path}")
     states = [statement for statement in body.named_children if _state_callee(statement)]
     if not states:
         raise Unsafe(f"{hook} holds no state with useState (`const [value, setValue] = useState(...)`)")
@@ -112,13 +112,10 @@ def _message_branch(data: bytes, function: Node, hook: str, message_types: Colle
     if not branches:
         mentioned = any(string_value(node) in message_types for node in descendants(function) if node.type == "string")
         if mentioned:
-            raise Unsafe(
-                f"{hook} handles {named} in another shape than `if (message.type === '...') {{ ... }}`: "
-                "set lastUpdated where it handles that message by hand"
-            )
+            raise Unsafe(f"{hook} handles {named} in another shape than `if (message.type === '...') {{ ... }}`")
         raise Unsafe(f"{hook} handles no {named} message in its own body")
     if len(branches) > 1:
-        raise Unsafe(f"{hook} handles {named} in more than one place: set lastUpdated in each by hand")
+        raise Unsafe(f"{hook} handles {named} in more than one place")
     block = branches[0].child_by_field_name("consequence")
     statements = [node for node in block.named_children if node.type != "comment"] if block is not None else []
     if block is None or block.type != "statement_block" or not statements:
@@ -163,20 +160,22 @@ def _declared_member(tree: Tree, function: Node, hook: str) -> list[Range]:
     declared = _type_body(tree, name)
     if declared is None:
         raise Unsafe(f"{hook}'s return type {name} is not declared in its file as an interface or object type")
-    mentions = [node for node in tree.of("type_identifier") if text(node) == name]
+    mentions = [node for node in descendants(tree.root) if node.type == "type_identifier" and text(node) == name]
     if len(mentions) > 2:  # its declaration and the hook's annotation
-        raise Unsafe(f"{name} types more than {hook}'s result: add lastUpdated to it by hand")
+        raise Unsafe(f"{name} types more than {hook}'s result")
     return append_entry(tree.data, declared, _MEMBER, _separator(tree.data, declared))
 
 
 def _type_body(tree: Tree, name: str) -> Node | None:
     """The members of `interface <name> { ... }` or `type <name> = { ... }`."""
-    for declaration in (*tree.of("interface_declaration"), *tree.of("type_alias_declaration")):
+    for declaration in descendants(tree.root):
+        if declaration.type not in ("interface_declaration", "type_alias_declaration"):
+            continue
         if text(declaration.child_by_field_name("name")) != name:
             continue
         if declaration.type == "interface_declaration":
             if any(child.type == "extends_type_clause" for child in declaration.named_children):
-                raise Unsafe(f"{name} extends another type, which may declare lastUpdated: add it by hand")
+                raise Unsafe(f"{name} extends another type, which may declare lastUpdated")
             return declaration.child_by_field_name("body")
         value = declaration.child_by_field_name("value")
         return value if value is not None and value.type == "object_type" else None
