@@ -217,6 +217,21 @@ def test_an_inline_return_type_gains_the_member_inline() -> None:
     assert "  isConnected: boolean;\n}\n" in signal.source  # the interface it no longer names is left as it is
 
 
+def test_a_javascript_hook_gains_state_without_a_type_argument() -> None:
+    javascript = BOARD.split("export const", 1)[1].replace("(url: string): BoardSocket =>", "(url) =>")
+    javascript = "import { useEffect, useState } from 'react';\n\nexport const" + javascript.replace(
+        "useState<QueueItem[]>", "useState"
+    ).replace("(event: MessageEvent<string>)", "(event)").replace(" as BoardMessage", "")
+    signal = add_last_updated(javascript, "src/hooks/useBoardWebSocket.js", "useBoardWebSocket", {"board_update"})
+    assert (
+        "  const [isConnected, setIsConnected] = useState(false);\n"
+        "  const [lastUpdated, setLastUpdated] = useState(null);\n"
+    ) in signal.source
+    assert "        setItems(message.items);\n        setLastUpdated(new Date());\n" in signal.source
+    assert "    isConnected,\n    lastUpdated,\n  };\n" in signal.source
+    assert "<" not in javascript and "type " not in javascript and "interface" not in javascript  # plain JavaScript
+
+
 SWITCH = """\
       switch (message.type) {
         case 'board_update':

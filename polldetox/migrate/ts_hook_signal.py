@@ -19,7 +19,16 @@ from tree_sitter import Node
 from polldetox.migrate.python_edits import Unsafe
 from polldetox.migrate.ts_edits import hook_function
 from polldetox.migrate.ts_ranges import Range, after_line, append_entry, apply, indent
-from polldetox.scan.ts_parse import FUNCTION_TYPES, Tree, descendants, parse, string_value, text, unwrap
+from polldetox.scan.ts_parse import (
+    FUNCTION_TYPES,
+    Tree,
+    descendants,
+    language_of,
+    parse,
+    string_value,
+    text,
+    unwrap,
+)
 
 _STATE = frozenset({"useState", "React.useState"})
 _NAMES = frozenset({"lastUpdated", "setLastUpdated"})
@@ -52,7 +61,8 @@ def add_last_updated(source: str, path: str, hook: str, message_types: Collectio
     branch, message_type = _message_branch(data, function, hook, message_types)
     last_state = states[-1]
     at = after_line(data, last_state)
-    declared = f"const [lastUpdated, setLastUpdated] = {_state_callee(last_state)}<Date | null>(null);\n"
+    typed = "<Date | null>" if language_of(path) == "typescript" else ""  # JavaScript takes no type argument
+    declared = f"const [lastUpdated, setLastUpdated] = {_state_callee(last_state)}{typed}(null);\n"
     ranges = [Range(at, at, indent(data, last_state) + declared.encode())]
     statements = [node for node in branch.named_children if node.type != "comment"]
     at = after_line(data, statements[-1])
