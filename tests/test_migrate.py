@@ -67,14 +67,8 @@ def migrated(migration: tuple[Path, dict[str, set[tuple[str, int]]]]) -> Path:
 def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -> None:
     root = demo_copy(tmp_path)
     done = migrate("queue_items", "--dry-run", cwd=root)
-    # The class component polling the same API method as the queue's hook is listed, not rewritten.
-    assert done.exit_code == 1, done.stderr
-    assert (
-        "Skipped app/client/src/components/LegacyQueueTable.tsx:18: a class component cannot call useQueueWebSocket: "
-        "convert LegacyQueueTable to a function component that calls useQueueWebSocket() and reads the data with "
-        "useQuery({ queryKey: ['queue'] }), which useQueueWebSocket() keeps current, in place of the setInterval in "
-        "componentDidMount and its clear; or render it from such a component, passing the data as props\n"
-    ) in done.stderr
+    assert done.exit_code == 0, done.stderr
+    assert "Skipped" not in done.stderr
     assert status(root) == ""
     diff = done.stdout
     assert "--- a/app/server/services/background_tasks.py" in diff
@@ -92,6 +86,11 @@ def test_dry_run_prints_a_diff_that_applies_and_writes_nothing(tmp_path: Path) -
     assert "-    refetchInterval: QUEUE_POLL_MS," in diff
     assert "+  useQueueWebSocket();" in diff
     assert "-export const QUEUE_POLL_MS = 3_000;" in diff  # config/polling.ts: nothing imports it any more
+    # The class component polling the same API method as the queue's hook is wrapped onto the hook, which
+    # gains the lastUpdated it reloads on.
+    assert "-    this.timer = setInterval(this.loadItems, 15000);" in diff
+    assert "+  const [lastUpdated, setLastUpdated] = useState<Date | null>(null);" in diff
+    assert "+        setLastUpdated(new Date());" in diff
     assert "+++ b/app/server/migrations/queue_items_notify.up.sql" in diff
     (tmp_path / "change.diff").write_text(diff)
     git("apply", "--check", str(tmp_path / "change.diff"), cwd=root)
@@ -152,7 +151,7 @@ def test_each_polled_table_leaves_no_violation_tied_to_it(
 ) -> None:
     root, skipped = migration
     # What still polls each table, by the selector status and migrate share: exactly what migrate listed
-    # as skipped (the class component), nothing left silently.
+    # as skipped (nothing), nothing left silently.
     config = load_config(root)
     facts = engine.read_facts([root], config)
     for table in POLLED_TABLES:
@@ -160,7 +159,7 @@ def test_each_polled_table_leaves_no_violation_tied_to_it(
         left = {(site.location.path, site.location.line) for site in (*remaining.backend, *remaining.frontend)}
         assert left == skipped[table], table
     assert skipped == {
-        "queue_items": {("app/client/src/components/LegacyQueueTable.tsx", 18)},
+        "queue_items": set(),
         "workflow_history": set(),
     }
     done = CliRunner().invoke(app, ["scan", str(root), "--format", "json", "--no-cache"])
@@ -207,8 +206,8 @@ def test_second_run_changes_nothing(migrated: Path) -> None:
         assert "Changed" not in done.stdout
     assert status(migrated) == ""
     again = migrate("queue_items", cwd=migrated)
-    assert again.exit_code == 1  # only the class component left alone the first time remains
-    assert "Skipped app/client/src/components/LegacyQueueTable.tsx:18" in again.stdout
+    assert again.exit_code == 0
+    assert again.stdout == "Nothing to migrate: no polling site of this table is left.\n"
 
 
 def test_refuses_files_with_uncommitted_changes(tmp_path: Path) -> None:
@@ -220,7 +219,7 @@ def test_refuses_files_with_uncommitted_changes(tmp_path: Path) -> None:
     assert "uncommitted changes in app/server/server.py" in done.stderr
     assert status(root) == " M app/server/server.py\n"
     allowed = migrate("queue_items", "--allow-dirty", cwd=root)
-    assert allowed.exit_code == 1, allowed.stderr  # LegacyQueueTable.tsx is left alone
+    assert allowed.exit_code == 0, allowed.stderr
     assert "# work in progress" in server.read_text() and "PgListener" in server.read_text()
 
 
@@ -293,6 +292,8 @@ def test_demo_client_passes_tsc_strict_before_and_after(tmp_path: Path, migrated
     assert after.returncode == 0, after.stdout + after.stderr
     panel = (migrated / "app/client/src/components/QueuePanel.tsx").read_text()
     assert "refetchInterval" not in panel and "useQueueWebSocket();" in panel
+    table = (migrated / "app/client/src/components/LegacyQueueTable.tsx").read_text()
+    assert "setInterval" not in table and "const { lastUpdated } = useQueueWebSocket();" in table
 
 
 @pytest.fixture(scope="module")

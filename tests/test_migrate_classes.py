@@ -256,6 +256,7 @@ def test_demo_with_a_hook_returning_last_updated_migrates_fully_type_checks_and_
 ) -> None:
     root = Path(shutil.copytree(DEMO, tmp_path / "demo"))
     _with_last_updated(root)
+    hook = (root / HOOK_PATH).read_text()
     (root / TABLE).write_text(component)
     client = root / "app/client"
     (client / "node_modules").symlink_to(REPO_ROOT / "node_modules", target_is_directory=True)
@@ -265,6 +266,7 @@ def test_demo_with_a_hook_returning_last_updated_migrates_fully_type_checks_and_
     done = CliRunner().invoke(app, ["migrate", "queue_items", "--root", str(root)])
     assert done.exit_code == 0, done.stdout + done.stderr
     assert (root / TABLE).read_text() == MIGRATED
+    assert (root / HOOK_PATH).read_text() == hook  # its own lastUpdated is used, never replaced
     _tsc(client)
     git("add", "-A", cwd=root)
     git("commit", "-q", "-m", "migrated", cwd=root)

@@ -290,7 +290,9 @@ def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reas
     )
     assert reasons[f"{COMPONENTS}/OrderFeed.tsx"].startswith("useInfiniteQuery keeps pages in its cache")
     assert reasons[f"{COMPONENTS}/PackingQueue.tsx"] == (
-        "useOrderWebSocket returns no lastUpdated to rerun the effect's load on each push: replace it by hand"
+        # The hook still keeps its lastUpdated state, which polldetox never overwrites.
+        "useOrderWebSocket returns no lastUpdated to rerun the effect's load on each push, and polldetox cannot add "
+        "one (`lastUpdated` already names something in app/client/src/hooks/useOrderWebSocket.ts): replace it by hand"
     )
     views = (
         "OrdersTable",

@@ -480,9 +480,10 @@ QUEUE_AFTER_MIGRATE = {
     "callback": "app/server/services/background_tasks.py",
     "endpoint": "app/server/routes/websocket_routes.py",
     "hook": "app/client/src/hooks/useQueueWebSocket.ts",
-    "component": "app/client/src/components/QueuePanel.tsx",
-    # The class component polls queueClient.getAll, the API method the hook falls back on.
-    "polling_removed": "still polls: app/client/src/components/LegacyQueueTable.tsx:18",
+    # The class component, which polled queueClient.getAll (the API method the hook falls back on), now
+    # reloads on the hook's lastUpdated, which migrate added to it.
+    "component": "app/client/src/components/LegacyQueueTable.tsx, app/client/src/components/QueuePanel.tsx",
+    "polling_removed": None,
     "tests": "no test for the trigger (found: app/server/tests/test_dashboard.py)",
 }
 
@@ -492,35 +493,35 @@ def test_the_real_migrate_command_on_the_demo_app(demo: Path) -> None:
     assert evidence(before) == QUEUE_BEFORE
     assert done(before) == {"endpoint", "hook"}
     migrated = runner.invoke(app, ["migrate", "queue_items", "--root", str(demo), "--allow-dirty"])
-    # The class component's setInterval is left alone (exit 1): it fetches queueClient.getAll, the API
-    # method the queue's hook falls back on, so it polls queue_items too.
-    assert migrated.exit_code == 1, migrated.output
-    assert "app/client/src/components/LegacyQueueTable.tsx:18" in migrated.output
+    # The class component's setInterval fetches queueClient.getAll, the API method the queue's hook falls
+    # back on, so it polled queue_items too: it is wrapped onto the hook, like QueuePanel's query.
+    assert migrated.exit_code == 0, migrated.output
+    assert "Skipped" not in migrated.output
     after = steps(demo, "queue_items")
     assert evidence(after) == QUEUE_AFTER_MIGRATE
-    assert done(after) == set(QUEUE_AFTER_MIGRATE) - {"polling_removed", "tests"}
+    assert done(after) == set(QUEUE_AFTER_MIGRATE) - {"tests"}
     text = status(demo, "queue_items")
     assert text.exit_code == 0
     assert text.stdout.strip().splitlines() == [
-        "queue_items  PostgreSQL NOTIFY/LISTEN (Method 1)  6/8",
+        "queue_items  PostgreSQL NOTIFY/LISTEN (Method 1)  7/8",
         "  ✓ trigger          Migration creates a NOTIFY trigger on the table  "
         "app/server/migrations/queue_items_notify.up.sql",
         "  ✓ listener         Listener registered for queue_items_changed  app/server/server.py",
         "  ✓ callback         Callback fetches fresh data and broadcasts it  app/server/services/background_tasks.py",
         "  ✓ endpoint         WebSocket endpoint serves it  app/server/routes/websocket_routes.py",
         "  ✓ hook             Frontend hook subscribes to it  app/client/src/hooks/useQueueWebSocket.ts",
-        "  ✓ component        Components use the hook  app/client/src/components/QueuePanel.tsx",
-        "  ✗ polling_removed  No polling site for it remains  "
-        "still polls: app/client/src/components/LegacyQueueTable.tsx:18",
+        "  ✓ component        Components use the hook  "
+        "app/client/src/components/LegacyQueueTable.tsx, app/client/src/components/QueuePanel.tsx",
+        "  ✓ polling_removed  No polling site for it remains",
         "  ✗ tests            Tests for the trigger and the endpoint exist  "
         "no test for the trigger (found: app/server/tests/test_dashboard.py)",
     ]
     assert status(demo, "queue_items", "--fail-on-incomplete").exit_code == 1
-    # The class component is listed once, under queue_items, not again as a `queue` data type named
-    # after its API client.
+    # The class component is not listed as a `queue` data type named after its API client. It uses the queue's
+    # hook, which carries agents' changes too (the queue joins agents), so both list it among their components.
     every = {d["name"]: d for d in json.loads(status(demo, "--format", "json").stdout)["data_types"]}
     assert "queue" not in every
-    assert [d["name"] for d in every.values() if "LegacyQueueTable" in json.dumps(d)] == ["queue_items"]
+    assert [d["name"] for d in every.values() if "LegacyQueueTable" in json.dumps(d)] == ["agents", "queue_items"]
     # The queue's watcher joins agents, so migrate gave agents a trigger and registered the queue's
     # callback on agents_changed too: agents' changes reach the queue's clients. Its own pollers remain.
     agents = {step["id"]: step for step in every["agents"]["steps"]}

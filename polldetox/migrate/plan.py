@@ -27,6 +27,7 @@ from polldetox.migrate.ts_edits import (
     hook_takes_on_change,
     migrate_query_site,
 )
+from polldetox.migrate.ts_hook_signal import HookSignal, add_last_updated
 from polldetox.migrate.ts_ranges import import_source
 from polldetox.migrate.ts_timers import InClassComponent, migrate_timer_site
 from polldetox.naming import InvalidName, Names, names_for
@@ -141,8 +142,9 @@ def build_plan(
         _scaffolded_hook_config(files, names, layout, hook)
     if hook is None and selection.frontend and table is not None:
         hook, missing = _generated_hook(root, names, layout, table, files)
+    types = frozenset({f"{names.snake}_update", *selection.message_types})  # as `select` finds the hook
     for site in selection.frontend:
-        _migrate_frontend(site, files, hook, missing, sources)
+        _migrate_frontend(site, files, hook, missing, sources, types)
     return result
 
 
@@ -352,7 +354,9 @@ def _scaffold(
             result.changes.append(Change(path, action, f"scaffold {item.kind} for {names.channel}"))
 
 
-def _migrate_frontend(site: PollingSite, files: _Files, hook: Hook | None, missing: str, sources: list[str]) -> None:
+def _migrate_frontend(
+    site: PollingSite, files: _Files, hook: Hook | None, missing: str, sources: list[str], types: frozenset[str]
+) -> None:
     path = site.location.path
     if site.kind not in (SiteKind.QUERY_OPTION, SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP):
         _skip(
@@ -364,17 +368,29 @@ def _migrate_frontend(site: PollingSite, files: _Files, hook: Hook | None, missi
         _skip(files, site, missing)
         return
     try:
-        source, removed, push = _frontend_edit(site, files, hook)
+        edit = _frontend_edit(site, files, hook, types)
     except Unsafe as reason:
         _skip(files, site, str(reason))
         return
-    files.write(path, source, f"{site.mechanism} in {site.function}: {push}")
-    for specifier, name in removed:
+    if edit.signal is not None:
+        files.write(
+            hook.path, edit.signal.source, f"{hook.name} returns lastUpdated, a new Date on each "
+            f"{edit.signal.message_type} message, which {site.function} now reloads on"
+        )  # fmt: skip
+    files.write(path, edit.source, f"{site.mechanism} in {site.function}: {edit.push}")
+    for specifier, name in edit.removed:
         _drop_constant(files, path, specifier, name, sources)
 
 
-def _frontend_edit(site: PollingSite, files: _Files, hook: Hook) -> tuple[str, tuple[tuple[str, str], ...], str]:
-    """The site's file after its edit, the imports it left unused, and how pushed data now arrives."""
+@dataclass(frozen=True)
+class _FrontendEdit:
+    source: str  # the site's file after its edit
+    removed: tuple[tuple[str, str], ...]  # the imports it left unused
+    push: str  # how pushed data now arrives
+    signal: HookSignal | None = None  # the hook given the lastUpdated the edit reloads on, when it had none
+
+
+def _frontend_edit(site: PollingSite, files: _Files, hook: Hook, types: frozenset[str]) -> _FrontendEdit:
     path, line = site.location.path, site.location.line
     hook_source = files.read(hook.path)
     module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
@@ -382,23 +398,30 @@ def _frontend_edit(site: PollingSite, files: _Files, hook: Hook) -> tuple[str, t
         key = hook_query_key(hook_source, hook.path)
         use = HookUse(hook.name, module, key, hook_takes_on_change(hook_source, hook.path, hook.name))
         edit = migrate_query_site(files.read(path), path, line, use)
-        return edit.source, edit.removed_names, f"polling option removed, {edit.push}"
+        return _FrontendEdit(edit.source, edit.removed_names, f"polling option removed, {edit.push}")
     # The shape first: a timer outside an effect is left alone whatever the hook returns.
     try:
         timed = migrate_timer_site(files.read(path), path, line, hook.name, module)
+        push = f"the timer and its clear removed, the effect reruns on {hook.name}()'s lastUpdated"
+        lacking, by_hand = (
+            f"{hook.name} returns no lastUpdated to rerun the effect's load on each push",
+            "replace it by hand",
+        )
     except InClassComponent as found:
-        if not hook_returns_last_updated(hook_source, hook.path, hook.name):
-            raise Unsafe(_class_component_steps(found, hook, hook_source)) from None
         timed = migrate_class_site(files.read(path), path, line, hook.name, module)
         push = (
             f"{found.component} wrapped in a function component that calls {hook.name}(); the class reloads in "
             "componentDidUpdate on its lastUpdated"
         )
-        return timed.source, timed.removed_names, push
-    if not hook_returns_last_updated(hook_source, hook.path, hook.name):
-        raise Unsafe(f"{hook.name} returns no lastUpdated to rerun the effect's load on each push: replace it by hand")
-    push = f"the timer and its clear removed, the effect reruns on {hook.name}()'s lastUpdated"
-    return timed.source, timed.removed_names, push
+        lacking = f"{hook.name} returns no lastUpdated to wrap {found.component} on"
+        by_hand = _class_component_steps(found, hook, hook_source)
+    if hook_returns_last_updated(hook_source, hook.path, hook.name):
+        return _FrontendEdit(timed.source, timed.removed_names, push)
+    try:
+        signal = add_last_updated(hook_source, hook.path, hook.name, types)
+    except Unsafe as reason:
+        raise Unsafe(f"{lacking}, and polldetox cannot add one ({reason}): {by_hand}") from None
+    return _FrontendEdit(timed.source, timed.removed_names, push, signal)
 
 
 def _class_component_steps(found: InClassComponent, hook: Hook, hook_source: str) -> str:
@@ -406,8 +429,6 @@ def _class_component_steps(found: InClassComponent, hook: Hook, hook_source: str
     key = hook_query_key(hook_source, hook.path)
     if key is not None:
         reads = f"reads the data with useQuery({{ queryKey: {key} }}), which {hook.name}() keeps current"
-    elif hook_returns_last_updated(hook_source, hook.path, hook.name):
-        reads = f"reloads in a useEffect on {hook.name}()'s lastUpdated"
     else:
         reads = f"reloads when {hook.name}() reports a change"
     return (

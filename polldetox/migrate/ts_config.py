@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from tree_sitter import Node
 
 from polldetox.migrate.python_edits import Unsafe
-from polldetox.migrate.ts_ranges import Range, after_line, apply, indent
+from polldetox.migrate.ts_ranges import append_entry, apply
 from polldetox.scan.ts_parse import descendants, pair_key, parse, text, unwrap
 
 _WS_PATH = re.compile(r"/ws/[\w-]+(?=['\"`])")  # the whole path of a literal, not a prefix of a longer one
@@ -49,7 +49,7 @@ def add_websocket_entry(source: str, path: str, entry: WebSocketEntry) -> str:
     if any(_computed(pair) for pair in _pairs(value)):
         raise Unsafe(f"{entry.config}.websocket in {path} has a computed key, which may be {entry.key}")
     built = _url(tree.data, value, entry)
-    return apply(tree.data, [*_insertion(tree.data, value, f"{entry.key}: {built}")]).decode("utf-8")
+    return apply(tree.data, append_entry(tree.data, value, f"{entry.key}: {built}")).decode("utf-8")
 
 
 def _exported_object(root: Node, name: str) -> Node | None:
@@ -86,21 +86,3 @@ def _url(data: bytes, websocket: Node, entry: WebSocketEntry) -> str:
     if re.search(rb"\bfunction\s+websocketUrl\b|\bwebsocketUrl\s*[=,}]", data):
         return f"(): string => websocketUrl('{entry.path}')"
     raise Unsafe(f"no entry of {entry.config}.websocket shows how this app builds a /ws/ URL: {entry.by_hand()}")
-
-
-def _insertion(data: bytes, websocket: Node, property_text: str) -> list[Range]:
-    """After the last entry: on its own line at the entries' indentation when they are one per line."""
-    entries = [child for child in websocket.named_children if child.type != "comment"]
-    if not entries:
-        return [Range(websocket.start_byte + 1, websocket.end_byte - 1, f" {property_text} ".encode())]
-    last = entries[-1]
-    trailing = data[last.end_byte : last.end_byte + 1] == b","
-    rest = data[last.end_byte + trailing : after_line(data, last)].strip()
-    if b"\n" not in data[websocket.start_byte : websocket.end_byte] or (rest and not rest.startswith(b"//")):
-        return [Range(last.end_byte, last.end_byte, f", {property_text}".encode())]
-    line = f"{indent(data, last).decode()}{property_text}{',' if trailing else ''}\n".encode()
-    start_of_next = after_line(data, last)
-    return [
-        Range(start_of_next, start_of_next, line),
-        *([] if trailing else [Range(last.end_byte, last.end_byte, b",")]),
-    ]

@@ -73,26 +73,28 @@ def hook_query_key(source: str, path: str) -> str | None:
 
 def hook_takes_on_change(source: str, path: str, name: str) -> bool:
     """Whether the hook function `name` has a parameter and calls an `onChange` from it."""
-    function = _hook_function(parse(source, path), name)
+    function = hook_function(parse(source, path), name)
     parameters = function.child_by_field_name("parameters") if function is not None else None
     if function is None or parameters is None or not parameters.named_children:
         return False
     return bool(re.search(r"\bonChange\b", text(function.child_by_field_name("body"))))
 
 
-def _hook_function(tree: Tree, name: str) -> Node | None:
+def hook_function(tree: Tree, name: str) -> Node | None:
+    """`function name() {...}`, or the arrow or function expression `const name = ...` holds."""
     for function in (node for kind in FUNCTION_TYPES for node in tree.of(kind)):
-        named = function.child_by_field_name("name")
-        if named is None and function.parent is not None and function.parent.type == "variable_declarator":
-            named = function.parent.child_by_field_name("name")
-        if text(named) == name:
+        if text(function.child_by_field_name("name")) == name:
             return function
+    for declarator in tree.of("variable_declarator"):  # arrows are not indexed: found by the name that holds them
+        value = declarator.child_by_field_name("value")
+        if text(declarator.child_by_field_name("name")) == name and value is not None and value.type in FUNCTION_TYPES:
+            return value
     return None
 
 
 def hook_returns_last_updated(source: str, path: str, name: str) -> bool:
     """Whether the hook function `name` returns an object with `lastUpdated`."""
-    function = _hook_function(parse(source, path), name)
+    function = hook_function(parse(source, path), name)
     returned = [node for node in descendants(function) if node.type == "return_statement"] if function else []
     return any(re.search(r"\blastUpdated\b", text(node)) for node in returned)
 

@@ -143,3 +143,22 @@ def blank_line_too(data: bytes, start: int, end: int) -> tuple[int, int]:
     if data[end : end + 1] == b"\n" and (start == 0 or data[start - 2 : start] == b"\n\n"):
         return start, end + 1
     return start, end
+
+
+def append_entry(data: bytes, container: Node, entry: str, separator: str = ",") -> list[Range]:
+    """`entry` after the last one of an object literal or object type, in its style: on its own line at the
+    entries' indentation when they are one per line (with the trailing separator habit), else inline."""
+    entries = [child for child in container.named_children if child.type != "comment"]
+    if not entries:
+        return [Range(container.start_byte + 1, container.end_byte - 1, f" {entry} ".encode())]
+    last = entries[-1]
+    after = data[last.end_byte : last.end_byte + 1]
+    trailing = after if after in (b",", b";") else b""
+    rest = data[last.end_byte + len(trailing) : after_line(data, last)].strip()
+    if b"\n" not in data[container.start_byte : container.end_byte] or (rest and not rest.startswith(b"//")):
+        return [Range(last.end_byte, last.end_byte, f"{separator} {entry}".encode())]
+    line = indent(data, last) + entry.encode() + trailing + b"\n"
+    start_of_next = after_line(data, last)
+    # Without a trailing separator, members of a type may stand one per line with none; object entries need one.
+    joined = [] if trailing or separator != "," else [Range(last.end_byte, last.end_byte, b",")]
+    return [Range(start_of_next, start_of_next, line), *joined]
