@@ -52,7 +52,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     before = tsc(root / "app/client")
     assert before.returncode == 0, before.stdout + before.stderr
     done = run("migrate", "orders", cwd=root)
-    assert done.exit_code == 1, done.output  # the shipping board's inline timer is left to a person
+    assert done.exit_code == 1, done.output  # the delivery watch's self-stopping timer is left to a person
     return root
 
 
@@ -212,6 +212,57 @@ export function PackingQueue() {
 """
 
 
+INLINE = """\
+import { useEffect, useState } from 'react';
+
+import type { OrderRow } from '../types';
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+export function ShippingBoard() {
+  const [shipped, setShipped] = useState<OrderRow[]>([]);
+
+  const { lastUpdated } = useOrderWebSocket();
+  useEffect(() => {
+    const controller = new AbortController();
+    const load = () => {
+      fetch('/api/orders?status=shipped', { signal: controller.signal })
+        .then((response) => response.json() as Promise<OrderRow[]>)
+        .then(setShipped)
+        .catch(() => undefined);
+    };
+    load();
+    return () => {
+      controller.abort();
+    };
+  }, [lastUpdated]);
+
+  return <p>{shipped.length} shipped today</p>;
+}
+"""
+
+INLINE_ASYNC = """\
+import { useEffect, useState } from 'react';
+
+import type { OrderRow } from '../types';
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+export function NewOrders() {
+  const [fresh, setFresh] = useState<OrderRow[]>([]);
+
+  const { lastUpdated } = useOrderWebSocket();
+  useEffect(() => {
+    const load = async () => {
+      const response = await fetch('/api/orders?status=open');
+      setFresh((await response.json()) as OrderRow[]);
+    };
+    void load();
+  }, [lastUpdated]);
+
+  return <p>{fresh.length} new orders</p>;
+}
+"""
+
+
 @pytest.mark.parametrize(
     ("component", "expected"),
     [
@@ -221,6 +272,8 @@ export function PackingQueue() {
         ("OrderFeed", INFINITE),
         ("LatestOrders", INTERVAL),
         ("PackingQueue", TIMEOUT),
+        ("ShippingBoard", INLINE),
+        ("NewOrders", INLINE_ASYNC),
     ],
 )
 def test_each_library_keeps_its_cache_and_refreshes_it_on_push(migrated: Path, component: str, expected: str) -> None:
@@ -242,7 +295,7 @@ def test_second_run_changes_nothing(migrated: Path) -> None:
     git("commit", "-q", "-m", "migrate orders", cwd=migrated)
     done = run("migrate", "orders", cwd=migrated)
     assert done.exit_code == 1, done.output
-    assert "Changed" not in done.stdout and f"Skipped {COMPONENTS}/ShippingBoard.tsx:10" in done.stdout
+    assert "Changed" not in done.stdout and f"Skipped {COMPONENTS}/DeliveryWatch.tsx:9" in done.stdout
     assert git("status", "--porcelain", cwd=migrated) == ""
 
 
@@ -265,11 +318,17 @@ def test_json_plan_names_each_library_edit(tmp_path: Path) -> None:
         "lastUpdated"
     )
     assert edits[f"{COMPONENTS}/PackingQueue.tsx"].startswith("recursive setTimeout in PackingQueue: the timer")
+    assert edits[f"{COMPONENTS}/ShippingBoard.tsx"] == edits[f"{COMPONENTS}/LatestOrders.tsx"].replace(
+        "LatestOrders", "ShippingBoard"
+    )
+    assert edits[f"{COMPONENTS}/NewOrders.tsx"].startswith("setInterval in NewOrders: the timer and its clear")
     assert plan["skipped"] == [
         {
-            "path": f"{COMPONENTS}/ShippingBoard.tsx",
-            "line": 10,
-            "reason": "the setInterval callback is written inline: name it, call it once in the effect, and rerun",
+            "path": f"{COMPONENTS}/DeliveryWatch.tsx",
+            "line": 9,
+            "reason": (
+                "the setInterval callback uses its own handle `id` (it stops itself on a condition): replace it by hand"
+            ),
         }
     ]
     assert git("status", "--porcelain", cwd=root) == ""
@@ -300,6 +359,8 @@ def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reas
         "LatestOrders",
         "PackingQueue",
         "ShippingBoard",
+        "NewOrders",
+        "DeliveryWatch",
     )
     assert set(reasons) == {f"{COMPONENTS}/{name}.tsx" for name in views}
 
