@@ -105,6 +105,36 @@ export function OpenOrdersCount() {
 }
 """
 
+APOLLO_STARTED = """\
+import { gql, useQuery } from '@apollo/client';
+
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+const RECENT_ORDERS = gql`
+  query RecentOrders {
+    orders(latest: 3) {
+      id
+      customer
+    }
+  }
+`;
+
+export function OrderAlerts() {
+  const { data, refetch } = useQuery<{ orders: { id: number; customer: string }[] }>(
+    RECENT_ORDERS,
+  );
+  useOrderWebSocket({ onChange: () => void refetch() });
+
+  return (
+    <ul className="alerts">
+      {(data?.orders ?? []).map((order) => (
+        <li key={order.id}>New order from {order.customer}</li>
+      ))}
+    </ul>
+  );
+}
+"""
+
 RTK = """\
 import { useGetOrdersQuery } from '../api/ordersApi';
 import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
@@ -268,6 +298,7 @@ export function NewOrders() {
     [
         ("OrdersTable", SWR),
         ("OpenOrdersCount", APOLLO),
+        ("OrderAlerts", APOLLO_STARTED),
         ("OrdersSummary", RTK),
         ("OrderFeed", INFINITE),
         ("LatestOrders", INTERVAL),
@@ -310,6 +341,10 @@ def test_json_plan_names_each_library_edit(tmp_path: Path) -> None:
         "SWR's cache"
     )
     assert "onChange revalidates Apollo's cache" in edits[f"{COMPONENTS}/OpenOrdersCount.tsx"]
+    assert edits[f"{COMPONENTS}/OrderAlerts.tsx"] == (
+        "Apollo startPolling in OrderAlerts: startPolling and stopPolling removed, useOrderWebSocket's onChange "
+        "revalidates Apollo's cache"
+    )
     assert "onChange revalidates RTK Query's cache" in edits[f"{COMPONENTS}/OrdersSummary.tsx"]
     assert "onChange revalidates TanStack Query's cache" in edits[f"{COMPONENTS}/OrderFeed.tsx"]
     assert edits["app/client/src/config/polling.ts"].startswith("the interval constant")
@@ -348,6 +383,9 @@ def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reas
         "and refresh this query on each push by hand"
     )
     assert reasons[f"{COMPONENTS}/OrderFeed.tsx"].startswith("useInfiniteQuery keeps pages in its cache")
+    assert reasons[f"{COMPONENTS}/OrderAlerts.tsx"] == reasons[f"{COMPONENTS}/OrdersTable.tsx"].replace(
+        "useSWR", "useQuery"
+    )
     assert reasons[f"{COMPONENTS}/PackingQueue.tsx"] == (
         "useOrderWebSocket returns no lastUpdated to rerun the effect's load on each push: replace it by hand"
     )
@@ -361,6 +399,7 @@ def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reas
         "ShippingBoard",
         "NewOrders",
         "DeliveryWatch",
+        "OrderAlerts",
     )
     assert set(reasons) == {f"{COMPONENTS}/{name}.tsx" for name in views}
 

@@ -49,7 +49,7 @@ class TimerSiteEdit:
 
 
 @dataclass(frozen=True)
-class _Effect:
+class Effect:
     call: Node  # useEffect(...)
     body: Node  # the effect function's statement block
     deps: Node  # its dependency array
@@ -70,7 +70,7 @@ def migrate_timer_site(source: str, path: str, line: int, hook: str, hook_module
     if timer is None:
         raise Unsafe("no setInterval or setTimeout call starts on this line")
     kind = _timer_name(timer)
-    effect = _effect_of(timer)
+    effect = effect_of(timer)
     args = arguments(timer)
     if len(args) != 2:
         raise Unsafe(f"{kind} is not called with just a callback and a delay")
@@ -121,7 +121,7 @@ def _called_name(callback: Node) -> str | None:
     return called.group(1) if called else None
 
 
-def _named_loop_ranges(data: bytes, effect: _Effect, kind: str, statement: Node, callback: str) -> list[Range]:
+def _named_loop_ranges(data: bytes, effect: Effect, kind: str, statement: Node, callback: str) -> list[Range]:
     """The timer repeating a named load goes; the effect calls the load once if it did not already."""
     ranges = [Range(*line_span(data, statement))]
     loader = _declared_function(effect.body, callback)
@@ -138,7 +138,7 @@ def _named_loop_ranges(data: bytes, effect: _Effect, kind: str, statement: Node,
 
 
 def _inline_loop_ranges(
-    data: bytes, effect: _Effect, kind: str, statement: Node, callback: Node, handle: str | None
+    data: bytes, effect: Effect, kind: str, statement: Node, callback: Node, handle: str | None
 ) -> list[Range]:
     """`setInterval(() => { ...load... }, ms)`: the callback keeps its text as `const load = ...;`, called once."""
     if kind == "setTimeout":
@@ -169,7 +169,8 @@ def _timer_name(call: Node) -> str:
     return callee_name(call).removeprefix("window.")
 
 
-def _effect_of(timer: Node) -> _Effect:
+def effect_of(timer: Node, what: str = "the timer") -> Effect:
+    """The useEffect whose function `timer` (or `what` else) is in."""
     for node in ancestors(timer):
         if node.type in ("class_declaration", "class"):
             raise _in_class(node, timer)
@@ -183,8 +184,8 @@ def _effect_of(timer: Node) -> _Effect:
                 raise Unsafe("the effect has no dependency array: it reruns after every render")
             if node.parent is None or node.parent.type != "expression_statement":
                 raise Unsafe("the effect call is not a statement of its own")
-            return _Effect(node, body, args[1], node.parent)
-    raise Unsafe("the timer is not inside a useEffect")
+            return Effect(node, body, args[1], node.parent)
+    raise Unsafe(f"{what} is not inside a useEffect")
 
 
 class InClassComponent(Unsafe):
@@ -220,7 +221,7 @@ def _timer_statement(timer: Node, kind: str) -> tuple[Node, str | None]:
     raise Unsafe(f"{kind} is not a statement of its own")
 
 
-def _handle_ranges(tree: Tree, effect: _Effect, armed: Node, handle: str, clear: str) -> list[Range]:
+def _handle_ranges(tree: Tree, effect: Effect, armed: Node, handle: str, clear: str) -> list[Range]:
     """The handle's declaration and the clears of it go; any other use of it makes the shape unsafe."""
     data = tree.data
     ranges: list[Range] = []
@@ -245,11 +246,11 @@ def _handle_ranges(tree: Tree, effect: _Effect, armed: Node, handle: str, clear:
     if uses(tree, effect.body, handle):
         raise Unsafe(f"the timer handle `{handle}` is used outside the effect")
     for call in cleanups:
-        ranges.append(_cleanup_range(data, effect, call))
+        ranges.append(cleanup_range(data, effect, call))
     return ranges
 
 
-def _cleanup_range(data: bytes, effect: _Effect, clear: Node) -> Range:
+def cleanup_range(data: bytes, effect: Effect, clear: Node) -> Range:
     """The clear call goes; so does the cleanup function returning it when nothing else is left in it."""
     returned = next((node for node in ancestors(clear) if node.type == "return_statement"), None)
     function = next((node for node in ancestors(clear) if node.type in FUNCTION_TYPES), None)
