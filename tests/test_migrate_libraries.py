@@ -293,10 +293,42 @@ export function NewOrders() {
 """
 
 
+SWR_INFINITE = """\
+import useSWRInfinite from 'swr/infinite';
+
+import { fetchJson } from '../api/http';
+import { PAGE_SIZE } from '../config/polling';
+import type { OrderPage } from '../types';
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+function pageKey(index: number, previous: OrderPage | null): string | null {
+  if (previous && previous.next === null) return null;
+  return `/api/orders?page=${index}&size=${PAGE_SIZE}`;
+}
+
+export function OrderHistory() {
+  const { data, size, setSize, mutate } = useSWRInfinite<OrderPage>(pageKey, fetchJson);
+  useOrderWebSocket({ onChange: () => void mutate() });
+  const orders = data?.flatMap((page) => page.orders) ?? [];
+  return (
+    <section>
+      <ul>
+        {orders.map((order) => (
+          <li key={order.id}>{order.customer}</li>
+        ))}
+      </ul>
+      <button onClick={() => void setSize(size + 1)}>Older</button>
+    </section>
+  );
+}
+"""
+
+
 @pytest.mark.parametrize(
     ("component", "expected"),
     [
         ("OrdersTable", SWR),
+        ("OrderHistory", SWR_INFINITE),
         ("OpenOrdersCount", APOLLO),
         ("OrderAlerts", APOLLO_STARTED),
         ("OrdersSummary", RTK),
@@ -339,6 +371,9 @@ def test_json_plan_names_each_library_edit(tmp_path: Path) -> None:
     assert edits[f"{COMPONENTS}/OrdersTable.tsx"] == (
         "useSWR refreshInterval in OrdersTable: polling option removed, useOrderWebSocket's onChange revalidates "
         "SWR's cache"
+    )
+    assert edits[f"{COMPONENTS}/OrderHistory.tsx"] == edits[f"{COMPONENTS}/OrdersTable.tsx"].replace(
+        "OrdersTable", "OrderHistory"
     )
     assert "onChange revalidates Apollo's cache" in edits[f"{COMPONENTS}/OpenOrdersCount.tsx"]
     assert edits[f"{COMPONENTS}/OrderAlerts.tsx"] == (
@@ -383,6 +418,9 @@ def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reas
         "and refresh this query on each push by hand"
     )
     assert reasons[f"{COMPONENTS}/OrderFeed.tsx"].startswith("useInfiniteQuery keeps pages in its cache")
+    assert reasons[f"{COMPONENTS}/OrderHistory.tsx"] == reasons[f"{COMPONENTS}/OrdersTable.tsx"].replace(
+        "useSWR", "useSWRInfinite"
+    )
     assert reasons[f"{COMPONENTS}/OrderAlerts.tsx"] == reasons[f"{COMPONENTS}/OrdersTable.tsx"].replace(
         "useSWR", "useQuery"
     )
@@ -400,6 +438,7 @@ def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reas
         "NewOrders",
         "DeliveryWatch",
         "OrderAlerts",
+        "OrderHistory",
     )
     assert set(reasons) == {f"{COMPONENTS}/{name}.tsx" for name in views}
 

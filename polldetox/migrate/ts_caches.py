@@ -1,9 +1,9 @@
 """How each query library's cache is refreshed when the WebSocket hook reports a change.
 
-SWR revalidates through the bound `mutate` of its `useSWR` result, Apollo and RTK Query through the
-`refetch` of theirs, and a TanStack query (an infinite query, or a key the hook does not write)
-through `queryClient.invalidateQueries({ queryKey })`. The hook call goes right after the query's
-statement, so everything it names is declared.
+SWR revalidates through the bound `mutate` of its `useSWR` or `useSWRInfinite` result (every
+loaded page), Apollo and RTK Query through the `refetch` of theirs, and a TanStack query (an
+infinite query, or a key the hook does not write) through `queryClient.invalidateQueries({ queryKey })`.
+The hook call goes right after the query's statement, so everything it names is declared.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def library_of(tree: Tree, call: Node, option: str) -> Library:
     source = import_source(tree, name.split(".")[0]) or ""
     known = {
         Library.TANSTACK: name in _TANSTACK_QUERIES and not source.startswith("@apollo/"),
-        Library.SWR: name == "useSWR",
+        Library.SWR: name in ("useSWR", "useSWRInfinite"),
         Library.APOLLO: name == "useQuery" and source.startswith("@apollo/client"),
         Library.RTK: bool(_RTK_HOOK.fullmatch(name)) and name not in _TANSTACK_QUERIES,
     }

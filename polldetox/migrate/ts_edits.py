@@ -125,7 +125,7 @@ def migrate_query_site(source: str, path: str, line: int, hook: HookUse) -> Quer
     if not kept and site.library != Library.TANSTACK:
         ranges.append(_argument_span(site))  # nothing but polling was passed: the argument goes
     else:
-        ranges += [Range(*line_span(data, pair)) for pair in removed]
+        ranges += [Range(*_pair_span(data, pair)) for pair in removed]
     if not imports(site.tree, hook.name):
         ranges.append(import_range(site.tree, f"import {{ {hook.name} }} from '{hook.module}';\n"))
     edited = apply(data, ranges).decode("utf-8")
@@ -133,6 +133,14 @@ def migrate_query_site(source: str, path: str, line: int, hook: HookUse) -> Quer
     used = set(re.findall(r"[A-Za-z_$][\w$]*", values))
     source_after, gone = drop_unused_imports(edited, path, used)
     return QuerySiteEdit(source_after, gone, push)
+
+
+def _pair_span(data: bytes, pair: Node) -> tuple[int, int]:
+    """An option's own line(s), or on a shared line the option, its comma and the space after it."""
+    start, end = line_span(data, pair)
+    if start > 0 and data[start - 1 : start] != b"\n":
+        end += len(data[end:]) - len(data[end:].lstrip(b" "))
+    return start, end
 
 
 def _query_site(tree: Tree, line: int) -> QuerySite:
