@@ -174,6 +174,13 @@ def test_an_async_inline_callback_without_a_handle_is_started_with_void() -> Non
             "a function expression using `this` or `arguments`",
         ),
         (
+            (
+                "then(setRows);\n    }, TICK_MS);\n",
+                "then(setRows);\n      if (stopped) setRows([]);\n    }, TICK_MS);\n    const stopped = false;\n",
+            ),
+            "the setInterval callback reads stopped, declared after the timer",
+        ),
+        (
             ("const id = setInterval(() => {", "const id = setTimeout(() => {"),
             "the setTimeout callback is written inline and re-arms nothing by name",
         ),

@@ -153,6 +153,18 @@ def _inline_loop_ranges(
             f"the setInterval callback uses its own handle `{handle}` (it stops itself on a condition): "
             "replace it by hand"
         )
+    later = {
+        text(node.child_by_field_name("name"))
+        for following in effect.body.named_children
+        if following.start_byte >= statement.end_byte
+        for node in descendants(following)
+        if node.type == "variable_declarator"
+    }
+    if used_later := sorted(inner & later):
+        raise Unsafe(
+            f"the setInterval callback reads {', '.join(used_later)}, declared after the timer: called at once, it "
+            "would run before them; move the declarations up and rerun"
+        )
     if callback.type == "function_expression" and inner & {"this", "arguments"}:
         raise Unsafe("the setInterval callback is a function expression using `this` or `arguments`")
     if re.search(r"(?<![\w$.])load(?![\w$])", text(outermost_function(effect.call) or effect.body)):
