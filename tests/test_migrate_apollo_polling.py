@@ -57,7 +57,7 @@ def test_the_start_and_stop_go_with_their_effect_and_the_hook_refetches() -> Non
         "  return <p>{data?.stock.length}</p>;\n"
         "}\n"
     )
-    assert edit.removed_names == (("./timing", "STOCK_POLL_MS"),)
+    assert edit.removed_names == (("react", "useEffect"), ("./timing", "STOCK_POLL_MS"))
     assert edit.push == "startPolling and stopPolling removed, useOrderWebSocket's onChange revalidates Apollo's cache"
 
 

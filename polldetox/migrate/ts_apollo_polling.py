@@ -64,7 +64,7 @@ def migrate_start_polling(source: str, path: str, line: int, hook: HookUse) -> Q
     interval = set(re.findall(r"[A-Za-z_$][\w$]*", text(arguments(start)[0])))
     edited, gone = drop_unused_imports(edited, path, {*interval, "useEffect"})
     push = f"startPolling and stopPolling removed, {hook.name}'s onChange revalidates {Library.APOLLO}'s cache"
-    return QuerySiteEdit(edited, tuple(item for item in gone if item[1] != "useEffect"), push)
+    return QuerySiteEdit(edited, gone, push)
 
 
 def _method(call: Node) -> str:
