@@ -279,6 +279,26 @@ def test_unsafe_library_shapes_are_refused(change: tuple[str, str], reason: str)
         migrate_query_site(source, "OrdersView.tsx", line, PUSHING_HOOK)
 
 
+def test_swr_infinite_keeps_its_other_options_and_revalidates_every_page_with_its_mutate() -> None:
+    source = (
+        "import useSWRInfinite from 'swr/infinite';\n\nexport function History() {\n"
+        "  const pages = useSWRInfinite(pageKey, fetchOrders, { refreshInterval: 5000, revalidateFirstPage: false });\n"
+        "  return <p>{pages.data?.length}</p>;\n}\n"
+    )
+    edit = migrate_query_site(source, "History.tsx", 4, PUSHING_HOOK)
+    assert edit.source == (
+        "import useSWRInfinite from 'swr/infinite';\n"
+        "import { useOrderWebSocket } from '../hooks/useOrderWebSocket';\n\nexport function History() {\n"
+        "  const pages = useSWRInfinite(pageKey, fetchOrders, { revalidateFirstPage: false });\n"
+        "  useOrderWebSocket({ onChange: () => void pages.mutate() });\n"
+        "  return <p>{pages.data?.length}</p>;\n}\n"
+    )
+    assert edit.push == "useOrderWebSocket's onChange revalidates SWR's cache"
+    rest = source.replace("const pages =", "const { data, ...pages } =")
+    with pytest.raises(Unsafe, match=re.escape("the result of useSWRInfinite is destructured with a rest element")):
+        migrate_query_site(rest, "History.tsx", 4, PUSHING_HOOK)
+
+
 def test_rtk_query_with_skip_is_refused_and_a_shared_object_is_left_alone() -> None:
     source = (
         "import { useGetOrdersQuery } from './api';\n\nexport function Orders({ id }: { id?: number }) {\n"

@@ -52,7 +52,7 @@ def migrated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     before = tsc(root / "app/client")
     assert before.returncode == 0, before.stdout + before.stderr
     done = run("migrate", "orders", cwd=root)
-    assert done.exit_code == 1, done.output  # the shipping board's inline timer is left to a person
+    assert done.exit_code == 1, done.output  # the delivery watch's self-stopping timer is left to a person
     return root
 
 
@@ -102,6 +102,36 @@ export function OpenOrdersCount() {
   });
   useOrderWebSocket({ onChange: () => void refetch() });
   return <span className="badge">{loading ? '…' : (data?.orders.length ?? 0)} open</span>;
+}
+"""
+
+APOLLO_STARTED = """\
+import { gql, useQuery } from '@apollo/client';
+
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+const RECENT_ORDERS = gql`
+  query RecentOrders {
+    orders(latest: 3) {
+      id
+      customer
+    }
+  }
+`;
+
+export function OrderAlerts() {
+  const { data, refetch } = useQuery<{ orders: { id: number; customer: string }[] }>(
+    RECENT_ORDERS,
+  );
+  useOrderWebSocket({ onChange: () => void refetch() });
+
+  return (
+    <ul className="alerts">
+      {(data?.orders ?? []).map((order) => (
+        <li key={order.id}>New order from {order.customer}</li>
+      ))}
+    </ul>
+  );
 }
 """
 
@@ -212,15 +242,101 @@ export function PackingQueue() {
 """
 
 
+INLINE = """\
+import { useEffect, useState } from 'react';
+
+import type { OrderRow } from '../types';
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+export function ShippingBoard() {
+  const [shipped, setShipped] = useState<OrderRow[]>([]);
+
+  const { lastUpdated } = useOrderWebSocket();
+  useEffect(() => {
+    const controller = new AbortController();
+    const load = () => {
+      fetch('/api/orders?status=shipped', { signal: controller.signal })
+        .then((response) => response.json() as Promise<OrderRow[]>)
+        .then(setShipped)
+        .catch(() => undefined);
+    };
+    load();
+    return () => {
+      controller.abort();
+    };
+  }, [lastUpdated]);
+
+  return <p>{shipped.length} shipped today</p>;
+}
+"""
+
+INLINE_ASYNC = """\
+import { useEffect, useState } from 'react';
+
+import type { OrderRow } from '../types';
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+export function NewOrders() {
+  const [fresh, setFresh] = useState<OrderRow[]>([]);
+
+  const { lastUpdated } = useOrderWebSocket();
+  useEffect(() => {
+    const load = async () => {
+      const response = await fetch('/api/orders?status=open');
+      setFresh((await response.json()) as OrderRow[]);
+    };
+    void load();
+  }, [lastUpdated]);
+
+  return <p>{fresh.length} new orders</p>;
+}
+"""
+
+
+SWR_INFINITE = """\
+import useSWRInfinite from 'swr/infinite';
+
+import { fetchJson } from '../api/http';
+import { PAGE_SIZE } from '../config/polling';
+import type { OrderPage } from '../types';
+import { useOrderWebSocket } from '../hooks/useOrderWebSocket';
+
+function pageKey(index: number, previous: OrderPage | null): string | null {
+  if (previous && previous.next === null) return null;
+  return `/api/orders?page=${index}&size=${PAGE_SIZE}`;
+}
+
+export function OrderHistory() {
+  const { data, size, setSize, mutate } = useSWRInfinite<OrderPage>(pageKey, fetchJson);
+  useOrderWebSocket({ onChange: () => void mutate() });
+  const orders = data?.flatMap((page) => page.orders) ?? [];
+  return (
+    <section>
+      <ul>
+        {orders.map((order) => (
+          <li key={order.id}>{order.customer}</li>
+        ))}
+      </ul>
+      <button onClick={() => void setSize(size + 1)}>Older</button>
+    </section>
+  );
+}
+"""
+
+
 @pytest.mark.parametrize(
     ("component", "expected"),
     [
         ("OrdersTable", SWR),
+        ("OrderHistory", SWR_INFINITE),
         ("OpenOrdersCount", APOLLO),
+        ("OrderAlerts", APOLLO_STARTED),
         ("OrdersSummary", RTK),
         ("OrderFeed", INFINITE),
         ("LatestOrders", INTERVAL),
         ("PackingQueue", TIMEOUT),
+        ("ShippingBoard", INLINE),
+        ("NewOrders", INLINE_ASYNC),
     ],
 )
 def test_each_library_keeps_its_cache_and_refreshes_it_on_push(migrated: Path, component: str, expected: str) -> None:
@@ -242,7 +358,7 @@ def test_second_run_changes_nothing(migrated: Path) -> None:
     git("commit", "-q", "-m", "migrate orders", cwd=migrated)
     done = run("migrate", "orders", cwd=migrated)
     assert done.exit_code == 1, done.output
-    assert "Changed" not in done.stdout and f"Skipped {COMPONENTS}/ShippingBoard.tsx:10" in done.stdout
+    assert "Changed" not in done.stdout and f"Skipped {COMPONENTS}/DeliveryWatch.tsx:9" in done.stdout
     assert git("status", "--porcelain", cwd=migrated) == ""
 
 
@@ -256,7 +372,14 @@ def test_json_plan_names_each_library_edit(tmp_path: Path) -> None:
         "useSWR refreshInterval in OrdersTable: polling option removed, useOrderWebSocket's onChange revalidates "
         "SWR's cache"
     )
+    assert edits[f"{COMPONENTS}/OrderHistory.tsx"] == edits[f"{COMPONENTS}/OrdersTable.tsx"].replace(
+        "OrdersTable", "OrderHistory"
+    )
     assert "onChange revalidates Apollo's cache" in edits[f"{COMPONENTS}/OpenOrdersCount.tsx"]
+    assert edits[f"{COMPONENTS}/OrderAlerts.tsx"] == (
+        "Apollo startPolling in OrderAlerts: startPolling and stopPolling removed, useOrderWebSocket's onChange "
+        "revalidates Apollo's cache"
+    )
     assert "onChange revalidates RTK Query's cache" in edits[f"{COMPONENTS}/OrdersSummary.tsx"]
     assert "onChange revalidates TanStack Query's cache" in edits[f"{COMPONENTS}/OrderFeed.tsx"]
     assert edits["app/client/src/config/polling.ts"].startswith("the interval constant")
@@ -265,11 +388,17 @@ def test_json_plan_names_each_library_edit(tmp_path: Path) -> None:
         "lastUpdated"
     )
     assert edits[f"{COMPONENTS}/PackingQueue.tsx"].startswith("recursive setTimeout in PackingQueue: the timer")
+    assert edits[f"{COMPONENTS}/ShippingBoard.tsx"] == edits[f"{COMPONENTS}/LatestOrders.tsx"].replace(
+        "LatestOrders", "ShippingBoard"
+    )
+    assert edits[f"{COMPONENTS}/NewOrders.tsx"].startswith("setInterval in NewOrders: the timer and its clear")
     assert plan["skipped"] == [
         {
-            "path": f"{COMPONENTS}/ShippingBoard.tsx",
-            "line": 10,
-            "reason": "the setInterval callback is written inline: name it, call it once in the effect, and rerun",
+            "path": f"{COMPONENTS}/DeliveryWatch.tsx",
+            "line": 9,
+            "reason": (
+                "the setInterval callback uses its own handle `id` (it stops itself on a condition): replace it by hand"
+            ),
         }
     ]
     assert git("status", "--porcelain", cwd=root) == ""
@@ -289,6 +418,12 @@ def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reas
         "and refresh this query on each push by hand"
     )
     assert reasons[f"{COMPONENTS}/OrderFeed.tsx"].startswith("useInfiniteQuery keeps pages in its cache")
+    assert reasons[f"{COMPONENTS}/OrderHistory.tsx"] == reasons[f"{COMPONENTS}/OrdersTable.tsx"].replace(
+        "useSWR", "useSWRInfinite"
+    )
+    assert reasons[f"{COMPONENTS}/OrderAlerts.tsx"] == reasons[f"{COMPONENTS}/OrdersTable.tsx"].replace(
+        "useSWR", "useQuery"
+    )
     assert reasons[f"{COMPONENTS}/PackingQueue.tsx"] == (
         # The hook still keeps its lastUpdated state, which polldetox never overwrites.
         "useOrderWebSocket returns no lastUpdated to rerun the effect's load on each push, and polldetox cannot add "
@@ -302,6 +437,10 @@ def test_a_hook_without_on_change_or_last_updated_leaves_each_site_with_the_reas
         "LatestOrders",
         "PackingQueue",
         "ShippingBoard",
+        "NewOrders",
+        "DeliveryWatch",
+        "OrderAlerts",
+        "OrderHistory",
     )
     assert set(reasons) == {f"{COMPONENTS}/{name}.tsx" for name in views}
 

@@ -432,6 +432,40 @@ def test_apollo_poll_interval_and_start_polling() -> None:
         (SiteKind.START_POLLING, "Apollo startPolling", 5, 2),
         (SiteKind.START_POLLING, "Apollo startPolling", 6, 5),
     ]
+    assert [s.query_key for s in found[2:]] == ["GET_PRICES", "GET_STOCK"]  # ties each to its data, as pollInterval
+
+
+def test_an_swr_infinite_key_function_gives_the_url_it_polls() -> None:
+    found = sites(
+        """
+        function pageKey(index: number, previous: Page | null): string | null {
+          if (previous && !previous.next) return null;
+          return `/api/orders?page=${index}`;
+        }
+        export function History() {
+          const { data } = useSWRInfinite(pageKey, fetchJson, { refreshInterval: 30_000 });
+          const inline = useSWRInfinite((index) => `/api/returns?page=${index}`, fetchJson, { refreshInterval: 9000 });
+          return <div>{data}{inline.data}</div>;
+        }
+        """
+    )
+    assert [(s.location.line, s.urls) for s in found] == [
+        (6, ("/api/orders?page=${index}",)),
+        (7, ("/api/returns?page=${index}",)),
+    ]
+
+
+def test_start_polling_of_a_kept_result_names_its_document() -> None:
+    found = sites(
+        """
+        export function Orders() {
+          const orders = useQuery(GET_ORDERS);
+          useEffect(() => { orders.startPolling(5000); }, []);
+          return <div>{orders.data}</div>;
+        }
+        """
+    )
+    assert [(s.kind, s.query_key) for s in found] == [(SiteKind.START_POLLING, "GET_ORDERS")]
 
 
 def test_rtk_query_polling_interval_on_a_generated_hook() -> None:

@@ -17,6 +17,7 @@ from polldetox.findings import PollingSite, SiteKind
 from polldetox.migrate.python_edits import Unsafe, Watcher, Wiring, migrate_watcher, wire_listener
 from polldetox.migrate.python_schedules import ScheduleWiring, remove_schedule, wire_schedule
 from polldetox.migrate.select import Hook, Selection, read_tables
+from polldetox.migrate.ts_apollo_polling import migrate_start_polling
 from polldetox.migrate.ts_classes import migrate_class_site
 from polldetox.migrate.ts_config import WebSocketEntry, add_websocket_entry
 from polldetox.migrate.ts_edits import (
@@ -358,10 +359,10 @@ def _migrate_frontend(
     site: PollingSite, files: _Files, hook: Hook | None, missing: str, sources: list[str], types: frozenset[str]
 ) -> None:
     path = site.location.path
-    if site.kind not in (SiteKind.QUERY_OPTION, SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP):
+    if site.kind not in (SiteKind.QUERY_OPTION, SiteKind.START_POLLING, SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP):
         _skip(
-            files, site, f"{site.mechanism}: only a query's polling option or an effect's timer loop is rewritten; "
-            "replace it by hand"
+            files, site, f"{site.mechanism}: only a query's polling option, Apollo's startPolling or an effect's "
+            "timer loop is rewritten; replace it by hand"
         )  # fmt: skip
         return
     if hook is None:
@@ -394,9 +395,12 @@ def _frontend_edit(site: PollingSite, files: _Files, hook: Hook, types: frozense
     path, line = site.location.path, site.location.line
     hook_source = files.read(hook.path)
     module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
-    if site.kind == SiteKind.QUERY_OPTION:
+    if site.kind in (SiteKind.QUERY_OPTION, SiteKind.START_POLLING):
         key = hook_query_key(hook_source, hook.path)
         use = HookUse(hook.name, module, key, hook_takes_on_change(hook_source, hook.path, hook.name))
+        if site.kind == SiteKind.START_POLLING:
+            edit = migrate_start_polling(files.read(path), path, line, use)
+            return edit.source, edit.removed_names, edit.push
         edit = migrate_query_site(files.read(path), path, line, use)
         return _FrontendEdit(edit.source, edit.removed_names, f"polling option removed, {edit.push}")
     # The shape first: a timer outside an effect is left alone whatever the hook returns.

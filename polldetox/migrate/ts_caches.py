@@ -1,9 +1,9 @@
 """How each query library's cache is refreshed when the WebSocket hook reports a change.
 
-SWR revalidates through the bound `mutate` of its `useSWR` result, Apollo and RTK Query through the
-`refetch` of theirs, and a TanStack query (an infinite query, or a key the hook does not write)
-through `queryClient.invalidateQueries({ queryKey })`. The hook call goes right after the query's
-statement, so everything it names is declared.
+SWR revalidates through the bound `mutate` of its `useSWR` or `useSWRInfinite` result (every
+loaded page), Apollo and RTK Query through the `refetch` of theirs, and a TanStack query (an
+infinite query, or a key the hook does not write) through `queryClient.invalidateQueries({ queryKey })`.
+The hook call goes right after the query's statement, so everything it names is declared.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ _RTK_HOOK = re.compile(r"(?:\w+\.)*use(?:[A-Z]\w*)?Query")  # useGetOrdersQuery,
 @dataclass(frozen=True)
 class QuerySite:
     tree: Tree
-    options: Node  # the object literal holding the polling option
+    options: Node | None  # the object literal holding the polling option; None: polling is started by a call
     call: Node  # the query hook call
     library: Library
     body: Node  # the component's or hook's statement block
@@ -55,7 +55,7 @@ def library_of(tree: Tree, call: Node, option: str) -> Library:
     source = import_source(tree, name.split(".")[0]) or ""
     known = {
         Library.TANSTACK: name in _TANSTACK_QUERIES and not source.startswith("@apollo/"),
-        Library.SWR: name == "useSWR",
+        Library.SWR: name in ("useSWR", "useSWRInfinite"),
         Library.APOLLO: name == "useQuery" and source.startswith("@apollo/client"),
         Library.RTK: bool(_RTK_HOOK.fullmatch(name)) and name not in _TANSTACK_QUERIES,
     }
@@ -87,7 +87,8 @@ def refresh_on_push(site: QuerySite, hook: str, cannot: str | None) -> list[Rang
 def _bound_refetch(site: QuerySite) -> tuple[str, list[Range]]:
     """`mutate()`/`refetch()` of the query's result, added to its destructuring when it is not there yet."""
     member, name = _REFETCH[site.library], callee_name(site.call)
-    if site.library == Library.RTK and any(pair_key(pair) == "skip" for pair in site.options.named_children):
+    passed = site.options.named_children if site.options is not None else []
+    if site.library == Library.RTK and any(pair_key(pair) == "skip" for pair in passed):
         raise Unsafe(f"{name} passes `skip`, and RTK Query's refetch() throws while a query is skipped")
     declarator = site.call.parent
     if declarator is None or declarator.type != "variable_declarator":
@@ -115,7 +116,7 @@ def _invalidation(site: QuerySite) -> tuple[str, list[Range], str]:
     """`queryClient.invalidateQueries({ queryKey })`, with the client the component has or a new one."""
     key = next(
         (pair for pair in site.options.named_children if pair.type == "pair" and pair_key(pair) == "queryKey"), None
-    )
+    ) if site.options is not None else None  # fmt: skip
     if key is None:
         raise Unsafe(f"{callee_name(site.call)} has no inline queryKey to invalidate on push: migrate it by hand")
     key_text = " ".join(text(key.child_by_field_name("value")).split())

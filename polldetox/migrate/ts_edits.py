@@ -121,13 +121,13 @@ def migrate_query_site(source: str, path: str, line: int, hook: HookUse) -> Quer
         ranges = [_hook_call_at_top(site, hook)] if f"{hook.name}(" not in text(site.body) else []
         push = f"{hook.name}() pushes"
     else:
-        ranges = refresh_on_push(site, hook.name, _cannot_push(site, hook))
+        ranges = refresh_on_push(site, hook.name, cannot_push(site, hook))
         push = f"{hook.name}'s onChange revalidates {site.library}'s cache"
     kept = [node for node in site.options.named_children if node.type != "comment" and node not in removed]
     if not kept and site.library != Library.TANSTACK:
         ranges.append(_argument_span(site))  # nothing but polling was passed: the argument goes
     else:
-        ranges += [Range(*line_span(data, pair)) for pair in removed]
+        ranges += [Range(*_pair_span(data, pair)) for pair in removed]
     if not imports(site.tree, hook.name):
         ranges.append(import_range(site.tree, f"import {{ {hook.name} }} from '{hook.module}';\n"))
     edited = apply(data, ranges).decode("utf-8")
@@ -135,6 +135,14 @@ def migrate_query_site(source: str, path: str, line: int, hook: HookUse) -> Quer
     used = set(re.findall(r"[A-Za-z_$][\w$]*", values))
     source_after, gone = drop_unused_imports(edited, path, used)
     return QuerySiteEdit(source_after, gone, push)
+
+
+def _pair_span(data: bytes, pair: Node) -> tuple[int, int]:
+    """An option's own line(s), or on a shared line the option, its comma and the space after it."""
+    start, end = line_span(data, pair)
+    if start > 0 and data[start - 1 : start] != b"\n":
+        end += len(data[end:]) - len(data[end:].lstrip(b" "))
+    return start, end
 
 
 def _query_site(tree: Tree, line: int) -> QuerySite:
@@ -148,7 +156,11 @@ def _query_site(tree: Tree, line: int) -> QuerySite:
     call = next((node for node in ancestors(options) if node.type == "call_expression"), None)
     if call is None or options.parent is None or options.parent.parent != call:
         raise Unsafe("the polling option is in an object built apart from the query call: migrate it by hand")
-    library = library_of(tree, call, pair_key(option))
+    return query_site(tree, call, options, library_of(tree, call, pair_key(option)))
+
+
+def query_site(tree: Tree, call: Node, options: Node | None, library: Library) -> QuerySite:
+    """The query call as a statement of its component's or hook's body."""
     component = outermost_function(call)
     body = component.child_by_field_name("body") if component is not None else None
     if body is None or body.type != "statement_block":
@@ -182,7 +194,7 @@ def _query_key(site: QuerySite) -> Node | None:
     return pair.child_by_field_name("value") if pair is not None else None
 
 
-def _cannot_push(site: QuerySite, hook: HookUse) -> str | None:
+def cannot_push(site: QuerySite, hook: HookUse) -> str | None:
     """Why the hook cannot refresh this query's cache, or None when its onChange can."""
     if hook.on_change:
         return None

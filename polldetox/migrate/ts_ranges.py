@@ -120,7 +120,7 @@ def drop_unused_imports(source: str, path: str, candidates: set[str]) -> tuple[s
         ):
             ranges.append(Range(*line_span(tree.data, statement)))
         else:
-            ranges += [Range(*_specifier_span(tree.data, node)) for node in unused]
+            ranges += [Range(*list_item_span(tree.data, node)) for node in unused]
     return apply(tree.data, ranges).decode("utf-8"), tuple(removed)
 
 
@@ -129,7 +129,8 @@ def _specifier_name(specifier: Node) -> str:
     return text(alias or specifier.child_by_field_name("name"))
 
 
-def _specifier_span(data: bytes, specifier: Node) -> tuple[int, int]:
+def list_item_span(data: bytes, specifier: Node) -> tuple[int, int]:
+    """An item of a comma-separated list (an import specifier, a destructured name) with one of its commas."""
     start, end = specifier.start_byte, specifier.end_byte
     after = re.match(rb"\s*,\s*", data[end:])
     if after:

@@ -1,8 +1,9 @@
 """A component's effect-with-timer fetch loop replaced by the WebSocket hook, as byte-range edits.
 
-The plain shapes: an effect whose `setInterval(load, ms)` repeats a named load function, or whose
-named function re-arms itself with `setTimeout(poll, ms)` as its last step. The timer, its handle
-and its clear go; the effect keeps (or gains) its first load and reruns it whenever the hook's
+The plain shapes: an effect whose `setInterval(load, ms)` repeats a named load function, whose
+`setInterval(() => { ... }, ms)` callback is the load itself (it becomes `const load = ...` and is
+called once), or whose named function re-arms itself with `setTimeout(poll, ms)` as its last step.
+The timer, its handle and its clear go; the effect keeps (or gains) its first load and reruns it whenever the hook's
 `lastUpdated` changes, that is on every push. Anything else the timer does is left to a person.
 """
 
@@ -48,7 +49,7 @@ class TimerSiteEdit:
 
 
 @dataclass(frozen=True)
-class _Effect:
+class Effect:
     call: Node  # useEffect(...)
     body: Node  # the effect function's statement block
     deps: Node  # its dependency array
@@ -69,24 +70,17 @@ def migrate_timer_site(source: str, path: str, line: int, hook: str, hook_module
     if timer is None:
         raise Unsafe("no setInterval or setTimeout call starts on this line")
     kind = _timer_name(timer)
-    effect = _effect_of(timer)
+    effect = effect_of(timer)
     args = arguments(timer)
-    if len(args) != 2 or args[0].type != "identifier":
-        raise Unsafe(f"the {kind} callback is written inline: name it, call it once in the effect, and rerun")
-    callback, interval = text(args[0]), args[1]
+    if len(args) != 2:
+        raise Unsafe(f"{kind} is not called with just a callback and a delay")
+    callback, interval = args
     statement, handle = _timer_statement(timer, kind)
-    ranges = [Range(*line_span(data, statement))]
-    loader = _declared_function(effect.body, callback)
-    if kind == "setTimeout":
-        if loader is None or not _is_inside(statement, loader) or _last_statement(loader) != statement:
-            raise Unsafe(f"setTimeout does not re-arm {callback} as the last step of {callback} itself")
-    elif statement.parent != effect.body:
-        raise Unsafe("setInterval is not a statement of the effect itself")
-    first_load = first_call(effect.body, callback, statement)
-    if first_load is None:
-        if kind == "setTimeout":
-            raise Unsafe(f"{callback} is never called before its first timer: the effect would load nothing")
-        ranges[0] = Range(*line_span(data, statement), indent(data, statement) + f"{callback}();\n".encode())
+    named = _called_name(callback)
+    if named is not None:
+        ranges = _named_loop_ranges(data, effect, kind, statement, named)
+    else:
+        ranges = _inline_loop_ranges(data, effect, kind, statement, callback, handle)
     if handle is not None:
         ranges += _handle_ranges(tree, effect, statement, handle, CLEARS[kind])
     component = outermost_function(effect.call)
@@ -110,11 +104,85 @@ def migrate_timer_site(source: str, path: str, line: int, hook: str, hook_module
     return TimerSiteEdit(edited, gone)
 
 
+def _called_name(callback: Node) -> str | None:
+    """The load a timer repeats by name: `load`, or an arrow that only calls it: `() => load()`, `() => void load()`."""
+    if callback.type == "identifier":
+        return text(callback)
+    body = callback.child_by_field_name("body") if callback.type == "arrow_function" else None
+    parameters = callback.child_by_field_name("parameters")
+    if body is None or (parameters is not None and parameters.named_children):
+        return None
+    if body.type == "statement_block":
+        statements = [node for node in body.named_children if node.type != "comment"]
+        if len(statements) != 1 or statements[0].type != "expression_statement":
+            return None
+        body = statements[0].named_children[0]
+    called = re.fullmatch(r"(?:void\s+)?([A-Za-z_$][\w$]*)\(\)", text(body))
+    return called.group(1) if called else None
+
+
+def _named_loop_ranges(data: bytes, effect: Effect, kind: str, statement: Node, callback: str) -> list[Range]:
+    """The timer repeating a named load goes; the effect calls the load once if it did not already."""
+    ranges = [Range(*line_span(data, statement))]
+    loader = _declared_function(effect.body, callback)
+    if kind == "setTimeout":
+        if loader is None or not _is_inside(statement, loader) or _last_statement(loader) != statement:
+            raise Unsafe(f"setTimeout does not re-arm {callback} as the last step of {callback} itself")
+    elif statement.parent != effect.body:
+        raise Unsafe("setInterval is not a statement of the effect itself")
+    if first_call(effect.body, callback, statement) is None:
+        if kind == "setTimeout":
+            raise Unsafe(f"{callback} is never called before its first timer: the effect would load nothing")
+        ranges[0] = Range(*line_span(data, statement), indent(data, statement) + f"{callback}();\n".encode())
+    return ranges
+
+
+def _inline_loop_ranges(
+    data: bytes, effect: Effect, kind: str, statement: Node, callback: Node, handle: str | None
+) -> list[Range]:
+    """`setInterval(() => { ...load... }, ms)`: the callback keeps its text as `const load = ...;`, called once."""
+    if kind == "setTimeout":
+        raise Unsafe("the setTimeout callback is written inline and re-arms nothing by name: no loop to replace")
+    if callback.type not in ("arrow_function", "function_expression"):
+        raise Unsafe(f"the setInterval callback is {text(callback)[:40]!r}, not a function: replace it by hand")
+    if statement.parent != effect.body:
+        raise Unsafe("setInterval is not a statement of the effect itself")
+    inner = {text(node) for node in descendants(callback) if node.type in ("identifier", "this")}
+    if handle is not None and handle in inner:
+        raise Unsafe(
+            f"the setInterval callback uses its own handle `{handle}` (it stops itself on a condition): "
+            "replace it by hand"
+        )
+    later = {
+        text(node.child_by_field_name("name"))
+        for following in effect.body.named_children
+        if following.start_byte >= statement.end_byte
+        for node in descendants(following)
+        if node.type == "variable_declarator"
+    }
+    if used_later := sorted(inner & later):
+        raise Unsafe(
+            f"the setInterval callback reads {', '.join(used_later)}, declared after the timer: called at once, it "
+            "would run before them; move the declarations up and rerun"
+        )
+    if callback.type == "function_expression" and inner & {"this", "arguments"}:
+        raise Unsafe("the setInterval callback is a function expression using `this` or `arguments`")
+    if re.search(r"(?<![\w$.])load(?![\w$])", text(outermost_function(effect.call) or effect.body)):
+        raise Unsafe("`load` already names something in the component: name the setInterval callback and rerun")
+    run = "void load();" if text(callback).startswith("async") else "load();"
+    end = statement.end_byte
+    return [
+        Range(statement.start_byte, callback.start_byte, b"const load = "),
+        Range(callback.end_byte, end, b";\n" + indent(data, statement) + run.encode()),
+    ]
+
+
 def _timer_name(call: Node) -> str:
     return callee_name(call).removeprefix("window.")
 
 
-def _effect_of(timer: Node) -> _Effect:
+def effect_of(timer: Node, what: str = "the timer") -> Effect:
+    """The useEffect whose function `timer` (or `what` else) is in."""
     for node in ancestors(timer):
         if node.type in ("class_declaration", "class"):
             raise _in_class(node, timer)
@@ -128,8 +196,8 @@ def _effect_of(timer: Node) -> _Effect:
                 raise Unsafe("the effect has no dependency array: it reruns after every render")
             if node.parent is None or node.parent.type != "expression_statement":
                 raise Unsafe("the effect call is not a statement of its own")
-            return _Effect(node, body, args[1], node.parent)
-    raise Unsafe("the timer is not inside a useEffect")
+            return Effect(node, body, args[1], node.parent)
+    raise Unsafe(f"{what} is not inside a useEffect")
 
 
 class InClassComponent(Unsafe):
@@ -165,7 +233,7 @@ def _timer_statement(timer: Node, kind: str) -> tuple[Node, str | None]:
     raise Unsafe(f"{kind} is not a statement of its own")
 
 
-def _handle_ranges(tree: Tree, effect: _Effect, armed: Node, handle: str, clear: str) -> list[Range]:
+def _handle_ranges(tree: Tree, effect: Effect, armed: Node, handle: str, clear: str) -> list[Range]:
     """The handle's declaration and the clears of it go; any other use of it makes the shape unsafe."""
     data = tree.data
     ranges: list[Range] = []
@@ -190,11 +258,11 @@ def _handle_ranges(tree: Tree, effect: _Effect, armed: Node, handle: str, clear:
     if uses(tree, effect.body, handle):
         raise Unsafe(f"the timer handle `{handle}` is used outside the effect")
     for call in cleanups:
-        ranges.append(_cleanup_range(data, effect, call))
+        ranges.append(cleanup_range(data, effect, call))
     return ranges
 
 
-def _cleanup_range(data: bytes, effect: _Effect, clear: Node) -> Range:
+def cleanup_range(data: bytes, effect: Effect, clear: Node) -> Range:
     """The clear call goes; so does the cleanup function returning it when nothing else is left in it."""
     returned = next((node for node in ancestors(clear) if node.type == "return_statement"), None)
     function = next((node for node in ancestors(clear) if node.type in FUNCTION_TYPES), None)

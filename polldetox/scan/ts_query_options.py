@@ -204,6 +204,8 @@ class QueryOptionPolling(SiteCollector):
                 facts.query_key = facts.query_key or _flat(key)
                 if (url := string_value(key)) is not None and url.startswith(("/", "http")):
                     facts.reads.add_url(url)
+                for url in self.reader.returned_urls(key):  # useSWRInfinite(getKey, ...): the key makes the URL
+                    facts.reads.add_url(url)
                 if position >= 2:
                     facts.reads.merge(self.reader.callback(args[1]))
         holder = _declared_name(options)

@@ -21,6 +21,7 @@ from polldetox.scan.ts_parse import (
     ancestors,
     arguments,
     callee_name,
+    descendants,
     member_property,
     pair_key,
     property_name,
@@ -425,6 +426,19 @@ class CallbackReader:
         if any(_HEARTBEAT_URL.search(url) for url in urls):
             return True
         return method.lower() in _WRITE_METHODS and any(_REPORT_URL.search(url) for url in urls)
+
+    def returned_urls(self, function: Node | None) -> list[str]:
+        """The URLs a key function returns (`(index) => `/api/orders?page=${index}``), by node or same-file name."""
+        if function is not None and function.type == "identifier":
+            function = self.functions.get(text(function))
+        if function is None or function.type not in FUNCTION_TYPES:
+            return []
+        body = function.child_by_field_name("body")
+        if body is not None and body.type != "statement_block":
+            return self._url_arguments([body])
+        returned = [node for node in descendants(body) if node.type == "return_statement" and node.named_children]
+        own = [node for node in returned if next(a for a in ancestors(node) if a.type in FUNCTION_TYPES) == function]
+        return [url for node in own for url in self._url_arguments(node.named_children[:1])]
 
     def _url_option(self, args: list[Node]) -> list[str]:
         """The `url` of an options object (`$.ajax({ url: '/api/v1/jobs' })`)."""

@@ -261,7 +261,7 @@ class TimerPolling(SiteCollector):
         args = arguments(call)
         if function_node is not None and function_node.type == "member_expression":
             if property_name(call) == "startPolling" and len(args) == 1:
-                self._add(SiteKind.START_POLLING, "Apollo startPolling", call, self.values.evaluate(args[0]), None)
+                self._start_polling(call, args[0])
             return
         if name not in self.engines and not _KNOWN_ENGINE.match(name):
             return
@@ -277,7 +277,14 @@ class TimerPolling(SiteCollector):
             where = "defined in this file" if name in self.engines else "imported"
             self._add(SiteKind.ENGINE_CALL, f"{name}() polling helper", call, interval, reads, detail=where)
         elif name == "startPolling" and len(args) == 1:
-            self._add(SiteKind.START_POLLING, "Apollo startPolling", call, self.values.evaluate(args[0]), None)
+            self._start_polling(call, args[0])
+
+    def _start_polling(self, call: Node, interval: Node) -> None:
+        document = _apollo_document(self.tree, call)
+        self._add(
+            SiteKind.START_POLLING, "Apollo startPolling", call, self.values.evaluate(interval), None,
+            query_key=document,
+        )  # fmt: skip
 
     def _helper_default(self, name: str) -> Value | None:
         """The interval a polling helper runs on when its call site passes none: its own default."""
@@ -415,3 +422,33 @@ def _reloads_with(node: Node, states: set[str], attribute: Node) -> bool:
             break
         between.append(ancestor.type)
     return "subscript_expression" not in between
+
+
+def _apollo_document(tree: Tree, start: Node) -> str | None:
+    """The query document whose result `startPolling` comes from: `useQuery(GET_ORDERS)` destructured as
+    `{ startPolling }` or kept as `result` (`result.startPolling`), or `client.watchQuery({ query: GET_ORDERS })`."""
+    function = start.child_by_field_name("function")
+    if function is None:
+        return None
+    holder = text(function.child_by_field_name("object")) if function.type == "member_expression" else None
+    for declarator in reversed(tree.of("variable_declarator")):  # the nearest one before the call
+        name, value = declarator.child_by_field_name("name"), unwrap(declarator.child_by_field_name("value"))
+        if name is None or value is None or value.type != "call_expression" or value.start_byte > start.start_byte:
+            continue
+        bound = (
+            text(name) == holder
+            if holder is not None
+            else any(
+                node.type in ("shorthand_property_identifier_pattern", "identifier") and text(node) == text(function)
+                for node in descendants(name)
+            )
+        )
+        args = arguments(value)
+        if not bound or not args:
+            continue
+        document: Node | None = args[0]
+        if args[0].type == "object":  # client.watchQuery({ query: GET_ORDERS, ... })
+            pairs = (pair for pair in args[0].named_children if pair.type == "pair" and pair_key(pair) == "query")
+            document = next((pair.child_by_field_name("value") for pair in pairs), None)
+        return text(document) or None
+    return None
