@@ -400,7 +400,7 @@ def _frontend_edit(site: PollingSite, files: _Files, hook: Hook, types: frozense
         use = HookUse(hook.name, module, key, hook_takes_on_change(hook_source, hook.path, hook.name))
         if site.kind == SiteKind.START_POLLING:
             edit = migrate_start_polling(files.read(path), path, line, use)
-            return edit.source, edit.removed_names, edit.push
+            return _FrontendEdit(edit.source, edit.removed_names, edit.push)
         edit = migrate_query_site(files.read(path), path, line, use)
         return _FrontendEdit(edit.source, edit.removed_names, f"polling option removed, {edit.push}")
     # The shape first: a timer outside an effect is left alone whatever the hook returns.
