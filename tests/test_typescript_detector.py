@@ -1800,11 +1800,18 @@ def test_every_demo_site_is_found_and_nothing_else() -> None:
         "export function useJobs() { usePolledData(() => jobsApi.list(), 9000); }",
         "module.exports = (app) => { app.delete('/api/v1/jobs/:id', (req, res) => res.end()); };",
         "const jobs = new KoaRouter(); jobs.get('/jobs', list);",
+        "import Router from '@koa/router';\nconst jobs = new Router(); jobs.get('/jobs', list);",
+        "export function mount(jobsRouter) { jobsRouter.get('/jobs', (req, res) => res.json([])); }",
     ],
 )
 def test_each_trigger_survives_the_byte_prefilter(code: str) -> None:
     facts = scan(code, "server/routes.ts")
     assert facts.sites or facts.routes
+
+
+def test_a_page_using_the_router_hook_is_not_a_candidate() -> None:
+    code = "import { useRouter } from 'next/router';\nexport default function Page() { return useRouter().pathname; }\n"
+    assert not any(token in code.encode() for token in TRIGGER_TOKENS)
 
 
 def test_demo_files_without_trigger_tokens_have_no_facts() -> None:

@@ -73,10 +73,12 @@ TRIGGER_TOKENS: tuple[bytes, ...] = (
     b"IntervalJob",
     b"@Interval",
     # Routes: an app or router made by a factory, or named app/router/server (see ts_routes).
+    # A bare `Router` would let in every Next.js page (`useRouter()`); an Express router module names
+    # express, a Koa one is made with `new Router(`, and a router named `jobsRouter` is called by name.
     b"express",
-    b"Router",
     b"Koa",
-    *(f"{owner}.{method}(".encode() for owner in ("app", "router", "server") for method in ROUTE_METHODS),
+    b"new Router(",
+    *(f"{owner}.{method}(".encode() for owner in ("app", "router", "server", "Router") for method in ROUTE_METHODS),
 )
 
 # Hand-written code averages well under this many characters a line; bundles and minified files do not.
