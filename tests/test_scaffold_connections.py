@@ -10,6 +10,7 @@ import logging
 import os
 import random
 import socket
+import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -267,3 +268,48 @@ async def test_a_client_refused_while_the_data_is_unavailable_gets_1013(
             assert await _close_code(client) == 1013
     refusals = [r for r in caplog.records if "Refusing a client" in r.getMessage()]
     assert len(refusals) == 1 and refusals[0].levelno == logging.WARNING and not refusals[0].exc_info
+
+
+def _reset_after_handshake(port: int) -> None:
+    """A raw client that reads the server's handshake answer, then resets before reading anything else."""
+    raw = _stalled_socket(port)
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += raw.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 101"), answer
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    raw.close()
+
+
+async def test_clients_reset_before_their_snapshot_leave_quietly_while_the_others_get_broadcasts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a connect storm does: peers that give up between the handshake and their first message. Each
+    leaves without a traceback (uvicorn's own log included), and a client already connected keeps getting
+    every broadcast while they are pending."""
+    caplog.set_level(logging.INFO)
+    async with stack(tmp_path, log_config=None) as served:  # uvicorn's errors reach caplog too
+        bystander = await websockets.connect(served.url)
+        await asyncio.wait_for(bystander.recv(), timeout=10)
+        release = asyncio.Event()
+        read = served.events.initial_messages
+
+        async def after_the_resets() -> list[str]:
+            await release.wait()
+            return await read()
+
+        served.events.initial_messages = after_the_resets
+        for _ in range(20):
+            await asyncio.to_thread(_reset_after_handshake, served.port)
+        served.rows.append({"id": 1, "blob": "while 20 connects are pending"})
+        assert await served.events.broadcast_big_snapshots() == 1
+        update = json.loads(await asyncio.wait_for(bystander.recv(), timeout=10))
+        assert update["rows"][-1]["blob"] == "while 20 connects are pending"
+        await asyncio.sleep(0.1)  # the loop takes the resets in (loopback delivers them at once)
+        release.set()
+        served.rows.append({"id": 2, "blob": "after"})
+        await _until(lambda: len(served.manager.active_connections) == 1)
+        assert await served.events.broadcast_big_snapshots() == 1
+        assert json.loads(await asyncio.wait_for(bystander.recv(), timeout=10))["rows"][-1]["blob"] == "after"
+        await bystander.close()
+    assert not [record.getMessage() for record in caplog.records if record.exc_info]
