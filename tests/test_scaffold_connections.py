@@ -49,7 +49,9 @@ class Stack:
 
 
 @asynccontextmanager
-async def stack(out: Path, **uvicorn_options: Any) -> AsyncIterator[Stack]:
+async def stack(
+    out: Path, manager_options: dict[str, Any] | None = None, **uvicorn_options: Any
+) -> AsyncIterator[Stack]:
     assert run_scaffold("big_snapshots", "--pattern", "action", "--out", out).exit_code == 0
     rows: list[dict[str, Any]] = [{"id": 0, "blob": ""}]
 
@@ -57,7 +59,9 @@ async def stack(out: Path, **uvicorn_options: Any) -> AsyncIterator[Stack]:
         return list(rows)
 
     with generated_modules(out / "app/server", *MODULES) as modules:
-        manager = modules["services.realtime_connections"].ConnectionManager("big_snapshots", send_timeout=1.0)
+        manager = modules["services.realtime_connections"].ConnectionManager(
+            "big_snapshots", send_timeout=1.0, **(manager_options or {})
+        )
         events = modules["services.big_snapshots_events"].BigSnapshotsEvents(fetch, manager)
         app = FastAPI()
         app.include_router(modules["routes.big_snapshots_websocket"].big_snapshots_websocket_router(events))
@@ -313,3 +317,38 @@ async def test_clients_reset_before_their_snapshot_leave_quietly_while_the_other
         assert json.loads(await asyncio.wait_for(bystander.recv(), timeout=10))["rows"][-1]["blob"] == "after"
         await bystander.close()
     assert not [record.getMessage() for record in caplog.records if record.exc_info]
+
+
+async def test_a_connect_storm_takes_turns_and_connected_clients_get_broadcasts_meanwhile(tmp_path: Path) -> None:
+    """With 20 connects pending, at most `max_handshakes` are answered at a time and the others wait their
+    turn unanswered; a client already connected gets a broadcast meanwhile, and every pending connect is then
+    answered with the rows that broadcast sent (counted, not timed)."""
+    async with stack(tmp_path, {"max_handshakes": 4}) as served:
+        bystander = await websockets.connect(served.url)
+        await asyncio.wait_for(bystander.recv(), timeout=10)
+        release, answering = asyncio.Event(), []
+        read = served.events.initial_messages
+
+        async def held() -> list[str]:
+            answering.append(len(answering))
+            await release.wait()
+            return await read()
+
+        served.events.initial_messages = held
+        storm = [asyncio.ensure_future(websockets.connect(served.url)) for _ in range(20)]
+        await _until(lambda: len(answering) == 4)
+        await asyncio.sleep(0.2)  # room for a fifth to be answered, were the turns not bounded
+        assert len(answering) == 4 and not any(connect.done() for connect in storm[4:])
+
+        served.rows.append({"id": 1, "blob": "while 20 connects are pending"})
+        assert await served.events.broadcast_big_snapshots() == 1  # only the bystander is registered
+        assert json.loads(await asyncio.wait_for(bystander.recv(), timeout=10))["rows"][-1]["id"] == 1
+
+        release.set()
+        clients = await asyncio.wait_for(asyncio.gather(*storm), timeout=30)
+        try:
+            assert len(answering) == 20
+            for client in clients:
+                assert json.loads(await asyncio.wait_for(client.recv(), timeout=10))["rows"][-1]["id"] == 1
+        finally:
+            await asyncio.gather(bystander.close(), *(client.close() for client in clients))
