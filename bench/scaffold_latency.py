@@ -277,14 +277,16 @@ async def storm_worker(url: str, rate: float, seconds: float) -> None:
     host, port, path = address.hostname, address.port, address.path
     loop = asyncio.get_running_loop()
     outcomes = {"accepted": 0, "failed": 0}
+    failures: dict[str, int] = {}
     attempts: set[asyncio.Task[None]] = set()
 
     async def attempt(number: int) -> None:
         try:
             await asyncio.wait_for(storm_connect(host, port, path, reset=bool(number % 2)), STORM_CONNECT_TIMEOUT_S)
             outcomes["accepted"] += 1
-        except (OSError, EOFError, asyncio.IncompleteReadError, TimeoutError, ConnectionError):
+        except (OSError, EOFError, asyncio.IncompleteReadError, TimeoutError, ConnectionError) as error:
             outcomes["failed"] += 1
+            failures[type(error).__name__] = failures.get(type(error).__name__, 0) + 1
 
     started = loop.time()
     offered = 0
@@ -298,7 +300,7 @@ async def storm_worker(url: str, rate: float, seconds: float) -> None:
     window = loop.time() - started
     if attempts:
         await asyncio.wait(attempts, timeout=STORM_CONNECT_TIMEOUT_S + 5)
-    print(json.dumps({"offered": offered, "seconds": window, **outcomes}), flush=True)
+    print(json.dumps({"offered": offered, "seconds": window, **outcomes, "failures": failures}), flush=True)
 
 
 # ---- phases -----------------------------------------------------------------------------------
@@ -379,12 +381,15 @@ async def connect_storm(url: str, writer: asyncpg.Connection, rate: float, proce
             storm.kill()
         await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
     window = max(result["seconds"] for result in results)
-    offered, accepted, failed = (
-        sum(result[field] for result in results) for field in ("offered", "accepted", "failed")
-    )
+    offered, accepted = (sum(result[field] for result in results) for field in ("offered", "accepted"))
+    failures: dict[str, int] = {}
+    for result in results:
+        for name, count in result["failures"].items():
+            failures[name] = failures.get(name, 0) + count
+    failed_as = ", ".join(f"{count} {name}" for name, count in sorted(failures.items())) or "none failed"
     return (
-        f"offered {offered / window:.0f} connects/s, accepted {accepted / window:.0f}/s ({accepted} of {offered}, "
-        f"{failed} failed or over {STORM_CONNECT_TIMEOUT_S:.0f} s); 20 normal clients, {len(samples)} receipts: "
+        f"offered {offered / window:.0f} connects/s, accepted {accepted / window:.0f}/s ({accepted} of {offered}; "
+        f"failed: {failed_as}; timeout {STORM_CONNECT_TIMEOUT_S:.0f} s); 20 normal clients, {len(samples)} receipts: "
         f"p50 {percentile(samples, 0.5):.1f} ms, p99 {percentile(samples, 0.99):.1f} ms, "
         f"max {max(samples, default=float('nan')):.1f} ms, missed {missed}"
     )
