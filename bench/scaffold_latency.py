@@ -8,9 +8,10 @@ process, then measures, each phase bounded in time:
    `--processes` client processes; each round UPDATEs one row and every client times its receipt
    of the change. p50/p95/p99; missed: clients that never got the last round; coalesced: rounds a
    newer snapshot replaced before a client took them;
-2. a connect storm: `--processes` processes offer `--storm-rate` connects/s between them (an open
+2. connect storms: `--processes` processes offer each of `--storm-rates` connects/s between them (an open
    loop on raw sockets: handshake, snapshot, then a close frame or a reset) while 20 normal clients
-   time 5 updates a second; connects/s offered and accepted, and the normal clients' p50/p99;
+   time 5 updates a second; connects/s offered and accepted, the normal clients' p50/p99, and the
+   server's CPU time per accepted connect;
 3. the app's own write rate on a 10,000-row table with no client, then with 5 clients connected
    (rows sent as deltas);
 4. 100 clients that stop reading, each connecting to a 2 MB snapshot: the server's resident memory
@@ -20,7 +21,7 @@ Phases 1 and 2 also run against a peer (`--no-peer` skips it): a broadcast serve
 from FastAPI's WebSocket documentation, on the same trigger, measured right after the generated
 stack, so both face the same load on a shared machine; every row prints the load average.
 
-    python bench/scaffold_latency.py [--clients 1000,2000] [--rounds 20] [--processes 4] [--storm-rate 1000]
+    python bench/scaffold_latency.py [--clients 1000,2000] [--rounds 20] [--processes 4] [--storm-rates 100,1000]
         [--phases 1,2,3,4]
 """
 
@@ -272,7 +273,10 @@ async def storm_connect(host: str, port: int, path: str, *, reset: bool) -> None
 
 async def storm_worker(url: str, rate: float, seconds: float) -> None:
     """Offer `rate` connects a second for `seconds` whatever the server does (an open loop, as arriving users
-    are), half leaving with a close frame and half with a reset; report offered, accepted and failed."""
+    are), half leaving with a close frame and half with a reset; report offered, accepted and failed.
+    Starts when a line arrives on stdin, so that every storm process has finished starting."""
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
     address = urlsplit(url)
     host, port, path = address.hostname, address.port, address.path
     loop = asyncio.get_running_loop()
@@ -346,12 +350,29 @@ async def fan_out(url: str, writer: asyncpg.Connection, clients: int, processes:
     )
 
 
-async def connect_storm(url: str, writer: asyncpg.Connection, rate: float, processes: int, seconds: float) -> str:
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def connect_storm(
+    url: str, pid: int, writer: asyncpg.Connection, rate: float, processes: int, seconds: float
+) -> str:
     command = [sys.executable, __file__, "--storm", url, str(rate / processes), str(seconds)]
     clients = [await websockets.connect(url, max_size=None) for _ in range(20)]
     for client in clients:
         await client.recv()
-    storms = [subprocess.Popen(command, stdout=subprocess.PIPE, text=True) for _ in range(processes)]
+    storms = [
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(processes)
+    ]
+    for storm in storms:  # started and imported: from here on only the storm itself costs CPU
+        assert storm.stdout is not None and await asyncio.to_thread(storm.stdout.readline) == "ready\n"
+    cpu_before = cpu_seconds(pid)
+    for storm in storms:
+        assert storm.stdin is not None
+        storm.stdin.write("go\n")
+        storm.stdin.flush()
     samples: list[float] = []
     missed = 0
     try:
@@ -376,6 +397,7 @@ async def connect_storm(url: str, writer: asyncpg.Connection, rate: float, proce
             number += 1
             await asyncio.sleep(0.2)
         results = [json.loads(storm.communicate(timeout=60)[0].strip().splitlines()[-1]) for storm in storms]
+        cpu = cpu_seconds(pid) - cpu_before
     finally:
         for storm in storms:
             storm.kill()
@@ -391,7 +413,8 @@ async def connect_storm(url: str, writer: asyncpg.Connection, rate: float, proce
         f"offered {offered / window:.0f} connects/s, accepted {accepted / window:.0f}/s ({accepted} of {offered}; "
         f"failed: {failed_as}; timeout {STORM_CONNECT_TIMEOUT_S:.0f} s); 20 normal clients, {len(samples)} receipts: "
         f"p50 {percentile(samples, 0.5):.1f} ms, p99 {percentile(samples, 0.99):.1f} ms, "
-        f"max {max(samples, default=float('nan')):.1f} ms, missed {missed}"
+        f"max {max(samples, default=float('nan')):.1f} ms, missed {missed}; server CPU {cpu:.1f} s, "
+        f"{cpu * 1000 / max(accepted, 1):.2f} ms per accepted connect"
     )
 
 
@@ -478,7 +501,13 @@ def load() -> str:
 
 
 async def main(
-    client_counts: list[int], rounds: int, processes: int, storm: tuple[float, float], *, peer: bool, phases: set[int]
+    client_counts: list[int],
+    rounds: int,
+    processes: int,
+    storm: tuple[list[float], float],
+    *,
+    peer: bool,
+    phases: set[int],
 ) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="polldetox-bench-"))
     server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
@@ -494,10 +523,12 @@ async def main(
         url = f"ws://127.0.0.1:{port}/ws/planned-features"
         await wait_for_server(url, process)
         urls = {"generated": url}
+        pids = {"generated": process.pid}
         if peer:
             peer_process, peer_port = start_server("bench_peer", project, uri, workdir / "peer.log")
             servers.append(peer_process)
             urls["peer"] = f"ws://127.0.0.1:{peer_port}/ws/planned-features"
+            pids["peer"] = peer_process.pid
             await wait_for_server(urls["peer"], peer_process)
         writer = await asyncpg.connect(uri)
         try:
@@ -511,11 +542,12 @@ async def main(
                     row = await fan_out(address, writer, clients, processes, rounds)
                     print(f"{name:>9} {row}  {load()}", flush=True)
             if 2 in phases:
-                rate, seconds = storm
-                print(f"\n2. connect storms: {processes} processes offer {rate:.0f} connects/s for {seconds:.0f} s")
-                for name, address in urls.items():
-                    row = await connect_storm(address, writer, rate, processes, seconds)
-                    print(f"{name:>9} {row}; {load()}", flush=True)
+                rates, seconds = storm
+                print(f"\n2. connect storms: {processes} processes offer each rate for {seconds:.0f} s")
+                for rate in rates:
+                    for name, address in urls.items():
+                        row = await connect_storm(address, pids[name], writer, rate, processes, seconds)
+                        print(f"{name:>9} {rate:>5.0f}/s {row}; {load()}", flush=True)
             if not phases & {3, 4}:
                 return
             await writer.execute(
@@ -549,7 +581,7 @@ if __name__ == "__main__":
         parser.add_argument("--clients", default="1000,2000", help="comma-separated client counts (default 1000,2000)")
         parser.add_argument("--rounds", type=int, default=20, help="UPDATEs per client count (default 20)")
         parser.add_argument("--processes", type=int, default=4, help="client processes (default 4)")
-        parser.add_argument("--storm-rate", type=float, default=1000.0, help="connects/s the storm offers")
+        parser.add_argument("--storm-rates", default="100,1000", help="connects/s the storms offer (default 100,1000)")
         parser.add_argument("--storm-seconds", type=float, default=10.0, help="length of the connect storm")
         parser.add_argument("--no-peer", action="store_true", help="skip the hand-written FastAPI peer server")
         parser.add_argument("--phases", default="1,2,3,4", help="comma-separated phases to run (default all)")
@@ -559,7 +591,7 @@ if __name__ == "__main__":
                 [int(n) for n in arguments.clients.split(",")],
                 arguments.rounds,
                 arguments.processes,
-                (arguments.storm_rate, arguments.storm_seconds),
+                ([float(rate) for rate in arguments.storm_rates.split(",")], arguments.storm_seconds),
                 peer=not arguments.no_peer,
                 phases={int(n) for n in arguments.phases.split(",")},
             )
