@@ -566,7 +566,11 @@ async def main(
     finally:
         for process in servers:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # still busy with a storm's connects
+                process.kill()
+                process.wait()
         server.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
 
