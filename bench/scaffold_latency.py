@@ -486,11 +486,14 @@ async def stalled_clients(port: int, pid: int) -> str:
     )
 
 
-def start_server(module: str, project: Path, uri: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    module: str, project: Path, uri: str, log: Path, backlog: int | None
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(project / "app/server"),
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-max-size", "65536"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-max-size", "65536",
+         *(["--backlog", str(backlog)] if backlog else [])],
         env={**os.environ, "BENCH_DATABASE_URL": uri}, stderr=log.open("w"),
     )  # fmt: skip
     return process, port
@@ -508,6 +511,7 @@ async def main(
     *,
     peer: bool,
     phases: set[int],
+    backlog: int | None,
 ) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="polldetox-bench-"))
     server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
@@ -518,14 +522,14 @@ async def main(
         scaffold(project)
         await prepare_database(uri, project)
         server_log = workdir / "server.log"
-        process, port = start_server("bench_server", project, uri, server_log)
+        process, port = start_server("bench_server", project, uri, server_log, backlog)
         servers.append(process)
         url = f"ws://127.0.0.1:{port}/ws/planned-features"
         await wait_for_server(url, process)
         urls = {"generated": url}
         pids = {"generated": process.pid}
         if peer:
-            peer_process, peer_port = start_server("bench_peer", project, uri, workdir / "peer.log")
+            peer_process, peer_port = start_server("bench_peer", project, uri, workdir / "peer.log", backlog)
             servers.append(peer_process)
             urls["peer"] = f"ws://127.0.0.1:{peer_port}/ws/planned-features"
             pids["peer"] = peer_process.pid
@@ -588,6 +592,7 @@ if __name__ == "__main__":
         parser.add_argument("--storm-rates", default="100,1000", help="connects/s the storms offer (default 100,1000)")
         parser.add_argument("--storm-seconds", type=float, default=10.0, help="length of the connect storm")
         parser.add_argument("--no-peer", action="store_true", help="skip the hand-written FastAPI peer server")
+        parser.add_argument("--backlog", type=int, help="uvicorn's listen backlog for both servers (its default: 2048)")
         parser.add_argument("--phases", default="1,2,3,4", help="comma-separated phases to run (default all)")
         arguments = parser.parse_args()
         asyncio.run(
@@ -597,6 +602,7 @@ if __name__ == "__main__":
                 arguments.processes,
                 ([float(rate) for rate in arguments.storm_rates.split(",")], arguments.storm_seconds),
                 peer=not arguments.no_peer,
+                backlog=arguments.backlog,
                 phases={int(n) for n in arguments.phases.split(",")},
             )
         )
