@@ -8,8 +8,10 @@ process, then measures, each phase bounded in time:
    `--processes` client processes; each round UPDATEs one row and every client times its receipt
    of the change. p50/p95/p99; missed: clients that never got the last round; coalesced: rounds a
    newer snapshot replaced before a client took them;
-2. a connect storm: a separate process opens and closes (or resets) connections as fast as it can
-   while 20 normal clients time 5 updates a second; the storm's connects/s and their p99;
+2. connect storms: `--processes` processes offer each of `--storm-rates` connects/s between them (an open
+   loop on raw sockets: handshake, snapshot, then a close frame or a reset) while 20 normal clients
+   time 5 updates a second; connects/s offered and accepted, the normal clients' p50/p99, and the
+   server's CPU time per accepted connect;
 3. the app's own write rate on a 10,000-row table with no client, then with 5 clients connected
    (rows sent as deltas);
 4. 100 clients that stop reading, each connecting to a 2 MB snapshot: the server's resident memory
@@ -19,7 +21,8 @@ Phases 1 and 2 also run against a peer (`--no-peer` skips it): a broadcast serve
 from FastAPI's WebSocket documentation, on the same trigger, measured right after the generated
 stack, so both face the same load on a shared machine; every row prints the load average.
 
-    python bench/scaffold_latency.py [--clients 1000,2000] [--rounds 20] [--processes 4] [--fan-out-only]
+    python bench/scaffold_latency.py [--clients 1000,2000] [--rounds 20] [--processes 4] [--storm-rates 100,1000]
+        [--phases 1,2,3,4]
 """
 
 from __future__ import annotations
@@ -31,11 +34,13 @@ import json
 import os
 import shutil
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import asyncpg
 import pgserver
@@ -49,6 +54,7 @@ from polldetox.scaffold.command import scaffold_command  # noqa: E402
 
 SCHEMA = REPO_ROOT / "tests" / "scaffold_fixtures" / "migrations"
 MISSED_AFTER_S = 10.0
+STORM_CONNECT_TIMEOUT_S = 10.0
 
 SERVER_MODULE = """
 import os
@@ -223,24 +229,82 @@ async def client_worker(url: str, clients: int) -> None:
     print(json.dumps(samples), flush=True)
 
 
-async def storm_worker(url: str, seconds: float) -> None:
-    """Connect, take the snapshot and leave (close or reset), 50 at a time, for `seconds`."""
-    done = 0
-    deadline = time.monotonic() + seconds
+def storm_request(host: str, port: int, path: str) -> bytes:
+    key = base64.b64encode(os.urandom(16)).decode()
+    return (
+        f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    ).encode()
 
-    async def once(number: int) -> None:
-        client = await websockets.connect(url, max_size=None, open_timeout=30)
-        await asyncio.wait_for(client.recv(), timeout=30)
-        if number % 2:
-            client.transport.abort()
+
+# A client's close frame, code 1000, masked with a zero key (RFC 6455 5.3: any key will do).
+CLOSE_FRAME = b"\x88\x82\x00\x00\x00\x00\x03\xe8"
+
+
+async def storm_connect(host: str, port: int, path: str, *, reset: bool) -> None:
+    """One storm connect on a raw socket: handshake, read the first message (the snapshot), then leave with a
+    close frame (waiting for the server's close) or with a reset. Raw, so the client's own cost stays small."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(storm_request(host, port, path))
+        head = await reader.readuntil(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 101"):
+            raise ConnectionError(head.split(b"\r\n", 1)[0].decode())
+        while True:  # the frames of the first message, up to the one with FIN
+            first, second = await reader.readexactly(2)
+            length = second & 0x7F
+            if length >= 126:
+                length = int.from_bytes(await reader.readexactly(2 if length == 126 else 8), "big")
+            await reader.readexactly(length)
+            if first & 0x80:
+                break
+        if reset:
+            writer.transport.get_extra_info("socket").setsockopt(
+                socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+            )
+            writer.transport.abort()
         else:
-            await client.close()
+            writer.write(CLOSE_FRAME)
+            while await reader.read(65536):  # the server's close frame, then its end of the connection
+                pass
+    finally:
+        writer.close()
 
-    started = time.monotonic()
-    while time.monotonic() < deadline:
-        results = await asyncio.gather(*(once(done + n) for n in range(50)), return_exceptions=True)
-        done += sum(1 for result in results if result is None)
-    print(json.dumps({"connects": done, "seconds": time.monotonic() - started}), flush=True)
+
+async def storm_worker(url: str, rate: float, seconds: float) -> None:
+    """Offer `rate` connects a second for `seconds` whatever the server does (an open loop, as arriving users
+    are), half leaving with a close frame and half with a reset; report offered, accepted and failed.
+    Starts when a line arrives on stdin, so that every storm process has finished starting."""
+    print("ready", flush=True)
+    await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
+    address = urlsplit(url)
+    host, port, path = address.hostname, address.port, address.path
+    loop = asyncio.get_running_loop()
+    outcomes = {"accepted": 0, "failed": 0}
+    failures: dict[str, int] = {}
+    attempts: set[asyncio.Task[None]] = set()
+
+    async def attempt(number: int) -> None:
+        try:
+            await asyncio.wait_for(storm_connect(host, port, path, reset=bool(number % 2)), STORM_CONNECT_TIMEOUT_S)
+            outcomes["accepted"] += 1
+        except (OSError, EOFError, asyncio.IncompleteReadError, TimeoutError, ConnectionError) as error:
+            outcomes["failed"] += 1
+            failures[type(error).__name__] = failures.get(type(error).__name__, 0) + 1
+
+    started = loop.time()
+    offered = 0
+    while (elapsed := loop.time() - started) < seconds:
+        while offered < elapsed * rate:
+            task = asyncio.create_task(attempt(offered))
+            attempts.add(task)
+            task.add_done_callback(attempts.discard)
+            offered += 1
+        await asyncio.sleep(0.005)
+    window = loop.time() - started
+    if attempts:
+        await asyncio.wait(attempts, timeout=STORM_CONNECT_TIMEOUT_S + 5)
+    print(json.dumps({"offered": offered, "seconds": window, **outcomes, "failures": failures}), flush=True)
 
 
 # ---- phases -----------------------------------------------------------------------------------
@@ -286,18 +350,34 @@ async def fan_out(url: str, writer: asyncpg.Connection, clients: int, processes:
     )
 
 
-async def connect_storm(url: str, writer: asyncpg.Connection, seconds: float) -> str:
-    storm = subprocess.Popen(
-        [sys.executable, __file__, "--storm", url, str(seconds)], stdout=subprocess.PIPE, text=True
-    )
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def connect_storm(
+    url: str, pid: int, writer: asyncpg.Connection, rate: float, processes: int, seconds: float
+) -> str:
+    command = [sys.executable, __file__, "--storm", url, str(rate / processes), str(seconds)]
     clients = [await websockets.connect(url, max_size=None) for _ in range(20)]
+    for client in clients:
+        await client.recv()
+    storms = [
+        subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(processes)
+    ]
+    for storm in storms:  # started and imported: from here on only the storm itself costs CPU
+        assert storm.stdout is not None and await asyncio.to_thread(storm.stdout.readline) == "ready\n"
+    cpu_before = cpu_seconds(pid)
+    for storm in storms:
+        assert storm.stdin is not None
+        storm.stdin.write("go\n")
+        storm.stdin.flush()
     samples: list[float] = []
     missed = 0
     try:
-        for client in clients:
-            await client.recv()
         number = 0
-        while storm.poll() is None:
+        while any(storm.poll() is None for storm in storms):
             title = f"s{number}@{time.time()!r}"
             started = time.perf_counter()
             await writer.execute("UPDATE planned_features SET title = $1 WHERE id = 1", title)
@@ -316,15 +396,25 @@ async def connect_storm(url: str, writer: asyncpg.Connection, seconds: float) ->
             missed += sum(1 for result in results if not isinstance(result, float))
             number += 1
             await asyncio.sleep(0.2)
-        result = json.loads(storm.communicate(timeout=60)[0].strip().splitlines()[-1])
+        results = [json.loads(storm.communicate(timeout=60)[0].strip().splitlines()[-1]) for storm in storms]
+        cpu = cpu_seconds(pid) - cpu_before
     finally:
-        storm.kill()
+        for storm in storms:
+            storm.kill()
         await asyncio.gather(*(client.close() for client in clients), return_exceptions=True)
-    rate = result["connects"] / result["seconds"]
+    window = max(result["seconds"] for result in results)
+    offered, accepted = (sum(result[field] for result in results) for field in ("offered", "accepted"))
+    failures: dict[str, int] = {}
+    for result in results:
+        for name, count in result["failures"].items():
+            failures[name] = failures.get(name, 0) + count
+    failed_as = ", ".join(f"{count} {name}" for name, count in sorted(failures.items())) or "none failed"
     return (
-        f"{result['connects']} connects in {result['seconds']:.1f} s ({rate:.0f}/s, half reset without a "
-        f"close frame); 20 normal clients, {len(samples)} receipts: p50 {percentile(samples, 0.5):.1f} ms, "
-        f"p99 {percentile(samples, 0.99):.1f} ms, max {max(samples):.1f} ms, missed {missed}"
+        f"offered {offered / window:.0f} connects/s, accepted {accepted / window:.0f}/s ({accepted} of {offered}; "
+        f"failed: {failed_as}; timeout {STORM_CONNECT_TIMEOUT_S:.0f} s); 20 normal clients, {len(samples)} receipts: "
+        f"p50 {percentile(samples, 0.5):.1f} ms, p99 {percentile(samples, 0.99):.1f} ms, "
+        f"max {max(samples, default=float('nan')):.1f} ms, missed {missed}; server CPU {cpu:.1f} s, "
+        f"{cpu * 1000 / max(accepted, 1):.2f} ms per accepted connect"
     )
 
 
@@ -375,11 +465,7 @@ def process_memory(pid: int) -> tuple[float, int]:
 def stalled_client(port: int) -> socket.socket:
     raw = socket.create_connection(("127.0.0.1", port))
     raw.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    key = base64.b64encode(os.urandom(16)).decode()
-    raw.sendall(
-        f"GET /ws/planned-features HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
+    raw.sendall(storm_request("127.0.0.1", port, "/ws/planned-features"))
     return raw
 
 
@@ -400,11 +486,14 @@ async def stalled_clients(port: int, pid: int) -> str:
     )
 
 
-def start_server(module: str, project: Path, uri: str, log: Path) -> tuple[subprocess.Popen[bytes], int]:
+def start_server(
+    module: str, project: Path, uri: str, log: Path, backlog: int | None
+) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(project / "app/server"),
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-max-size", "65536"],
+         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-max-size", "65536",
+         *(["--backlog", str(backlog)] if backlog else [])],
         env={**os.environ, "BENCH_DATABASE_URL": uri}, stderr=log.open("w"),
     )  # fmt: skip
     return process, port
@@ -415,7 +504,14 @@ def load() -> str:
 
 
 async def main(
-    client_counts: list[int], rounds: int, processes: int, storm_seconds: float, *, peer: bool, fan_out_only: bool
+    client_counts: list[int],
+    rounds: int,
+    processes: int,
+    storm: tuple[list[float], float],
+    *,
+    peer: bool,
+    phases: set[int],
+    backlog: int | None,
 ) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="polldetox-bench-"))
     server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
@@ -426,46 +522,59 @@ async def main(
         scaffold(project)
         await prepare_database(uri, project)
         server_log = workdir / "server.log"
-        process, port = start_server("bench_server", project, uri, server_log)
+        process, port = start_server("bench_server", project, uri, server_log, backlog)
         servers.append(process)
         url = f"ws://127.0.0.1:{port}/ws/planned-features"
         await wait_for_server(url, process)
         urls = {"generated": url}
+        pids = {"generated": process.pid}
         if peer:
-            peer_process, peer_port = start_server("bench_peer", project, uri, workdir / "peer.log")
+            peer_process, peer_port = start_server("bench_peer", project, uri, workdir / "peer.log", backlog)
             servers.append(peer_process)
             urls["peer"] = f"ws://127.0.0.1:{peer_port}/ws/planned-features"
+            pids["peer"] = peer_process.pid
             await wait_for_server(urls["peer"], peer_process)
         writer = await asyncpg.connect(uri)
         try:
             print(f"PostgreSQL (pgserver), generated stack under uvicorn, {os.cpu_count()} cores, {load()}\n")
-            print("1. fan-out: latency from just before the autocommit UPDATE to each client's receipt")
-            print(f"{'server':>9} {'clients':>8} {'processes':>9} {'rounds':>7} {'p50 ms':>8} {'p95 ms':>8} "
-                  f"{'p99 ms':>8} {'max ms':>8} {'missed':>7} {'coalesced':>10}  load")  # fmt: skip
-            for clients in client_counts:
+            if 1 in phases:
+                print("1. fan-out: latency from just before the autocommit UPDATE to each client's receipt")
+                print(f"{'server':>9} {'clients':>8} {'processes':>9} {'rounds':>7} {'p50 ms':>8} {'p95 ms':>8} "
+                      f"{'p99 ms':>8} {'max ms':>8} {'missed':>7} {'coalesced':>10}  load")  # fmt: skip
+            for clients in client_counts if 1 in phases else ():
                 for name, address in urls.items():  # the peer right after, under the same load
                     row = await fan_out(address, writer, clients, processes, rounds)
                     print(f"{name:>9} {row}  {load()}", flush=True)
-            if fan_out_only:
+            if 2 in phases:
+                rates, seconds = storm
+                print(f"\n2. connect storms: {processes} processes offer each rate for {seconds:.0f} s")
+                for rate in rates:
+                    for name, address in urls.items():
+                        row = await connect_storm(address, pids[name], writer, rate, processes, seconds)
+                        print(f"{name:>9} {rate:>5.0f}/s {row}; {load()}", flush=True)
+            if not phases & {3, 4}:
                 return
-            print("\n2. connect storms, one process opening and leaving connections 50 at a time")
-            for name, address in urls.items():
-                print(f"{name:>9} {await connect_storm(address, writer, storm_seconds)}; {load()}", flush=True)
             await writer.execute(
                 "INSERT INTO planned_features (title, details) "
                 "SELECT 'row ' || n, repeat('d', 150) FROM generate_series(1, 9999) n"
             )
-            print("\n3. " + await writes_with_clients(url, uri, 5.0), flush=True)
-            print("\n4. " + await stalled_clients(port, process.pid), flush=True)
-            closed = server_log.read_text().count("Closing slow client")
-            print(f"   the server closed {closed} clients as slow (send timeout 5 s), each logged once", flush=True)
+            if 3 in phases:
+                print("\n3. " + await writes_with_clients(url, uri, 5.0), flush=True)
+            if 4 in phases:
+                print("\n4. " + await stalled_clients(port, process.pid), flush=True)
+                closed = server_log.read_text().count("Closing slow client")
+                print(f"   the server closed {closed} clients as slow (send timeout 5 s), each logged once", flush=True)
             print(f"\n{load()}", flush=True)
         finally:
             await writer.close()
     finally:
         for process in servers:
             process.terminate()
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:  # still busy with a storm's connects
+                process.kill()
+                process.wait()
         server.cleanup()
         shutil.rmtree(workdir, ignore_errors=True)
 
@@ -474,23 +583,26 @@ if __name__ == "__main__":
     if sys.argv[1:2] == ["--worker"]:
         asyncio.run(client_worker(sys.argv[2], int(sys.argv[3])))
     elif sys.argv[1:2] == ["--storm"]:
-        asyncio.run(storm_worker(sys.argv[2], float(sys.argv[3])))
+        asyncio.run(storm_worker(sys.argv[2], float(sys.argv[3]), float(sys.argv[4])))
     else:
         parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
         parser.add_argument("--clients", default="1000,2000", help="comma-separated client counts (default 1000,2000)")
         parser.add_argument("--rounds", type=int, default=20, help="UPDATEs per client count (default 20)")
         parser.add_argument("--processes", type=int, default=4, help="client processes (default 4)")
+        parser.add_argument("--storm-rates", default="100,1000", help="connects/s the storms offer (default 100,1000)")
         parser.add_argument("--storm-seconds", type=float, default=10.0, help="length of the connect storm")
         parser.add_argument("--no-peer", action="store_true", help="skip the hand-written FastAPI peer server")
-        parser.add_argument("--fan-out-only", action="store_true", help="run phase 1 only")
+        parser.add_argument("--backlog", type=int, help="uvicorn's listen backlog for both servers (its default: 2048)")
+        parser.add_argument("--phases", default="1,2,3,4", help="comma-separated phases to run (default all)")
         arguments = parser.parse_args()
         asyncio.run(
             main(
                 [int(n) for n in arguments.clients.split(",")],
                 arguments.rounds,
                 arguments.processes,
-                arguments.storm_seconds,
+                ([float(rate) for rate in arguments.storm_rates.split(",")], arguments.storm_seconds),
                 peer=not arguments.no_peer,
-                fan_out_only=arguments.fan_out_only,
+                backlog=arguments.backlog,
+                phases={int(n) for n in arguments.phases.split(",")},
             )
         )

@@ -10,6 +10,7 @@ import logging
 import os
 import random
 import socket
+import struct
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -48,7 +49,9 @@ class Stack:
 
 
 @asynccontextmanager
-async def stack(out: Path, **uvicorn_options: Any) -> AsyncIterator[Stack]:
+async def stack(
+    out: Path, manager_options: dict[str, Any] | None = None, **uvicorn_options: Any
+) -> AsyncIterator[Stack]:
     assert run_scaffold("big_snapshots", "--pattern", "action", "--out", out).exit_code == 0
     rows: list[dict[str, Any]] = [{"id": 0, "blob": ""}]
 
@@ -56,7 +59,9 @@ async def stack(out: Path, **uvicorn_options: Any) -> AsyncIterator[Stack]:
         return list(rows)
 
     with generated_modules(out / "app/server", *MODULES) as modules:
-        manager = modules["services.realtime_connections"].ConnectionManager("big_snapshots", send_timeout=1.0)
+        manager = modules["services.realtime_connections"].ConnectionManager(
+            "big_snapshots", send_timeout=1.0, **(manager_options or {})
+        )
         events = modules["services.big_snapshots_events"].BigSnapshotsEvents(fetch, manager)
         app = FastAPI()
         app.include_router(modules["routes.big_snapshots_websocket"].big_snapshots_websocket_router(events))
@@ -267,3 +272,83 @@ async def test_a_client_refused_while_the_data_is_unavailable_gets_1013(
             assert await _close_code(client) == 1013
     refusals = [r for r in caplog.records if "Refusing a client" in r.getMessage()]
     assert len(refusals) == 1 and refusals[0].levelno == logging.WARNING and not refusals[0].exc_info
+
+
+def _reset_after_handshake(port: int) -> None:
+    """A raw client that reads the server's handshake answer, then resets before reading anything else."""
+    raw = _stalled_socket(port)
+    answer = b""
+    while b"\r\n\r\n" not in answer:
+        answer += raw.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 101"), answer
+    raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    raw.close()
+
+
+async def test_clients_reset_before_their_snapshot_leave_quietly_while_the_others_get_broadcasts(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """What a connect storm does: peers that give up between the handshake and their first message. Each
+    leaves without a traceback (uvicorn's own log included), and a client already connected keeps getting
+    every broadcast while they are pending."""
+    caplog.set_level(logging.INFO)
+    async with stack(tmp_path, log_config=None) as served:  # uvicorn's errors reach caplog too
+        bystander = await websockets.connect(served.url)
+        await asyncio.wait_for(bystander.recv(), timeout=10)
+        release = asyncio.Event()
+        read = served.events.initial_messages
+
+        async def after_the_resets() -> list[str]:
+            await release.wait()
+            return await read()
+
+        served.events.initial_messages = after_the_resets
+        for _ in range(20):
+            await asyncio.to_thread(_reset_after_handshake, served.port)
+        served.rows.append({"id": 1, "blob": "while 20 connects are pending"})
+        assert await served.events.broadcast_big_snapshots() == 1
+        update = json.loads(await asyncio.wait_for(bystander.recv(), timeout=10))
+        assert update["rows"][-1]["blob"] == "while 20 connects are pending"
+        await asyncio.sleep(0.1)  # the loop takes the resets in (loopback delivers them at once)
+        release.set()
+        served.rows.append({"id": 2, "blob": "after"})
+        await _until(lambda: len(served.manager.active_connections) == 1)
+        assert await served.events.broadcast_big_snapshots() == 1
+        assert json.loads(await asyncio.wait_for(bystander.recv(), timeout=10))["rows"][-1]["blob"] == "after"
+        await bystander.close()
+    assert not [record.getMessage() for record in caplog.records if record.exc_info]
+
+
+async def test_a_connect_storm_takes_turns_and_connected_clients_get_broadcasts_meanwhile(tmp_path: Path) -> None:
+    """With 20 connects pending, at most `max_handshakes` are answered at a time and the others wait their
+    turn unanswered; a client already connected gets a broadcast meanwhile, and every pending connect is then
+    answered with the rows that broadcast sent (counted, not timed)."""
+    async with stack(tmp_path, {"max_handshakes": 4}) as served:
+        bystander = await websockets.connect(served.url)
+        await asyncio.wait_for(bystander.recv(), timeout=10)
+        release, answering = asyncio.Event(), []
+        read = served.events.initial_messages
+
+        async def held() -> list[str]:
+            answering.append(len(answering))
+            await release.wait()
+            return await read()
+
+        served.events.initial_messages = held
+        storm = [asyncio.ensure_future(websockets.connect(served.url)) for _ in range(20)]
+        await _until(lambda: len(answering) == 4)
+        await asyncio.sleep(0.2)  # room for a fifth to be answered, were the turns not bounded
+        assert len(answering) == 4 and not any(connect.done() for connect in storm[4:])
+
+        served.rows.append({"id": 1, "blob": "while 20 connects are pending"})
+        assert await served.events.broadcast_big_snapshots() == 1  # only the bystander is registered
+        assert json.loads(await asyncio.wait_for(bystander.recv(), timeout=10))["rows"][-1]["id"] == 1
+
+        release.set()
+        clients = await asyncio.wait_for(asyncio.gather(*storm), timeout=30)
+        try:
+            assert len(answering) == 20
+            for client in clients:
+                assert json.loads(await asyncio.wait_for(client.recv(), timeout=10))["rows"][-1]["id"] == 1
+        finally:
+            await asyncio.gather(bystander.close(), *(client.close() for client in clients))

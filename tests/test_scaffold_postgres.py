@@ -251,6 +251,43 @@ async def test_callback_skips_without_clients_and_coalesces_a_burst(server_uri: 
         await pool.close()
 
 
+async def test_connects_are_answered_while_a_change_is_being_read_and_still_get_the_change(
+    server_uri: str, tree: Path
+) -> None:
+    """A connect storm must not queue behind reads: a connect during a read is sent the rows held, then the
+    change that read finds (the read here is held by a real table lock, as a slow database holds it)."""
+    dsn = await fresh_database(server_uri, *schema_files(PLANNED_FEATURES_SCHEMA))
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+    admin = await asyncpg.connect(dsn)
+    try:
+        with generated_modules(tree / "app/server", "services.planned_features_events") as modules:
+            watching = _Recording(clients=1)
+            events = modules["services.planned_features_events"].PlannedFeaturesEvents(pool, watching, payload="delta")
+            row = await pool.fetchval("INSERT INTO planned_features (title) VALUES ('before') RETURNING id")
+            assert _titles(json.loads((await events.initial_messages())[0])["rows"]) == {"before"}
+            await pool.execute("UPDATE planned_features SET title = 'changed' WHERE id = $1", row)
+            async with admin.transaction():
+                await admin.execute("LOCK TABLE planned_features IN ACCESS EXCLUSIVE MODE")
+                read = asyncio.create_task(
+                    events.on_planned_features_change({"operation": "UPDATE", "key": {"id": row}})
+                )
+                while not await admin.fetchval(
+                    "SELECT count(*) FROM pg_locks WHERE relation = 'planned_features'::regclass AND NOT granted"
+                ):
+                    await asyncio.sleep(0.01)  # until the read waits on the lock
+                connects = [asyncio.create_task(events.initial_messages()) for _ in range(100)]
+                await asyncio.sleep(0)  # one turn of the event loop: no connect may wait for the read
+                assert all(connect.done() for connect in connects) and not read.done()
+                assert [_titles(json.loads(connect.result()[0])["rows"]) for connect in connects] == [{"before"}] * 100
+            await asyncio.wait_for(read, timeout=30)
+            assert [(message["op"], _titles(message["rows"])) for message in watching.messages] == [
+                ("upsert", {"changed"})
+            ]
+    finally:
+        await admin.close()
+        await pool.close()
+
+
 async def test_down_migration_removes_trigger_and_function(server_uri: str, tree: Path) -> None:
     dsn = await fresh_database(server_uri, *schema_files(PLANNED_FEATURES_SCHEMA))
     connection = await asyncpg.connect(dsn)
