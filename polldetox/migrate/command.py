@@ -25,6 +25,7 @@ from polldetox.scaffold.render import Action as FileAction
 from polldetox.scaffold.render import Pattern, PlannedFile
 from polldetox.scaffold.schema import SchemaError, Table
 from polldetox.scaffold.writer import write_plan
+from polldetox.terminal import new_console
 
 if TYPE_CHECKING:
     from polldetox.migrate.plan import MigrationPlan
@@ -72,8 +73,8 @@ def migrate_command(
     timer loop reloads on the hook's updates instead. Shapes that are not safe to rewrite are left
     alone and listed. Missing pieces (trigger migration, listener runtime, the hook) are scaffolded.
     """
-    console = Console(highlight=False, soft_wrap=True)
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = new_console(soft_wrap=True)
+    errors = new_console(stderr=True, soft_wrap=True)
     try:
         result = _plan(table, site, schema, root)
         if not dry_run:
@@ -187,8 +188,8 @@ def _report(result: MigrationPlan, console: Console, dry_run: bool) -> None:
     if not result.changes and not result.skipped:
         console.print("Nothing to migrate: no polling site of this table is left.")
     for change in result.changes:
-        console.print(f"[green]{verb}[/] {change.path}: {escape(change.reason)}")
+        console.print(f"[green]{verb}[/] {escape(change.path)}: {escape(change.reason)}")
     for skipped in result.skipped:
-        console.print(f"[yellow]Skipped[/] {skipped.path}:{skipped.line}: {escape(skipped.reason)}")
+        console.print(f"[yellow]Skipped[/] {escape(skipped.path)}:{skipped.line}: {escape(skipped.reason)}")
     for step in result.manual:
         console.print(f"[bold]By hand:[/] {escape(step)}")
