@@ -271,7 +271,7 @@ def _migrate_schedule(
     """An interval job's schedule goes; a listener started where the schedule was runs the job on each change."""
     path = site.location.path
     try:
-        removed = remove_schedule(files.read(path), site.location.line, job)
+        removed = remove_schedule(files.read(path), site.location.line, job, channel=names.channel)
     except Unsafe as reason:
         return _skip(files, site, str(reason))
     files.write(path, removed.source, f"{site.mechanism} of {job} removed: it runs on {names.channel} instead")
