@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
-from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 from typer.core import TyperGroup
 from typer.main import get_command_from_info
@@ -36,6 +36,7 @@ from polldetox.report.text import print_status, print_summary, print_text
 from polldetox.rules import RULES, get_rule
 from polldetox.scan import engine
 from polldetox.scan.files import BadPath, relative_to_root
+from polldetox.terminal import new_console
 
 if TYPE_CHECKING:
     from rich.progress import Progress
@@ -81,8 +82,8 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-stdout = Console(highlight=False, soft_wrap=True)
-stderr = Console(stderr=True, highlight=False)
+stdout = new_console(soft_wrap=True)
+stderr = new_console(stderr=True)
 
 
 class ReportFormat(StrEnum):
@@ -224,7 +225,7 @@ def scan(
         # The baseline sees the whole scan: fingerprints count identical sites across a file.
         if write_baseline:
             count = record_baseline(result, write_baseline)
-            stderr.print(f"Recorded {count} finding{'s' if count != 1 else ''} in {write_baseline}.")
+            stderr.print(f"Recorded {count} finding{'s' if count != 1 else ''} in {escape(str(write_baseline))}.")
             raise typer.Exit(0)
         result = _narrowed(result, targets, config, baseline, prune_baseline, changed)
     except (ConfigError, BadPath, UsageProblem, BaselineError, GitDiffError) as problem:
@@ -311,11 +312,13 @@ def _apply_baseline(
     if outcome.gone:
         if prune:
             removed = prune_baseline(loaded, outcome.gone)
-            stderr.print(f"Pruned {removed} finding{'s that are' if removed != 1 else ' that is'} gone from {path}.")
+            stderr.print(
+                f"Pruned {removed} finding{'s that are' if removed != 1 else ' that is'} gone from {escape(str(path))}."
+            )
         else:
             stderr.print(
                 f"{len(outcome.gone)} baselined finding{'s are' if len(outcome.gone) != 1 else ' is'} gone "
-                f"(run with --prune-baseline to drop them from {path}):"
+                f"(run with --prune-baseline to drop them from {escape(str(path))}):"
             )
             for entry in outcome.gone:
                 stderr.print(f"  {entry.path}:{entry.line} {entry.rule} {entry.snippet}", markup=False)
@@ -334,7 +337,7 @@ def _report(
         buffer = io.StringIO()
         print_text(
             result,
-            Console(file=buffer, width=120, no_color=True, highlight=False),
+            new_console(file=buffer, width=120, no_color=True),
             statistics=statistics,
             show_allowed=not hide_allowed,
         )
@@ -348,7 +351,7 @@ def _report(
         return
     _write_atomically(output, text)
     print_summary(summarize(result), stdout, statistics=statistics)
-    stdout.print(f"Report written to {output}.")
+    stdout.print(f"Report written to {escape(str(output))}.")
 
 
 def _write_atomically(path: Path, text: str) -> None:
@@ -490,7 +493,7 @@ def init(
         return
     standalone_text = STARTER_CONFIG.replace("[tool.polldetox]\n", "", 1).replace("tool.polldetox.", "")
     _write_atomically(dotfile, standalone_text)
-    stdout.print(f"Wrote {dotfile}.")
+    stdout.print(f"Wrote {escape(str(dotfile))}.")
 
 
 @app.command()
@@ -538,7 +541,7 @@ def report(
         _fail(problem)
     _write_atomically(output, render_html(result))
     print_summary(summarize(result), stdout)
-    stdout.print(f"Report written to {output}.")
+    stdout.print(f"Report written to {escape(str(output))}.")
 
 
 class StatusFormat(StrEnum):

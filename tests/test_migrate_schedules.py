@@ -172,7 +172,10 @@ def test_a_beat_task_is_printed_when_no_start_up_hook_can_queue_it(migrated: tup
 def test_a_beat_task_is_wired_into_a_start_up_hook_that_already_queues_its_module_tasks() -> None:
     worker = (FIXTURE / JOBS / "worker.py").read_text()
     removed = remove_schedule(
-        worker, worker.count("\n", 0, worker.index('"export-open-orders"')) + 1, "export_open_orders"
+        worker,
+        worker.count("\n", 0, worker.index('"export-open-orders"')) + 1,
+        "export_open_orders",
+        channel="orders_changed",
     )
     main = (FIXTURE / "app/server/main.py").read_text()
     producer = main.replace(
@@ -197,7 +200,10 @@ def test_a_beat_task_is_wired_into_a_start_up_hook_that_already_queues_its_modul
 def test_the_job_gets_the_arguments_the_hook_passes_its_scheduler_or_is_refused() -> None:
     refresh = (FIXTURE / JOBS / "refresh.py").read_text()
     removed = remove_schedule(
-        refresh, refresh.count("\n", 0, refresh.index("scheduler.add_job(\n")) + 1, "push_order_board"
+        refresh,
+        refresh.count("\n", 0, refresh.index("scheduler.add_job(\n")) + 1,
+        "push_order_board",
+        channel="orders_changed",
     )
     assert (removed.holder, removed.parameters) == ("build_scheduler", ("pool", "manager"))
     wiring = ScheduleWiring(removed, "app.server.jobs.refresh", "orders_changed", "app.server.services.pg_listener")
@@ -270,7 +276,7 @@ def test_unsafe_schedules_are_refused(change: tuple[str, str], reason: str) -> N
     source = (FIXTURE / JOBS / "refresh.py").read_text().replace(*change)
     line = source.count("\n", 0, source.index("scheduler.add_job(\n")) + 1
     with pytest.raises(Unsafe, match=re.escape(reason)):
-        remove_schedule(source, line, "push_order_board")
+        remove_schedule(source, line, "push_order_board", channel="orders_changed")
 
 
 def test_a_beat_entry_with_kwargs_is_refused() -> None:
@@ -283,7 +289,7 @@ def test_a_beat_entry_with_kwargs_is_refused() -> None:
     )
     line = source.count("\n", 0, source.index('"export-open-orders"')) + 1
     with pytest.raises(Unsafe, match="passes kwargs"):
-        remove_schedule(source, line, "export_open_orders")
+        remove_schedule(source, line, "export_open_orders", channel="orders_changed")
 
 
 async def _messages_until(socket: websockets.ClientConnection, customer: str) -> None:

@@ -25,6 +25,7 @@ from polldetox.scaffold.render import Action as FileAction
 from polldetox.scaffold.render import Pattern, PlannedFile
 from polldetox.scaffold.schema import SchemaError, Table
 from polldetox.scaffold.writer import write_plan
+from polldetox.terminal import new_console
 
 if TYPE_CHECKING:
     from polldetox.migrate.plan import MigrationPlan
@@ -72,8 +73,8 @@ def migrate_command(
     timer loop reloads on the hook's updates instead. Shapes that are not safe to rewrite are left
     alone and listed. Missing pieces (trigger migration, listener runtime, the hook) are scaffolded.
     """
-    console = Console(highlight=False, soft_wrap=True)
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = new_console(soft_wrap=True)
+    errors = new_console(stderr=True, soft_wrap=True)
     try:
         result = _plan(table, site, schema, root)
         if not dry_run:
@@ -89,14 +90,15 @@ def migrate_command(
     ) as problem:
         errors.print(f"[bold red]error:[/] {escape(str(problem))}; nothing changed")
         raise typer.Exit(2) from None
+    ignored = _git_ignored(root, [change.path for change in result.changes if change.action == "create"])
     if format == PlanFormat.json:
-        sys.stdout.write(json.dumps(_json(result), indent=2) + "\n")
+        sys.stdout.write(json.dumps(_json(result, ignored), indent=2) + "\n")
     elif dry_run:
         sys.stdout.write(result.diff())
     if not dry_run:
         _write(result, root)
     if format == PlanFormat.text:
-        _report(result, console if not dry_run else errors, dry_run)
+        _report(result, console if not dry_run else errors, dry_run, ignored)
     raise typer.Exit(1 if result.skipped else 0)
 
 
@@ -166,6 +168,20 @@ def _refuse_dirty(root: Path, paths: list[str], allow_dirty: bool) -> None:
         raise MigrateProblem(f"uncommitted changes in {', '.join(dirty)}: commit or stash them, or pass --allow-dirty")
 
 
+def _git_ignored(root: Path, created: list[str]) -> list[str]:
+    """The created files git ignores: a review of `git status` or `git diff` would not see them."""
+    if not created:
+        return []
+    try:
+        found = subprocess.run(
+            ["git", "check-ignore", "--stdin"], cwd=root, input="\n".join(created), capture_output=True, text=True
+        )
+    except OSError:
+        return []
+    # 0: some are ignored, 1: none is, 128: not a repository (the dirty check has had its say on that).
+    return [line for line in found.stdout.splitlines() if line] if found.returncode == 0 else []
+
+
 def _write(result: MigrationPlan, root: Path) -> None:
     planned = [
         PlannedFile(PurePosixPath(path), "migrate", FileAction.overwrite, result.after[path], result.before.get(path))
@@ -174,21 +190,29 @@ def _write(result: MigrationPlan, root: Path) -> None:
     write_plan(planned, root)
 
 
-def _json(result: MigrationPlan) -> dict[str, object]:
+def _json(result: MigrationPlan, ignored: list[str]) -> dict[str, object]:
     return {
         "edits": [{"path": c.path, "action": c.action, "reason": c.reason} for c in result.changes],
         "skipped": [{"path": s.path, "line": s.line, "reason": s.reason} for s in result.skipped],
         "manual": result.manual,
+        "ignored": ignored,
     }
 
 
-def _report(result: MigrationPlan, console: Console, dry_run: bool) -> None:
+def _report(result: MigrationPlan, console: Console, dry_run: bool, ignored: list[str]) -> None:
     verb = "Would change" if dry_run else "Changed"
     if not result.changes and not result.skipped:
         console.print("Nothing to migrate: no polling site of this table is left.")
     for change in result.changes:
-        console.print(f"[green]{verb}[/] {change.path}: {escape(change.reason)}")
+        console.print(f"[green]{verb}[/] {escape(change.path)}: {escape(change.reason)}")
     for skipped in result.skipped:
-        console.print(f"[yellow]Skipped[/] {skipped.path}:{skipped.line}: {escape(skipped.reason)}")
+        console.print(f"[yellow]Skipped[/] {escape(skipped.path)}:{skipped.line}: {escape(skipped.reason)}")
     for step in result.manual:
         console.print(f"[bold]By hand:[/] {escape(step)}")
+    if ignored:
+        created = "would create" if dry_run else "created"
+        console.print(
+            f"[yellow]warning:[/] git ignores {len(ignored)} file{'s' if len(ignored) != 1 else ''} this run "
+            f"{created}, so `git status` and `git diff` do not show them; add them with `git add -f` or change "
+            f"the .gitignore or the layout: {escape(', '.join(ignored))}"
+        )

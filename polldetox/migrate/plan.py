@@ -7,7 +7,6 @@ diff, prints as JSON, or writes. Nothing here touches the disk except to read.
 from __future__ import annotations
 
 import difflib
-import posixpath
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -38,6 +37,7 @@ from polldetox.scaffold.schema import Table
 from polldetox.scaffold.steps import manual_steps
 from polldetox.scan.files import discover
 from polldetox.scan.ts_parse import parse
+from polldetox.scan.ts_values import module_path
 
 # What the listener needs that the app may not have yet: the trigger and the LISTEN runtime.
 _SCAFFOLDED_KINDS = ("migration_up", "migration_down", "pg_listener")
@@ -274,7 +274,7 @@ def _migrate_schedule(
     """An interval job's schedule goes; a listener started where the schedule was runs the job on each change."""
     path = site.location.path
     try:
-        removed = remove_schedule(files.read(path), site.location.line, job)
+        removed = remove_schedule(files.read(path), site.location.line, job, channel=names.channel)
     except Unsafe as reason:
         return _skip(files, site, str(reason))
     files.write(path, removed.source, f"{site.mechanism} of {job} removed: it runs on {names.channel} instead")
@@ -443,10 +443,13 @@ def _class_component_steps(found: InClassComponent, hook: Hook, hook_source: str
 
 
 def _drop_constant(files: _Files, importer: str, specifier: str, name: str, sources: list[str]) -> None:
-    """The exported interval constant, when no file of the project mentions it any more."""
-    if not specifier.startswith("."):
+    """The exported interval constant, when no file of the project mentions it any more.
+
+    Its module is found as the scan's cross-file resolution finds it: relative, or through a source alias.
+    """
+    base = module_path(importer, specifier)
+    if base is None:
         return
-    base = posixpath.normpath((PurePosixPath(importer).parent / specifier).as_posix())
     module = next((base + suffix for suffix in _TS_SUFFIXES if base + suffix in sources), None)
     if module is None:
         return

@@ -7,7 +7,7 @@ either returns the new module or raises Unsafe with the reason the shape is left
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -105,63 +105,146 @@ def _is_docstring(statement: cst.BaseStatement) -> bool:
     return m.matches(statement, m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString() | m.ConcatenatedString())]))
 
 
-def _without_cancel_wrapper(body: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
-    """`try: while True: ... except CancelledError: log; raise` only logs the watcher's end: unwrap the loop."""
-    last = body[-1] if body else None
-    if (
-        isinstance(last, cst.Try)
-        and last.orelse is None
-        and last.finalbody is None
-        and len(last.body.body) == 1
-        and isinstance(last.body.body[0], cst.While)
-        and last.handlers
-        and all(
-            handler.type is not None and _callee(handler.type) == "CancelledError" and _reraises(handler)
-            for handler in last.handlers
-        )
-    ):
-        loop = last.body.body[0]
-        return [*body[:-1], loop.with_changes(leading_lines=[*last.leading_lines, *loop.leading_lines])]
-    return body
-
-
 def _reraises(handler: cst.ExceptHandler) -> bool:
     return any(m.findall(handler.body, m.Raise(exc=None)))
+
+
+def _loops_in(node: cst.CSTNode) -> int:
+    """The `while` loops in a statement, its nested blocks included; not those of functions it defines."""
+    count = 0
+
+    class _Count(cst.CSTVisitor):
+        def visit_While(self, node: cst.While) -> None:
+            nonlocal count
+            count += 1
+
+        def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+            return False
+
+        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+            return False
+
+        def visit_Lambda(self, node: cst.Lambda) -> bool:
+            return False
+
+    node.visit(_Count())
+    return count
+
+
+def _only_logs_cancellation(block: cst.Try) -> bool:
+    """`try: ... except CancelledError: log; raise` only logs the watcher's end: the callback needs none of it."""
+    return (
+        block.orelse is None
+        and block.finalbody is None
+        and bool(block.handlers)
+        and all(
+            handler.type is not None and _callee(handler.type) == "CancelledError" and _reraises(handler)
+            for handler in block.handlers
+        )
+    )
+
+
+def _block_header(block: cst.With | cst.Try) -> str:
+    if isinstance(block, cst.Try):
+        return "try:"
+    code = cst.Module(body=[]).code_for_node(block.with_changes(body=cst.IndentedBlock(body=[])))
+    return code.strip().splitlines()[0]
+
+
+@dataclass
+class _Nesting:
+    """What sits around the one loop: the statements that run before it, and the blocks it sits in."""
+
+    setup: list[cst.BaseStatement]
+    blocks: list[str]
+
+    def where(self) -> str:
+        return "".join(f" inside `{header}`" for header in self.blocks)
+
+
+def _around_loop(
+    statements: list[cst.BaseStatement],
+    callback_body: Callable[[cst.While], list[cst.BaseStatement]],
+    nesting: _Nesting,
+) -> list[cst.BaseStatement]:
+    """The statements with the loop replaced by `callback_body(loop)`.
+
+    A `with` block around the loop stays around the callback's body (the callback enters it on each
+    change); a `try` that only logs cancellation goes; another `try` stays, so its handlers still
+    catch the tick's errors. Statements before the loop are collected as set-up; none may follow it.
+    """
+    index = next(position for position, statement in enumerate(statements) if _loops_in(statement))
+    holder = statements[index]
+    nesting.setup.extend(statements[:index])
+    if statements[index + 1 :]:
+        raise Unsafe(f"statements follow the loop{nesting.where()}")
+    if isinstance(holder, cst.While):
+        return [*statements[:index], *callback_body(holder)]
+    if isinstance(holder, cst.With) or (isinstance(holder, cst.Try) and _loops_in(holder.body)):
+        nesting.blocks.append(_block_header(holder))
+        inner = _around_loop(list(holder.body.body), callback_body, nesting)
+        if isinstance(holder, cst.Try) and _only_logs_cancellation(holder):
+            inner[0] = inner[0].with_changes(leading_lines=[*holder.leading_lines, *inner[0].leading_lines])  # type: ignore[union-attr]
+            return [*statements[:index], *inner]
+        return [*statements[:index], holder.with_changes(body=holder.body.with_changes(body=inner))]
+    header = cst.Module(body=[]).code_for_node(holder).strip().splitlines()[0]
+    raise Unsafe(
+        f"the loop sits in a block other than `with` or `try` (`{header}`){nesting.where()}: "
+        "move it out of that block by hand"
+    )
+
+
+def _redone_setup(setup: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """The set-up before the loop that a callback would redo on every change: all but imports, which Python caches."""
+    return [
+        statement
+        for statement in setup
+        if not (
+            isinstance(statement, cst.SimpleStatementLine)
+            and all(isinstance(small, cst.Import | cst.ImportFrom) for small in statement.body)
+        )
+    ]
 
 
 def _loop_to_callback(function: cst.FunctionDef, watcher: Watcher) -> tuple[cst.FunctionDef, set[str]]:
     """The function with its `while True:` body as its body; returns it and the names the waits used."""
     if function.asynchronous is None:
         raise Unsafe("a synchronous watcher: the listener awaits its callbacks, so make it async first")
-    body = _without_cancel_wrapper(list(function.body.body))  # type: ignore[union-attr]
+    body = list(function.body.body)  # type: ignore[union-attr]
     head = 1 if body and _is_docstring(body[0]) else 0
-    loops = [index for index, statement in enumerate(body) if isinstance(statement, cst.While)]
-    if len(loops) != 1:
-        raise Unsafe("the watcher does more than one loop")
-    index = loops[0]
-    loop = body[index]
-    assert isinstance(loop, cst.While)
-    if body[head:index]:
-        state = sorted(filter(None, map(_assigned_name, body[head:index]))) or ["locals"]
-        raise Unsafe(
-            f"it sets up state before the loop ({', '.join(state[:3])}) that each tick reads; "
-            "a callback would start over every time: keep it on an attribute first"
-        )
-    if body[index + 1 :]:
-        raise Unsafe("statements follow the loop")
-    if not m.matches(loop.test, m.Name("True") | m.Integer("1")):
-        raise Unsafe(f"the loop runs while `{cst.Module(body=[]).code_for_node(loop.test)}`, not forever")
-    if loop.orelse is not None:
-        raise Unsafe("the loop has an `else:` block")
+    loops = _loops_in(function.body)
+    if loops != 1:
+        raise Unsafe("the watcher does more than one loop" if loops else "the watcher has no `while` loop")
     dropper = _DropSleeps()
-    new_loop_body = loop.body.visit(dropper)
-    if not dropper.removed:
-        raise Unsafe("the loop waits with something other than a sleep call")
-    assert isinstance(new_loop_body, cst.IndentedBlock)
-    statements = list(new_loop_body.body)
-    statements[0] = statements[0].with_changes(
-        leading_lines=[*loop.leading_lines, *statements[0].leading_lines]  # type: ignore[union-attr]
-    )
+
+    def callback_body(loop: cst.While) -> list[cst.BaseStatement]:
+        if not m.matches(loop.test, m.Name("True") | m.Integer("1")):
+            raise Unsafe(f"the loop runs while `{cst.Module(body=[]).code_for_node(loop.test)}`, not forever")
+        if loop.orelse is not None:
+            raise Unsafe("the loop has an `else:` block")
+        new_loop_body = loop.body.visit(dropper)
+        if not dropper.removed:
+            raise Unsafe("the loop waits with something other than a sleep call")
+        assert isinstance(new_loop_body, cst.IndentedBlock)
+        statements = list(new_loop_body.body)
+        statements[0] = statements[0].with_changes(
+            leading_lines=[*loop.leading_lines, *statements[0].leading_lines]  # type: ignore[union-attr]
+        )
+        return statements
+
+    nesting = _Nesting(setup=[], blocks=[])
+    new_body = _around_loop(body[head:], callback_body, nesting)
+    if redone := _redone_setup(nesting.setup):
+        if state := sorted(filter(None, map(_assigned_name, redone))):
+            raise Unsafe(
+                f"it sets up state before the loop{nesting.where()} ({', '.join(state[:3])}) that each tick reads; "
+                "a callback would start over every time: keep it on an attribute first"
+            )
+        first = cst.Module(body=[]).code_for_node(redone[0]).strip().splitlines()[0]
+        raise Unsafe(
+            f"it runs `{first}` once before the loop{nesting.where()}; a callback would run it on every change: "
+            "move it to start-up by hand"
+        )
     event = cst.Param(
         name=cst.Name("event"),
         annotation=cst.Annotation(cst.parse_expression("dict[str, Any]")),
@@ -172,7 +255,7 @@ def _loop_to_callback(function: cst.FunctionDef, watcher: Watcher) -> tuple[cst.
         function.with_changes(
             name=cst.Name(watcher.callback),
             params=params,
-            body=function.body.with_changes(body=[*body[:head], *statements]),
+            body=function.body.with_changes(body=[*body[:head], *new_body]),
         ),
         used,
     )

@@ -48,12 +48,15 @@ class RemovedSchedule:
         return f"asyncio.to_thread({', '.join([target, *given])})"
 
 
-def remove_schedule(source: str, line: int, job: str) -> RemovedSchedule:
+def remove_schedule(source: str, line: int, job: str, *, channel: str) -> RemovedSchedule:
+    """The module without the job's schedule on `line`; Unsafe names any other schedule shape found there."""
     wrapper = MetadataWrapper(cst.parse_module(source))
     finder = _FindSchedule(line, job)
     wrapper.visit(finder)
     if finder.found is None:
-        raise Unsafe(f"no add_job(...) statement or beat schedule entry for {job} starts on this line")
+        shape = _OtherSchedule(line)
+        wrapper.visit(shape)
+        raise Unsafe(shape.reason(channel))
     node, arguments, celery = finder.found
     module = wrapper.module.visit(_Remove(node))
     module = drop_unused(module, _names(node) - {job.split(".")[0], *(_names_of_code(a) for a in arguments)})
@@ -215,11 +218,7 @@ class _FindSchedule(cst.CSTVisitor):
     def visit_DictElement(self, node: cst.DictElement) -> None:
         if self.found is not None or not self._starts_here(node) or not isinstance(node.value, cst.Dict):
             return
-        entry = {
-            key.evaluated_value: element.value
-            for element in node.value.elements
-            if isinstance(element, cst.DictElement) and isinstance(key := element.key, cst.SimpleString)
-        }
+        entry = _string_keyed(node.value)
         task = entry.get("task")
         name = task.evaluated_value if isinstance(task, cst.SimpleString) else None
         if not isinstance(name, str) or name.split(".")[-1] != self.job.split(".")[-1]:
@@ -227,6 +226,65 @@ class _FindSchedule(cst.CSTVisitor):
         if "kwargs" in entry:
             raise Unsafe(f"the beat entry of {self.job} passes kwargs: register the task with the listener by hand")
         self.found = (node, _elements(entry.get("args")), True)
+
+
+class _OtherSchedule(cst.CSTVisitor):
+    """A schedule on the line in a shape that is not rewritten, and the job it runs as written there.
+
+    The scan's site names the enclosing function, which is not the job when the job is imported,
+    so the job is read from the shape: an rq-scheduler entry's `func`, a PeriodicTask's `task`.
+    """
+
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(self, line: int) -> None:
+        self.line = line
+        self.entry: dict[str, cst.BaseExpression] | None = None
+        self.call: cst.Call | None = None
+
+    def visit_Dict(self, node: cst.Dict) -> None:
+        span = self.get_metadata(PositionProvider, node)
+        entry = _string_keyed(node)
+        if span.start.line <= self.line <= span.end.line and "func" in entry:
+            self.entry = entry  # the innermost: visited after the dicts around it
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.call is None and self.get_metadata(PositionProvider, node).start.line == self.line:
+            self.call = node
+
+    def reason(self, channel: str) -> str:
+        job: str | None = None
+        if self.entry is not None:
+            job = _CODE.code_for_node(self.entry["func"]).split(".")[-1]
+            shape, removal = f"an rq-scheduler job entry ({job})", "the entry"
+        elif self.call is not None and "PeriodicTask" in (callee := _CODE.code_for_node(self.call.func)):
+            task = next((arg.value for arg in self.call.args if arg.keyword and arg.keyword.value == "task"), None)
+            if isinstance(task, cst.SimpleString) and isinstance(task.evaluated_value, str):
+                job = task.evaluated_value.split(".")[-1]
+            shape = f"a django-celery-beat PeriodicTask{f' ({job})' if job else ''}, a schedule kept in the database"
+            removal = "the code that creates it, delete the periodic task,"
+        elif self.call is not None:
+            function = next(
+                (arg.value for arg in self.call.args if not arg.keyword or arg.keyword.value == "func"), None
+            )
+            job = _CODE.code_for_node(function).split(".")[-1] if function is not None else None
+            shape, removal = f"a {callee}(...) call{f' ({job})' if job else ''}", "the call"
+        else:
+            shape, removal = "no schedule call or entry on this line", "its schedule"
+        return (
+            f"{shape}: only APScheduler add_job statements and Celery beat schedule entries are rewritten; "
+            f"remove {removal} and register {job or 'the job it runs'} on {channel} by hand"
+        )
+
+
+def _string_keyed(node: cst.Dict) -> dict[str, cst.BaseExpression]:
+    return {
+        key.evaluated_value: element.value
+        for element in node.elements
+        if isinstance(element, cst.DictElement)
+        and isinstance(key := element.key, cst.SimpleString)
+        and isinstance(key.evaluated_value, str)
+    }
 
 
 def _elements(value: cst.BaseExpression | None) -> list[str]:

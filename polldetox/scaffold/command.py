@@ -29,6 +29,7 @@ from polldetox.scaffold.render import (
 from polldetox.scaffold.schema import SchemaError, Table, read_table
 from polldetox.scaffold.steps import manual_steps
 from polldetox.scaffold.writer import write_plan
+from polldetox.terminal import new_console
 
 
 class PlanFormat(StrEnum):
@@ -104,8 +105,8 @@ def scaffold_command(
     """
     import jinja2
 
-    console = Console(highlight=False, soft_wrap=True)
-    errors = Console(stderr=True, highlight=False, soft_wrap=True)
+    console = new_console(soft_wrap=True)
+    errors = new_console(stderr=True, soft_wrap=True)
     try:
         names = names_for(table)
         layout = project_layout(out)
@@ -113,8 +114,9 @@ def scaffold_command(
         env = environment(_templates_folder(templates))
         for name in unmatched_overrides(templates) if templates is not None else []:
             errors.print(
-                f"[yellow]warning:[/] --templates {templates}: {name} overrides no built-in template "
-                "(names are like db/events.py.j2 or common/hook.ts.j2); it is used only if another template includes it"
+                f"[yellow]warning:[/] --templates {escape(str(templates))}: {escape(name)} overrides no built-in "
+                "template (names are like db/events.py.j2 or common/hook.ts.j2); it is used only if another template "
+                "includes it"
             )
         request = Request(names, pattern, shape, layout, statement_level=statement_level, payload=payload)
         planned = plan(request, out, env, force=force)
@@ -197,10 +199,12 @@ def _print_plan(planned: list[PlannedFile], console: Console, format: PlanFormat
     _plan_table(planned, console, title="Plan (dry run: nothing written)")
     for item in planned:
         if item.action == Action.create:
-            console.print(f"\n[green]new file[/] {item.path} ({len(item.content.splitlines())} lines)")
+            console.print(
+                f"\n[green]new file[/] {escape(item.path.as_posix())} ({len(item.content.splitlines())} lines)"
+            )
         elif diff := item.diff():
             note = " (exists and differs; --force would make this change)" if item.action == Action.skip else ""
-            console.print(f"\n[yellow]{item.action.value}[/] {item.path}{note}")
+            console.print(f"\n[yellow]{item.action.value}[/] {escape(item.path.as_posix())}{note}")
             console.print(escape(diff), end="")
     skipped = [item for item in planned if item.differs]
     if skipped:
@@ -228,4 +232,6 @@ def _plan_table(planned: list[PlannedFile], console: Console, title: str) -> Non
 def _print_result(planned: list[PlannedFile], written: list[PlannedFile], console: Console) -> None:
     _plan_table(planned, console, title=f"Wrote {len(written)} file(s)")
     for item in (item for item in planned if item.differs):
-        console.print(f"[yellow]skipped[/] {item.path}: it exists and differs; --force overwrites it")
+        console.print(
+            f"[yellow]skipped[/] {escape(item.path.as_posix())}: it exists and differs; --force overwrites it"
+        )

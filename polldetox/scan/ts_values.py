@@ -62,6 +62,26 @@ class Value:
     env: str | None = None  # environment variable that overrides it
 
 
+def module_path(importer: str, specifier: str) -> str | None:
+    """What `specifier` imports from the root-relative file `importer`: a relative import, or one through
+    the conventional source aliases (SvelteKit's `$lib/...`, the `@/...` that Vite, Next.js and Vue
+    templates map to `src/`), as a root-relative module path without suffix; None for packages."""
+    folders = importer.split("/")[:-1]
+    source = folders[: folders.index("src") + 1] if "src" in folders else None
+    if specifier.startswith("$lib/") and source is not None:
+        joined = posixpath.join(*source, "lib", specifier.removeprefix("$lib/"))
+    elif specifier.startswith("@/") and source is not None:
+        joined = posixpath.join(*source, specifier.removeprefix("@/"))
+    elif specifier.startswith("."):
+        joined = posixpath.normpath(posixpath.join(posixpath.dirname(importer), specifier))
+    else:
+        return None
+    for suffix in _SOURCE_SUFFIXES:
+        if joined.endswith(suffix):
+            return joined[: -len(suffix)]
+    return joined
+
+
 class Values:
     """The constants and imports of one file, and the evaluation of expressions against them."""
 
@@ -108,23 +128,7 @@ class Values:
                     self.modules.add(module)
 
     def module_path(self, specifier: str) -> str | None:
-        """A relative import, or one through the conventional source aliases (SvelteKit's `$lib/...`, the
-        `@/...` that Vite, Next.js and Vue templates map to `src/`), as a root-relative module path without
-        suffix; None for packages."""
-        folders = self.tree.path.split("/")[:-1]
-        source = folders[: folders.index("src") + 1] if "src" in folders else None
-        if specifier.startswith("$lib/") and source is not None:
-            joined = posixpath.join(*source, "lib", specifier.removeprefix("$lib/"))
-        elif specifier.startswith("@/") and source is not None:
-            joined = posixpath.join(*source, specifier.removeprefix("@/"))
-        elif specifier.startswith("."):
-            joined = posixpath.normpath(posixpath.join(posixpath.dirname(self.tree.path), specifier))
-        else:
-            return None
-        for suffix in _SOURCE_SUFFIXES:
-            if joined.endswith(suffix):
-                return joined[: -len(suffix)]
-        return joined
+        return module_path(self.tree.path, specifier)
 
     def evaluate(self, node: Node | None, depth: int = 0) -> Value | None:
         """The value of an expression in milliseconds as far as it is known; None if not a duration."""
