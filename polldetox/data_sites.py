@@ -14,8 +14,11 @@ what `status` still counts as polling.
 - A frontend site that makes the same request as a tied one (the same query key, URL or API method
   such as `queueClient.getAll`) polls the same data.
 
-Sites the standard allows (its exception cases) link like any other: a hook's fallback poller shows
-which API method reads the data. They are never returned, since they are not polling to remove.
+Only what the scan judges takes part, by the scan's own judgement (`policy.judge`): test code, batch
+jobs that run daily or less often and idle runners are not polling, so they neither link nor are
+returned. Sites the scan allows (its exception cases, or a suppression comment) link like any other:
+a hook's fallback poller shows which API method reads the data. They are never returned, since they
+are not polling to remove; an exception that misses one of its requirements still is.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from polldetox.config import Config
-from polldetox.findings import FileFacts, PollingSite, Route, SiteKind
+from polldetox.findings import FileFacts, Location, PollingSite, Route, SiteKind
 from polldetox.naming import Names
-from polldetox.scan.policy import RouteIndex, exception_for, is_backend, names_in, primary_table
+from polldetox.scan.policy import Judgement, RouteIndex, is_backend, judge, names_in, primary_table, rule_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +41,17 @@ class DataSites:
     routes: tuple[Route, ...]  # the routes that serve it
 
 
-def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> DataSites:
+def data_sites(
+    facts: Sequence[FileFacts], names: Names, config: Config, judgement: Judgement | None = None
+) -> DataSites:
+    """`judgement`: the scan's judgement of `facts`, when the caller has it already."""
     table = names.table.name.lower()
     message = f"{names.snake}_update"
+    verdicts = _verdicts(judgement if judgement is not None else judge(facts, config))
+    judged = [(site, file) for file in facts for site in file.sites if _key(site) in verdicts]
     backend = [
         (site, file)
-        for file in facts
-        for site in file.sites
+        for site, file in judged
         if is_backend(site) and (table in unqualified(site.tables) or message in site.message_types)
     ]
     every_route = [route for file in facts for route in file.routes]
@@ -67,10 +74,7 @@ def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> Data
         return bool(types & set(file.handled_message_types))
 
     frontend_sites = [
-        (site, file)
-        for file in facts
-        for site in file.sites
-        if not is_backend(site) and site.kind != SiteKind.POLLING_ENGINE
+        (site, file) for site, file in judged if not is_backend(site) and site.kind != SiteKind.POLLING_ENGINE
     ]
     chosen = {index for index, (site, file) in enumerate(frontend_sites) if tied(site, file)}
     requests = {request for index in chosen for request in _requests(frontend_sites[index][0])}
@@ -81,8 +85,8 @@ def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> Data
         requests |= {request for index in added for request in _requests(frontend_sites[index][0])}
     frontend = [frontend_sites[index] for index in sorted(chosen)]
     return DataSites(
-        backend=_polling(backend, config),
-        frontend=_polling(frontend, config),
+        backend=_polling(backend, verdicts),
+        frontend=_polling(frontend, verdicts),
         message_types=tuple(sorted(types)),
         routes=tuple(routes),
     )
@@ -114,11 +118,22 @@ def _requests(site: PollingSite) -> set[str]:
     return {*site.urls, *((f"key:{key}",) if key else ())}
 
 
-def _polling(sites: list[tuple[PollingSite, FileFacts]], config: Config) -> tuple[PollingSite, ...]:
-    """The sites that are not an allowed exception, in file and line order."""
-    kept = []
-    for site, file in sites:
-        exception, missing = exception_for(site, file, config)
-        if exception is None or missing:
-            kept.append(site)
+def _verdicts(judgement: Judgement) -> dict[tuple[Location, str], bool]:
+    """Each site the scan judged, by place and rule: whether it reports it as polling to remove (a
+    violation, or an exception missing one of its requirements) rather than allowed or suppressed."""
+    verdicts = {(finding.location, finding.rule): False for finding in judgement.suppressed}
+    for finding in judgement.findings:
+        verdicts[finding.location, finding.rule] = finding.exception is None or bool(finding.missing)
+    return verdicts
+
+
+def _key(site: PollingSite) -> tuple[Location, str]:
+    return site.location, rule_for(site)
+
+
+def _polling(
+    sites: list[tuple[PollingSite, FileFacts]], verdicts: dict[tuple[Location, str], bool]
+) -> tuple[PollingSite, ...]:
+    """The sites the scan reports as polling to remove, in file and line order."""
+    kept = [site for site, _ in sites if verdicts[_key(site)]]
     return tuple(sorted(kept, key=lambda site: (site.location.path, site.location.line)))

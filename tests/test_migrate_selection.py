@@ -1,0 +1,52 @@
+"""Which sites `polldetox migrate` (and `status`) take as a table's polling, and what they scaffold for them:
+only what the scan reports as polling."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from ci_fixtures.scans import REPO_ROOT, init_repo
+from typer.testing import CliRunner, Result
+
+from polldetox.cli import app
+
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+
+
+def fixture_copy(name: str, tmp_path: Path) -> Path:
+    root = Path(shutil.copytree(FIXTURES / name, tmp_path / name))
+    init_repo(root)
+    return root
+
+
+def migrate(root: Path, *arguments: str) -> Result:
+    return CliRunner().invoke(app, ["migrate", *arguments, "--root", str(root)])
+
+
+def changed_lines(diff: str) -> list[str]:
+    return [line for line in diff.splitlines() if line[:1] in "+-" and not line.startswith(("+++", "---"))]
+
+
+def test_test_code_and_a_daily_job_are_left_as_the_scan_leaves_them(tmp_path: Path) -> None:
+    root = fixture_copy("migrate-judged", tmp_path)
+    done = migrate(root, "orders", "--dry-run")
+    assert done.exit_code == 0, done.output
+    assert "-    scheduler.add_job(refresh_orders, " in done.stdout
+    # The test's own copy of the schedule and the nightly report are no polling in the scan's eyes.
+    assert "b/tests/test_jobs.py" not in done.stdout
+    assert not [line for line in changed_lines(done.stdout) if "nightly" in line]
+    assert "nightly" not in done.stderr
+    nightly = migrate(root, "orders", "--dry-run", "--site", "app/jobs.py:24")
+    assert nightly.exit_code == 2
+    assert "app/jobs.py:24 is not a polling site of orders" in nightly.stderr
+
+
+def test_status_counts_the_same_sites_as_polling(tmp_path: Path) -> None:
+    root = fixture_copy("migrate-judged", tmp_path)
+    done = CliRunner().invoke(app, ["status", "orders", "--root", str(root), "--format", "json"])
+    assert done.exit_code == 0, done.output
+    [data_type] = json.loads(done.stdout)["data_types"]
+    steps = {step["id"]: step for step in data_type["steps"]}
+    assert steps["polling_removed"]["evidence"] == "still polls: app/jobs.py:23"
