@@ -8,9 +8,14 @@ what `status` still counts as polling.
 - A route serves the data when it reads the table or sends one of its message types.
 - A frontend site is tied as the Anti-pattern 3 pairing ties it: by the URL it fetches, through the
   route index, to a route serving the data; else by a file that handles one of its message types;
-  and by the table's name in its query key or URLs, among the words of its query key (an Apollo
-  document `OPEN_ORDERS`), or, when it shows neither URL nor key (an RTK Query hook), of its
-  component's name.
+  and by a segment of its query key or URL that names the table, or, when it shows neither URL nor
+  key (an RTK Query hook), by its component's name.
+- A segment names the table when its last words are the table's words, singular or plural, in any
+  case: the last word of a compound names the thing (`OPEN_ORDERS` and `open-orders` are orders,
+  `workflow-run` is a run, not a workflow). Segments are a key's string literals split at `:`, `/`
+  and `.` (`'workflow:list'`), a URL's path segments other than its parameters, and the constants and
+  member paths a key refers to (`OPEN_ORDERS`, `queries.workflows.list(...)`); a key's variables and
+  object members (`runId`, `{ websiteId }`) are its parameters and name no data.
 - A frontend site that makes the same request as a tied one (the same query key, URL or API method
   such as `queueClient.getAll`) polls the same data.
 
@@ -30,7 +35,15 @@ from dataclasses import dataclass
 from polldetox.config import Config
 from polldetox.findings import FileFacts, Location, PollingSite, Route, SiteKind
 from polldetox.naming import Names
-from polldetox.scan.policy import Judgement, RouteIndex, is_backend, judge, names_in, primary_table, rule_for
+from polldetox.scan.policy import (
+    Judgement,
+    RouteIndex,
+    is_backend,
+    judge,
+    primary_table,
+    rule_for,
+    url_segments,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,12 +74,14 @@ def data_sites(
     types |= {kind for route in http_reading for kind in route.message_types}
     routes = [r for r in every_route if table in unqualified(r.tables) or types & set(r.message_types)]
     route_index = RouteIndex(every_route)
+    table_words = _singular(names.snake.split("_"))
     serving = {id(route) for route in routes}
 
     def tied(site: PollingSite, file: FileFacts) -> bool:
-        if names.snake in names_in(site) or _names(names.snake, site.query_key):
+        segments = [*_key_segments(site.query_key), *(part for url in site.urls for part in url_segments(url))]
+        if any(_names_table(table_words, segment) for segment in segments):
             return True
-        if not site.urls and not _words(site.query_key) and _names(names.snake, site.function):
+        if not site.urls and not _key_segments(site.query_key) and _names(names.snake, site.function):
             return True
         served = [route for url in site.urls for route in route_index.serving(url)]
         if served:  # the routes it fetches decide, as in the pairing: a socket handler is no link then
@@ -110,6 +125,39 @@ def _words(code: str | None) -> list[str]:
 def _names(snake: str, code: str | None) -> bool:
     """Whether the words of `code` contain the table's words in a row."""
     return f" {snake.replace('_', ' ')} " in f" {' '.join(_words(code))} "
+
+
+_STRING = re.compile(r"""(['"`])((?:\\.|(?!\1).)*)\1""", re.S)
+_GROUP = re.compile(r"\([^()]*\)|\{[^{}]*\}")  # call arguments, object literals: a key's parameters
+_REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\s*\??\.\s*[A-Za-z_$][\w$]*)*")
+_CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _key_segments(key: str | None) -> list[str]:
+    """The parts of a query key that can name its data: its string literals split at `:`, `/` and `.`, and
+    the constants and member paths it refers to, outside call arguments and object literals."""
+    if not key:
+        return []
+    texts = [re.sub(r"\$\{[^}]*\}", " ", match.group(2)) for match in _STRING.finditer(key)]
+    rest = _STRING.sub(" ", key)
+    while (ungrouped := _GROUP.sub(" ", rest)) != rest:
+        rest = ungrouped
+    for reference in _REFERENCE.findall(rest):
+        parts = re.split(r"\s*\??\.\s*", reference)
+        if len(parts) > 1 or _CONSTANT.fullmatch(reference):  # a bare variable is a parameter
+            texts += parts
+    return [segment for text in texts for segment in re.split(r"[\s:/.]+", text) if segment]
+
+
+def _singular(words: list[str]) -> list[str]:
+    """`categories` -> category, `orders` -> order; case and spelling aside, one word."""
+    return [word[:-3] + "y" if word.endswith("ies") else word.removesuffix("s") for word in words]
+
+
+def _names_table(table_words: list[str], segment: str) -> bool:
+    """Whether a segment's last words are the table's: the last word of a compound names the thing."""
+    words = _singular(_words(segment))
+    return len(words) >= len(table_words) and words[len(words) - len(table_words) :] == table_words
 
 
 def _requests(site: PollingSite) -> set[str]:

@@ -50,3 +50,18 @@ def test_status_counts_the_same_sites_as_polling(tmp_path: Path) -> None:
     [data_type] = json.loads(done.stdout)["data_types"]
     steps = {step["id"]: step for step in data_type["steps"]}
     assert steps["polling_removed"]["evidence"] == "still polls: app/jobs.py:23"
+
+
+def edited_sources(root: Path, table: str) -> set[str]:
+    done = migrate(root, table, "--dry-run", "--format", "json")
+    assert done.exit_code == 0, done.output
+    return {edit["path"] for edit in json.loads(done.stdout)["edits"] if edit["path"].startswith("src/")}
+
+
+def test_a_site_is_tied_by_the_key_segment_naming_its_table_not_a_prefix_or_a_parameter(tmp_path: Path) -> None:
+    root = fixture_copy("migrate-keys", tmp_path)
+    # 'workflow-run' is a run of a workflow: its data is workflow_run; 'workflow:list' lists workflows.
+    assert edited_sources(root, "workflow") == {"src/WorkflowPicker.tsx"}
+    assert edited_sources(root, "workflow_run") == {"src/RunStatus.tsx"}
+    # `{ websiteId }` is a parameter of the realtime data; 'websites' is the table, plural.
+    assert edited_sources(root, "website") == {"src/WebsiteList.tsx"}
