@@ -65,3 +65,26 @@ def test_a_site_is_tied_by_the_key_segment_naming_its_table_not_a_prefix_or_a_pa
     assert edited_sources(root, "workflow_run") == {"src/RunStatus.tsx"}
     # `{ websiteId }` is a parameter of the realtime data; 'websites' is the table, plural.
     assert edited_sources(root, "website") == {"src/WebsiteList.tsx"}
+
+
+def test_nothing_is_scaffolded_for_frontend_sites_that_were_all_skipped(tmp_path: Path) -> None:
+    root = fixture_copy("migrate-keys", tmp_path)
+    done = migrate(root, "worker", "--dry-run", "--format", "json")
+    assert done.exit_code == 1, done.output
+    plan = json.loads(done.stdout)
+    assert plan == {
+        "edits": [],
+        "skipped": [
+            {
+                "path": "src/WorkerList.tsx",
+                "line": 8,
+                "reason": "the polling option is not a plain `key: value` property here",
+            }
+        ],
+        "manual": [],
+    }
+    # With a site to migrate, the hook it calls is generated with the server side that feeds it.
+    used = migrate(root, "website", "--dry-run", "--format", "json")
+    created = {edit["path"] for edit in json.loads(used.stdout)["edits"] if edit["action"] == "create"}
+    assert "app/client/src/hooks/useWebsiteWebSocket.ts" in created
+    assert "app/server/routes/website_websocket.py" in created

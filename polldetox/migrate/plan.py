@@ -70,6 +70,21 @@ class MigrationPlan:
     before: dict[str, str | None] = field(default_factory=dict)  # None: the file is new
     after: dict[str, str] = field(default_factory=dict)
 
+    def absorb(self, staged: MigrationPlan) -> None:
+        """Another plan's files, changes and steps. A file both plans changed keeps this plan's change,
+        and the other's is listed to make by hand."""
+        mine = set(self.changed_paths())
+        for path in staged.after:
+            if path not in mine:
+                self.before[path] = staged.before.get(path)
+                self.after[path] = staged.after[path]
+        for change in staged.changes:
+            if change.path not in mine:
+                self.changes.append(change)
+            elif self.after[change.path] != staged.after[change.path]:
+                self.manual.append(f"{change.path}: {change.reason}")
+        self.manual += staged.manual
+
     def changed_paths(self) -> list[str]:
         return sorted(path for path, text in self.after.items() if text != self.before.get(path))
 
@@ -136,13 +151,16 @@ def build_plan(
                 f"reads: give it a NOTIFY trigger on {other_names.channel} (polldetox scaffold "
                 f"{other_names.table.sql()} --schema FILE_OR_FOLDER)."
             )
+    # What the hook needs (scaffold's hook and its server side, a config entry) is staged, and kept
+    # only when a site calls the hook: as on the backend, nothing is scaffolded for skipped sites.
+    staged = _Files(root, MigrationPlan())
     hook, missing = selection.hook, _no_hook(selection)
     if hook is not None and selection.frontend:
-        _scaffolded_hook_config(files, names, layout, hook)
+        _scaffolded_hook_config(staged, names, layout, hook)
     if hook is None and selection.frontend and table is not None:
-        hook, missing = _generated_hook(root, names, layout, table, files)
-    for site in selection.frontend:
-        _migrate_frontend(site, files, hook, missing, sources)
+        hook, missing = _generated_hook(root, names, layout, table, staged)
+    if [site for site in selection.frontend if _migrate_frontend(site, files, staged, hook, missing, sources)]:
+        result.absorb(staged.plan)
     return result
 
 
@@ -352,31 +370,33 @@ def _scaffold(
             result.changes.append(Change(path, action, f"scaffold {item.kind} for {names.channel}"))
 
 
-def _migrate_frontend(site: PollingSite, files: _Files, hook: Hook | None, missing: str, sources: list[str]) -> None:
+def _migrate_frontend(
+    site: PollingSite, files: _Files, hook_files: _Files, hook: Hook | None, missing: str, sources: list[str]
+) -> bool:
+    """`hook_files`: where the hook is read, staged when it is generated. Whether the site now calls it."""
     path = site.location.path
     if site.kind not in (SiteKind.QUERY_OPTION, SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP):
-        _skip(
+        return _skip(
             files, site, f"{site.mechanism}: only a query's polling option or an effect's timer loop is rewritten; "
             "replace it by hand"
         )  # fmt: skip
-        return
     if hook is None:
-        _skip(files, site, missing)
-        return
+        return _skip(files, site, missing)
     try:
-        source, removed, push = _frontend_edit(site, files, hook)
+        source, removed, push = _frontend_edit(site, files, hook, hook_files.read(hook.path))
     except Unsafe as reason:
-        _skip(files, site, str(reason))
-        return
+        return _skip(files, site, str(reason))
     files.write(path, source, f"{site.mechanism} in {site.function}: {push}")
     for specifier, name in removed:
         _drop_constant(files, path, specifier, name, sources)
+    return True
 
 
-def _frontend_edit(site: PollingSite, files: _Files, hook: Hook) -> tuple[str, tuple[tuple[str, str], ...], str]:
+def _frontend_edit(
+    site: PollingSite, files: _Files, hook: Hook, hook_source: str
+) -> tuple[str, tuple[tuple[str, str], ...], str]:
     """The site's file after its edit, the imports it left unused, and how pushed data now arrives."""
     path, line = site.location.path, site.location.line
-    hook_source = files.read(hook.path)
     module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
     if site.kind == SiteKind.QUERY_OPTION:
         key = hook_query_key(hook_source, hook.path)
