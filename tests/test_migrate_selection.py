@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 from ci_fixtures.scans import REPO_ROOT, init_repo
@@ -13,6 +14,7 @@ from typer.testing import CliRunner, Result
 from polldetox.cli import app
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
+NODE_MODULES = REPO_ROOT / "node_modules"
 
 
 def fixture_copy(name: str, tmp_path: Path) -> Path:
@@ -88,3 +90,48 @@ def test_nothing_is_scaffolded_for_frontend_sites_that_were_all_skipped(tmp_path
     created = {edit["path"] for edit in json.loads(used.stdout)["edits"] if edit["action"] == "create"}
     assert "app/client/src/hooks/useWebsiteWebSocket.ts" in created
     assert "app/server/routes/website_websocket.py" in created
+
+
+def tsc(package: Path) -> subprocess.CompletedProcess[str]:
+    (package / "node_modules").symlink_to(NODE_MODULES, target_is_directory=True)
+    return subprocess.run(
+        [str(NODE_MODULES / ".bin" / "tsc"), "-p", "tsconfig.json", "--strict"],
+        cwd=package, capture_output=True, text=True, timeout=300, check=False,
+    )  # fmt: skip
+
+
+def test_the_generated_hook_goes_into_the_frontend_package_of_its_sites(tmp_path: Path) -> None:
+    root = fixture_copy("migrate-frontend-package", tmp_path)
+    done = migrate(root, "orders")
+    assert done.exit_code == 0, done.output
+    created = {path.relative_to(root).as_posix() for path in root.rglob("*") if path.is_file()} - {
+        path.relative_to(FIXTURES / "migrate-frontend-package").as_posix()
+        for path in (FIXTURES / "migrate-frontend-package").rglob("*")
+    }
+    client = {path for path in created if not path.startswith(("app/server/", ".git/"))}
+    assert client == {
+        "frontend/src/hooks/useOrderWebSocket.ts",
+        "frontend/src/hooks/useOrderWebSocket.test.tsx",
+        "frontend/src/hooks/useReconnectingWebSocket.ts",
+        "frontend/src/config/api.ts",
+    }
+    assert (
+        "import { useOrderWebSocket } from './hooks/useOrderWebSocket';"
+        in (root / "frontend/src/Orders.tsx").read_text()
+    )
+    # `react` and `@tanstack/react-query` resolve from the package the hook now sits in.
+    checked = tsc(root / "frontend")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_a_configured_hook_path_is_kept(tmp_path: Path) -> None:
+    root = tmp_path / "configured"
+    shutil.copytree(FIXTURES / "migrate-frontend-package", root)
+    with (root / ".polldetox.toml").open("a") as config:
+        config.write('[scaffold.layout]\nhook = "frontend/src/realtime/use{pascal}Feed.ts"\n')
+    init_repo(root)
+    done = migrate(root, "orders", "--dry-run", "--format", "json")
+    assert done.exit_code == 0, done.output
+    created = {edit["path"] for edit in json.loads(done.stdout)["edits"] if edit["action"] == "create"}
+    assert "frontend/src/realtime/useOrderFeed.ts" in created
+    assert "frontend/src/hooks/useReconnectingWebSocket.ts" in created  # left unset: moved into the package

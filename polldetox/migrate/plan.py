@@ -9,7 +9,8 @@ from __future__ import annotations
 import difflib
 import posixpath
 import re
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from polldetox.config import Config
@@ -30,7 +31,7 @@ from polldetox.migrate.ts_edits import (
 from polldetox.migrate.ts_ranges import import_source
 from polldetox.migrate.ts_timers import InClassComponent, migrate_timer_site
 from polldetox.naming import InvalidName, Names, names_for
-from polldetox.scaffold.layout import Layout, LayoutError
+from polldetox.scaffold.layout import DEFAULT_LAYOUT, Layout, LayoutError
 from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
 from polldetox.scaffold.schema import Table
 from polldetox.scaffold.steps import manual_steps
@@ -45,6 +46,8 @@ _GENERATED_KINDS = (
     *_SCAFFOLDED_KINDS, "connection_manager", "callback", "listener", "endpoint", "test_python",
     "reconnecting_socket", "api_config", "hook", "test_ts",
 )  # fmt: skip
+_DEFAULT_CLIENT = "app/client/"  # where the standard's layout puts the frontend package
+_PACKAGE_FILES = ("package.json", "tsconfig.json")
 _TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", "/index.ts", "/index.tsx", "/index.js")
 
 
@@ -158,7 +161,8 @@ def build_plan(
     if hook is not None and selection.frontend:
         _scaffolded_hook_config(staged, names, layout, hook)
     if hook is None and selection.frontend and table is not None:
-        hook, missing = _generated_hook(root, names, layout, table, staged)
+        client_layout = _in_sites_package(root, layout, selection.frontend)
+        hook, missing = _generated_hook(root, names, client_layout, table, staged)
     if [site for site in selection.frontend if _migrate_frontend(site, files, staged, hook, missing, sources)]:
         result.absorb(staged.plan)
     return result
@@ -170,6 +174,31 @@ def _no_hook(selection: Selection) -> str:
         f"no use<Type>WebSocket hook handles {types} and no schema creates the table to generate one: "
         "give --schema, or write a hook, and rerun"
     )
+
+
+def _in_sites_package(root: Path, layout: Layout, sites: tuple[PollingSite, ...]) -> Layout:
+    """The layout with the client files it does not configure moved into the frontend package of the
+    sites (the nearest folder with a package.json or tsconfig.json), where the hook's bare imports
+    (`react`, `@tanstack/react-query`) resolve; files the user placed stay where they are."""
+    owners = Counter(_package_of(root, PurePosixPath(site.location.path)) for site in sites)
+    package = owners.most_common(1)[0][0]
+    client = [kind for kind, path in DEFAULT_LAYOUT.items() if path.startswith(_DEFAULT_CLIENT)]
+    moved = {
+        kind: (package / layout.paths[kind].removeprefix(_DEFAULT_CLIENT)).as_posix()
+        for kind in client
+        if layout.paths[kind] == DEFAULT_LAYOUT[kind]
+        and package is not None
+        and _package_of(root, PurePosixPath(DEFAULT_LAYOUT[kind])) != package
+    }
+    return replace(layout, paths={**layout.paths, **moved}) if moved else layout
+
+
+def _package_of(root: Path, path: PurePosixPath) -> PurePosixPath | None:
+    """The nearest folder at or above a file's that holds a package.json or tsconfig.json, up to the root."""
+    for folder in path.parents:
+        if any((root / folder / name).is_file() for name in _PACKAGE_FILES):
+            return folder
+    return None
 
 
 def _generated_hook(root: Path, names: Names, layout: Layout, table: Table, files: _Files) -> tuple[Hook | None, str]:
