@@ -37,7 +37,7 @@ def test_test_code_and_a_daily_job_are_left_as_the_scan_leaves_them(tmp_path: Pa
     assert done.exit_code == 0, done.output
     assert "-    scheduler.add_job(refresh_orders, " in done.stdout
     # The test's own copy of the schedule and the nightly report are no polling in the scan's eyes.
-    assert "b/tests/test_jobs.py" not in done.stdout
+    assert "b/tests/support.py" not in done.stdout
     assert not [line for line in changed_lines(done.stdout) if "nightly" in line]
     assert "nightly" not in done.stderr
     nightly = migrate(root, "orders", "--dry-run", "--site", "app/jobs.py:24")
