@@ -8,14 +8,22 @@ what `status` still counts as polling.
 - A route serves the data when it reads the table or sends one of its message types.
 - A frontend site is tied as the Anti-pattern 3 pairing ties it: by the URL it fetches, through the
   route index, to a route serving the data; else by a file that handles one of its message types;
-  and by the table's name in its query key or URLs, among the words of its query key (an Apollo
-  document `OPEN_ORDERS`), or, when it shows neither URL nor key (an RTK Query hook), of its
-  component's name.
+  and by a segment of its query key or URL that names the table, or, when it shows neither URL nor
+  key (an RTK Query hook), by its component's name.
+- A segment names the table when its last words are the table's words, singular or plural, in any
+  case: the last word of a compound names the thing (`OPEN_ORDERS` and `open-orders` are orders,
+  `workflow-run` is a run, not a workflow). Segments are a key's string literals split at `:`, `/`
+  and `.` (`'workflow:list'`), a URL's path segments other than its parameters, and the constants and
+  member paths a key refers to (`OPEN_ORDERS`, `queries.workflows.list(...)`); a key's variables and
+  object members (`runId`, `{ websiteId }`) are its parameters and name no data.
 - A frontend site that makes the same request as a tied one (the same query key, URL or API method
   such as `queueClient.getAll`) polls the same data.
 
-Sites the standard allows (its exception cases) link like any other: a hook's fallback poller shows
-which API method reads the data. They are never returned, since they are not polling to remove.
+Only what the scan judges takes part, by the scan's own judgement (`policy.judge`): test code, batch
+jobs that run daily or less often and idle runners are not polling, so they neither link nor are
+returned. Sites the scan allows (its exception cases, or a suppression comment) link like any other:
+a hook's fallback poller shows which API method reads the data. They are never returned, since they
+are not polling to remove; an exception that misses one of its requirements still is.
 """
 
 from __future__ import annotations
@@ -25,9 +33,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from polldetox.config import Config
-from polldetox.findings import FileFacts, PollingSite, Route, SiteKind
+from polldetox.findings import FileFacts, Location, PollingSite, Route, SiteKind
 from polldetox.naming import Names
-from polldetox.scan.policy import RouteIndex, exception_for, is_backend, names_in, primary_table
+from polldetox.scan.policy import (
+    Judgement,
+    RouteIndex,
+    is_backend,
+    judge,
+    primary_table,
+    rule_for,
+    url_segments,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,13 +54,17 @@ class DataSites:
     routes: tuple[Route, ...]  # the routes that serve it
 
 
-def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> DataSites:
+def data_sites(
+    facts: Sequence[FileFacts], names: Names, config: Config, judgement: Judgement | None = None
+) -> DataSites:
+    """`judgement`: the scan's judgement of `facts`, when the caller has it already."""
     table = names.table.name.lower()
     message = f"{names.snake}_update"
+    verdicts = _verdicts(judgement if judgement is not None else judge(facts, config))
+    judged = [(site, file) for file in facts for site in file.sites if _key(site) in verdicts]
     backend = [
         (site, file)
-        for file in facts
-        for site in file.sites
+        for site, file in judged
         if is_backend(site) and (table in unqualified(site.tables) or message in site.message_types)
     ]
     every_route = [route for file in facts for route in file.routes]
@@ -54,12 +74,14 @@ def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> Data
     types |= {kind for route in http_reading for kind in route.message_types}
     routes = [r for r in every_route if table in unqualified(r.tables) or types & set(r.message_types)]
     route_index = RouteIndex(every_route)
+    table_words = _singular(names.snake.split("_"))
     serving = {id(route) for route in routes}
 
     def tied(site: PollingSite, file: FileFacts) -> bool:
-        if names.snake in names_in(site) or _names(names.snake, site.query_key):
+        segments = [*_key_segments(site.query_key), *(part for url in site.urls for part in url_segments(url))]
+        if any(_names_table(table_words, segment) for segment in segments):
             return True
-        if not site.urls and not _words(site.query_key) and _names(names.snake, site.function):
+        if not site.urls and not _key_segments(site.query_key) and _names(names.snake, site.function):
             return True
         served = [route for url in site.urls for route in route_index.serving(url)]
         if served:  # the routes it fetches decide, as in the pairing: a socket handler is no link then
@@ -67,10 +89,7 @@ def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> Data
         return bool(types & set(file.handled_message_types))
 
     frontend_sites = [
-        (site, file)
-        for file in facts
-        for site in file.sites
-        if not is_backend(site) and site.kind != SiteKind.POLLING_ENGINE
+        (site, file) for site, file in judged if not is_backend(site) and site.kind != SiteKind.POLLING_ENGINE
     ]
     chosen = {index for index, (site, file) in enumerate(frontend_sites) if tied(site, file)}
     requests = {request for index in chosen for request in _requests(frontend_sites[index][0])}
@@ -81,8 +100,8 @@ def data_sites(facts: Sequence[FileFacts], names: Names, config: Config) -> Data
         requests |= {request for index in added for request in _requests(frontend_sites[index][0])}
     frontend = [frontend_sites[index] for index in sorted(chosen)]
     return DataSites(
-        backend=_polling(backend, config),
-        frontend=_polling(frontend, config),
+        backend=_polling(backend, verdicts),
+        frontend=_polling(frontend, verdicts),
         message_types=tuple(sorted(types)),
         routes=tuple(routes),
     )
@@ -108,17 +127,61 @@ def _names(snake: str, code: str | None) -> bool:
     return f" {snake.replace('_', ' ')} " in f" {' '.join(_words(code))} "
 
 
+_STRING = re.compile(r"""(['"`])((?:\\.|(?!\1).)*)\1""", re.S)
+_GROUP = re.compile(r"\([^()]*\)|\{[^{}]*\}")  # call arguments, object literals: a key's parameters
+_REFERENCE = re.compile(r"[A-Za-z_$][\w$]*(?:\s*\??\.\s*[A-Za-z_$][\w$]*)*")
+_CONSTANT = re.compile(r"[A-Z][A-Z0-9_]*")
+
+
+def _key_segments(key: str | None) -> list[str]:
+    """The parts of a query key that can name its data: its string literals split at `:`, `/` and `.`, and
+    the constants and member paths it refers to, outside call arguments and object literals."""
+    if not key:
+        return []
+    texts = [re.sub(r"\$\{[^}]*\}", " ", match.group(2)) for match in _STRING.finditer(key)]
+    rest = _STRING.sub(" ", key)
+    while (ungrouped := _GROUP.sub(" ", rest)) != rest:
+        rest = ungrouped
+    for reference in _REFERENCE.findall(rest):
+        parts = re.split(r"\s*\??\.\s*", reference)
+        if len(parts) > 1 or _CONSTANT.fullmatch(reference):  # a bare variable is a parameter
+            texts += parts
+    return [segment for text in texts for segment in re.split(r"[\s:/.]+", text) if segment]
+
+
+def _singular(words: list[str]) -> list[str]:
+    """`categories` -> category, `orders` -> order; case and spelling aside, one word."""
+    return [word[:-3] + "y" if word.endswith("ies") else word.removesuffix("s") for word in words]
+
+
+def _names_table(table_words: list[str], segment: str) -> bool:
+    """Whether a segment's last words are the table's: the last word of a compound names the thing."""
+    words = _singular(_words(segment))
+    return len(words) >= len(table_words) and words[len(words) - len(table_words) :] == table_words
+
+
 def _requests(site: PollingSite) -> set[str]:
     """What a frontend site asks the server for: its URLs or API methods, and its query key."""
     key = "".join((site.query_key or "").split())
     return {*site.urls, *((f"key:{key}",) if key else ())}
 
 
-def _polling(sites: list[tuple[PollingSite, FileFacts]], config: Config) -> tuple[PollingSite, ...]:
-    """The sites that are not an allowed exception, in file and line order."""
-    kept = []
-    for site, file in sites:
-        exception, missing = exception_for(site, file, config)
-        if exception is None or missing:
-            kept.append(site)
+def _verdicts(judgement: Judgement) -> dict[tuple[Location, str], bool]:
+    """Each site the scan judged, by place and rule: whether it reports it as polling to remove (a
+    violation, or an exception missing one of its requirements) rather than allowed or suppressed."""
+    verdicts = {(finding.location, finding.rule): False for finding in judgement.suppressed}
+    for finding in judgement.findings:
+        verdicts[finding.location, finding.rule] = finding.exception is None or bool(finding.missing)
+    return verdicts
+
+
+def _key(site: PollingSite) -> tuple[Location, str]:
+    return site.location, rule_for(site)
+
+
+def _polling(
+    sites: list[tuple[PollingSite, FileFacts]], verdicts: dict[tuple[Location, str], bool]
+) -> tuple[PollingSite, ...]:
+    """The sites the scan reports as polling to remove, in file and line order."""
+    kept = [site for site, _ in sites if verdicts[_key(site)]]
     return tuple(sorted(kept, key=lambda site: (site.location.path, site.location.line)))

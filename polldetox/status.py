@@ -90,9 +90,10 @@ def migration_status(root: Path, config: Config, names: Sequence[str] = ()) -> l
     """The checklist for each named data type, or each one the project polls or already serves."""
     requested = [names_for(name) for name in names]  # InvalidName before any work
     scanned = engine.read_facts([root], config)
-    polled = {d.name: d for d in inventory(policy.judge(scanned, config).findings) if d.pattern}
+    judgement = policy.judge(scanned, config)
+    polled = {d.name: d for d in inventory(judgement.findings) if d.pattern}
     facts = _project_facts(root, config)
-    tied = {wanted.snake: data_sites(scanned, wanted, config) for wanted in requested}
+    tied = {wanted.snake: data_sites(scanned, wanted, config, judgement) for wanted in requested}
     for wanted in requested:
         if not _known(wanted, polled, facts, tied[wanted.snake]):
             raise UnknownDataType(
@@ -104,7 +105,7 @@ def migration_status(root: Path, config: Config, names: Sequence[str] = ()) -> l
             channel.removesuffix("_changed") for channel, _, _ in facts.python.listens if channel.endswith("_changed")
         }
         chosen = [names_for(name) for name in sorted(set(polled) | served)]
-        tied = {wanted.snake: data_sites(scanned, wanted, config) for wanted in chosen}
+        tied = {wanted.snake: data_sites(scanned, wanted, config, judgement) for wanted in chosen}
         chosen = [wanted for wanted in chosen if not _folded(polled.get(wanted.snake), served, polled, tied)]
     return [_status(wanted, polled.get(wanted.snake), facts, tied[wanted.snake]) for wanted in chosen]
 

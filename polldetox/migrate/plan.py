@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from polldetox.config import Config
@@ -31,7 +32,7 @@ from polldetox.migrate.ts_hook_signal import HookSignal, add_last_updated
 from polldetox.migrate.ts_ranges import import_source
 from polldetox.migrate.ts_timers import InClassComponent, migrate_timer_site
 from polldetox.naming import InvalidName, Names, names_for
-from polldetox.scaffold.layout import Layout, LayoutError
+from polldetox.scaffold.layout import DEFAULT_LAYOUT, Layout, LayoutError
 from polldetox.scaffold.render import Action, Pattern, Request, environment, plan, python_module, ts_import
 from polldetox.scaffold.schema import Table
 from polldetox.scaffold.steps import manual_steps
@@ -47,6 +48,8 @@ _GENERATED_KINDS = (
     *_SCAFFOLDED_KINDS, "connection_manager", "callback", "listener", "endpoint", "test_python",
     "reconnecting_socket", "api_config", "hook", "test_ts",
 )  # fmt: skip
+_DEFAULT_CLIENT = "app/client/"  # where the standard's layout puts the frontend package
+_PACKAGE_FILES = ("package.json", "tsconfig.json")
 _TS_SUFFIXES = (".ts", ".tsx", ".js", ".jsx", "/index.ts", "/index.tsx", "/index.js")
 
 
@@ -71,6 +74,21 @@ class MigrationPlan:
     manual: list[str] = field(default_factory=list)  # lines the user must add where no place was found
     before: dict[str, str | None] = field(default_factory=dict)  # None: the file is new
     after: dict[str, str] = field(default_factory=dict)
+
+    def absorb(self, staged: MigrationPlan) -> None:
+        """Another plan's files, changes and steps. A file both plans changed keeps this plan's change,
+        and the other's is listed to make by hand."""
+        mine = set(self.changed_paths())
+        for path in staged.after:
+            if path not in mine:
+                self.before[path] = staged.before.get(path)
+                self.after[path] = staged.after[path]
+        for change in staged.changes:
+            if change.path not in mine:
+                self.changes.append(change)
+            elif self.after[change.path] != staged.after[change.path]:
+                self.manual.append(f"{change.path}: {change.reason}")
+        self.manual += staged.manual
 
     def changed_paths(self) -> list[str]:
         return sorted(path for path, text in self.after.items() if text != self.before.get(path))
@@ -138,14 +156,21 @@ def build_plan(
                 f"reads: give it a NOTIFY trigger on {other_names.channel} (polldetox scaffold "
                 f"{other_names.table.sql()} --schema FILE_OR_FOLDER)."
             )
+    # What the hook needs (scaffold's hook and its server side, a config entry) is staged, and kept
+    # only when a site calls the hook: as on the backend, nothing is scaffolded for skipped sites.
+    staged = _Files(root, MigrationPlan())
     hook, missing = selection.hook, _no_hook(selection)
     if hook is not None and selection.frontend:
-        _scaffolded_hook_config(files, names, layout, hook)
+        _scaffolded_hook_config(staged, names, layout, hook)
     if hook is None and selection.frontend and table is not None:
-        hook, missing = _generated_hook(root, names, layout, table, files)
+        client_layout = _in_sites_package(root, layout, selection.frontend)
+        hook, missing = _generated_hook(root, names, client_layout, table, staged)
     types = frozenset({f"{names.snake}_update", *selection.message_types})  # as `select` finds the hook
-    for site in selection.frontend:
-        _migrate_frontend(site, files, hook, missing, sources, types)
+    calling = [
+        site for site in selection.frontend if _migrate_frontend(site, files, staged, hook, missing, sources, types)
+    ]
+    if calling:
+        result.absorb(staged.plan)
     return result
 
 
@@ -155,6 +180,31 @@ def _no_hook(selection: Selection) -> str:
         f"no use<Type>WebSocket hook handles {types} and no schema creates the table to generate one: "
         "give --schema, or write a hook, and rerun"
     )
+
+
+def _in_sites_package(root: Path, layout: Layout, sites: tuple[PollingSite, ...]) -> Layout:
+    """The layout with the client files it does not configure moved into the frontend package of the
+    sites (the nearest folder with a package.json or tsconfig.json), where the hook's bare imports
+    (`react`, `@tanstack/react-query`) resolve; files the user placed stay where they are."""
+    owners = Counter(_package_of(root, PurePosixPath(site.location.path)) for site in sites)
+    package = owners.most_common(1)[0][0]
+    client = [kind for kind, path in DEFAULT_LAYOUT.items() if path.startswith(_DEFAULT_CLIENT)]
+    moved = {
+        kind: (package / layout.paths[kind].removeprefix(_DEFAULT_CLIENT)).as_posix()
+        for kind in client
+        if layout.paths[kind] == DEFAULT_LAYOUT[kind]
+        and package is not None
+        and _package_of(root, PurePosixPath(DEFAULT_LAYOUT[kind])) != package
+    }
+    return replace(layout, paths={**layout.paths, **moved}) if moved else layout
+
+
+def _package_of(root: Path, path: PurePosixPath) -> PurePosixPath | None:
+    """The nearest folder at or above a file's that holds a package.json or tsconfig.json, up to the root."""
+    for folder in path.parents:
+        if any((root / folder / name).is_file() for name in _PACKAGE_FILES):
+            return folder
+    return None
 
 
 def _generated_hook(root: Path, names: Names, layout: Layout, table: Table, files: _Files) -> tuple[Hook | None, str]:
@@ -356,23 +406,27 @@ def _scaffold(
 
 
 def _migrate_frontend(
-    site: PollingSite, files: _Files, hook: Hook | None, missing: str, sources: list[str], types: frozenset[str]
-) -> None:
+    site: PollingSite,
+    files: _Files,
+    hook_files: _Files,
+    hook: Hook | None,
+    missing: str,
+    sources: list[str],
+    types: frozenset[str],
+) -> bool:
+    """`hook_files`: where the hook is read, staged when it is generated. Whether the site now calls it."""
     path = site.location.path
     if site.kind not in (SiteKind.QUERY_OPTION, SiteKind.START_POLLING, SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP):
-        _skip(
+        return _skip(
             files, site, f"{site.mechanism}: only a query's polling option, Apollo's startPolling or an effect's "
             "timer loop is rewritten; replace it by hand"
         )  # fmt: skip
-        return
     if hook is None:
-        _skip(files, site, missing)
-        return
+        return _skip(files, site, missing)
     try:
-        edit = _frontend_edit(site, files, hook, types)
+        edit = _frontend_edit(site, files, hook, hook_files.read(hook.path), types)
     except Unsafe as reason:
-        _skip(files, site, str(reason))
-        return
+        return _skip(files, site, str(reason))
     if edit.signal is not None:
         files.write(
             hook.path, edit.signal.source, f"{hook.name} returns lastUpdated, a new Date on each "
@@ -381,6 +435,7 @@ def _migrate_frontend(
     files.write(path, edit.source, f"{site.mechanism} in {site.function}: {edit.push}")
     for specifier, name in edit.removed:
         _drop_constant(files, path, specifier, name, sources)
+    return True
 
 
 @dataclass(frozen=True)
@@ -391,9 +446,10 @@ class _FrontendEdit:
     signal: HookSignal | None = None  # the hook given the lastUpdated the edit reloads on, when it had none
 
 
-def _frontend_edit(site: PollingSite, files: _Files, hook: Hook, types: frozenset[str]) -> _FrontendEdit:
+def _frontend_edit(
+    site: PollingSite, files: _Files, hook: Hook, hook_source: str, types: frozenset[str]
+) -> _FrontendEdit:
     path, line = site.location.path, site.location.line
-    hook_source = files.read(hook.path)
     module = ts_import(PurePosixPath(path), PurePosixPath(hook.path))
     if site.kind in (SiteKind.QUERY_OPTION, SiteKind.START_POLLING):
         key = hook_query_key(hook_source, hook.path)

@@ -409,6 +409,11 @@ def _segments(url: str) -> tuple[str, ...]:
     return tuple(s for s in _url_path(url).strip("/").split("/") if s)
 
 
+def url_segments(url: str) -> tuple[str, ...]:
+    """A fetched URL's path segments other than its parameters: what can name its data."""
+    return tuple(segment for segment in _segments(url) if not _is_parameter(segment))
+
+
 def url_matches_route(url: str, route_path: str) -> bool:
     """Whether a fetched URL is served by a route; parameters match any one segment."""
     fetched, served = _segments(url), _segments(route_path)
