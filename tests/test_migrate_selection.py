@@ -84,6 +84,7 @@ def test_nothing_is_scaffolded_for_frontend_sites_that_were_all_skipped(tmp_path
             }
         ],
         "manual": [],
+        "ignored": [],
     }
     # With a site to migrate, the hook it calls is generated with the server side that feeds it.
     used = migrate(root, "website", "--dry-run", "--format", "json")
