@@ -9,8 +9,6 @@ cleanup. The start and stop calls go, the effect too when nothing else is left i
 
 from __future__ import annotations
 
-import re
-
 from tree_sitter import Node
 
 from polldetox.migrate.python_edits import Unsafe
@@ -29,7 +27,17 @@ from polldetox.migrate.ts_ranges import (
     uses,
 )
 from polldetox.migrate.ts_timers import Effect, cleanup_range, effect_of
-from polldetox.scan.ts_parse import Tree, arguments, callee_name, descendants, parse, property_name, text, unwrap
+from polldetox.scan.ts_parse import (
+    Tree,
+    arguments,
+    callee_name,
+    descendants,
+    identifier_names,
+    parse,
+    property_name,
+    text,
+    unwrap,
+)
 
 _APOLLO_QUERIES = frozenset({"useQuery"})
 
@@ -61,7 +69,7 @@ def migrate_start_polling(source: str, path: str, line: int, hook: HookUse) -> Q
     if not imports(tree, hook.name):
         ranges.append(import_range(tree, f"import {{ {hook.name} }} from '{hook.module}';\n"))
     edited = apply(tree.data, ranges).decode("utf-8")
-    interval = set(re.findall(r"[A-Za-z_$][\w$]*", text(arguments(start)[0])))
+    interval = identifier_names(arguments(start)[0])
     edited, gone = drop_unused_imports(edited, path, {*interval, "useEffect"})
     push = f"startPolling and stopPolling removed, {hook.name}'s onChange revalidates {Library.APOLLO}'s cache"
     return QuerySiteEdit(edited, gone, push)

@@ -27,7 +27,16 @@ from polldetox.migrate.ts_ranges import (
     line_span,
 )
 from polldetox.migrate.ts_timers import CLEARS, TimerSiteEdit, drop_local_constants, first_call
-from polldetox.scan.ts_parse import FUNCTION_TYPES, ancestors, arguments, callee_name, descendants, parse, text
+from polldetox.scan.ts_parse import (
+    FUNCTION_TYPES,
+    ancestors,
+    arguments,
+    callee_name,
+    descendants,
+    identifier_names,
+    parse,
+    text,
+)
 
 _COMPONENTS = frozenset({"React.Component", "React.PureComponent", "Component", "PureComponent"})
 _NO_PROPS = frozenset({"Record<string, never>", "{}", "object"})
@@ -119,7 +128,7 @@ def migrate_class_site(source: str, path: str, line: int, hook: str, hook_module
     if not imports(tree, hook):
         ranges.append(import_range(tree, f"import {{ {hook} }} from '{hook_module}';\n"))
     edited = apply(data, ranges).decode("utf-8")
-    names = set(re.findall(r"[A-Za-z_$][\w$]*", text(args[1])))
+    names = identifier_names(args[1])
     return TimerSiteEdit(drop_local_constants(edited, path, names), ())
 
 

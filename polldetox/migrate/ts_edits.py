@@ -30,6 +30,7 @@ from polldetox.scan.ts_parse import (
     ancestors,
     callee_name,
     descendants,
+    identifier_names,
     outermost_function,
     pair_key,
     parse,
@@ -131,8 +132,7 @@ def migrate_query_site(source: str, path: str, line: int, hook: HookUse) -> Quer
     if not imports(site.tree, hook.name):
         ranges.append(import_range(site.tree, f"import {{ {hook.name} }} from '{hook.module}';\n"))
     edited = apply(data, ranges).decode("utf-8")
-    values = " ".join(text(pair.child_by_field_name("value")) for pair in removed)
-    used = set(re.findall(r"[A-Za-z_$][\w$]*", values))
+    used = identifier_names(*(pair.child_by_field_name("value") for pair in removed))
     source_after, gone = drop_unused_imports(edited, path, used)
     return QuerySiteEdit(source_after, gone, push)
 

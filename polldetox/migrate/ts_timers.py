@@ -33,6 +33,7 @@ from polldetox.scan.ts_parse import (
     arguments,
     callee_name,
     descendants,
+    identifier_names,
     outermost_function,
     parse,
     text,
@@ -98,7 +99,7 @@ def migrate_timer_site(source: str, path: str, line: int, hook: str, hook_module
     if not imports(tree, hook):
         ranges.append(import_range(tree, f"import {{ {hook} }} from '{hook_module}';\n"))
     edited = apply(data, ranges).decode("utf-8")
-    names = set(re.findall(r"[A-Za-z_$][\w$]*", text(interval)))
+    names = identifier_names(interval)
     edited = drop_local_constants(edited, path, names)
     edited, gone = drop_unused_imports(edited, path, names)
     return TimerSiteEdit(edited, gone)

@@ -196,6 +196,17 @@ def descendants(node: Node) -> Iterator[Node]:
         stack.extend(reversed(current.children))
 
 
+def identifier_names(*nodes: Node | None) -> set[str]:
+    """Every name the nodes mention (variables, properties, types), read off the tree."""
+    return {
+        text(found)
+        for node in nodes
+        if node is not None
+        for found in descendants(node)
+        if found.type.endswith("identifier")
+    }
+
+
 def text(node: Node | None) -> str:
     return node.text.decode("utf-8", "replace") if node is not None and node.text is not None else ""
 
