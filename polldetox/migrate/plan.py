@@ -166,9 +166,12 @@ def build_plan(
         client_layout = _in_sites_package(root, layout, selection.frontend)
         hook, missing = _generated_hook(root, names, client_layout, table, staged)
     types = frozenset({f"{names.snake}_update", *selection.message_types})  # as `select` finds the hook
-    calling = [
-        site for site in selection.frontend if _migrate_frontend(site, files, staged, hook, missing, sources, types)
-    ]
+    # A project's own hook is edited with the sites (given lastUpdated once, seen by the next site);
+    # a generated one exists only in the staged files.
+    hook_files = files if selection.hook is not None else staged
+    calling = False
+    for site in selection.frontend:
+        calling |= _migrate_frontend(site, files, hook_files, hook, missing, sources, types)
     if calling:
         result.absorb(staged.plan)
     return result
@@ -414,7 +417,7 @@ def _migrate_frontend(
     sources: list[str],
     types: frozenset[str],
 ) -> bool:
-    """`hook_files`: where the hook is read, staged when it is generated. Whether the site now calls it."""
+    """`hook_files`: where the hook is read (the staged files for a generated one). Whether the site now calls it."""
     path = site.location.path
     if site.kind not in (SiteKind.QUERY_OPTION, SiteKind.START_POLLING, SiteKind.INTERVAL_TIMER, SiteKind.TIMEOUT_LOOP):
         return _skip(
