@@ -106,25 +106,20 @@ def _waits_inside_a_loop(code: CodeType, waits: AbstractSet[str]) -> bool:
     if waits.isdisjoint(_inline_names(code)):
         return False
     instructions = list(dis.get_instructions(code))
-    spans = [
-        (instruction.argval, instruction.offset) for instruction in instructions if instruction.opcode in _LOOP_OPCODES
-    ]
-    for instruction in instructions:
-        if not instruction.opname.startswith("LOAD") or not any(
-            start <= instruction.offset <= end for start, end in spans
-        ):
+    spans = [(step.argval, step.offset) for step in instructions if step.opcode in _LOOP_OPCODES]
+    for step in instructions:
+        if not step.opname.startswith("LOAD") or not any(start <= step.offset <= end for start, end in spans):
             continue
-        value = instruction.argval
-        if isinstance(value, CodeType):
-            if value.co_name.startswith("<") and not waits.isdisjoint(
-                _inline_names(value)
-            ):  # a lambda, a comprehension
-                return True
-        elif instruction.opname == "LOAD_CONST":
+        value = step.argval
+        if isinstance(value, CodeType):  # a lambda or comprehension made in the loop runs in it
+            named = _inline_names(value) if value.co_name.startswith("<") else set()
+        elif isinstance(value, str) and step.opname != "LOAD_CONST":
+            named = {value}
+        elif isinstance(value, tuple) and step.opname != "LOAD_CONST":  # 3.13's LOAD_FAST_LOAD_FAST
+            named = set(value)
+        else:
             continue
-        elif (isinstance(value, str) and value in waits) or (
-            isinstance(value, tuple) and not waits.isdisjoint(value)  # 3.13's LOAD_FAST_LOAD_FAST
-        ):
+        if not waits.isdisjoint(named):
             return True
     return False
 
