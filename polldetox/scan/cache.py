@@ -33,7 +33,8 @@ def content_digest(data: bytes) -> str:
 
 
 class Entry(NamedTuple):
-    """A tuple, not a dataclass: thousands of them load from the cache at every scan."""
+    """What the cache knows of one file. Stored as a plain tuple in this field order: unpickling a
+    named tuple runs Python code for each of the thousands of entries, a plain one does not."""
 
     stat: StatKey
     digest: str | None  # of the content; None for a file without trigger tokens, never parsed
@@ -47,6 +48,10 @@ class Entry(NamedTuple):
     ) -> Entry:
         """`read_at`: time.time_ns() just before the file was read."""
         return cls(stat, digest, lines, outcome, racy=read_at - stat[1] < RACY_NANOSECONDS)
+
+
+_STAT, _DIGEST, _LINES, _OUTCOME, _RACY = range(5)  # Entry's fields, for the stored plain tuples
+Known = tuple[int, FileFacts | ScanError | None]  # (lines, outcome) of a file the cache vouches for
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +78,7 @@ class Exports:
 
 @dataclass(slots=True)
 class _Contents:
-    files: dict[str, Entry]
+    files: dict[str, tuple]  # Entry's fields, as plain tuples
     exports: dict[str, Exports]  # modules other files import constants from
     selection: tuple[object, ...] = ()  # the settings the folder listings were made under
     folders: dict[str, Listing] = field(default_factory=dict)  # by absolute folder path
@@ -112,28 +117,28 @@ class FactsCache:
         self.current.selection = selection
         return FolderListings(previous=previous, current=self.current.folders)
 
-    def unchanged(self, relative: str, stat: StatKey) -> Entry | None:
-        """The entry of a file whose metadata proves it unchanged, without reading it."""
+    def unchanged(self, relative: str, stat: StatKey) -> Known | None:
+        """The lines and facts of a file whose metadata proves it unchanged, without reading it."""
         entry = self.previous.files.get(relative)
-        if entry is None or entry.racy or entry.stat != stat:
+        if entry is None or entry[_RACY] or entry[_STAT] != stat:
             return None
         self.current.files[relative] = entry
-        return entry
+        return entry[_LINES], entry[_OUTCOME]
 
     def digest(self, relative: str) -> str | None:
         """The digest of the content the cache has facts for, to recognise a file only touched."""
         entry = self.previous.files.get(relative)
-        return entry.digest if entry is not None else None
+        return entry[_DIGEST] if entry is not None else None
 
-    def same_content(self, relative: str, digest: str) -> Entry | None:
-        """The entry of a file read again whose content is what was cached."""
+    def same_content(self, relative: str, digest: str) -> Known | None:
+        """The lines and facts of a file read again whose content is what was cached."""
         entry = self.previous.files.get(relative)
-        if entry is None or entry.digest != digest:
+        if entry is None or entry[_DIGEST] != digest:
             return None
-        return entry
+        return entry[_LINES], entry[_OUTCOME]
 
     def put(self, relative: str, entry: Entry) -> None:
-        self.current.files[relative] = entry
+        self.current.files[relative] = tuple(entry)
 
     def exports(self, relative: str, stat: StatKey) -> Exports | None:
         exports = self.current.exports.get(relative) or self.previous.exports.get(relative)

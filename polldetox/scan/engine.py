@@ -110,12 +110,12 @@ def _facts(
             continue
         if outcome is None and examined.digest is not None and cache is not None:  # only touched
             cached = cache.same_content(job.relative, examined.digest)
-            outcome = cached.outcome if cached is not None else None
+            outcome = cached[1] if cached is not None else None
         entry = Entry.of(job.stat, examined.read_at, examined.digest, examined.lines, outcome)
         if cache is not None:
             cache.put(job.relative, entry)
         if examined.outcome is None:  # nothing parsed now: counted as the cache would count it
-            _take(reading, entry)
+            _take(reading, entry.lines, outcome)
             continue
         reading.candidates += 1
         reading.lines += examined.lines
@@ -157,24 +157,24 @@ def _changed(discovery: Discovery, cache: FactsCache | None) -> tuple[_Reading, 
         except OSError as error:
             reading.errors.append(ScanError(path=source.relative, message=f"cannot read: {error.strerror or error}"))
             continue
-        entry = cache.unchanged(source.relative, stat) if cache is not None else None
-        if entry is not None:
-            _take(reading, entry)
+        known = cache.unchanged(source.relative, stat) if cache is not None else None
+        if known is not None:
+            _take(reading, *known)
             continue
         cached_digest = cache.digest(source.relative) if cache is not None else None
         jobs.append(_Job(source.relative, source.language, source.filename, stat, cached_digest))
     return reading, jobs
 
 
-def _take(reading: _Reading, entry: Entry) -> None:
-    reading.lines += entry.lines
-    if entry.outcome is None:
+def _take(reading: _Reading, lines: int, outcome: FileFacts | ScanError | None) -> None:
+    reading.lines += lines
+    if outcome is None:
         return
     reading.candidates += 1
-    if isinstance(entry.outcome, ScanError):
-        reading.errors.append(entry.outcome)
+    if isinstance(outcome, ScanError):
+        reading.errors.append(outcome)
     else:
-        reading.facts.append(entry.outcome)
+        reading.facts.append(outcome)
 
 
 def _trigger_tokens(language: str) -> tuple[bytes, ...]:

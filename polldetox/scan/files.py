@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -55,8 +55,9 @@ def stat_key(stat: os.stat_result) -> StatKey:
     return (stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
 
 
-@dataclass(frozen=True, slots=True)
-class SourceFile:
+class SourceFile(NamedTuple):
+    """A tuple, not a dataclass: a walk makes one per file of the tree, at every scan."""
+
     filename: str  # absolute
     relative: str  # to the project root, "/" separators
     language: str
@@ -139,7 +140,7 @@ def discover(paths: Sequence[Path], config: Config, listings: FolderListings | N
         absolute = path.resolve() if path.is_symlink() else path.absolute()
         if absolute.is_dir():
             walker = _Walker(config, errors, listings or FolderListings(previous={}))
-            walked = list(walker.walk(absolute))
+            walked = walker.walk(absolute)
             if not walked and walker.gitignored:
                 ignored.append(str(path))
             for source in walked:
@@ -259,7 +260,7 @@ class _Walker:
         self.gitignored = 0  # folders and source files left out because a .gitignore names them
         self.started = time.time_ns()
 
-    def walk(self, top: Path) -> Iterator[SourceFile]:
+    def walk(self, top: Path) -> list[SourceFile]:
         ignores: Ignores = ()
         if self.config.respect_gitignore:
             # .gitignore files above the starting folder (up to the root) apply too.
@@ -268,9 +269,13 @@ class _Walker:
                     ignore = _Ignore.at(str(directory), self.started)
                     if ignore is not None:
                         ignores = (*ignores, ignore)
-        yield from self._walk_dir(str(top), ignores)
+        found: list[SourceFile] = []
+        self._walk_dir(str(top), ignores, found)
+        return found
 
-    def _walk_dir(self, directory: str, ignores: Ignores) -> Iterator[SourceFile]:
+    def _walk_dir(self, directory: str, ignores: Ignores, found: list[SourceFile]) -> None:
+        """Adds the selected files under `directory` to `found`. One list, not nested generators: a file
+        found ten folders deep would otherwise pass through ten generator frames on its way out."""
         try:
             stat = os.stat(directory)
         except OSError as error:
@@ -281,17 +286,16 @@ class _Walker:
             return
         self.visited.add(key)
         folder_stat: FolderStat = (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino, stat.st_dev)
-        found = self._reused(directory, folder_stat, ignores) or self._list(directory, folder_stat, ignores)
-        if found is None:
+        selected = self._reused(directory, folder_stat, ignores) or self._list(directory, folder_stat, ignores)
+        if selected is None:
             return
-        listing, ignores = found
+        listing, ignores = selected
         self.gitignored += listing.gitignored
         prefix = directory + os.sep
         relative_prefix = self._relative(directory) + "/" if directory != self.root else ""
         for name in listing.folders:
-            yield from self._walk_dir(prefix + name, ignores)
-        for name, language in listing.files:
-            yield SourceFile(filename=prefix + name, relative=relative_prefix + name, language=language)
+            self._walk_dir(prefix + name, ignores, found)
+        found.extend(SourceFile(prefix + name, relative_prefix + name, language) for name, language in listing.files)
 
     def _reused(self, directory: str, folder_stat: FolderStat, ignores: Ignores) -> tuple[Listing, Ignores] | None:
         """The previous listing of a folder, when neither it nor a .gitignore in effect there changed,
