@@ -41,9 +41,16 @@ from polldetox.terminal import new_console
 if TYPE_CHECKING:
     from rich.progress import Progress
 
-# Commands whose modules load the template engine, the SQL parser and the detectors' callers:
-# built only when invoked or listed (--help), so that a scan does not pay for them.
-_LAZY_COMMANDS = {
+# Every command is built (its options read off its signature) only when invoked or listed (--help):
+# building them all cost more than a scan of an unchanged tree, and the last two load the template
+# engine, the SQL parser and the detectors' callers besides.
+_COMMANDS = {
+    "scan": ("polldetox.cli", "scan"),
+    "rules": ("polldetox.cli", "list_rules"),
+    "explain": ("polldetox.cli", "explain"),
+    "init": ("polldetox.cli", "init"),
+    "report": ("polldetox.cli", "report"),
+    "status": ("polldetox.cli", "status"),
     "scaffold": ("polldetox.scaffold.command", "scaffold_command"),
     "migrate": ("polldetox.migrate.command", "migrate_command"),
 }
@@ -51,11 +58,11 @@ _LAZY_COMMANDS = {
 
 class _LazyGroup(TyperGroup):
     def list_commands(self, ctx: typer.Context) -> list[str]:
-        return [*super().list_commands(ctx), *(name for name in _LAZY_COMMANDS if name not in self.commands)]
+        return list(_COMMANDS)
 
     def get_command(self, ctx: typer.Context, cmd_name: str):
-        if cmd_name in _LAZY_COMMANDS and cmd_name not in self.commands:
-            module, function = _LAZY_COMMANDS[cmd_name]
+        if cmd_name in _COMMANDS and cmd_name not in self.commands:
+            module, function = _COMMANDS[cmd_name]
             info = CommandInfo(name=cmd_name, callback=getattr(importlib.import_module(module), function))
             self.commands[cmd_name] = get_command_from_info(
                 info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=app.rich_markup_mode
@@ -63,8 +70,8 @@ class _LazyGroup(TyperGroup):
         return super().get_command(ctx, cmd_name)
 
     def resolve_command(self, ctx: typer.Context, args: list[str]):
-        if args and args[0] not in self.commands and args[0] not in _LAZY_COMMANDS:
-            for name in _LAZY_COMMANDS:  # a mistyped command is compared with every command's name
+        if args and args[0] not in _COMMANDS:
+            for name in _COMMANDS:  # a mistyped command is compared with every command's name
                 self.get_command(ctx, name)
         return super().resolve_command(ctx, args)
 
@@ -168,7 +175,6 @@ DiffBaseOption = Annotated[
 ]
 
 
-@app.command()
 def scan(
     paths: PathsArgument = None,
     format: Annotated[ReportFormat, typer.Option("--format", "-f", help="Report format.")] = ReportFormat.text,
@@ -397,7 +403,6 @@ class RulesFormat(StrEnum):
     json = "json"
 
 
-@app.command("rules")
 def list_rules(
     format: Annotated[RulesFormat, typer.Option("--format", "-f", help="Output format.")] = RulesFormat.text,
 ) -> None:
@@ -422,7 +427,6 @@ def list_rules(
     stdout.print("\nRun `polldetox explain RULE` for a rule's documentation.")
 
 
-@app.command()
 def explain(rule: Annotated[str, typer.Argument(help="A rule id (PD101) or name (backend-polling-loop).")]) -> None:
     """Print a rule's documentation: what it does, why it is bad, an example, what to use instead."""
     found = get_rule(rule)
@@ -469,7 +473,6 @@ fail-on = "error"
 """
 
 
-@app.command()
 def init(
     directory: Annotated[Path, typer.Argument(help="Project folder.", file_okay=False)] = Path("."),
     standalone: Annotated[
@@ -496,7 +499,6 @@ def init(
     stdout.print(f"Wrote {escape(str(dotfile))}.")
 
 
-@app.command()
 def report(
     paths: PathsArgument = None,
     output: Annotated[Path, typer.Option("--output", "-o", help="The HTML file to write.")] = Path(
@@ -549,7 +551,6 @@ class StatusFormat(StrEnum):
     json = "json"
 
 
-@app.command()
 def status(
     tables: Annotated[
         list[str] | None,

@@ -7,7 +7,6 @@ scripts and `/scripts/` only the top-level one.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -141,8 +140,16 @@ def find_config_file(start: Path) -> Path | None:
 
 def _has_polldetox_table(pyproject: Path) -> bool:
     try:
-        return "polldetox" in tomllib.loads(pyproject.read_text(encoding="utf-8")).get("tool", {})
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        text = pyproject.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if "polldetox" not in text:  # most pyproject.toml files on the way up: no need to parse them
+        return False
+    import tomllib  # on first need: a scan under no configuration file does not load the parser
+
+    try:
+        return "polldetox" in tomllib.loads(text).get("tool", {})
+    except tomllib.TOMLDecodeError:
         return False
 
 
@@ -156,6 +163,8 @@ def load_config(root: Path, config_file: Path | None = None) -> Config:
     config_file = config_file.resolve() if config_file else find_config_file(root)
     if config_file is None:
         return Config(root=root if root.is_dir() else root.parent)
+    import tomllib
+
     try:
         document = tomllib.loads(config_file.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as error:
