@@ -7,6 +7,7 @@ a process pool when there are enough of them to pay for it: reading and parsing 
 
 from __future__ import annotations
 
+import functools
 import gc
 import os
 import sys
@@ -16,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
+
+import re2
 
 from polldetox.config import Config
 from polldetox.findings import FileFacts, ScanError, ScanResult
@@ -177,9 +180,13 @@ def _take(reading: _Reading, lines: int, outcome: FileFacts | ScanError | None) 
         reading.facts.append(outcome)
 
 
-def _trigger_tokens(language: str) -> tuple[bytes, ...]:
+@functools.cache
+def _trigger_search(language: str) -> Callable[[bytes], object | None]:
+    """One search for all of a language's trigger tokens. RE2 matches the alternation of literals in
+    one pass over the file; looking for each token in turn read every file that holds none of them
+    once per token (a seventh of a cold scan's time)."""
     # Imported on first need: a warm scan of an unchanged tree never loads a parser.
-    return _detector(language).TRIGGER_TOKENS
+    return re2.compile(b"|".join(re2.escape(token) for token in _detector(language).TRIGGER_TOKENS)).search
 
 
 def _decode(data: bytes, job: _Job) -> str | ScanError:
@@ -200,7 +207,7 @@ def _examine(job: _Job) -> _Examined:
             read_at, 0, None, ScanError(path=job.relative, message=f"cannot read: {error.strerror or error}")
         )
     lines = data.count(b"\n")
-    if not any(token in data for token in _trigger_tokens(job.language)):
+    if _trigger_search(job.language)(data) is None:
         return _Examined(read_at, lines, None, None)
     digest = content_digest(data)
     if digest == job.cached_digest:
