@@ -109,8 +109,7 @@ class _Modules:
                 from polldetox.scan import python
 
                 text = data.decode(python_encoding(data))
-                constants, reexports = python.exported_constants(text, relative), {}
-                reads = python.function_reads(text, relative)
+                (constants, reads), reexports = python.module_exports(text, relative), {}
             else:
                 from polldetox.scan import typescript
 

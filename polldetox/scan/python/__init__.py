@@ -22,7 +22,7 @@ from polldetox.scan.python.schedulers import Schedulers
 from polldetox.scan.python.sites import LANGUAGE, Analysis
 from polldetox.scan.python.values import UNKNOWN, Values
 
-__all__ = ["LANGUAGE", "TRIGGER_TOKENS", "detect", "exported_constants", "function_reads"]
+__all__ = ["LANGUAGE", "TRIGGER_TOKENS", "detect", "exported_constants", "module_exports"]
 
 # A file containing none of these cannot hold a site or a route, and is never parsed.
 TRIGGER_TOKENS: tuple[bytes, ...] = (
@@ -93,6 +93,19 @@ def exported_constants(source: str, path: str) -> dict[str, float]:
     """Module-level numeric constants, in seconds as written: what `interval_ref` points at."""
     index = Index()
     index.walk(parse(source))
+    return _constants(index, path)
+
+
+def module_exports(source: str, path: str) -> tuple[dict[str, float], dict[str, ReadSummary]]:
+    """What a module offers the files that import it, from one parse: its numeric constants
+    (`exported_constants`) and what each function and method reads ("get_history",
+    "HistoryRepository.list"), also under the module-level instances of its classes
+    (`history_service = HistoryService()`)."""
+    analysis = Analysis.of(parse(source), source, path)
+    return _constants(analysis.index, path), _function_reads(analysis)
+
+
+def _constants(index: Index, path: str) -> dict[str, float]:
     values = Values(index, path)
     constants: dict[str, float] = {}
     for name, bindings in index.constants.items():
@@ -102,10 +115,7 @@ def exported_constants(source: str, path: str) -> dict[str, float]:
     return constants
 
 
-def function_reads(source: str, path: str) -> dict[str, ReadSummary]:
-    """What each function and method of a module reads ("get_history", "HistoryRepository.list"),
-    also under the module-level instances of its classes (`history_service = HistoryService()`)."""
-    analysis = Analysis.of(parse(source), source, path)
+def _function_reads(analysis: Analysis) -> dict[str, ReadSummary]:
     summaries: dict[str, ReadSummary] = {}
     for key, function in analysis.index.functions.items():
         if key != function.qualname:
