@@ -14,11 +14,11 @@ diffs cleanly in review.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from polldetox.atomic_write import write_atomically
 from polldetox.findings import Finding, ScanResult
 from polldetox.fingerprint import fingerprints, normalize_snippet
 
@@ -156,12 +156,7 @@ def _write(path: Path, entries: Sequence[BaselineEntry]) -> None:
         "entries": [{field: getattr(entry, field) for field in _FIELDS} for entry in ordered],
     }
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Write beside the target and rename over it: a reader never sees half a baseline.
-    temporary = path.with_name(f".{path.name}.tmp")
     try:
-        temporary.write_text(text, encoding="utf-8")
-        os.replace(temporary, path)
+        write_atomically(path, text)
     except OSError as error:
-        temporary.unlink(missing_ok=True)
         raise BaselineError(f"cannot write baseline file {path}: {error}") from None

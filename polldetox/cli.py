@@ -25,6 +25,7 @@ from typer.main import get_command_from_info
 from typer.models import CommandInfo
 
 from polldetox import __version__
+from polldetox.atomic_write import write_atomically
 from polldetox.baseline import BaselineError, apply_baseline, covered_by, load_baseline, prune_baseline
 from polldetox.baseline import write_baseline as record_baseline
 from polldetox.config import Config, ConfigError, load_config, parse_fail_on, with_overrides
@@ -355,16 +356,9 @@ def _report(
         # CI logs hide workflow commands and reports go to tools: people still read what was found.
         print_summary(summarize(result), stderr, statistics=statistics)
         return
-    _write_atomically(output, text)
+    write_atomically(output, text)
     print_summary(summarize(result), stdout, statistics=statistics)
     stdout.print(f"Report written to {escape(str(output))}.")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.replace(temporary, path)
 
 
 class _progress_reporter:
@@ -491,11 +485,11 @@ def init(
         if "[tool.polldetox" in existing:
             _fail(f"{pyproject} already has [tool.polldetox]; nothing written")
         separator = "" if existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
-        _write_atomically(pyproject, existing + separator + STARTER_CONFIG)
+        write_atomically(pyproject, existing + separator + STARTER_CONFIG)
         stdout.print(f"Added [tool.polldetox] to {pyproject}.", markup=False)  # not a rich style tag
         return
     standalone_text = STARTER_CONFIG.replace("[tool.polldetox]\n", "", 1).replace("tool.polldetox.", "")
-    _write_atomically(dotfile, standalone_text)
+    write_atomically(dotfile, standalone_text)
     stdout.print(f"Wrote {escape(str(dotfile))}.")
 
 
@@ -541,7 +535,7 @@ def report(
         result = _narrowed(result, targets, config, baseline, False, changed)
     except (ConfigError, BadPath, UsageProblem, BaselineError, GitDiffError) as problem:
         _fail(problem)
-    _write_atomically(output, render_html(result))
+    write_atomically(output, render_html(result))
     print_summary(summarize(result), stdout)
     stdout.print(f"Report written to {escape(str(output))}.")
 

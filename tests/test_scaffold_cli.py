@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +12,6 @@ from scaffold_support import BILLING_SCHEMA, FIXTURES, PLANNED_FEATURES_SCHEMA, 
 
 from polldetox.naming import InvalidName, names_for, quote_identifier, singularize
 from polldetox.scaffold.schema import SchemaError, read_table
-from polldetox.scaffold.writer import write_atomically
 
 DB_KINDS = [
     "migration_up", "migration_down", "pg_listener", "connection_manager", "callback", "listener", "endpoint",
@@ -272,23 +270,6 @@ def test_an_override_named_like_no_built_in_template_is_warned_about(tmp_path: P
     assert result.exit_code == 0, result.output
     assert "common/endpiont.py.j2 overrides no built-in template" in result.output
     assert "common/endpoint.py.j2 overrides" not in result.output
-
-
-def test_writes_are_atomic_and_leave_no_temporary_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    target = tmp_path / "file.py"
-    target.write_text("old\n")
-
-    def refuse(source: str, destination: str) -> None:
-        raise OSError("disk full")
-
-    monkeypatch.setattr(os, "replace", refuse)
-    with pytest.raises(OSError, match="disk full"):
-        write_atomically(target, "new\n")
-    assert target.read_text() == "old\n"
-    assert [path.name for path in tmp_path.iterdir()] == ["file.py"]
-    monkeypatch.undo()
-    write_atomically(target, "new\n")
-    assert target.read_text() == "new\n" and [path.name for path in tmp_path.iterdir()] == ["file.py"]
 
 
 def test_layout_from_pyproject_moves_files_and_fixes_imports(tmp_path: Path) -> None:
