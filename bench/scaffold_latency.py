@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import importlib.util
 import json
 import os
 import shutil
@@ -487,16 +488,28 @@ async def stalled_clients(port: int, pid: int) -> str:
 
 
 def start_server(
-    module: str, project: Path, uri: str, log: Path, backlog: int | None
+    module: str, project: Path, uri: str, log: Path, backlog: int | None, pure_python: bool
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", f"{module}:app", "--app-dir", str(project / "app/server"),
          "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--ws-max-size", "65536",
-         *(["--backlog", str(backlog)] if backlog else [])],
+         *(["--backlog", str(backlog)] if backlog else []),
+         *(["--loop", "asyncio", "--http", "h11"] if pure_python else [])],
         env={**os.environ, "BENCH_DATABASE_URL": uri}, stderr=log.open("w"),
     )  # fmt: skip
     return process, port
+
+
+# What `uvicorn[standard]` adds, and what uvicorn runs without it.
+STANDARD_PARTS = (("uvloop", "asyncio"), ("httptools", "h11"))
+
+
+def uvicorn_stack(pure_python: bool) -> str:
+    """What uvicorn runs on: with loop and http on "auto" it takes uvloop and httptools when installed."""
+    if pure_python:
+        return "asyncio + h11 (--pure-python)"
+    return " + ".join(found if importlib.util.find_spec(found) else fallback for found, fallback in STANDARD_PARTS)
 
 
 def load() -> str:
@@ -512,6 +525,7 @@ async def main(
     peer: bool,
     phases: set[int],
     backlog: int | None,
+    pure_python: bool,
 ) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="polldetox-bench-"))
     server = pgserver.get_server(workdir / "pgdata", cleanup_mode="stop")
@@ -522,21 +536,26 @@ async def main(
         scaffold(project)
         await prepare_database(uri, project)
         server_log = workdir / "server.log"
-        process, port = start_server("bench_server", project, uri, server_log, backlog)
+        process, port = start_server("bench_server", project, uri, server_log, backlog, pure_python)
         servers.append(process)
         url = f"ws://127.0.0.1:{port}/ws/planned-features"
         await wait_for_server(url, process)
         urls = {"generated": url}
         pids = {"generated": process.pid}
         if peer:
-            peer_process, peer_port = start_server("bench_peer", project, uri, workdir / "peer.log", backlog)
+            peer_process, peer_port = start_server(
+                "bench_peer", project, uri, workdir / "peer.log", backlog, pure_python
+            )
             servers.append(peer_process)
             urls["peer"] = f"ws://127.0.0.1:{peer_port}/ws/planned-features"
             pids["peer"] = peer_process.pid
             await wait_for_server(urls["peer"], peer_process)
         writer = await asyncpg.connect(uri)
         try:
-            print(f"PostgreSQL (pgserver), generated stack under uvicorn, {os.cpu_count()} cores, {load()}\n")
+            print(
+                f"PostgreSQL (pgserver), generated stack under uvicorn on {uvicorn_stack(pure_python)}, "
+                f"{os.cpu_count()} cores, {load()}\n"
+            )
             if 1 in phases:
                 print("1. fan-out: latency from just before the autocommit UPDATE to each client's receipt")
                 print(f"{'server':>9} {'clients':>8} {'processes':>9} {'rounds':>7} {'p50 ms':>8} {'p95 ms':>8} "
@@ -594,6 +613,9 @@ if __name__ == "__main__":
         parser.add_argument("--no-peer", action="store_true", help="skip the hand-written FastAPI peer server")
         parser.add_argument("--backlog", type=int, help="uvicorn's listen backlog for both servers (its default: 2048)")
         parser.add_argument("--phases", default="1,2,3,4", help="comma-separated phases to run (default all)")
+        parser.add_argument(
+            "--pure-python", action="store_true", help="both servers on asyncio + h11 even where uvloop + httptools are"
+        )
         arguments = parser.parse_args()
         asyncio.run(
             main(
@@ -603,6 +625,7 @@ if __name__ == "__main__":
                 ([float(rate) for rate in arguments.storm_rates.split(",")], arguments.storm_seconds),
                 peer=not arguments.no_peer,
                 backlog=arguments.backlog,
+                pure_python=arguments.pure_python,
                 phases={int(n) for n in arguments.phases.split(",")},
             )
         )

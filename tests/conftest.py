@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import textwrap
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
+import uvloop
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEMO = REPO_ROOT / "fixtures" / "demo"
@@ -30,6 +32,18 @@ def write_tree(tmp_path: Path) -> Callable[[Mapping[str, str]], Path]:
         return tmp_path
 
     return write
+
+
+# The event loops a test may ask for with mark.asyncio(loop_factories=[...]): asyncio's own, and uvloop's,
+# which uvicorn runs on by itself when it is installed (`uvicorn[standard]`). Other tests run on asyncio's.
+EVENT_LOOPS = {"asyncio": asyncio.new_event_loop, "uvloop": uvloop.new_event_loop}
+
+
+def pytest_asyncio_loop_factories(config: pytest.Config, item: pytest.Item) -> dict[str, Callable[[], object]]:
+    marker = item.get_closest_marker("asyncio")
+    if marker is not None and "loop_factories" in marker.kwargs:
+        return EVENT_LOOPS
+    return {"asyncio": EVENT_LOOPS["asyncio"]}
 
 
 # A skipped test proves nothing, and a skip that hides a missing tool hides a broken CI. The run fails

@@ -54,9 +54,21 @@ def vitest_outcomes(output: str) -> dict[str, int]:
     return counts
 
 
+def _loaded_from(module: ModuleType, root: Path) -> bool:
+    """Whether a module (or a namespace package, which has no file) was loaded from under root."""
+    places = [module.__file__] if getattr(module, "__file__", None) else list(getattr(module, "__path__", []))
+    return any(Path(place).resolve().is_relative_to(root) for place in places)
+
+
 @contextmanager
 def generated_modules(python_root: Path, *names: str) -> Iterator[dict[str, ModuleType]]:
-    """Import generated modules (dotted, relative to python_root); forget them afterwards."""
+    """Import generated modules (dotted, relative to python_root); forget them afterwards.
+
+    Only the generated tree's modules are forgotten. A library first imported meanwhile (uvicorn loads
+    its httptools protocol when the first server starts) stays: a C extension is not loaded twice, so a
+    re-imported httptools would define new exception classes while its parser still raises the old
+    ones, and uvicorn would no longer catch the upgrade of a WebSocket request."""
+    root = python_root.resolve()
     sys.path.insert(0, str(python_root))
     before = set(sys.modules)
     try:
@@ -64,7 +76,8 @@ def generated_modules(python_root: Path, *names: str) -> Iterator[dict[str, Modu
     finally:
         sys.path.remove(str(python_root))
         for name in set(sys.modules) - before:
-            del sys.modules[name]
+            if _loaded_from(sys.modules[name], root):
+                del sys.modules[name]
 
 
 @contextmanager

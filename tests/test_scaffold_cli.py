@@ -397,3 +397,17 @@ def test_scan_links_frontend_polling_by_url_and_query_key(tmp_path: Path) -> Non
                           "--scan", tmp_path / "app")  # fmt: skip
     assert result.exit_code == 0, result.output
     assert "replaces: client/src/components/FeatureList.tsx:7" in result.output
+
+
+@pytest.mark.parametrize("pattern", ["db", "file", "action"])
+def test_the_steps_and_the_endpoint_say_to_run_uvicorn_standard_with_small_frames(pattern: str, tmp_path: Path) -> None:
+    """uvicorn[standard]'s C parser and loop are what the stack is measured and tested on (bench/README.md)."""
+    schema = ("--schema", PLANNED_FEATURES_SCHEMA) if pattern == "db" else ()
+    result = run_scaffold("planned_features", *schema, "--pattern", pattern, "--out", tmp_path, "--format", "json")
+    report = json.loads(result.stdout)
+    [step] = [step for step in report["steps"] if "uvicorn" in step]
+    assert "pip install 'uvicorn[standard]'" in step and "(httptools, uvloop)" in step
+    assert "--ws-max-size 65536" in step
+    [endpoint] = [entry["path"] for entry in report["files"] if entry["kind"] == "endpoint"]
+    docstring = (tmp_path / endpoint).read_text().split('"""')[1]
+    assert "pip install 'uvicorn[standard]'" in docstring and "--ws-max-size 65536" in docstring

@@ -18,11 +18,14 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import uvloop
 import websockets
 from fastapi import FastAPI
 from scaffold_support import generated_modules, run_scaffold, serving
 
-pytestmark = pytest.mark.slow
+# Each test runs on both stacks uvicorn picks by itself: asyncio's loop with the pure-Python h11 parser, and
+# uvloop with httptools, which `uvicorn[standard]` installs.
+pytestmark = [pytest.mark.slow, pytest.mark.asyncio(loop_factories=["asyncio", "uvloop"])]
 
 MODULES = ("services.realtime_connections", "services.big_snapshots_events", "routes.big_snapshots_websocket")
 
@@ -65,7 +68,8 @@ async def stack(
         events = modules["services.big_snapshots_events"].BigSnapshotsEvents(fetch, manager)
         app = FastAPI()
         app.include_router(modules["routes.big_snapshots_websocket"].big_snapshots_websocket_router(events))
-        async with serving(app, ws_max_size=65536, **uvicorn_options) as port:
+        http = "httptools" if isinstance(asyncio.get_running_loop(), uvloop.Loop) else "h11"
+        async with serving(app, http=http, ws_max_size=65536, **uvicorn_options) as port:
             yield Stack(modules, port, manager, events, rows)
 
 
@@ -241,8 +245,12 @@ def _assert_bounded(served: Stack) -> None:
     assert len(messages) <= 2  # the snapshot just broadcast, and one a slow client had started
 
 
-async def test_a_client_with_a_full_queue_is_closed(tmp_path: Path) -> None:
-    async with stack(tmp_path) as served:
+@pytest.mark.parametrize("implementation", ["websockets-sansio", "websockets"], ids=["sansio", "legacy"])
+async def test_a_client_with_a_full_queue_is_closed_once(
+    implementation: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Written directly (sansio) or through the ASGI send (legacy), whose send loop then finds the queue gone."""
+    async with stack(tmp_path, ws=implementation) as served:
         raw = await asyncio.to_thread(_stalled_socket, served.port)
         await _until(lambda: len(served.manager.active_connections) == 1)
         served.manager.send_timeout = 60.0  # only the queue bound can act within this test
@@ -256,6 +264,8 @@ async def test_a_client_with_a_full_queue_is_closed(tmp_path: Path) -> None:
             await _until(Reset(raw))
         finally:
             raw.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(warnings) == 1 and "not reading" in warnings[0], warnings
 
 
 async def test_a_client_refused_while_the_data_is_unavailable_gets_1013(

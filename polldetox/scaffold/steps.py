@@ -36,7 +36,10 @@ def manual_steps(request: Request, planned: list[PlannedFile], replaces: list[Fi
         )
     steps.append(
         f"In init_websocket_routes() (server.py): `app.include_router({names.snake}_websocket_router(events))` "
-        f"from {by_kind['endpoint'].path}: serves /ws/{names.kebab}. Run uvicorn with --ws-max-size 65536 "
+        f"from {by_kind['endpoint'].path}: serves /ws/{names.kebab}. Install `pip install 'uvicorn[standard]'`: "
+        "uvicorn then runs on its C HTTP parser and event loop (httptools, uvloop), which take a third off "
+        "each connect's server CPU and keep connected clients served through a connect storm. "
+        "Run uvicorn with --ws-max-size 65536 "
         "(clients send only small frames; the default lets each one buffer 16 MiB) and keep its WebSocket "
         "keepalive on (--ws-ping-interval/--ws-ping-timeout) for idle clients that vanish; clients that stop "
         "reading are closed by the connection manager."
