@@ -18,14 +18,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
-import re2
-
 from polldetox.config import Config
 from polldetox.findings import FileFacts, ScanError, ScanResult
 from polldetox.scan import ParseFailure, crossfile, policy
 from polldetox.scan.cache import Entry, FactsCache, content_digest
 from polldetox.scan.encoding import python_encoding
 from polldetox.scan.files import Discovery, StatKey, discover, selection, stat_key
+from polldetox.scan.tokens import token_search
 
 # Below this much source to read, starting worker processes costs more than it saves.
 _POOL_THRESHOLD_BYTES = 256 * 1024
@@ -182,11 +181,8 @@ def _take(reading: _Reading, lines: int, outcome: FileFacts | ScanError | None) 
 
 @functools.cache
 def _trigger_search(language: str) -> Callable[[bytes], object | None]:
-    """One search for all of a language's trigger tokens. RE2 matches the alternation of literals in
-    one pass over the file; looking for each token in turn read every file that holds none of them
-    once per token (a seventh of a cold scan's time)."""
     # Imported on first need: a warm scan of an unchanged tree never loads a parser.
-    return re2.compile(b"|".join(re2.escape(token) for token in _detector(language).TRIGGER_TOKENS)).search
+    return token_search(_detector(language).TRIGGER_TOKENS)
 
 
 def _decode(data: bytes, job: _Job) -> str | ScanError:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from polldetox.findings import FileFacts, PendingSite, PollingSite, SiteKind, Suppression
 from polldetox.scan import ParseFailure
+from polldetox.scan.tokens import token_search
 from polldetox.scan.ts_context import FallbackFacts, Surroundings
 from polldetox.scan.ts_exports import function_reads as function_reads
 from polldetox.scan.ts_globals import fetching_globals, is_classic_script
@@ -114,7 +115,7 @@ def detect(source: str, path: str) -> FileFacts:
     if path.endswith((*SFC_SUFFIXES, *PAGE_SUFFIXES)):
         scripts = script_blocks(source)
         encoded = scripts.source.encode()
-        if not scripts.blocks or (path.endswith(PAGE_SUFFIXES) and not any(t in encoded for t in TRIGGER_TOKENS)):
+        if not scripts.blocks or (path.endswith(PAGE_SUFFIXES) and token_search(TRIGGER_TOKENS)(encoded) is None):
             return FileFacts(path=path, language="javascript")
         language = "typescript" if scripts.typescript else "javascript"
         return _Detector(_parse_templated(scripts.source, path, scripts.typescript), language).facts()
