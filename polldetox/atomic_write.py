@@ -16,15 +16,17 @@ from pathlib import Path
 
 
 def write_atomically(path: Path, content: str) -> None:
-    target = path.resolve() if path.is_symlink() else path
     try:
-        mode = target.stat().st_mode
+        mode = path.stat().st_mode  # of what a link points at
     except (FileNotFoundError, NotADirectoryError):  # a file in the way of its folder: mkdir says so
         mode = None
     if mode is not None and not stat.S_ISREG(mode):
-        with target.open("w", encoding="utf-8", newline="\n") as handle:
+        # Opened by its own name: `/dev/stdout` links to `/proc/self/fd/1`, whose target (`pipe:[…]`) is
+        # no path at all.
+        with path.open("w", encoding="utf-8", newline="\n") as handle:
             handle.write(content)
         return
+    target = path.resolve() if path.is_symlink() else path
     target.parent.mkdir(parents=True, exist_ok=True)
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

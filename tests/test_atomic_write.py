@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -87,3 +89,14 @@ def test_scan_output_to_a_pipe_reaches_the_reader_and_the_pipe_survives(tmp_path
     assert done.exit_code == 1, done.output
     assert json.loads(received[0])["summary"]["violations"] > 0
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_scan_output_to_dev_stdout_reaches_a_pipe_reading_it() -> None:
+    """`/dev/stdout` links to `/proc/self/fd/1`, whose target is no path (`pipe:[…]`): it is opened by name."""
+    done = subprocess.run(
+        [sys.executable, "-m", "polldetox", "scan", str(DEMO), "--format", "json", "-o", "/dev/stdout", "--no-cache"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    report, _ = json.JSONDecoder().raw_decode(done.stdout)  # the summary lines follow it
+    assert report["summary"]["violations"] > 0
